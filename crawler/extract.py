@@ -1,0 +1,214 @@
+"""Pure extraction: a page's HTML and its site profile in, transcript fields out. No I/O."""
+from __future__ import annotations
+
+import copy
+import re
+from datetime import datetime
+from urllib.parse import urljoin
+
+from dateutil import parser as dateparser
+from parsel import Selector
+
+from crawler import htmltext
+from crawler.items import BLOCKED, EMPTY_BODY, NO_BODY, OK, Extracted, Extraction
+from crawler.profiles import Profile
+
+EXTRACTOR_VERSION = "1"
+_ATTR = re.compile(r"::(attr\([^)]*\)|text)$")
+
+
+def _values(sel: Selector, selector: str) -> list[str]:
+    """Text (or attribute) values of every match of one CSS selector."""
+    if _ATTR.search(selector):
+        return [htmltext.collapse(v) for v in sel.css(selector).getall() if v and v.strip()]
+    return [t for t in (htmltext.inline_text(m.root) for m in sel.css(selector)) if t]
+
+
+def first_value(sel: Selector, selectors) -> str | None:
+    for selector in selectors:
+        values = _values(sel, selector)
+        if values:
+            return values[0]
+    return None
+
+
+def all_values(sel: Selector, selectors) -> list[str]:
+    for selector in selectors:
+        values = _values(sel, selector)
+        if values:
+            return list(dict.fromkeys(values))
+    return []
+
+
+def parse_date(text: str | None, formats) -> str | None:
+    """The ISO date for a printed date such as "October 8, 2021"; None when unreadable."""
+    if not text:
+        return None
+    cleaned = htmltext.collapse(text.replace("\xa0", " "))
+    for fmt in formats:
+        try:
+            return datetime.strptime(cleaned, fmt).date().isoformat()
+        except ValueError:
+            continue
+    try:
+        return dateparser.parse(cleaned, fuzzy=False).date().isoformat()
+    except (ValueError, OverflowError):
+        return None
+
+
+def find_post_id(sel: Selector, profile: Profile) -> str | None:
+    for rule in profile.post_id:
+        for value in sel.css(rule.css).getall():
+            match = rule.regex.search(value or "")
+            if match:
+                return match.group(1)
+    return None
+
+
+def is_blocked(sel: Selector, profile: Profile, body_found: bool) -> str | None:
+    """The block marker this page shows, if it is a decoy/edge/WAF page rather than an article."""
+    heads = " ".join(sel.css("title::text, h1 *::text, h1::text").getall())
+    text = heads if body_found else " ".join(sel.css("body *::text").getall())[:20000]
+    for marker in profile.blocked_markers:
+        if marker.lower() in text.lower():
+            return marker
+    return None
+
+
+def looks_like_speaker(line: str, profile: Profile) -> bool:
+    return any(word.lower() in line.lower() for word in profile.speaker_role_words) and len(line) < 200
+
+
+def split_header_lines(lines: list[str], profile: Profile) -> tuple[list[str], str | None, str | None]:
+    """Bylines, location and venue from the plain header lines some layouts put before the hero."""
+    speakers = [line for line in lines if looks_like_speaker(line, profile)]
+    rest = [line for line in lines if line not in speakers]
+    return speakers, (rest[0] if rest else None), (rest[1] if len(rest) > 1 else None)
+
+
+def clean_body(body_root, profile: Profile, base_url: str, leading=None):
+    """Strip chrome from a copy of the body element; return (header_lines, html, text, links).
+
+    `leading` decides whether a leading paragraph is a header line (feed items); by default the
+    paragraphs before the profile's hero block are header lines.
+    """
+    root = copy.deepcopy(body_root)
+    header_lines = _take_header_lines(root, profile, leading)
+    for selector in (*profile.sel("hero"), *profile.sel("strip")):
+        for match in Selector(root=root).css(selector):
+            if match.root is not root:
+                htmltext.remove_keep_tail(match.root)
+    htmltext.drop_non_content(root)
+    links = [urljoin(base_url, a.get("href")) for a in root.iter("a") if a.get("href")]
+    text = "\n\n".join(htmltext.paragraphs(root))
+    return header_lines, htmltext.to_html(root), text, list(dict.fromkeys(links))
+
+
+def _take_header_lines(root, profile: Profile, leading) -> list[str]:
+    lines: list[str] = []
+    if leading is not None:
+        for child in list(root):
+            if not isinstance(child.tag, str) or child.tag != "p":
+                break
+            text = htmltext.inline_text(child)
+            if not leading(text):
+                break
+            lines.append(text)
+            htmltext.remove_keep_tail(child)
+        return lines
+    heroes = [m.root for s in profile.sel("hero") for m in Selector(root=root).css(s)]
+    if not heroes:
+        return lines
+    for sibling in list(heroes[0].itersiblings(preceding=True))[::-1]:
+        if isinstance(sibling.tag, str) and sibling.tag == "p":
+            text = htmltext.inline_text(sibling)
+            if text:
+                lines.append(text)
+            htmltext.remove_keep_tail(sibling)
+    return lines
+
+
+def _speakers(sel: Selector, profile: Profile) -> list[str]:
+    for selector in profile.sel("speakers"):
+        for match in sel.css(selector):
+            lines = htmltext.split_on_br(match.root)
+            if lines:
+                return lines
+    return []
+
+
+def _header_fields(sel: Selector, profile: Profile, url: str) -> Extracted:
+    published_text = first_value(sel, profile.sel("published"))
+    canonical = first_value(sel, profile.sel("canonical"))
+    return Extracted(
+        title=first_value(sel, profile.sel("title")),
+        doc_type=first_value(sel, profile.sel("doc_type")),
+        speakers=_speakers(sel, profile),
+        audience=first_value(sel, profile.sel("audience")),
+        location=first_value(sel, profile.sel("location")),
+        published=parse_date(published_text, profile.date_formats),
+        published_text=published_text,
+        modified_time=first_value(sel, profile.sel("modified_time")),
+        tags=all_values(sel, profile.sel("tags")),
+        post_id=find_post_id(sel, profile),
+        canonical_url=urljoin(url, canonical) if canonical else None,
+    )
+
+
+def extract_article(html: str, url: str, profile: Profile) -> Extraction:
+    """Extract one article page. Never raises on bad HTML: the outcome says what went wrong."""
+    sel = Selector(text=html or "<html></html>")
+    body = next((m for s in profile.sel("body") for m in sel.css(s)), None)
+    marker = is_blocked(sel, profile, body is not None)
+    if marker:
+        return Extraction(BLOCKED, problem=f"block page ({marker!r})")
+    if body is None:
+        return Extraction(NO_BODY, problem=f"no element matches body selectors {list(profile.sel('body'))}")
+    fields = _header_fields(sel, profile, url)
+    header_lines, fields.body_html, fields.body_text, fields.links = clean_body(body.root, profile, url)
+    _fill_from_header_lines(fields, header_lines, profile)
+    if not fields.body_text.strip():
+        return Extraction(EMPTY_BODY, fields=fields, problem="the body holds no text")
+    return Extraction(OK, fields=fields)
+
+
+def _fill_from_header_lines(fields: Extracted, lines: list[str], profile: Profile) -> None:
+    if not lines:
+        return
+    speakers, location, audience = split_header_lines(lines, profile)
+    fields.speakers = fields.speakers or speakers
+    fields.location = fields.location or location
+    fields.audience = fields.audience or audience
+
+
+def extract_feed_item(content_html: str, *, url: str, title: str | None, creator: str | None,
+                      profile: Profile) -> Extraction:
+    """Extract a feed item's body (RSS content:encoded) the way an article body is extracted."""
+    sel = Selector(text=f"<html><body><div id='rw-item'>{content_html}</div></body></html>")
+    root = sel.css("#rw-item")[0].root
+    creator_text = htmltext.collapse(creator or "")
+    hero = any(sel.css(s) for s in profile.sel("hero"))
+    leading = None if hero else (lambda line: bool(line) and line in creator_text)
+    header_fields = _header_fields(sel, profile, url)
+    header_fields.title = header_fields.title or (htmltext.collapse(title) if title else None)
+    header_lines, body_html, body_text, links = clean_body(root, profile, url, leading)
+    header_fields.body_html, header_fields.body_text, header_fields.links = body_html, body_text, links
+    _fill_from_header_lines(header_fields, header_lines, profile)
+    if not body_text.strip():
+        return Extraction(EMPTY_BODY, fields=header_fields, problem="the item holds no text")
+    return Extraction(OK, fields=header_fields)
+
+
+def extract_listing(html: str, url: str, profile: Profile) -> tuple[list[str], str | None]:
+    """Article links on a listing page, in page order, and the next page's URL if any."""
+    sel = Selector(text=html or "<html></html>")
+    links: list[str] = []
+    for item_selector in profile.sel("items") or ("body",):
+        for item in sel.css(item_selector):
+            href = first_value(item, profile.sel("link"))
+            if href:
+                links.append(urljoin(url, href))
+        if links:
+            break
+    next_href = first_value(sel, profile.sel("next"))
+    return list(dict.fromkeys(links)), (urljoin(url, next_href) if next_href else None)

@@ -1,0 +1,132 @@
+"""Pure HTML helpers on lxml trees: remove nodes, turn a body into paragraphs of text, sanitise."""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml_html_clean import Cleaner
+
+# HTML collapses these; NBSP and other Unicode spaces are content until normalisation.
+_HTML_WS = re.compile(r"[ \t\n\r\f]+")
+BLOCK_TAGS = frozenset(
+    "p div section article aside header footer main nav h1 h2 h3 h4 h5 h6 ul ol li dl dt dd "
+    "blockquote figure figcaption table thead tbody tfoot tr pre hr address details summary".split()
+)
+STRIKE_TAGS = frozenset({"s", "strike", "del"})
+NEVER_CONTENT = frozenset(
+    "script style noscript template iframe object embed form input button select textarea svg "
+    "canvas link meta".split()
+)
+
+_CLEANER = Cleaner(
+    scripts=True, javascript=True, comments=True, style=True, inline_style=True, links=True,
+    meta=True, page_structure=True, processing_instructions=True, embedded=True, frames=True,
+    forms=True, annoying_tags=True, remove_unknown_tags=True, safe_attrs_only=True,
+    safe_attrs=frozenset({"href", "src", "alt", "title", "datetime", "colspan", "rowspan"}),
+)
+
+
+def collapse(text: str) -> str:
+    return _HTML_WS.sub(" ", text).strip()
+
+
+def remove_keep_tail(el) -> None:
+    """Remove `el` from its tree, keeping the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def drop_non_content(root) -> None:
+    """Remove scripts, styles, forms, hidden inputs and comments under `root` (in place)."""
+    doomed = [
+        el for el in root.iter()
+        if el is not root and (not isinstance(el.tag, str) or _local(el.tag) in NEVER_CONTENT)
+    ]
+    for el in doomed:
+        remove_keep_tail(el)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def inline_text(el) -> str:
+    """The whitespace-collapsed text of `el`, strike-through marked as ~~x~~."""
+    return collapse("".join(_inline_parts(el)))
+
+
+def _inline_parts(el):
+    if el.text:
+        yield el.text
+    for child in el:
+        if isinstance(child.tag, str):
+            tag = _local(child.tag)
+            if tag == "br":
+                yield "\n"
+            elif tag in STRIKE_TAGS:
+                yield "~~" + collapse("".join(_inline_parts(child))) + "~~"
+            elif tag not in NEVER_CONTENT:
+                yield from _inline_parts(child)
+        if child.tail:
+            yield child.tail
+
+
+def split_on_br(el) -> list[str]:
+    """Text lines of `el` split at <br> (several bylines in one paragraph)."""
+    lines = (collapse(line) for line in "".join(_inline_parts(el)).split("\n"))
+    return [line for line in lines if line]
+
+
+def paragraphs(root) -> list[str]:
+    """Block-level paragraphs of `root` as text; <br> inside a paragraph becomes a newline."""
+    out: list[str] = []
+    current: list[str] = []
+
+    def flush():
+        text = "".join(current)
+        current.clear()
+        lines = [collapse(line) for line in text.split("\n")]
+        para = "\n".join(line for line in lines if line)
+        if para:
+            out.append(para)
+
+    def walk(el):
+        tag = _local(el.tag) if isinstance(el.tag, str) else None
+        if tag is None or tag in NEVER_CONTENT:
+            return
+        if tag == "br":
+            current.append("\n")
+            return
+        if tag in STRIKE_TAGS:
+            current.append("~~" + inline_text(el) + "~~")
+            return
+        block = tag in BLOCK_TAGS
+        if block:
+            flush()
+        if el.text:
+            current.append(el.text)
+        for child in el:
+            walk(child)
+            if child.tail:
+                current.append(child.tail)
+        if block:
+            flush()
+
+    walk(root)
+    flush()
+    return out
+
+
+def to_html(root) -> str:
+    """Sanitised HTML of `root`: no scripts, handlers, styles or forms; safe attributes only."""
+    raw = etree.tostring(root, method="html", encoding="unicode")
+    return _CLEANER.clean_html(raw).strip()

@@ -1,0 +1,63 @@
+"""What the crawler hands on: the fields extracted from a page, and a capture of one fetch."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# Fetch outcomes. Only "ok" can become a version; every other one is recorded and nothing more.
+OK = "ok"
+BLOCKED = "blocked"            # decoy, WAF, captcha or edge page in place of the article
+NO_BODY = "no_body"            # the profile's body selector matched nothing
+EMPTY_BODY = "empty_body"      # the body matched but holds no text
+HTTP_ERROR = "http_error"      # a non-2xx answer
+NETWORK_ERROR = "network_error"
+OFFSITE = "offsite"            # redirected outside allowed_domains
+NOT_HTML = "not_html"
+ROBOTS = "robots_disallowed"   # robots.txt forbids the URL; we obey and record it
+OUTCOMES = (OK, BLOCKED, NO_BODY, EMPTY_BODY, HTTP_ERROR, NETWORK_ERROR, OFFSITE, NOT_HTML, ROBOTS)
+
+
+@dataclass
+class Extracted:
+    title: str | None = None
+    doc_type: str | None = None
+    speakers: list[str] = field(default_factory=list)
+    audience: str | None = None
+    location: str | None = None
+    published: str | None = None          # ISO date parsed from published_text
+    published_text: str | None = None     # the date as the page prints it
+    modified_time: str | None = None      # article:modified_time when present
+    tags: list[str] = field(default_factory=list)
+    post_id: str | None = None
+    canonical_url: str | None = None
+    body_html: str = ""
+    body_text: str = ""
+    links: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Extraction:
+    outcome: str
+    fields: Extracted | None = None
+    problem: str | None = None
+
+
+@dataclass
+class Capture:
+    """One fetch of one article URL, with what was extracted from it."""
+    source: str
+    url: str
+    final_url: str
+    status: int | None
+    fetched_at: str
+    outcome: str
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    redirect_urls: list[str] = field(default_factory=list)
+    fields: Extracted | None = None
+    extractor: str = ""

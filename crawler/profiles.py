@@ -1,0 +1,130 @@
+"""Site profiles: selectors, date formats and block markers, loaded from TOML data in config/."""
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from crawler.errors import ProfileError
+
+LISTING_KEYS = ("items", "link", "next")
+ARTICLE_KEYS = (
+    "title", "doc_type", "speakers", "audience", "location", "published", "modified_time",
+    "canonical", "tags", "body", "hero", "strip",
+)
+TOP_KEYS = {
+    "name", "site", "description", "delay_s", "date_formats", "blocked_markers",
+    "speaker_role_words", "listing", "article",
+}
+SELECTOR_KEYS = LISTING_KEYS + ARTICLE_KEYS
+
+
+def config_dir() -> Path:
+    """The bundled config/ folder: beside the packages in a checkout, under share/ when installed."""
+    here = Path(__file__).resolve().parents[1] / "config"
+    if here.is_dir():
+        return here
+    return Path(sys.prefix) / "share" / "remarkwatch" / "config"
+
+
+@dataclass(frozen=True)
+class PostIdRule:
+    css: str
+    regex: re.Pattern
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    site: str
+    description: str
+    delay_s: float
+    date_formats: tuple[str, ...]
+    blocked_markers: tuple[str, ...]
+    speaker_role_words: tuple[str, ...]
+    selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    post_id: tuple[PostIdRule, ...] = ()
+
+    def sel(self, key: str) -> tuple[str, ...]:
+        return self.selectors.get(key, ())
+
+    def with_overrides(self, overrides: dict[str, tuple[str, ...]]) -> "Profile":
+        """The same profile with some selectors replaced (a source's [sources.selectors])."""
+        return replace(self, selectors={**self.selectors, **overrides})
+
+
+def _strings(value, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ProfileError(f"{where}: expected a string or a list of strings")
+
+
+def parse_profile(data: dict, origin: str) -> Profile:
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise ProfileError(f"{origin}: unknown key {sorted(unknown)[0]!r} (valid: {', '.join(sorted(TOP_KEYS))})")
+    for required in ("name", "site"):
+        if not isinstance(data.get(required), str) or not data[required]:
+            raise ProfileError(f"{origin}: key {required!r} is required and must be a string")
+    selectors: dict[str, tuple[str, ...]] = {}
+    post_id: list[PostIdRule] = []
+    for section, keys in (("listing", LISTING_KEYS), ("article", ARTICLE_KEYS + ("post_id",))):
+        table = data.get(section, {})
+        for key, value in table.items():
+            where = f"{origin}: {section}.{key}"
+            if key not in keys:
+                raise ProfileError(f"{where}: unknown selector key (valid: {', '.join(keys)})")
+            if key == "post_id":
+                post_id = [_post_id_rule(rule, where) for rule in value]
+            else:
+                selectors[key] = _strings(value, where)
+    try:
+        delay = float(data.get("delay_s", 1.0))
+    except (TypeError, ValueError):
+        raise ProfileError(f"{origin}: delay_s must be a number of seconds") from None
+    return Profile(
+        name=data["name"], site=data["site"], description=str(data.get("description", "")),
+        delay_s=delay,
+        date_formats=_strings(data.get("date_formats", ["%B %d, %Y"]), f"{origin}: date_formats"),
+        blocked_markers=_strings(data.get("blocked_markers", []), f"{origin}: blocked_markers"),
+        speaker_role_words=_strings(data.get("speaker_role_words", []), f"{origin}: speaker_role_words"),
+        selectors=selectors, post_id=tuple(post_id),
+    )
+
+
+def _post_id_rule(rule, where: str) -> PostIdRule:
+    if not isinstance(rule, dict) or set(rule) != {"css", "regex"}:
+        raise ProfileError(f"{where}: each rule is a table with exactly 'css' and 'regex'")
+    try:
+        return PostIdRule(css=rule["css"], regex=re.compile(rule["regex"]))
+    except re.error as exc:
+        raise ProfileError(f"{where}: bad regex {rule['regex']!r}: {exc}") from None
+
+
+def profile_files(directory: Path | None = None) -> list[Path]:
+    return sorted((directory or config_dir() / "profiles").glob("*.toml"))
+
+
+def load_profiles(directory: Path | None = None) -> dict[str, Profile]:
+    """Every profile in the profiles folder, keyed by name."""
+    profiles: dict[str, Profile] = {}
+    for path in profile_files(directory):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ProfileError(f"{path}: cannot read profile ({exc})") from exc
+        profile = parse_profile(data, str(path))
+        profiles[profile.name] = profile
+    return profiles
+
+
+def get_profile(name: str, directory: Path | None = None) -> Profile:
+    profiles = load_profiles(directory)
+    if name not in profiles:
+        valid = ", ".join(sorted(profiles)) or "none found"
+        raise ProfileError(f"unknown profile {name!r} (valid: {valid})")
+    return profiles[name]

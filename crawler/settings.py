@@ -1,0 +1,30 @@
+"""Scrapy settings for a remarkwatch pass: polite by default, every response handed to us."""
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_USER_AGENT = "remarkwatch/0.1 (+https://github.com/remarkwatch/remarkwatch; change monitor for public remarks)"
+
+
+def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "ERROR") -> dict[str, Any]:
+    return {
+        "BOT_NAME": "remarkwatch",
+        "USER_AGENT": user_agent,
+        "ROBOTSTXT_OBEY": True,
+        "CONCURRENT_REQUESTS": max(16, concurrency),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency),
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        # Every status reaches the spider (redirects are still followed), so a 404 or 500 is
+        # recorded as a capture with its outcome instead of vanishing in a middleware.
+        "HTTPERROR_ALLOW_ALL": True,
+        "RETRY_TIMES": 2,
+        "DOWNLOAD_TIMEOUT": 30,
+        "REDIRECT_MAX_TIMES": 10,
+        "LOG_LEVEL": log_level,
+        "ITEM_PIPELINES": {"crawler.pipelines.CapturePipeline": 300},
+        "SPIDER_MODULES": ["crawler.spiders"],
+        "NEWSPIDER_MODULE": "crawler.spiders",
+    }

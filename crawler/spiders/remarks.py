@@ -1,0 +1,109 @@
+"""The generic remarks spider: walk a source's listing pages, fetch and extract each article."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+
+from crawler import items
+from crawler.extract import EXTRACTOR_VERSION, extract_article, extract_listing
+from crawler.profiles import Profile
+
+logger = logging.getLogger(__name__)
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class RemarksSpider(scrapy.Spider):
+    name = "remarks"
+
+    def __init__(self, *, source_name: str, start_urls: list[str], allowed_domains: list[str],
+                 profile: Profile, max_listing_pages: int = 1, sink: Callable | None = None,
+                 on_problem: Callable[[str], None] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.source_name = source_name
+        self.start_urls = list(start_urls)
+        self.allowed_domains = list(allowed_domains)
+        self.profile = profile
+        self.max_listing_pages = max_listing_pages
+        self.sink = sink
+        self.on_problem = on_problem or (lambda message: logger.warning(message))
+        self.extractor = f"{profile.name}/{EXTRACTOR_VERSION}"
+
+    async def start(self):
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                                 cb_kwargs={"page": 1}, dont_filter=True)
+
+    def parse_listing(self, response, page: int):
+        if response.status != 200 or not _is_html(response):
+            self.on_problem(f"{self.source_name}: listing {response.url} answered HTTP {response.status}")
+            return
+        links, next_url = extract_listing(response.text, response.url, self.profile)
+        if not links:
+            self.on_problem(f"{self.source_name}: listing {response.url} has no items matching "
+                            f"{list(self.profile.sel('items'))}")
+        for link in links:
+            yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
+        if next_url and page < self.max_listing_pages:
+            yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
+                                 cb_kwargs={"page": page + 1})
+
+    def listing_failed(self, failure):
+        self.on_problem(f"{self.source_name}: listing {failure.request.url} failed: {failure.getErrorMessage()}")
+
+    def parse_article(self, response):
+        capture = items.Capture(
+            source=self.source_name, url=response.request.meta.get("redirect_urls", [response.url])[0],
+            final_url=response.url, status=response.status, fetched_at=utcnow(), outcome=items.OK,
+            body=response.body, content_type=_header(response, "Content-Type"),
+            etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
+            redirect_urls=list(response.request.meta.get("redirect_urls", [])),
+            extractor=self.extractor,
+        )
+        if not 200 <= response.status < 300:
+            capture.outcome, capture.error = items.HTTP_ERROR, f"HTTP {response.status}"
+        elif not _is_html(response):
+            capture.outcome, capture.error = items.NOT_HTML, f"content type {capture.content_type!r}"
+        else:
+            result = extract_article(response.text, response.url, self.profile)
+            capture.outcome, capture.fields, capture.error = result.outcome, result.fields, result.problem
+        yield capture
+
+    def article_failed(self, failure):
+        request = failure.request
+        outcome = items.NETWORK_ERROR
+        if failure.check(IgnoreRequest) and not _host_allowed(request.url, self.allowed_domains):
+            outcome = items.OFFSITE
+        elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+            outcome = items.ROBOTS
+        elif failure.check(DNSLookupError, TimeoutError, TCPTimedOutError):
+            outcome = items.NETWORK_ERROR
+        redirects = list(request.meta.get("redirect_urls", []))
+        yield items.Capture(
+            source=self.source_name, url=redirects[0] if redirects else request.url,
+            final_url=request.url, status=None, fetched_at=utcnow(), outcome=outcome,
+            error=failure.getErrorMessage()[:500], redirect_urls=redirects, extractor=self.extractor,
+        )
+
+
+def _header(response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _is_html(response) -> bool:
+    ctype = (_header(response, "Content-Type") or "text/html").lower()
+    return "html" in ctype
+
+
+def _host_allowed(url: str, allowed: list[str]) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return not allowed or any(host == d or host.endswith("." + d) for d in allowed)

@@ -1,0 +1,2 @@
+"""The application: change detection, the CLI, the demo."""
+__version__ = "0.1.0"

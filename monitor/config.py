@@ -1,0 +1,169 @@
+"""One validated configuration, built once at CLI entry: defaults < file < environment < flags."""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from crawler.errors import ProfileError
+from crawler.profiles import SELECTOR_KEYS, Profile, config_dir, load_profiles
+from crawler.settings import DEFAULT_USER_AGENT
+from monitor.errors import ConfigError
+
+DEFAULT_FILE = "remarkwatch.toml"
+TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "sources": list}
+SOURCE_KEYS = {
+    "name": str, "profile": str, "start_urls": list, "max_listing_pages": int,
+    "delay_s": (int, float), "allowed_domains": list, "selectors": dict,
+}
+ENV = {"db": "REMARKWATCH_DB", "user_agent": "REMARKWATCH_USER_AGENT"}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    profile: Profile
+    start_urls: tuple[str, ...]
+    allowed_domains: tuple[str, ...]
+    max_listing_pages: int = 3
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    db_path: Path
+    user_agent: str
+    concurrency: int
+    sources: tuple[Source, ...] = field(default_factory=tuple)
+    bundled: bool = False
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        valid = ", ".join(s.name for s in self.sources)
+        raise ConfigError(f"{self.path}: no source named {name!r} (sources: {valid})")
+
+
+def bundled_config() -> Path:
+    return config_dir() / DEFAULT_FILE
+
+
+def resolve_path(explicit: str | os.PathLike | None) -> tuple[Path, bool]:
+    """The config file to use and whether it is the bundled default."""
+    if explicit:
+        return Path(explicit), False
+    local = Path.cwd() / DEFAULT_FILE
+    if local.exists():
+        return local, False
+    return bundled_config(), True
+
+
+def load_config(explicit: str | os.PathLike | None = None, *, env=None,
+                db_flag: str | None = None) -> Config:
+    path, bundled = resolve_path(explicit)
+    env = os.environ if env is None else env
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (write one with `remarkwatch init`)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return build_config(data, path, bundled=bundled, env=env, db_flag=db_flag)
+
+
+def _check_type(value, expected, where: str, fix: str) -> None:
+    if isinstance(value, bool) and expected in (int, (int, float)):
+        raise ConfigError(f"{where}: expected a number, got {value!r}; {fix}")
+    if not isinstance(value, expected):
+        names = expected.__name__ if isinstance(expected, type) else "number"
+        raise ConfigError(f"{where}: expected {_kind(names)}, got {type(value).__name__} {value!r}; {fix}")
+
+
+def _kind(name: str) -> str:
+    return {"str": "a string", "int": "a whole number", "list": "a list", "dict": "a table"}.get(name, "a " + name)
+
+
+def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
+                 db_flag: str | None = None) -> Config:
+    env = {} if env is None else env
+    for key, value in data.items():
+        if key not in TOP_KEYS:
+            raise ConfigError(f"{path}: unknown key {key!r} (valid top-level keys: {', '.join(TOP_KEYS)})")
+        _check_type(value, TOP_KEYS[key], f"{path}: {key}", "see the README's configuration section")
+    try:
+        profiles = load_profiles()
+    except ProfileError as exc:
+        raise ConfigError(str(exc)) from None
+    sources = [_source(raw, f"{path}: sources[{i}]", profiles) for i, raw in enumerate(data.get("sources", []))]
+    names = [s.name for s in sources]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ConfigError(f"{path}: sources: the name {duplicate!r} is used twice; give each source its own name")
+    concurrency = data.get("concurrency", 1)
+    if concurrency < 1:
+        raise ConfigError(f"{path}: concurrency: must be 1 or more (requests at a time per host)")
+    base = Path.cwd() if bundled else path.resolve().parent
+    db = db_flag or env.get(ENV["db"]) or data.get("db") or "remarkwatch.db"
+    return Config(
+        path=path, db_path=(base / Path(db).expanduser()).resolve(),
+        user_agent=env.get(ENV["user_agent"]) or data.get("user_agent") or DEFAULT_USER_AGENT,
+        concurrency=concurrency, sources=tuple(sources), bundled=bundled,
+    )
+
+
+def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: each [[sources]] entry must be a table")
+    for key, value in raw.items():
+        if key not in SOURCE_KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r} (valid source keys: {', '.join(SOURCE_KEYS)})")
+        _check_type(value, SOURCE_KEYS[key], f"{where}.{key}", "see the README's configuration section")
+    for key in ("name", "profile", "start_urls"):
+        if key not in raw:
+            raise ConfigError(f"{where}: missing required key {key!r}")
+    name = raw["name"]
+    where = f"{where} ({name})" if isinstance(name, str) else where
+    if not _NAME.match(name):
+        raise ConfigError(f"{where}.name: use letters, digits, '.', '_' or '-' (got {name!r})")
+    if raw["profile"] not in profiles:
+        raise ConfigError(f"{where}.profile: unknown profile {raw['profile']!r} (valid: {', '.join(sorted(profiles))})")
+    profile = profiles[raw["profile"]]
+    urls = raw["start_urls"]
+    if not urls:
+        raise ConfigError(f"{where}.start_urls: give at least one listing page URL")
+    for url in urls:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{where}.start_urls: {url!r} is not an http(s) URL")
+    domains = raw.get("allowed_domains") or sorted({urlsplit(u).hostname for u in urls})
+    if not all(isinstance(d, str) and d for d in domains):
+        raise ConfigError(f"{where}.allowed_domains: a list of host names, such as [\"www.state.gov\"]")
+    pages = raw.get("max_listing_pages", 3)
+    delay = float(raw.get("delay_s", profile.delay_s))
+    if pages < 1 or delay < 0:
+        raise ConfigError(f"{where}: max_listing_pages must be 1 or more and delay_s 0 or more")
+    return Source(
+        name=name, profile=profile.with_overrides(_selectors(raw.get("selectors", {}), where)),
+        start_urls=tuple(urls), allowed_domains=tuple(domains), max_listing_pages=pages, delay_s=delay,
+    )
+
+
+def _selectors(table: dict, where: str) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for key, value in table.items():
+        if key not in SELECTOR_KEYS:
+            raise ConfigError(f"{where}.selectors: unknown key {key!r} (valid: {', '.join(SELECTOR_KEYS)})")
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}.selectors.{key}: a CSS selector or a list of them")
+        out[key] = tuple(value)
+    return out

@@ -1,0 +1,153 @@
+"""Run crawl passes: one Scrapy process, sources crawled one after another, a runs row per pass."""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+
+from crawler.items import Capture
+from crawler.settings import build_settings
+from crawler.spiders.remarks import RemarksSpider
+from monitor.config import Config, Source
+from monitor.errors import PassFailed
+from monitor.ingest import ingest
+from monitor.progress import Progress
+from storage import archive
+
+logger = logging.getLogger(__name__)
+COUNT_KEYS = ("pages", "new", "edited", "unchanged", "failed")
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class PassResult:
+    run_id: int
+    outcome: str = "running"
+    counts: Counter = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        c = self.counts
+        return (f"run {self.run_id} ({self.outcome}): {c['pages']} pages fetched, {c['new']} new, "
+                f"{c['edited']} edited, {c['unchanged']} unchanged, {c['failed']} failed "
+                f"in {self.seconds:.1f} s")
+
+
+class CrawlPass:
+    """One pass over some sources: a step for `run_steps`, its result filled in as it goes."""
+
+    def __init__(self, config: Config, db, sources: Iterable[Source], progress: Progress | None = None,
+                 clock: Callable[[], str] = utcnow):
+        self.config, self.db, self.sources = config, db, list(sources)
+        self.progress = progress or Progress(enabled=False)
+        self.clock = clock
+        self.result: PassResult | None = None
+        self._fatal: BaseException | None = None
+
+    def __call__(self, process):
+        from twisted.internet import defer
+        return defer.ensureDeferred(self._run(process))
+
+    async def _run(self, process):
+        started = time.monotonic()
+        run_id = archive.start_run(self.db, [s.name for s in self.sources], self.clock())
+        self.result = result = PassResult(run_id)
+        interrupted = False
+        for source in self.sources:
+            crawler = process.create_crawler(RemarksSpider)
+            crawler.settings.setdict(source_settings(source), priority="spider")
+            await process.crawl(crawler, **self._spider_args(source, result))
+            reason = crawler.stats.get_value("finish_reason")
+            if self._fatal is not None or reason == "shutdown":
+                interrupted = True
+                break
+        result.seconds = time.monotonic() - started
+        result.outcome = "failed" if self._fatal else ("interrupted" if interrupted else "ok")
+        self.progress.clear()
+        archive.finish_run(self.db, run_id, self.clock(), result.outcome,
+                           {k: result.counts[k] for k in COUNT_KEYS},
+                           str(self._fatal) if self._fatal else None)
+        if self._fatal is not None:
+            raise PassFailed(f"{self.config.db_path}: cannot write to the database: {self._fatal}")
+        return result
+
+    def _spider_args(self, source: Source, result: PassResult) -> dict:
+        def problem(message: str) -> None:
+            result.problems.append(message)
+            self.progress.problem(message)
+
+        def sink(capture: Capture) -> None:
+            self._sink(source, capture, result, problem)
+
+        return dict(
+            source_name=source.name, start_urls=source.start_urls,
+            allowed_domains=source.allowed_domains, profile=source.profile,
+            max_listing_pages=source.max_listing_pages, sink=sink, on_problem=problem,
+        )
+
+    def _sink(self, source: Source, capture: Capture, result: PassResult, problem) -> None:
+        if self._fatal is not None:
+            return
+        try:
+            kind = ingest(self.db, capture, site=source.profile.site, run_id=result.run_id, now=self.clock())
+        except sqlite3.Error as exc:
+            self._fatal = exc
+            problem(f"{source.name}: database error while recording {capture.url}: {exc}")
+            return
+        result.counts["pages"] += 1
+        result.counts[kind] += 1
+        if kind == "failed":
+            problem(f"{source.name}: {capture.url}: {capture.outcome} ({capture.error or 'no detail'})")
+        self.progress.update(source.name, result.counts)
+
+
+def source_settings(source: Source) -> dict:
+    """Per-source politeness: the delay, and AutoThrottle only where a delay is asked for."""
+    return {
+        "DOWNLOAD_DELAY": source.delay_s,
+        "AUTOTHROTTLE_ENABLED": source.delay_s > 0,
+        "AUTOTHROTTLE_START_DELAY": max(source.delay_s, 0.1),
+    }
+
+
+def run_steps(config: Config, steps: list[Callable], *, log_level: str = "ERROR") -> None:
+    """Run steps (CrawlPass objects or plain callables taking the process) in one reactor run."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.reactor import install_reactor, is_reactor_installed
+
+    settings = build_settings(user_agent=config.user_agent, concurrency=config.concurrency,
+                              log_level=log_level)
+    # Scrapy's logging setup resets its loggers to DEBUG; keep them at the level asked for.
+    settings["LOG_INSTALL_ROOT_HANDLER"] = False
+    logging.getLogger("scrapy").setLevel(log_level)
+    if not is_reactor_installed():
+        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    process = CrawlerProcess(settings)
+    logging.getLogger("scrapy").setLevel(log_level)
+    from twisted.internet import defer, reactor
+
+    errors: list = []
+
+    @defer.inlineCallbacks
+    def main():
+        try:
+            for step in steps:
+                yield defer.maybeDeferred(step, process)
+        except BaseException as exc:  # handed back to the caller after the reactor stops
+            errors.append(exc)
+        finally:
+            if reactor.running:
+                reactor.stop()
+
+    reactor.callWhenRunning(main)
+    process.start(stop_after_crawl=False)
+    if errors:
+        raise errors[0]

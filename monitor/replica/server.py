@@ -1,0 +1,52 @@
+"""Serve a replica Site over HTTP on 127.0.0.1 (a free port by default), in a background thread."""
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from monitor.replica.site import Site
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "replica/1"
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        site: Site = self.server.site
+        response = site.handle(urlsplit(self.path).path, self.server.base_url)
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def log_message(self, *args):
+        pass
+
+
+class ReplicaServer:
+    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0):
+        self.httpd = ThreadingHTTPServer((host, port), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.site = site
+        self.site = site
+        self.port = self.httpd.server_address[1]
+        self.base_url = self.httpd.base_url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="replica", daemon=True)
+
+    def __enter__(self) -> "ReplicaServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def start(self) -> "ReplicaServer":
+        return self.__enter__()
+
+    def stop(self) -> None:
+        self.__exit__(None, None, None)

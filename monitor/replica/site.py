@@ -1,0 +1,204 @@
+"""Render the replica in real state.gov markup: listing pages, article pages in two layouts, robots.txt."""
+from __future__ import annotations
+
+import html
+import re
+import threading
+from dataclasses import dataclass
+
+from monitor.replica.content import Release
+
+LISTING = "/press-releases/"
+_LABEL = re.compile(r"^((?:[A-Z][A-Z.'’-]*\s)*[A-Z][A-Z.'’-]*:)\s+(.*)$", re.S)
+e = html.escape
+
+BANNER = """<section class="usa-banner" aria-label="Official website of the United States government">
+<div class="usa-banner__header"><p>An official website of the United States Government <button class="usa-banner__button">Here's how you know</button></p></div>
+<div class="usa-banner__content"><p><strong>Official websites use .gov</strong><br>A <strong>.gov</strong> website belongs to an official government organization in the United States.</p>
+<p><strong>Secure .gov websites use HTTPS</strong><br>A <strong>lock</strong> ( ) or <strong>https://</strong> means you’ve safely connected to the .gov website. Share sensitive information only on official, secure websites.</p></div>
+</section>"""
+FOOTER = """<footer class="site-footer"><nav><a href="/">White House</a> <a href="/">USA.gov</a> <a href="/">Office of the Inspector General</a> <a href="/">Archives</a> <a href="/">Contact Us</a> <a href="/">Privacy Policy</a> <a href="/">FOIA</a></nav></footer>
+<script>window.dataLayer = window.dataLayer || []; dataLayer.push({'event': 'pageview'});</script>"""
+COOKIES = """<div class="cookie-consent" role="dialog"><p>We use cookies to make our website work better.</p><p>Functional / Preferences / Statistics / Marketing</p><button>Accept</button><button>Deny</button><button>View preferences</button></div>"""
+
+
+def paragraph_html(text: str) -> str:
+    match = _LABEL.match(text)
+    if match:
+        return f"<p><strong>{e(match.group(1))}</strong>&nbsp; {e(match.group(2))}</p>"
+    return f"<p>{e(text)}</p>"
+
+
+def _head(release: Release, base: str) -> str:
+    url = base + release.path
+    return f"""<!DOCTYPE html>
+<html lang="en-US"><head><meta charset="UTF-8">
+<title>{e(release.title)} - United States Department of State</title>
+<link rel="canonical" href="{e(url)}">
+<link rel="shortlink" href="{base}/?p={release.post_id}">
+<link rel="alternate" type="application/json" href="{base}/wp-json/wp/v2/pages/{release.post_id}">
+<meta property="og:title" content="{e(release.title)}">
+<meta property="og:url" content="{e(url)}">
+<meta property="article:modified_time" content="{release.modified_time()}">
+<script type="application/ld+json" class="yoast-schema-graph">{{"@type":"WebPage","name":"{e(release.title)}"}}</script>
+<style>.stars-above{{color:#333}}</style>
+</head>"""
+
+
+def _meta(release: Release) -> str:
+    speakers = "<br>".join(e(s) for s in release.speakers)
+    return f"""<div class="article-meta">
+<!-- get document type -->
+<p class="article-meta doctype-meta">{e(release.doc_type)}</p>
+<p class="article-meta__author-bureau">{speakers}</p>
+<p class="article-meta__audience">{e(release.audience)}</p>
+<p class="article-meta__location">{e(release.location)}</p>
+<p class="article-meta__publish-date">{release.published:%B} {release.published.day}, {release.published.year}</p>
+</div>
+<div class="page-header__actions"><button class="share">Share</button><a href="#" class="print">Print</a></div>"""
+
+
+def _tail(release: Release, teaser: str) -> str:
+    tags = "".join(f'<a href="/countries-areas/{e(t.lower())}/">{e(t)}</a>' for t in release.tags)
+    return f"""<div class="related-tags"><span>Tags</span><div class="related-tags__pills">{tags}</div></div>
+<div class="related-content"><p>U.S. Department of State</p><h3><a href="/the-lessons-of-1989/">The Lessons of 1989: Freedom and Our Future</a></h3>{teaser}</div>"""
+
+
+def article_2019(release: Release, base: str, teaser: str = "") -> str:
+    body = "\n".join(paragraph_html(p) for p in release.paragraphs)
+    return f"""{_head(release, base)}
+<body class="page-template-default page page-id-{release.post_id}">
+{BANNER}
+<header class="site-header"><a href="/">U.S. Department of State</a><nav><a href="/">Home</a> <a href="{LISTING}">Press Releases</a></nav></header>
+<main id="content"><article>
+<section class="featured-content page-header module"><div class="row bc_row"><span class="bc_current collapse">{e(release.title)}</span></div>
+<div class="row" dir="ltr"><div class="featured-content__copy">
+<h1 class="featured-content__headline stars-above">{e(release.title)}</h1>
+{_meta(release)}
+</div></div></section>
+<div class="entry-content">
+{body}
+<p><input type="hidden" data-filter="111001000111"></p>
+<div class="share-this-page"><span>Share this page:</span><a href="#">Facebook</a> <a href="#">Twitter</a></div>
+</div>
+{_tail(release, teaser)}
+</article></main>
+{FOOTER}
+</body></html>"""
+
+
+def article_2025(release: Release, base: str, teaser: str = "") -> str:
+    leading = "".join(f"<p>{e(line)}</p>\n" for line in [*release.speakers, release.location, release.audience] if line)
+    block_p = '<p class="wp-block-paragraph">'
+    blocks = "\n".join(f'<div class="wp-block-paragraph">{paragraph_html(p).replace("<p>", block_p, 1)}</div>'
+                       for p in release.paragraphs)
+    return f"""{_head(release, base)}
+<body class="wp-singular state_press_release-template-default postid-{release.post_id}">
+{BANNER}
+{COOKIES}
+<a class="skip-link" href="#content">Skip to content</a>
+<main id="content"><article>
+<div class="entry-content">
+{leading}<section class="wp-block-default-hero-container wp-block-default-hero-container--no-featured-content">
+<div class="wp-block-default-hero module featured-content page-header"><div class="row bc_row"></div>
+<div class="row" dir="ltr"><div class="featured-content__copy">
+<h1 class="featured-content__headline stars-above">{e(release.title)}</h1>
+{_meta(release)}
+</div></div></div></section>
+{blocks}
+<div style="height:70px" aria-hidden="true" class="wp-block-spacer"></div>
+<div class="wp-block-tags-block"><a href="#">{e(release.doc_type)}</a></div>
+</div>
+{_tail(release, teaser)}
+</article></main>
+{FOOTER}
+</body></html>"""
+
+
+def listing_page(releases: list[Release], page: int, per_page: int, base: str, path: str = LISTING) -> str | None:
+    pages = max(1, -(-len(releases) // per_page))
+    if page > pages:
+        return None
+    items = []
+    for r in releases[(page - 1) * per_page: page * per_page]:
+        by = f'<span dir="ltr">{e(r.speakers[0].split(",")[0])}</span>' if r.speakers else ""
+        items.append(f"""<li class="collection-result"><p class="collection-result__date">{e(r.doc_type)}</p>
+<a class="collection-result__link" href="{e(base + r.path)}">{e(r.title)}</a>
+<div class="collection-result-meta" dir="ltr">{by}<span dir="ltr">{r.published:%B} {r.published.day}, {r.published.year}</span></div></li>""")
+    nxt = f'<a class="next page-numbers" href="{base}{path}page/{page + 1}/">Next</a>' if page < pages else ""
+    return f"""<!DOCTYPE html><html lang="en-US"><head><meta charset="UTF-8"><title>Press Releases - United States Department of State</title></head>
+<body>{BANNER}<main id="content"><h1>Press Releases</h1>
+<div class="collection-info"><span class="collection-info__number">{len(releases)}</span> results</div>
+<div class="collection-list"><ul class="collection-results">{''.join(items)}</ul></div>
+<div class="pagination">{nxt}</div></main>{FOOTER}</body></html>"""
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=UTF-8"
+    headers: tuple = ()
+
+
+class Site:
+    """The replica's state. Thread-safe; mutate it between passes to simulate the site's edits."""
+
+    def __init__(self, releases: list[Release], per_page: int = 10, robots: str = "User-agent: *\nDisallow: /private/\n"):
+        self._lock = threading.Lock()
+        self.releases: dict[str, Release] = {r.path: r for r in releases}
+        self.per_page = per_page
+        self.robots = robots
+        self.overrides: dict[str, Response] = {}
+        self._cache: dict[tuple[str, str], Response] = {}
+        self.hits: dict[str, int] = {}
+
+    def publish(self, release: Release) -> None:
+        with self._lock:
+            self.releases[release.path] = release
+            self._cache.clear()
+
+    def edit(self, slug: str, old: str, new: str, modified: str = "2026-09-24T10:00:00+00:00") -> Release:
+        with self._lock:
+            path = next(p for p, r in self.releases.items() if r.slug == slug)
+            self.releases[path] = self.releases[path].edited(old, new, modified)
+            self._cache.clear()
+            return self.releases[path]
+
+    def override(self, path: str, response: Response | None) -> None:
+        """Serve `response` at `path` instead of the page (None restores the page)."""
+        with self._lock:
+            if response is None:
+                self.overrides.pop(path, None)
+            else:
+                self.overrides[path] = response
+
+    def ordered(self) -> list[Release]:
+        return sorted(self.releases.values(), key=lambda r: (r.published, r.post_id), reverse=True)
+
+    def handle(self, path: str, base: str) -> Response:
+        with self._lock:
+            self.hits[path] = self.hits.get(path, 0) + 1
+            if path in self.overrides:
+                return self.overrides[path]
+            cached = self._cache.get((path, base))
+            if cached is None:
+                cached = self._cache[(path, base)] = self._render(path, base)
+            return cached
+
+    def _render(self, path: str, base: str) -> Response:
+        if path == "/robots.txt":
+            return Response(200, self.robots.encode(), "text/plain")
+        page = 1
+        match = re.fullmatch(re.escape(LISTING) + r"page/(\d+)/", path)
+        if match:
+            page = int(match.group(1))
+        if path == LISTING or match:
+            text = listing_page(self.ordered(), page, self.per_page, base)
+            if text is not None:
+                return Response(200, text.encode())
+        release = self.releases.get(path)
+        if release is not None:
+            render = article_2025 if release.layout == "2025" else article_2019
+            return Response(200, render(release, base).encode())
+        return Response(404, b"<html><head><title>Page Not Found</title></head><body><h1>Page not found</h1></body></html>")

@@ -1,0 +1,1 @@
+"""The only package that speaks SQL: the archive of captures, documents, versions and changes."""
