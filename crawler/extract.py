@@ -10,7 +10,7 @@ from dateutil import parser as dateparser
 from parsel import Selector
 
 from crawler import htmltext
-from crawler.items import BLOCKED, EMPTY_BODY, NO_BODY, OK, Extracted, Extraction
+from crawler.items import BLOCKED, EMPTY_BODY, INCOMPLETE, NO_BODY, OK, TRUNCATED, Extracted, Extraction
 from crawler.profiles import Profile
 
 EXTRACTOR_VERSION = "1"
@@ -164,7 +164,11 @@ def extract_article(html: str, url: str, profile: Profile) -> Extraction:
         return Extraction(BLOCKED, problem=f"block page ({marker!r})")
     if body is None:
         return Extraction(NO_BODY, problem=f"no element matches body selectors {list(profile.sel('body'))}")
+    if profile.expect_html_end and "</html>" not in (html or "")[-4096:].lower():
+        return Extraction(TRUNCATED, problem="the page ends before </html>")
     fields = _header_fields(sel, profile, url)
+    if not fields.title:
+        return Extraction(INCOMPLETE, fields=fields, problem="the page has no title")
     header_lines, fields.body_html, fields.body_text, fields.links = clean_body(body.root, profile, url)
     _fill_from_header_lines(fields, header_lines, profile)
     if not fields.body_text.strip():

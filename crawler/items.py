@@ -13,7 +13,10 @@ NETWORK_ERROR = "network_error"
 OFFSITE = "offsite"            # redirected outside allowed_domains
 NOT_HTML = "not_html"
 ROBOTS = "robots_disallowed"   # robots.txt forbids the URL; we obey and record it
-OUTCOMES = (OK, BLOCKED, NO_BODY, EMPTY_BODY, HTTP_ERROR, NETWORK_ERROR, OFFSITE, NOT_HTML, ROBOTS)
+TRUNCATED = "truncated"        # the HTML stops before its end (</html>)
+INCOMPLETE = "incomplete"      # an article without a title: a fragment, not the page
+OUTCOMES = (OK, BLOCKED, NO_BODY, EMPTY_BODY, HTTP_ERROR, NETWORK_ERROR, OFFSITE, NOT_HTML, ROBOTS,
+            TRUNCATED, INCOMPLETE)
 
 
 @dataclass

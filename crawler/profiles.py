@@ -16,7 +16,7 @@ ARTICLE_KEYS = (
 )
 TOP_KEYS = {
     "name", "site", "description", "delay_s", "date_formats", "blocked_markers",
-    "speaker_role_words", "listing", "article",
+    "speaker_role_words", "expect_html_end", "listing", "article",
 }
 SELECTOR_KEYS = LISTING_KEYS + ARTICLE_KEYS
 
@@ -44,6 +44,7 @@ class Profile:
     date_formats: tuple[str, ...]
     blocked_markers: tuple[str, ...]
     speaker_role_words: tuple[str, ...]
+    expect_html_end: bool = True
     selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     post_id: tuple[PostIdRule, ...] = ()
 
@@ -92,6 +93,7 @@ def parse_profile(data: dict, origin: str) -> Profile:
         date_formats=_strings(data.get("date_formats", ["%B %d, %Y"]), f"{origin}: date_formats"),
         blocked_markers=_strings(data.get("blocked_markers", []), f"{origin}: blocked_markers"),
         speaker_role_words=_strings(data.get("speaker_role_words", []), f"{origin}: speaker_role_words"),
+        expect_html_end=bool(data.get("expect_html_end", True)),
         selectors=selectors, post_id=tuple(post_id),
     )
 

@@ -50,6 +50,9 @@ def with_config(func):
 def _setup_logging(verbose: int) -> None:
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # Scrapy re-levels its own loggers when a crawl starts; the handler keeps the level asked for.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.DEBUG if verbose > 1 else level)
     logging.getLogger("scrapy").setLevel(logging.INFO if verbose > 1 else logging.ERROR)
     logging.getLogger("twisted").setLevel(logging.ERROR)
 

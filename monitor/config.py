@@ -122,6 +122,8 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
 def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: each [[sources]] entry must be a table")
+    if isinstance(raw.get("name"), str):
+        where = f"{where} ({raw['name']})"
     for key, value in raw.items():
         if key not in SOURCE_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r} (valid source keys: {', '.join(SOURCE_KEYS)})")
@@ -130,7 +132,6 @@ def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
         if key not in raw:
             raise ConfigError(f"{where}: missing required key {key!r}")
     name = raw["name"]
-    where = f"{where} ({name})" if isinstance(name, str) else where
     if not _NAME.match(name):
         raise ConfigError(f"{where}.name: use letters, digits, '.', '_' or '-' (got {name!r})")
     if raw["profile"] not in profiles:

@@ -10,6 +10,18 @@ from typing import Any, Iterable
 import sqlite_utils
 
 
+def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
+    """INSERT with plain SQL: the per-page path avoids sqlite-utils' per-call table introspection."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    return db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values())).lastrowid
+
+
+def _update(db: sqlite_utils.Database, table: str, row_id: int, fields: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*fields.values(), row_id])
+
+
 def put_blob(db: sqlite_utils.Database, content: bytes) -> str:
     """Store raw bytes once per distinct SHA-256, zlib-compressed; return the hash."""
     digest = hashlib.sha256(content).hexdigest()
@@ -34,33 +46,29 @@ def start_run(db: sqlite_utils.Database, sources: Iterable[str], now: str) -> in
         "WHERE outcome = 'running'",
         [now],
     )
-    table = db["runs"]
-    table.insert({
+    return _insert(db, "runs", {
         "started_at": now, "sources": ",".join(sources), "pid": os.getpid(),
         "outcome": "running", "pages": 0, "new": 0, "edited": 0, "unchanged": 0, "failed": 0,
     })
-    return table.last_pk
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, now: str, outcome: str,
                counts: dict[str, int], error: str | None = None) -> None:
-    db["runs"].update(run_id, {"finished_at": now, "outcome": outcome, "error": error, **counts})
+    _update(db, "runs", run_id, {"finished_at": now, "outcome": outcome, "error": error, **counts})
 
 
 def insert_capture(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
-    table = db["captures"]
-    table.insert(row)
-    return table.last_pk
+    return _insert(db, "captures", row)
 
 
 def link_capture(db: sqlite_utils.Database, capture_id: int, document_id: int,
                  version_id: int | None) -> None:
-    db["captures"].update(capture_id, {"document_id": document_id, "version_id": version_id})
+    _update(db, "captures", capture_id, {"document_id": document_id, "version_id": version_id})
 
 
 def find_document(db: sqlite_utils.Database, key: str, urls: Iterable[str]) -> dict | None:
     """Find a document by its identity key, else by any URL it was ever seen at."""
-    row = next(db["documents"].rows_where("key = ?", [key], limit=1), None)
+    row = next(db.query("SELECT * FROM documents WHERE key = ?", [key]), None)
     if row is not None:
         return row
     for url in urls:
@@ -77,13 +85,11 @@ def find_document(db: sqlite_utils.Database, key: str, urls: Iterable[str]) -> d
 
 
 def create_document(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
-    table = db["documents"]
-    table.insert(row)
-    return table.last_pk
+    return _insert(db, "documents", row)
 
 
 def touch_document(db: sqlite_utils.Database, document_id: int, fields: dict[str, Any]) -> None:
-    db["documents"].update(document_id, fields)
+    _update(db, "documents", document_id, fields)
 
 
 def remember_urls(db: sqlite_utils.Database, document_id: int, urls: Iterable[str], now: str) -> None:
@@ -96,7 +102,7 @@ def remember_urls(db: sqlite_utils.Database, document_id: int, urls: Iterable[st
 
 
 def latest_version(db: sqlite_utils.Database, document_id: int) -> dict | None:
-    rows = db["versions"].rows_where("document_id = ?", [document_id], order_by="seq desc", limit=1)
+    rows = db.query("SELECT * FROM versions WHERE document_id = ? ORDER BY seq DESC LIMIT 1", [document_id])
     return next(rows, None)
 
 
@@ -104,15 +110,11 @@ def insert_version(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     seq = db.execute(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE document_id = ?", [row["document_id"]]
     ).fetchone()[0]
-    table = db["versions"]
-    table.insert({**row, "seq": seq})
-    return table.last_pk
+    return _insert(db, "versions", {**row, "seq": seq})
 
 
 def insert_change(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
-    table = db["changes"]
-    table.insert(row)
-    return table.last_pk
+    return _insert(db, "changes", row)
 
 
 CHANGE_COLUMNS = (
@@ -153,7 +155,7 @@ def get_change(db: sqlite_utils.Database, change_id: int) -> dict | None:
 
 
 def get_version(db: sqlite_utils.Database, version_id: int) -> dict | None:
-    return next(db["versions"].rows_where("id = ?", [version_id], limit=1), None)
+    return next(db.query("SELECT * FROM versions WHERE id = ?", [version_id]), None)
 
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:

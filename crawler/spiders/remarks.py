@@ -7,6 +7,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
@@ -36,6 +37,24 @@ class RemarksSpider(scrapy.Spider):
         self.sink = sink
         self.on_problem = on_problem or (lambda message: logger.warning(message))
         self.extractor = f"{profile.name}/{EXTRACTOR_VERSION}"
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.request_scheduled, signal=signals.request_scheduled)
+        return spider
+
+    def request_scheduled(self, request, spider=None):
+        """Scrapy filters offsite redirects as they are scheduled, with no errback: record them."""
+        if _host_allowed(request.url, self.allowed_domains) or self.sink is None:
+            return
+        redirects = list(request.meta.get("redirect_urls", []))
+        self.sink(items.Capture(
+            source=self.source_name, url=redirects[0] if redirects else request.url,
+            final_url=request.url, status=None, fetched_at=utcnow(), outcome=items.OFFSITE,
+            error=f"redirected outside allowed_domains to {request.url}", redirect_urls=redirects,
+            extractor=self.extractor,
+        ))
 
     async def start(self):
         for url in self.start_urls:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -14,6 +15,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         site: Site = self.server.site
+        site.user_agents.add(self.headers.get("User-Agent", ""))
+        if site.latency_s:
+            time.sleep(site.latency_s)
         response = site.handle(urlsplit(self.path).path, self.server.base_url)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from monitor.replica.content import Release
 
@@ -152,6 +152,8 @@ class Site:
         self.overrides: dict[str, Response] = {}
         self._cache: dict[tuple[str, str], Response] = {}
         self.hits: dict[str, int] = {}
+        self.latency_s = 0.0
+        self.user_agents: set[str] = set()
 
     def publish(self, release: Release) -> None:
         with self._lock:
@@ -172,6 +174,15 @@ class Site:
                 self.overrides.pop(path, None)
             else:
                 self.overrides[path] = response
+
+    def move(self, slug: str, new_slug: str) -> Release:
+        """Re-publish a release under a new slug (same post id), as WordPress does."""
+        with self._lock:
+            path = next(p for p, r in self.releases.items() if r.slug == slug)
+            moved = replace(self.releases.pop(path), slug=new_slug)
+            self.releases[moved.path] = moved
+            self._cache.clear()
+            return moved
 
     def ordered(self) -> list[Release]:
         return sorted(self.releases.values(), key=lambda r: (r.published, r.post_id), reverse=True)

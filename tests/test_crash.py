@@ -1,0 +1,58 @@
+"""kill -9 at any point of a pass leaves a sound database, and the next pass finishes the job."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from storage.db import integrity_check
+from tests.conftest import ROOT, crawl, db_at
+
+pytestmark = pytest.mark.slow
+
+
+def captures_so_far(path) -> int:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM captures").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def kill_after(config_path, captures: int) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "crawl", "--config", str(config_path)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db_path = config_path.parent / "archive.db"
+    deadline = time.monotonic() + 60
+    while captures_so_far(db_path) < captures and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+def test_kill_9_mid_pass_then_resume(config_path, site):
+    site.latency_s = 0.02
+    already = 0
+    for offset in (1, 9, 17, 26):  # each pass restarts from page one: kill it at a new depth
+        kill_after(config_path, already + offset)
+        already = captures_so_far(config_path.parent / "archive.db")
+    db = db_at(config_path)
+    assert integrity_check(db) == ["ok"]
+    assert db["documents"].count < 34, "the kills came too late to test anything"
+    site.latency_s = 0
+    result = crawl(config_path)
+    assert "0 failed" in result.stdout
+    assert integrity_check(db) == ["ok"]
+    assert db["documents"].count == 34
+    per_doc = db.execute("SELECT document_id, COUNT(*) FROM versions GROUP BY document_id HAVING COUNT(*) > 1").fetchall()
+    assert per_doc == [], "duplicate versions after a crash"
+    assert db["changes"].count == 34
+    assert db.execute("SELECT COUNT(*) FROM changes GROUP BY to_version_id HAVING COUNT(*) > 1").fetchall() == []
+    outcomes = [r["outcome"] for r in db["runs"].rows]
+    assert outcomes[-1] == "ok" and set(outcomes[:-1]) == {"interrupted"}
+    assert "34 unchanged" in crawl(config_path).stdout

@@ -1,0 +1,185 @@
+"""Extraction: golden tests over saved pages, the seed transcript, and the real state.gov feeds."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import extract_article, extract_feed_item, extract_listing, parse_date
+from crawler.items import BLOCKED, EMPTY_BODY, NO_BODY, OK
+from crawler.profiles import get_profile
+from monitor.replica.content import Release
+from monitor.replica.site import article_2019, listing_page
+from tests.conftest import FIXTURES, REAL, shared_file
+
+PAGES = sorted((FIXTURES / "pages").glob("*.html"))
+PROFILE = get_profile("state.gov")
+NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/"}
+
+
+def _golden(page: Path) -> dict:
+    url = f"https://www.state.gov/{page.stem}/"
+    result = extract_article(page.read_text(encoding="utf-8"), url, PROFILE)
+    fields = result.fields.as_dict() if result.fields else None
+    if fields:
+        fields.pop("body_html")
+    return {"url": url, "outcome": result.outcome, "problem": result.problem, "fields": fields}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_golden_page(page):
+    expected_path = page.with_suffix(".json")
+    actual = _golden(page)
+    if os.environ.get("UPDATE_GOLDEN"):
+        expected_path.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert actual == json.loads(expected_path.read_text(encoding="utf-8"))
+
+
+def test_outcomes_of_bad_pages():
+    outcomes = {p.stem: _golden(p)["outcome"] for p in PAGES}
+    assert outcomes["decoy-technical-difficulties"] == BLOCKED
+    assert outcomes["no-body-selector"] == NO_BODY
+    assert outcomes["empty-body"] == EMPTY_BODY
+    assert outcomes["malformed-correction-noise"] == OK
+
+
+def test_body_keeps_transcript_and_drops_chrome():
+    page = FIXTURES / "pages" / "malformed-correction-noise.html"
+    fields = extract_article(page.read_text(), "https://www.state.gov/x/", PROFILE).fields
+    text = fields.body_text
+    assert "~~136~~ [3.6] million" in text            # strike-through kept as a marked token
+    assert "(Laughter.)" in text and "(Inaudible.)" in text
+    assert "UNDER SECRETARY OFFICIAL:" in text
+    for chrome in ("injected", "Facebook", "Lessons of 1989", "official website", "abc123", "Teaser"):
+        assert chrome not in text
+    assert fields.links == ["https://www.example.org/partners"]
+    assert "workforce" in text                          # <wbr> joins, never splits, a word
+    assert fields.speakers == ["Jane Q. Official, Under Secretary for Economic Growth", "John Roe, Chamber President"]
+    assert "<script" not in fields.body_html and "onerror" not in fields.body_html
+
+
+def test_body_html_is_sanitised():
+    hostile = Release(1, "x", "Hostile", "Remarks", ["A B, Secretary"], parse_date_iso("2024-01-02"), [
+        "Plain paragraph.",
+    ])
+    page = article_2019(hostile, "https://www.state.gov").replace(
+        "<p>Plain paragraph.</p>",
+        '<p onclick="steal()">Plain paragraph.<img src=x onerror="alert(1)"><a href="javascript:alert(2)">link</a></p>',
+    )
+    fields = extract_article(page, "https://www.state.gov/x/", PROFILE).fields
+    assert "onerror" not in fields.body_html and "onclick" not in fields.body_html
+    assert "javascript:" not in fields.body_html
+    assert fields.body_text.startswith("Plain paragraph.")
+
+
+def parse_date_iso(text):
+    from datetime import date
+    return date.fromisoformat(text)
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("October 8, 2021", "2021-10-08"), ("November\xa03, 2023", "2023-11-03"),
+    ("Sept. 15, 2026", "2026-09-15"), ("not a date", None), ("", None),
+])
+def test_parse_date(text, iso):
+    assert parse_date(text, PROFILE.date_formats) == iso
+
+
+def test_listing_links_and_next_page():
+    releases = [Release(i, f"r-{i}", f"Release {i}", "Readout", [], parse_date_iso("2024-05-01"), ["x"]) for i in range(12)]
+    html = listing_page(releases, 1, 10, "https://www.state.gov")
+    links, next_url = extract_listing(html, "https://www.state.gov/press-releases/", PROFILE)
+    assert len(links) == 10 and links[0] == "https://www.state.gov/r-0/"
+    assert next_url == "https://www.state.gov/press-releases/page/2/"
+    links, next_url = extract_listing(listing_page(releases, 2, 10, "https://www.state.gov"),
+                                      "https://www.state.gov/press-releases/page/2/", PROFILE)
+    assert len(links) == 2 and next_url is None
+
+
+def _seed_sections(seed: str) -> tuple[list[str], list[str]]:
+    paras = [p.strip() for p in seed.split("\n\n") if p.strip()]
+    start = next(i for i, p in enumerate(paras) if p.startswith("SECRETARY BLINKEN:"))
+    end = paras.index("U.S. Department of State")
+    return paras[:start], paras[start:end]
+
+
+def test_seed_page_gives_transcript_without_banner_or_teaser():
+    """The seed is what a naive scraper got from a real page: banner, transcript, teaser."""
+    seed = shared_file("seed", "state-gov-remarks-mission-mexico-2021-10.txt").read_text(encoding="utf-8")
+    banner, transcript = _seed_sections(seed)
+    release = Release(265880, "secretary-antony-j-blinken-remarks-to-mission-mexico-staff",
+                      "Secretary Antony J. Blinken Remarks to Mission Mexico Staff", "Remarks",
+                      ["Antony J. Blinken, Secretary of State"], parse_date_iso("2021-10-08"), transcript,
+                      audience="U.S. Embassy Mexico City", location="Mexico City, Mexico")
+    teaser = "".join(f"<p>{p}</p>" for p in transcript[3:])   # the real teaser repeats body paragraphs
+    page = article_2019(release, "https://www.state.gov", teaser=teaser)
+    result = extract_article(page, "https://www.state.gov/secretary-antony-j-blinken-remarks-to-mission-mexico-staff/", PROFILE)
+    assert result.outcome == OK
+    got = result.fields.body_text.split("\n\n")
+    squash = lambda s: re.sub(r"\s+", " ", s.replace("\xa0", " ")).strip()
+    assert [squash(p) for p in got] == [squash(p) for p in transcript]
+    for line in banner:
+        assert squash(line)[:40] not in squash(result.fields.body_text)
+    assert "Lessons of 1989" not in result.fields.body_text
+    assert result.fields.speakers == ["Antony J. Blinken, Secretary of State"]
+    assert (result.fields.location, result.fields.audience) == ("Mexico City, Mexico", "U.S. Embassy Mexico City")
+    assert result.fields.published == "2021-10-08" and result.fields.post_id == "265880"
+
+
+def feed_items(path: Path) -> list[dict]:
+    root = ET.parse(path).getroot()
+    return [{
+        "title": item.findtext("title"), "link": item.findtext("link"), "guid": item.findtext("guid"),
+        "creator": item.findtext("dc:creator", namespaces=NS),
+        "content": item.findtext("content:encoded", namespaces=NS) or "",
+    } for item in root.iter("item")]
+
+
+def extract_item(item: dict):
+    return extract_feed_item(item["content"], url=item["link"], title=item["title"],
+                             creator=item["creator"], profile=PROFILE)
+
+
+STATE_FEEDS = [
+    "state_gov__press_releases_rss__2021-05-23.xml", "state_gov__press_releases_rss__2022-08-03.xml",
+    "state_gov__press_releases_rss__2026-09-21__excerpt_2_items.xml",
+    "state_gov__rss_edit_pair_2021-07-28__before.xml", "state_gov__rss_slug_change_2022-06-13__before.xml",
+]
+
+
+@pytest.mark.parametrize("name", STATE_FEEDS)
+def test_real_feed_bodies_extract(name):
+    items = feed_items(shared_file("fixtures", "real", name))
+    assert items
+    for item in items:
+        result = extract_item(item)
+        assert result.outcome == OK, (item["title"], result.problem)
+        text = result.fields.body_text
+        assert len(text) > 40
+        assert "<script" not in text and "jQuery" not in text and "function(" not in text
+        assert not text.startswith(item["creator"].split(",")[0]), "byline leaked into the body"
+
+
+def test_real_2026_block_layout_item():
+    item = feed_items(shared_file("fixtures", "real", STATE_FEEDS[2]))[0]
+    fields = extract_item(item).fields
+    assert fields.doc_type == "Remarks" and fields.published == "2026-09-21"
+    assert fields.speakers == ["Marco Rubio, Secretary of State",
+                               "Antonio Tajani, Italian Deputy Prime Minister and Foreign Minister"]
+    assert (fields.location, fields.audience) == ("New York City, New York", "Lotte New York Palace")
+    assert fields.body_text.startswith("SECRETARY RUBIO:")
+    assert "(The Memorandum is signed.)" in fields.body_text
+    assert "featured-content__headline" not in fields.body_html
+
+
+def test_real_listing_fixture_has_no_state_items():
+    """The Obama-era White House listing is not state.gov markup: no items, no crash."""
+    path = REAL / "whitehouse_gov__obama_speeches_and_remarks_listing__2015-08.html"
+    if not path.exists():
+        pytest.skip("../shared is absent")
+    links, _ = extract_listing(path.read_text(encoding="utf-8", errors="replace"), "https://www.whitehouse.gov/", PROFILE)
+    assert links == []

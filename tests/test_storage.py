@@ -1,0 +1,49 @@
+"""Storage: migrations, WAL, blobs stored once and compressed, versions append-only."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from storage import archive
+from storage.db import StorageError, integrity_check, open_db
+
+
+def test_open_db_applies_schema_and_wal(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    assert {"documents", "document_urls", "captures", "blobs", "versions", "changes", "runs"} <= set(db.table_names())
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert integrity_check(db) == ["ok"]
+    open_db(tmp_path / "a.db")  # re-opening applies nothing twice
+
+
+def test_blobs_deduplicated_and_compressed(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    body = b"<html>" + b"transcript " * 2000 + b"</html>"
+    assert archive.put_blob(db, body) == archive.put_blob(db, body)
+    assert db["blobs"].count == 1
+    size, stored = db.execute("SELECT size, length(content) FROM blobs").fetchone()
+    assert size == len(body) and stored < size / 10
+    assert archive.get_blob(db, archive.put_blob(db, body)) == body
+
+
+def test_versions_and_changes_are_append_only(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    doc = archive.create_document(db, {"source": "s", "key": "k", "url": "u", "first_seen": "t", "last_seen": "t"})
+    version = archive.insert_version(db, {"document_id": doc, "created_at": "t", "body_text": "b", "content_hash": "h"})
+    archive.insert_change(db, {"document_id": doc, "kind": "new", "to_version_id": version,
+                               "detected_at": "t", "changed_fields": "[]"})
+    for sql in ("UPDATE versions SET body_text = 'x'", "DELETE FROM versions",
+                "UPDATE changes SET kind = 'x'", "DELETE FROM changes"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(sql)
+    assert archive.insert_version(db, {"document_id": doc, "created_at": "t", "body_text": "c", "content_hash": "i"}) == version + 1
+    assert [r["seq"] for r in db["versions"].rows] == [1, 2]
+
+
+def test_not_a_database(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match="cannot open the database"):
+        open_db(path)
