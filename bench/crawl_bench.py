@@ -1,13 +1,15 @@
 """Benchmark: first `remarkwatch crawl` of a 3,000-release replica vs a bare Scrapy spider.
 
-Run by hand:  .venv/bin/python bench/crawl_bench.py [--releases 3000] [--concurrency 16]
-The replica is served from its own process; each crawl runs in a fresh process whose peak RSS
-is read with getrusage. The bare spider fetches and parses the same pages and stores nothing.
+Run by hand:  .venv/bin/python bench/crawl_bench.py [--releases 3000] [--concurrency 16] [--repeat 3]
+The replica is served from its own process; each crawl runs in a fresh process (and a fresh
+database) whose peak RSS is read with getrusage. The bare spider fetches and parses the same
+pages and stores nothing. The two alternate, and the medians of the repeats are reported.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     server = subprocess.Popen([sys.executable, "-c", SERVE.format(root=str(ROOT), n=args.releases)],
                               stdout=subprocess.PIPE, text=True)
@@ -83,22 +86,28 @@ def main() -> None:
         base = server.stdout.readline().strip()
         start = f"{base}/press-releases/"
         work = Path(tempfile.mkdtemp(prefix="rw-bench-"))
-        config = work / "bench.toml"
-        config.write_text(f'db = "bench.db"\nconcurrency = {args.concurrency}\n[[sources]]\nname = "bench"\n'
-                          f'profile = "state.gov"\nstart_urls = ["{start}"]\nmax_listing_pages = 1000\ndelay_s = 0\n')
         bare_script = work / "bare.py"
         bare_script.write_text(BARE.format(root=str(ROOT), start=start, c=args.concurrency))
-        results = {}
-        for name, cmd in (
-            ("bare scrapy", [sys.executable, str(bare_script)]),
-            ("remarkwatch crawl", [sys.executable, "-m", "monitor", "crawl", "--config", str(config)]),
-        ):
-            wall, rss, output = measure(cmd)
-            results[name] = {"seconds": round(wall, 2), "pages_per_s": round(args.releases / wall, 1),
-                             "peak_rss_mb": round(rss, 1), "tail": output.strip().splitlines()[-1:]}
-        ratio = results["remarkwatch crawl"]["pages_per_s"] / results["bare scrapy"]["pages_per_s"]
-        print(json.dumps({"releases": args.releases, "concurrency": args.concurrency, **results,
-                          "ratio_remarkwatch_to_bare": round(ratio, 2)}, indent=2))
+        runs: dict[str, list] = {"bare scrapy": [], "remarkwatch crawl": []}
+        for i in range(args.repeat):
+            config = work / f"bench{i}.toml"
+            config.write_text(f'db = "bench{i}.db"\nconcurrency = {args.concurrency}\n[[sources]]\nname = "bench"\n'
+                              f'profile = "state.gov"\nstart_urls = ["{start}"]\nmax_listing_pages = 1000\ndelay_s = 0\n')
+            commands = [("bare scrapy", [sys.executable, str(bare_script)]),
+                        ("remarkwatch crawl", [sys.executable, "-m", "monitor", "crawl", "--config", str(config)])]
+            for name, cmd in (commands if i % 2 == 0 else commands[::-1]):
+                wall, rss, output = measure(cmd)
+                runs[name].append({"pages_per_s": args.releases / wall, "peak_rss_mb": rss,
+                                   "tail": output.strip().splitlines()[-1:]})
+        results = {name: {
+            "pages_per_s_median": round(statistics.median(r["pages_per_s"] for r in rs), 1),
+            "pages_per_s_each": [round(r["pages_per_s"], 1) for r in rs],
+            "peak_rss_mb_max": round(max(r["peak_rss_mb"] for r in rs), 1),
+            "last_output": rs[-1]["tail"],
+        } for name, rs in runs.items()}
+        ratio = results["remarkwatch crawl"]["pages_per_s_median"] / results["bare scrapy"]["pages_per_s_median"]
+        print(json.dumps({"releases": args.releases, "concurrency": args.concurrency, "repeat": args.repeat,
+                          **results, "ratio_remarkwatch_to_bare": round(ratio, 2)}, indent=2))
     finally:
         server.kill()
 

@@ -1,7 +1,9 @@
 """Thin pipeline: check that an item is a Capture and hand it to the sink the spider carries."""
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import Future
 
 from scrapy.exceptions import DropItem
 
@@ -18,10 +20,13 @@ class CapturePipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_item(self, item, spider=None):
+    async def process_item(self, item, spider=None):
         if not isinstance(item, Capture):
             raise DropItem(f"not a capture: {type(item).__name__}")
         sink = getattr(self.crawler.spider, "sink", None)
         if sink is not None:
-            sink(item)
+            pending = sink(item)
+            # A sink may write on its own thread; wait for it without blocking the crawl.
+            if isinstance(pending, Future):
+                await asyncio.wrap_future(pending)
         return item

@@ -5,6 +5,7 @@ import logging
 import sqlite3
 import time
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
@@ -51,6 +52,9 @@ class CrawlPass:
         self.clock = clock
         self.result: PassResult | None = None
         self._fatal: BaseException | None = None
+        # Every archive write of the pass happens on this one thread, one document per
+        # transaction, so the reactor keeps fetching while a document is written.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="remarkwatch-writer")
 
     def __call__(self, process):
         from twisted.internet import defer
@@ -58,7 +62,7 @@ class CrawlPass:
 
     async def _run(self, process):
         started = time.monotonic()
-        run_id = archive.start_run(self.db, [s.name for s in self.sources], self.clock())
+        run_id = self._write(archive.start_run, self.db, [s.name for s in self.sources], self.clock()).result()
         self.result = result = PassResult(run_id)
         interrupted = False
         for source in self.sources:
@@ -72,9 +76,10 @@ class CrawlPass:
         result.seconds = time.monotonic() - started
         result.outcome = "failed" if self._fatal else ("interrupted" if interrupted else "ok")
         self.progress.clear()
-        archive.finish_run(self.db, run_id, self.clock(), result.outcome,
-                           {k: result.counts[k] for k in COUNT_KEYS},
-                           str(self._fatal) if self._fatal else None)
+        self._write(archive.finish_run, self.db, run_id, self.clock(), result.outcome,
+                    {k: result.counts[k] for k in COUNT_KEYS},
+                    str(self._fatal) if self._fatal else None).result()
+        self._writer.shutdown(wait=True)
         if self._fatal is not None:
             raise PassFailed(f"{self.config.db_path}: cannot write to the database: {self._fatal}")
         return result
@@ -84,14 +89,17 @@ class CrawlPass:
             result.problems.append(message)
             self.progress.problem(message)
 
-        def sink(capture: Capture) -> None:
-            self._sink(source, capture, result, problem)
+        def sink(capture: Capture) -> Future:
+            return self._write(self._sink, source, capture, result, problem)
 
         return dict(
             source_name=source.name, start_urls=source.start_urls,
             allowed_domains=source.allowed_domains, profile=source.profile,
             max_listing_pages=source.max_listing_pages, sink=sink, on_problem=problem,
         )
+
+    def _write(self, func, *args) -> Future:
+        return self._writer.submit(func, *args)
 
     def _sink(self, source: Source, capture: Capture, result: PassResult, problem) -> None:
         if self._fatal is not None:

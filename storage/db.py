@@ -19,7 +19,8 @@ def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        # One writer thread owns the connection during a pass; the caller keeps it that way.
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         db = sqlite_utils.Database(conn)
         db.execute("PRAGMA journal_mode=WAL")
         # NORMAL is durable across process crashes in WAL mode; only a power loss can drop
