@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
 from crawler import items
 from crawler.extract import EXTRACTOR_VERSION, extract_article, extract_listing
@@ -103,8 +102,6 @@ class RemarksSpider(scrapy.Spider):
             outcome = items.OFFSITE
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
             outcome = items.ROBOTS
-        elif failure.check(DNSLookupError, TimeoutError, TCPTimedOutError):
-            outcome = items.NETWORK_ERROR
         redirects = list(request.meta.get("redirect_urls", []))
         yield items.Capture(
             source=self.source_name, url=redirects[0] if redirects else request.url,
