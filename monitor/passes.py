@@ -61,6 +61,12 @@ class CrawlPass:
         return defer.ensureDeferred(self._run(process))
 
     async def _run(self, process):
+        try:
+            return await self._crawl_all(process)
+        finally:
+            self._writer.shutdown(wait=True)
+
+    async def _crawl_all(self, process):
         started = time.monotonic()
         run_id = self._write(archive.start_run, self.db, [s.name for s in self.sources], self.clock()).result()
         self.result = result = PassResult(run_id)
@@ -76,13 +82,16 @@ class CrawlPass:
         result.seconds = time.monotonic() - started
         result.outcome = "failed" if self._fatal else ("interrupted" if interrupted else "ok")
         self.progress.clear()
-        self._write(archive.finish_run, self.db, run_id, self.clock(), result.outcome,
-                    {k: result.counts[k] for k in COUNT_KEYS},
-                    str(self._fatal) if self._fatal else None).result()
-        self._writer.shutdown(wait=True)
+        # Queued behind every capture of the pass, so the counts it writes are complete.
+        self._write(self._finish, result).result()
         if self._fatal is not None:
             raise PassFailed(f"{self.config.db_path}: cannot write to the database: {self._fatal}")
         return result
+
+    def _finish(self, result: PassResult) -> None:
+        archive.finish_run(self.db, result.run_id, self.clock(), result.outcome,
+                           {k: result.counts[k] for k in COUNT_KEYS},
+                           str(self._fatal) if self._fatal else None)
 
     def _spider_args(self, source: Source, result: PassResult) -> dict:
         def problem(message: str) -> None:

@@ -102,4 +102,9 @@ def test_offsite_redirect_robots_and_user_agent(tmp_path, server, site):
     outcomes = {r["url"].split(str(server.port), 1)[1]: r["outcome"] for r in db["captures"].rows}
     assert outcomes[paths[0]] == OFFSITE and outcomes[paths[2]] == ROBOTS
     assert site.hits.get(paths[2], 0) == 0
+    run = next(db["runs"].rows)
+    failed = db.execute("SELECT COUNT(*) FROM captures WHERE outcome != 'ok'").fetchone()[0]
+    assert (run["failed"], run["pages"]) == (failed, db["captures"].count)  # offsite one counted too
+    offsite = next(db["captures"].rows_where("outcome = ?", [OFFSITE]))
+    assert offsite["error"].startswith("redirected outside allowed_domains")
     assert site.user_agents == {"rw-test/1.0 (test@example.org)"}

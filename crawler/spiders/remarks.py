@@ -44,14 +44,15 @@ class RemarksSpider(scrapy.Spider):
         return spider
 
     def request_scheduled(self, request, spider=None):
-        """Scrapy filters offsite redirects as they are scheduled, with no errback: record them."""
-        if _host_allowed(request.url, self.allowed_domains) or self.sink is None:
-            return
+        """Scrapy filters offsite requests as they are scheduled, with no errback: record them."""
+        if request.dont_filter or _host_allowed(request.url, self.allowed_domains) or self.sink is None:
+            return  # dont_filter requests (start URLs) are crawled wherever they point
         redirects = list(request.meta.get("redirect_urls", []))
+        how = "redirected" if redirects else "linked"
         self.sink(items.Capture(
             source=self.source_name, url=redirects[0] if redirects else request.url,
             final_url=request.url, status=None, fetched_at=utcnow(), outcome=items.OFFSITE,
-            error=f"redirected outside allowed_domains to {request.url}", redirect_urls=redirects,
+            error=f"{how} outside allowed_domains to {request.url}", redirect_urls=redirects,
             extractor=self.extractor,
         ))
 
