@@ -10,10 +10,11 @@ from dateutil import parser as dateparser
 from parsel import Selector
 
 from crawler import htmltext
-from crawler.items import BLOCKED, EMPTY_BODY, INCOMPLETE, NO_BODY, OK, TRUNCATED, Extracted, Extraction
+from crawler.items import (BLOCKED, EMPTY_BODY, GONE, INCOMPLETE, NO_BODY, OK, TRUNCATED, Extracted,
+                           Extraction)
 from crawler.profiles import Profile
 
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"   # 2: embedded media sources recorded
 _ATTR = re.compile(r"::(attr\([^)]*\)|text)$")
 
 
@@ -65,14 +66,39 @@ def find_post_id(sel: Selector, profile: Profile) -> str | None:
     return None
 
 
+# Block, challenge and maintenance pages of common CDNs and WAFs, on top of a profile's own.
+GENERIC_BLOCK_MARKERS = (
+    "Attention Required! | Cloudflare", "Just a moment...", "cf-browser-verification",
+    "Checking your browser before accessing", "Verify you are human", "are you a robot",
+    "captcha", "Access Denied", "Request Rejected", "The requested URL was rejected",
+    "Request unsuccessful. Incapsula", "Sucuri WebSite Firewall", "Pardon Our Interruption",
+    "403 Forbidden", "Too Many Requests", "Service Unavailable", "Under Maintenance",
+    "Scheduled Maintenance", "Down for Maintenance", "Temporarily Unavailable",
+)
+NOT_FOUND_MARKERS = ("Page Not Found", "404 Not Found", "Error 404", "Page Cannot Be Found")
+
+
+def _heads(sel: Selector) -> str:
+    return " ".join(sel.css("title::text, h1 *::text, h1::text").getall())
+
+
 def is_blocked(sel: Selector, profile: Profile, body_found: bool) -> str | None:
-    """The block marker this page shows, if it is a decoy/edge/WAF page rather than an article."""
-    heads = " ".join(sel.css("title::text, h1 *::text, h1::text").getall())
-    text = heads if body_found else " ".join(sel.css("body *::text").getall())[:20000]
-    for marker in profile.blocked_markers:
+    """The block marker this page shows, if it is a decoy/edge/WAF page rather than an article.
+
+    When the article body is there, only the page title and headline are read: an article may
+    well mention "captcha"; a block page says so in its title.
+    """
+    text = _heads(sel) if body_found else (_heads(sel) + " " + " ".join(sel.css("body *::text").getall()))[:20000]
+    for marker in (*profile.blocked_markers, *GENERIC_BLOCK_MARKERS):
         if marker.lower() in text.lower():
             return marker
     return None
+
+
+def is_not_found(sel: Selector) -> str | None:
+    """The "page not found" marker in a page's title or headline (a soft 404 answered with 200)."""
+    heads = _heads(sel).lower()
+    return next((m for m in NOT_FOUND_MARKERS if m.lower() in heads), None)
 
 
 def looks_like_speaker(line: str, profile: Profile) -> bool:
@@ -87,7 +113,7 @@ def split_header_lines(lines: list[str], profile: Profile) -> tuple[list[str], s
 
 
 def clean_body(body_root, profile: Profile, base_url: str, leading=None):
-    """Strip chrome from a copy of the body element; return (header_lines, html, text, links).
+    """Strip chrome from a copy of the body element; return (header_lines, html, text, links, media).
 
     `leading` decides whether a leading paragraph is a header line (feed items); by default the
     paragraphs before the profile's hero block are header lines.
@@ -98,10 +124,11 @@ def clean_body(body_root, profile: Profile, base_url: str, leading=None):
         for match in Selector(root=root).css(selector):
             if match.root is not root:
                 htmltext.remove_keep_tail(match.root)
+    media = [urljoin(base_url, src) for src in htmltext.media_sources(root)]
     htmltext.drop_non_content(root)
     links = [urljoin(base_url, a.get("href")) for a in root.iter("a") if a.get("href")]
     text = "\n\n".join(htmltext.paragraphs(root))
-    return header_lines, htmltext.to_html(root), text, list(dict.fromkeys(links))
+    return header_lines, htmltext.to_html(root), text, list(dict.fromkeys(links)), list(dict.fromkeys(media))
 
 
 def _take_header_lines(root, profile: Profile, leading) -> list[str]:
@@ -162,6 +189,9 @@ def extract_article(html: str, url: str, profile: Profile) -> Extraction:
     marker = is_blocked(sel, profile, body is not None)
     if marker:
         return Extraction(BLOCKED, problem=f"block page ({marker!r})")
+    missing = is_not_found(sel)
+    if missing:
+        return Extraction(GONE, problem=f"not-found page ({missing!r})")
     if body is None:
         return Extraction(NO_BODY, problem=f"no element matches body selectors {list(profile.sel('body'))}")
     if profile.expect_html_end and "</html>" not in (html or "")[-4096:].lower():
@@ -169,7 +199,8 @@ def extract_article(html: str, url: str, profile: Profile) -> Extraction:
     fields = _header_fields(sel, profile, url)
     if not fields.title:
         return Extraction(INCOMPLETE, fields=fields, problem="the page has no title")
-    header_lines, fields.body_html, fields.body_text, fields.links = clean_body(body.root, profile, url)
+    header_lines, fields.body_html, fields.body_text, fields.links, fields.media = clean_body(
+        body.root, profile, url)
     _fill_from_header_lines(fields, header_lines, profile)
     if not fields.body_text.strip():
         return Extraction(EMPTY_BODY, fields=fields, problem="the body holds no text")
@@ -195,8 +226,9 @@ def extract_feed_item(content_html: str, *, url: str, title: str | None, creator
     leading = None if hero else (lambda line: bool(line) and line in creator_text)
     header_fields = _header_fields(sel, profile, url)
     header_fields.title = header_fields.title or (htmltext.collapse(title) if title else None)
-    header_lines, body_html, body_text, links = clean_body(root, profile, url, leading)
-    header_fields.body_html, header_fields.body_text, header_fields.links = body_html, body_text, links
+    header_lines, body_html, body_text, links, media = clean_body(root, profile, url, leading)
+    header_fields.body_html, header_fields.body_text = body_html, body_text
+    header_fields.links, header_fields.media = links, media
     _fill_from_header_lines(header_fields, header_lines, profile)
     if not body_text.strip():
         return Extraction(EMPTY_BODY, fields=header_fields, problem="the item holds no text")

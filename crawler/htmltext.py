@@ -55,6 +55,20 @@ def drop_non_content(root) -> None:
         remove_keep_tail(el)
 
 
+MEDIA_TAGS = frozenset({"iframe", "video", "audio", "source", "embed", "object"})
+
+
+def media_sources(root) -> list[str]:
+    """Sources of embedded media (video players, audio, iframes) under `root`, in page order."""
+    out = []
+    for el in root.iter():
+        if isinstance(el.tag, str) and _local(el.tag) in MEDIA_TAGS:
+            src = el.get("src") or el.get("data") or el.get("data-src")
+            if src and src.strip():
+                out.append(src.strip())
+    return out
+
+
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1].lower()
 

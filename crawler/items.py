@@ -15,8 +15,9 @@ NOT_HTML = "not_html"
 ROBOTS = "robots_disallowed"   # robots.txt forbids the URL; we obey and record it
 TRUNCATED = "truncated"        # the HTML stops before its end (</html>)
 INCOMPLETE = "incomplete"      # an article without a title: a fragment, not the page
+GONE = "gone"                  # 404/410, a "page not found" page, or a redirect to the home/listing page
 OUTCOMES = (OK, BLOCKED, NO_BODY, EMPTY_BODY, HTTP_ERROR, NETWORK_ERROR, OFFSITE, NOT_HTML, ROBOTS,
-            TRUNCATED, INCOMPLETE)
+            TRUNCATED, INCOMPLETE, GONE)
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Extracted:
     body_html: str = ""
     body_text: str = ""
     links: list[str] = field(default_factory=list)
+    media: list[str] = field(default_factory=list)   # embedded video/audio/iframe sources
 
     def as_dict(self) -> dict:
         return asdict(self)

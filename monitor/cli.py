@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import click
 
 from crawler.errors import ProfileError
-from monitor import __version__, render
+from monitor import __version__, detect, render
 from monitor.config import bundled_config, load_config
 from monitor.errors import ConfigError, NotFound, RemarkwatchError
 from monitor.progress import Progress
@@ -89,21 +90,30 @@ def crawl(config, source_names):
 @cli.command()
 @with_config
 @click.option("--limit", default=20, show_default=True, help="How many changes, newest first.")
-@click.option("--kind", "kinds", multiple=True, help="Only changes of this kind (new, edited; repeatable).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(detect.KINDS),
+              help="Only changes of this kind (repeatable).")
+@click.option("--class", "classes", multiple=True, type=click.Choice(detect.CLASSES),
+              help="Only changes with this edit class (repeatable).")
+@click.option("--min-significance", default=0, show_default=True, type=click.IntRange(0, 100),
+              help=f"Only changes at least this significant ({detect.ALERT_THRESHOLD} is the alerting default).")
 @click.option("--source", default=None, help="Only changes of this source.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def changes(config, limit, kinds, source, as_json):
-    """List recent changes (new releases and edits).
+def changes(config, limit, kinds, classes, min_significance, source, as_json):
+    """List recent changes: new releases, edits, reverts, moves, removals, blocks.
 
-    Example: remarkwatch changes --kind edited --json
+    Columns: id, detected at, kind, significance (0-100), source, title, [classes].
+
+    Example: remarkwatch changes --kind edited --min-significance 20 --json
     """
     db = open_db(config.db_path)
-    rows = archive.recent_changes(db, limit=limit, kinds=kinds, source=source)
+    rows = archive.recent_changes(db, limit=limit, kinds=kinds, source=source, classes=classes,
+                                  min_significance=min_significance)
     if as_json:
         click.echo(render.changes_json(rows))
         return
     if not rows:
-        click.echo("no changes recorded yet")
+        click.echo("no changes recorded yet" if not (kinds or classes or min_significance or source)
+                   else "no changes match")
     for row in rows:
         click.echo(render.change_line(row))
 
@@ -113,7 +123,7 @@ def changes(config, limit, kinds, source, as_json):
 @click.argument("change_id", type=int)
 @click.option("--color/--no-color", default=None, help="Colour the diff (default: when on a terminal).")
 def diff(config, change_id, color):
-    """Show what one change changed: fields, word-level edits and the text diff.
+    """Show what one change changed: fields, located word-level edits, classes and the text diff.
 
     Example: remarkwatch diff 35
     """
@@ -122,14 +132,55 @@ def diff(config, change_id, color):
     if change is None:
         raise NotFound(f"{config.db_path}: no change #{change_id} (see `remarkwatch changes`)")
     color = sys.stdout.isatty() if color is None else color
-    click.echo(render.change_detail(change, color))
-    if change["kind"] != "new" and "body" in change["changed_fields"]:
-        old = archive.get_version(db, change["from_version_id"])
-        new = archive.get_version(db, change["to_version_id"])
-        click.echo("word-level:")
-        click.echo(render.word_diff(old["body_text"], new["body_text"], color))
-        click.echo("text diff:")
-        click.echo(render.unified(change["diff"], color))
+    click.echo(render.full_change(change, color), color=color)
+
+
+@cli.command()
+@with_config
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--color/--no-color", default=None, help="Colour the output (default: when on a terminal).")
+def history(config, ref, as_json, color):
+    """List one document's URLs, versions and changes. REF: a URL it was seen at, or its id.
+
+    Example: remarkwatch history https://www.state.gov/department-press-briefing-july-27-2021/
+    """
+    db = open_db(config.db_path)
+    document = archive.resolve_document(db, ref)
+    if document is None:
+        raise NotFound(f"{config.db_path}: no document with id, URL or key {ref!r}")
+    urls = archive.document_urls(db, document["id"])
+    versions = archive.document_versions(db, document["id"])
+    rows = archive.recent_changes(db, limit=10_000, document_id=document["id"])
+    if as_json:
+        click.echo(json.dumps({"document": document, "urls": urls, "versions": versions,
+                               "changes": json.loads(render.changes_json(rows))},
+                              indent=2, ensure_ascii=False))
+        return
+    color = sys.stdout.isatty() if color is None else color
+    click.echo(render.history(document, urls, versions, rows, color), color=color)
+
+
+@cli.command()
+@with_config
+@click.option("--source", "source_names", multiple=True, help="Only this source's captures (repeatable).")
+def reprocess(config, source_names):
+    """Re-extract every stored page with the current profiles, without fetching.
+
+    Differences are recorded as `reextracted` changes, never as edits by the site.
+
+    Example: remarkwatch reprocess --source state-press-releases
+    """
+    from monitor.passes import utcnow
+    from monitor.reprocess import reprocess as run_reprocess
+
+    for name in source_names:
+        config.source(name)
+    db = open_db(config.db_path)
+    result = run_reprocess(db, config, utcnow(), list(source_names) or None)
+    for problem in result.problems:
+        click.echo(f"problem: {problem}", err=True)
+    click.echo(result.summary())
 
 
 @cli.command("check-config")
@@ -168,7 +219,7 @@ def init(path, force):
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default="remarkwatch-demo",
               show_default=True, help="Where the demo writes its config and database.")
 def demo(directory):
-    """Offline demo: crawl a bundled replica of state.gov, edit a transcript, crawl again.
+    """Offline demo: crawl a bundled replica of state.gov; it edits a transcript, then reverts it.
 
     Example: remarkwatch demo --dir /tmp/rw-demo
     """
@@ -178,16 +229,11 @@ def demo(directory):
     log_level = click.get_current_context().obj["scrapy_log_level"]
     result = run_demo(Path(directory).resolve(), Progress(), log_level=log_level)
     db = open_db(result.db_path)
-    click.echo("\nchanges detected by pass 2:")
-    for change in archive.recent_changes(db, limit=50):
-        if change["run_id"] != result.passes[1].run_id:
-            continue
-        click.echo(render.change_detail(change, color))
-        if change["kind"] == "edited":
-            old = archive.get_version(db, change["from_version_id"])
-            new = archive.get_version(db, change["to_version_id"])
-            click.echo(render.word_diff(old["body_text"], new["body_text"], color))
-            click.echo(render.unified(change["diff"], color))
-        click.echo("")
+    for number, result_pass in enumerate(result.passes[1:], start=2):
+        click.echo(f"\nchanges detected by pass {number}:")
+        for change in reversed(archive.recent_changes(db, limit=50)):
+            if change["run_id"] == result_pass.run_id:
+                click.echo(render.full_change(change, color) + "\n", color=color)
     click.echo(f"database: {result.db_path}")
     click.echo(f"explore it: remarkwatch changes --config {result.config_path}")
+    click.echo(f"            remarkwatch history --config {result.config_path} {result.edited_url}")

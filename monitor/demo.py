@@ -1,4 +1,5 @@
-"""The offline demo: crawl the bundled replica, edit one transcript, publish a release, crawl again."""
+"""The offline demo: crawl the bundled replica; the site silently edits a transcript and publishes a
+release; crawl; the site reverts the edit; crawl. Every step is a real crawl over loopback."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class DemoResult:
     db_path: Path
     config_path: Path
     passes: list
+    edited_url: str = ""
 
 
 def run_demo(directory: Path, progress: Progress, announce=print, log_level: str = "ERROR") -> DemoResult:
@@ -44,17 +46,24 @@ def run_demo(directory: Path, progress: Progress, announce=print, log_level: str
         config = load_config(config_path)
         db = open_db(config.db_path)
         announce(f"replica site: {server.base_url}{LISTING} ({len(site.releases)} releases)")
-        first = CrawlPass(config, db, config.sources, progress)
-        second = CrawlPass(config, db, config.sources, progress)
+        passes = [CrawlPass(config, db, config.sources, progress) for _ in range(3)]
+        slug, old, new = DEMO_EDIT
+        edited_url = ""
 
         def edit_site(_process):
-            slug, old, new = DEMO_EDIT
-            announce(f"pass 1: {first.result.summary()}")
-            announce(f"the site edits {slug!r}: {old!r} -> {new!r}, and publishes {DEMO_NEW.title!r}")
-            site.edit(slug, old, new)
+            nonlocal edited_url
+            announce(f"pass 1: {passes[0].result.summary()}")
+            announce(f"the site silently edits {slug!r}: {old!r} -> {new!r} (its modified time "
+                     f"unchanged), and publishes {DEMO_NEW.title!r}")
+            edited_url = server.base_url + site.edit(slug, old, new, modified=None).path
             site.publish(DEMO_NEW)
 
-        run_steps(config, [first, edit_site, second], log_level=log_level)
-        announce(f"pass 2: {second.result.summary()}")
+        def revert_site(_process):
+            announce(f"pass 2: {passes[1].result.summary()}")
+            announce(f"the site reverts the edit: {new!r} -> {old!r}")
+            site.edit(slug, new, old, modified=None)
+
+        run_steps(config, [passes[0], edit_site, passes[1], revert_site, passes[2]], log_level=log_level)
+        announce(f"pass 3: {passes[2].result.summary()}")
         db.close()
-    return DemoResult(directory, config.db_path, config_path, [first.result, second.result])
+    return DemoResult(directory, config.db_path, config_path, [p.result for p in passes], edited_url)

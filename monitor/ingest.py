@@ -1,19 +1,33 @@
-"""Turn one capture into archive rows: capture, and when the content is new, version and change.
+"""Turn one capture into archive rows: the capture, and when something changed, a version and a change.
 
 Everything for one document is written in one transaction, so a crash leaves all or nothing.
+
+A document is `active`, `missing` (gone at its current URL, not yet long enough to say so),
+`removed`, or `blocked`. A page that is gone (404/410, or a redirect to the home or listing page)
+is declared `removed` only once it has been gone for `RemovalPolicy.passes` passes and
+`RemovalPolicy.hours` hours; when it comes back it is `restored`.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
 
 import sqlite_utils
 
-from crawler.items import OK, Capture
-from monitor import detect, normalize
+from crawler.items import BLOCKED, GONE, OK, Capture
+from monitor import detect, normalize, transcript
 from storage import archive
 
-LIST_FIELDS = ("speakers", "tags", "links")
+LIST_FIELDS = ("speakers", "tags", "links", "media")
+ACTIVE, MISSING, REMOVED, BLOCKED_STATE = "active", "missing", "removed", "blocked"
+UNCHANGED, FAILED = "unchanged", "failed"
+
+
+@dataclass(frozen=True)
+class RemovalPolicy:
+    passes: int = 2       # consecutive passes a page must be gone before it is declared removed
+    hours: float = 1.0    # and for at least this long
 
 
 def identity_key(site: str, post_id: str | None, url: str) -> str:
@@ -30,8 +44,8 @@ def version_fields(row: dict) -> dict:
 
 
 def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: int | None,
-           now: str) -> str:
-    """Record `capture`; return "new", "edited", "unchanged" or "failed"."""
+           now: str, policy: RemovalPolicy = RemovalPolicy()) -> str:
+    """Record `capture`; return the change kind, "unchanged" or "failed"."""
     with db.atomic():
         blob = archive.put_blob(db, capture.body) if capture.body else None
         capture_id = archive.insert_capture(db, {
@@ -41,22 +55,81 @@ def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: in
             "content_type": capture.content_type, "etag": capture.etag,
             "last_modified": capture.last_modified, "blob_hash": blob,
         })
-        urls = [capture.url, capture.final_url, *capture.redirect_urls]
         if capture.outcome != OK or capture.fields is None:
-            known = archive.find_document(db, "", urls)
-            if known is not None:
-                archive.link_capture(db, capture_id, known["id"], None)
-            return "failed"
+            return _record_failure(db, capture, capture_id, run_id, now, policy)
         return _record_content(db, capture, capture_id, site, run_id, now)
 
 
-def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, now: str) -> str:
+def reextract(db: sqlite_utils.Database, capture: Capture, capture_id: int, *, site: str,
+              now: str) -> str:
+    """Record what a stored capture extracts to now; a difference is a `reextracted` change."""
+    with db.atomic():
+        return _record_content(db, capture, capture_id, site, None, now, reextracted=True)
+
+
+def _record_failure(db, capture: Capture, capture_id: int, run_id, now: str, policy: RemovalPolicy) -> str:
+    urls = [capture.url, capture.final_url, *capture.redirect_urls]
+    document = archive.find_document(db, "", urls)
+    if document is None:
+        return FAILED
+    archive.link_capture(db, capture_id, document["id"], None)
+    if capture.outcome == GONE:
+        return _record_gone(db, document, capture, urls, run_id, now, policy)
+    if capture.outcome == BLOCKED and document["state"] not in (BLOCKED_STATE, REMOVED):
+        archive.touch_document(db, document["id"], {"state": BLOCKED_STATE, "state_since": now})
+        _insert_event(db, document, detect.BLOCKED, run_id, now,
+                      f"blocked: {capture.error or 'block page'} at {capture.final_url}")
+        return detect.BLOCKED
+    return FAILED
+
+
+def _record_gone(db, document: dict, capture: Capture, urls: list[str], run_id, now: str,
+                 policy: RemovalPolicy) -> str:
+    # An old URL of a moved document answering 404 says nothing about the document.
+    if document["state"] == REMOVED or document["url"] not in urls:
+        return FAILED
+    run_key = run_id or 0
+    passes = document["missing_passes"] + (0 if document["missing_run_id"] == run_key else 1)
+    since = document["missing_since"] or now
+    update = {"missing_passes": passes, "missing_run_id": run_key, "missing_since": since}
+    if document["state"] != MISSING:
+        update.update(state=MISSING, state_since=now)
+    if passes >= policy.passes and _hours(since, now) >= policy.hours:
+        update.update(state=REMOVED, state_since=now)
+        archive.touch_document(db, document["id"], update)
+        how = capture.error or (f"HTTP {capture.status}" if capture.status else "gone")
+        _insert_event(db, document, detect.REMOVED, run_id, now,
+                      f"removed: {how} at {capture.url} (gone since {since}, {passes} passes)")
+        return detect.REMOVED
+    archive.touch_document(db, document["id"], update)
+    return FAILED
+
+
+def _hours(start: str, end: str) -> float:
+    try:
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 3600
+    except ValueError:
+        return 0.0
+
+
+def _insert_event(db, document: dict, kind: str, run_id, now: str, summary: str) -> int:
+    """A change that writes no version: removed, blocked, or restored with the same content."""
+    return archive.insert_change(db, {
+        "document_id": document["id"], "kind": kind, "from_version_id": document["latest_version_id"],
+        "to_version_id": None, "detected_at": now, "run_id": run_id, "changed_fields": "[]",
+        "field_diffs": "{}", "diff": "", "summary": summary, "classes": "[]",
+        "significance": detect.KIND_FLOOR[kind], "silent": 0, "edits": "[]",
+    })
+
+
+def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, now: str, *,
+                    reextracted: bool = False) -> str:
     fields = asdict(capture.fields)
     canonical = fields.get("canonical_url") or capture.final_url
     urls = [canonical, capture.url, capture.final_url, *capture.redirect_urls]
     key = identity_key(site, fields.get("post_id"), canonical)
     document = archive.find_document(db, key, urls)
-    previous = None
+    previous, earlier = None, {}
     if document is None:
         document_id = archive.create_document(db, {
             "source": capture.source, "key": key, "post_id": fields.get("post_id"),
@@ -66,28 +139,56 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
     else:
         document_id = document["id"]
         latest = archive.latest_version(db, document_id)
-        previous = version_fields(latest) if latest else None
+        if latest:
+            previous = version_fields(latest)
+            earlier = archive.earlier_hashes(db, document_id, latest["seq"])
     archive.remember_urls(db, document_id, urls, now)
-    change = detect.compare(previous, fields)
+    change = detect.compare(previous, {**fields, "url": capture.final_url}, earlier=earlier)
+    was_removed = document is not None and document["state"] == REMOVED and not reextracted
+    if was_removed:
+        change = _restored(change, capture)
+    if reextracted and change is not None:
+        change.kind, change.significance = detect.REEXTRACTED, 0
+        change.summary = f"re-extraction ({capture.extractor}): {change.summary}"
+    update = {"last_seen": now, "url": capture.final_url}
+    if document is not None and document["state"] != ACTIVE and not reextracted:
+        update.update(state=ACTIVE, state_since=now, missing_since=None, missing_passes=0, missing_run_id=None)
     if change is None:
         archive.link_capture(db, capture_id, document_id, previous["id"])
-        archive.touch_document(db, document_id, {"last_seen": now, "url": capture.final_url})
-        return "unchanged"
-    version_id = archive.insert_version(db, _version_row(fields, capture, capture_id, document_id, now))
+        archive.touch_document(db, document_id, update)
+        return UNCHANGED
+    version_id = None
+    if change.changed_fields or previous is None:
+        version_id = archive.insert_version(db, _version_row(fields, capture, capture_id, document_id, now))
+        archive.insert_turns(db, version_id, transcript.split_turns(fields.get("body_text")))
+        update.update(title=fields.get("title"), latest_version_id=version_id, canonical_url=canonical)
     archive.insert_change(db, {
         "document_id": document_id, "kind": change.kind,
         "from_version_id": previous["id"] if previous else None, "to_version_id": version_id,
         "detected_at": now, "run_id": run_id, "changed_fields": json.dumps(change.changed_fields),
         "field_diffs": json.dumps(change.field_diffs, ensure_ascii=False), "diff": change.diff,
-        "summary": change.summary,
+        "summary": change.summary, "classes": json.dumps(change.classes),
+        "significance": change.significance, "silent": int(change.silent),
+        "edits": json.dumps(change.edits_as_dicts(), ensure_ascii=False),
+        "reverted_to_version_id": change.reverted_to,
     })
-    archive.link_capture(db, capture_id, document_id, version_id)
-    update = {"last_seen": now, "url": capture.final_url, "title": fields.get("title"),
-              "latest_version_id": version_id, "canonical_url": canonical}
+    if not reextracted:
+        archive.link_capture(db, capture_id, document_id, version_id or (previous or {}).get("id"))
     if document is not None and fields.get("post_id") and not document.get("post_id"):
         update.update(post_id=fields["post_id"], key=key)
     archive.touch_document(db, document_id, update)
     return change.kind
+
+
+def _restored(change: detect.Change | None, capture: Capture) -> detect.Change:
+    """A removed document is back: with its old content (no new version) or with edits."""
+    if change is None:
+        return detect.Change(detect.RESTORED, [], significance=detect.KIND_FLOOR[detect.RESTORED],
+                             summary=f"restored: back at {capture.final_url}, content unchanged")
+    change.kind = detect.RESTORED
+    change.significance = max(change.significance, detect.KIND_FLOOR[detect.RESTORED])
+    change.summary = f"restored with changes: {change.summary}"
+    return change
 
 
 def _version_row(fields: dict, capture: Capture, capture_id: int, document_id: int, now: str) -> dict:

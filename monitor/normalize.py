@@ -59,6 +59,7 @@ def content_hash(fields: dict) -> str:
 
 def raw_hash(fields: dict) -> str:
     """Hash of the fields exactly as extracted, markup-level differences included."""
-    keep = {k: fields.get(k) for k in (*COMPARED_FIELDS, "body_text", "body_html", "published_text")}
+    keep = {k: fields.get(k) for k in (*COMPARED_FIELDS, "body_text", "body_html", "published_text",
+                                        "modified_time", "links", "media", "canonical_url")}
     payload = json.dumps(keep, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

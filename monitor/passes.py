@@ -10,17 +10,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from crawler.items import Capture
+from crawler.items import OK, Capture
 from crawler.settings import build_settings
 from crawler.spiders.remarks import RemarksSpider
 from monitor.config import Config, Source
 from monitor.errors import PassFailed
-from monitor.ingest import ingest
+from monitor.ingest import RemovalPolicy, ingest
 from monitor.progress import Progress
 from storage import archive
 
 logger = logging.getLogger(__name__)
 COUNT_KEYS = ("pages", "new", "edited", "unchanged", "failed")
+# Which runs-table count each ingest result adds to; the kinds are also counted on their own.
+BUCKETS = {"new": "new", "unchanged": "unchanged", "failed": "failed", "removed": "failed",
+           "blocked": "failed"}
 
 
 def utcnow() -> str:
@@ -35,11 +38,15 @@ class PassResult:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    kinds: Counter = field(default_factory=Counter)
+
     def summary(self) -> str:
         c = self.counts
+        other = ", ".join(f"{n} {kind}" for kind, n in sorted(self.kinds.items())
+                          if kind not in ("new", "edited", "unchanged", "failed"))
         return (f"run {self.run_id} ({self.outcome}): {c['pages']} pages fetched, {c['new']} new, "
-                f"{c['edited']} edited, {c['unchanged']} unchanged, {c['failed']} failed "
-                f"in {self.seconds:.1f} s")
+                f"{c['edited']} edited, {c['unchanged']} unchanged, {c['failed']} failed"
+                + (f" ({other})" if other else "") + f" in {self.seconds:.1f} s")
 
 
 class CrawlPass:
@@ -72,9 +79,11 @@ class CrawlPass:
         self.result = result = PassResult(run_id)
         interrupted = False
         for source in self.sources:
+            known = (self._write(archive.known_urls, self.db, source.name).result()
+                     if source.recheck_known else [])
             crawler = process.create_crawler(RemarksSpider)
             crawler.settings.setdict(source_settings(source), priority="spider")
-            await process.crawl(crawler, **self._spider_args(source, result))
+            await process.crawl(crawler, **self._spider_args(source, result), known_urls=known)
             reason = crawler.stats.get_value("finish_reason")
             if self._fatal is not None or reason == "shutdown":
                 interrupted = True
@@ -114,14 +123,17 @@ class CrawlPass:
         if self._fatal is not None:
             return
         try:
-            kind = ingest(self.db, capture, site=source.profile.site, run_id=result.run_id, now=self.clock())
+            policy = RemovalPolicy(source.removed_after_passes, source.removed_after_hours)
+            kind = ingest(self.db, capture, site=source.profile.site, run_id=result.run_id,
+                          now=self.clock(), policy=policy)
         except sqlite3.Error as exc:
             self._fatal = exc
             problem(f"{source.name}: database error while recording {capture.url}: {exc}")
             return
         result.counts["pages"] += 1
-        result.counts[kind] += 1
-        if kind == "failed":
+        result.counts[BUCKETS.get(kind, "edited")] += 1
+        result.kinds[kind] += 1
+        if capture.outcome != OK:
             problem(f"{source.name}: {capture.url}: {capture.outcome} ({capture.error or 'no detail'})")
         self.progress.update(source.name, result.counts)
 

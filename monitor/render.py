@@ -1,61 +1,101 @@
-"""Render changes and diffs as text for the terminal: coloured on a TTY, plain otherwise."""
+"""Render changes, diffs and histories as text for the terminal: coloured on a TTY, plain otherwise.
+
+Page content is untrusted: control characters (including ESC, which could drive the terminal)
+are shown as escapes before anything is printed.
+"""
 from __future__ import annotations
 
 import json
+import re
 
 import click
 
-from monitor import detect
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(text) -> str:
+    """Text with control characters made visible, so page content cannot drive the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text if text is not None else ""))
+
+
+def _style(color: bool):
+    return click.style if color else (lambda text, **_: text)
 
 
 def change_line(change: dict) -> str:
-    fields = ",".join(change["changed_fields"]) if change["kind"] != "new" else ""
-    title = (change.get("title") or "").replace("\n", " ")
-    return f"#{change['id']:<5} {change['detected_at']}  {change['kind']:<7} {change['source']:<16} {title[:70]}" + (
-        f"  [{fields}]" if fields else "")
+    classes = ",".join(change.get("classes") or [])
+    title = safe(change.get("title") or "").replace("\n", " ")
+    flags = " silent" if change.get("silent") else ""
+    return (f"#{change['id']:<5} {change['detected_at']}  {change['kind']:<11} "
+            f"{change.get('significance', 0):>3}  {change['source']:<16} {title[:64]}"
+            + (f"  [{classes}]" if classes else "") + flags)
 
 
 def changes_json(changes: list[dict]) -> str:
     keep = ("id", "kind", "detected_at", "document_id", "from_version_id", "to_version_id",
-            "changed_fields", "summary", "source", "url", "title", "run_id")
+            "reverted_to_version_id", "changed_fields", "classes", "significance", "silent",
+            "summary", "source", "url", "title", "run_id", "edits")
     return json.dumps([{k: c.get(k) for k in keep} for c in changes], indent=2, ensure_ascii=False)
 
 
 def change_detail(change: dict, color: bool) -> str:
-    style = click.style if color else (lambda text, **_: text)
+    style = _style(color)
     lines = [
-        style(f"change #{change['id']}: {change['kind']} — {change.get('title') or ''}", bold=True),
-        f"url:      {change['url']}",
+        style(f"change #{change['id']}: {change['kind']} — {safe(change.get('title'))}", bold=True),
+        f"url:      {safe(change['url'])}",
         f"source:   {change['source']}    detected: {change['detected_at']}",
-        f"versions: {change.get('from_version_id') or '-'} -> {change['to_version_id']}",
+        f"versions: {change.get('from_version_id') or '-'} -> {change.get('to_version_id') or '-'}"
+        + (f"  (same content as version {change['reverted_to_version_id']})"
+           if change.get("reverted_to_version_id") else ""),
+        f"significance: {change.get('significance', 0)}"
+        + ("   silent: the page's modified time did not change" if change.get("silent") else ""),
     ]
+    if change.get("classes"):
+        lines.append(f"classes:  {', '.join(change['classes'])}")
     if change["kind"] == "new":
         return "\n".join(lines)
-    lines.append(f"fields:   {', '.join(change['changed_fields'])}")
+    if change.get("changed_fields"):
+        lines.append(f"fields:   {', '.join(change['changed_fields'])}")
     if change.get("summary"):
-        lines.append(f"summary:  {change['summary']}")
+        lines.append(f"summary:  {safe(change['summary'])}")
     for name, values in (change.get("field_diffs") or {}).items():
-        lines.append(style(f"  {name}: - {values.get('old')!r}", fg="red"))
-        lines.append(style(f"  {name}: + {values.get('new')!r}", fg="green"))
+        lines.append(style(f"  {name}: - {safe(repr(values.get('old')))}", fg="red"))
+        lines.append(style(f"  {name}: + {safe(repr(values.get('new')))}", fg="green"))
     return "\n".join(lines)
 
 
-def word_diff(old_body: str, new_body: str, color: bool) -> str:
-    """Each changed paragraph with deletions as [-x-] and insertions as {+x+} (coloured on a TTY)."""
+def word_diff(edits: list[dict], color: bool) -> str:
+    """One line per edit: where it is, deletions as [-x-] and insertions as {+x+}, its classes."""
     out = []
-    for para, op, old, new in detect.body_edits(old_body, new_body):
-        if color:
+    for edit in edits:
+        where = _where(edit)
+        if edit["op"] in ("cosmetic", "reflow"):
+            marked = "paragraphs re-split" if edit["op"] == "reflow" else "formatting only"
+        elif color:
             marked = " ".join(filter(None, [
-                click.style(old, fg="red", strikethrough=True) if old else "",
-                click.style(new, fg="green", underline=True) if new else "",
+                click.style(safe(edit["old"]), fg="red", strikethrough=True) if edit["old"] else "",
+                click.style(safe(edit["new"]), fg="green", underline=True) if edit["new"] else "",
             ]))
         else:
-            marked = " ".join(filter(None, [f"[-{old}-]" if old else "", f"{{+{new}+}}" if new else ""]))
-        out.append(f"  para {para} ({op}): {marked}")
+            marked = " ".join(filter(None, [
+                f"[-{safe(edit['old'])}-]" if edit["old"] else "",
+                f"{{+{safe(edit['new'])}+}}" if edit["new"] else "",
+            ]))
+        out.append(f"  {where}: {marked}  ({', '.join(edit['classes'])})")
     return "\n".join(out)
 
 
+def _where(edit: dict) -> str:
+    if edit["field"] != "body":
+        return edit["field"]
+    para = f"para {edit['para']}" if edit.get("para") else "body"
+    if edit.get("turn") is not None and edit.get("speaker"):
+        return f"turn {edit['turn']}, {safe(edit['speaker'])} ({para})"
+    return para
+
+
 def unified(diff: str, color: bool) -> str:
+    diff = safe_lines(diff)
     if not color:
         return diff
     colored = []
@@ -67,3 +107,38 @@ def unified(diff: str, color: bool) -> str:
         else:
             colored.append(line)
     return "\n".join(colored)
+
+
+def safe_lines(text: str) -> str:
+    return "\n".join(safe(line) for line in (text or "").split("\n"))
+
+
+def full_change(change: dict, color: bool) -> str:
+    """Everything `remarkwatch diff` shows for one change."""
+    parts = [change_detail(change, color)]
+    if change["kind"] != "new" and change.get("edits"):
+        parts += ["edits:", word_diff(change["edits"], color)]
+    if change.get("diff"):
+        parts += ["text diff:", unified(change["diff"], color)]
+    return "\n".join(parts)
+
+
+def history(document: dict, urls: list[dict], versions: list[dict], changes: list[dict], color: bool) -> str:
+    style = _style(color)
+    lines = [
+        style(f"document {document['id']}: {safe(document.get('title'))}", bold=True),
+        f"key:      {document['key']}    source: {document['source']}",
+        f"state:    {document['state']}" + (f" since {document['state_since']}" if document.get("state_since") else ""),
+        f"seen:     {document['first_seen']} .. {document['last_seen']}",
+        "urls:",
+        *[f"  {safe(u['url'])}  ({u['first_seen']} .. {u['last_seen']})" for u in urls],
+        f"versions ({len(versions)}):",
+        *[f"  v{v['seq']:<3} #{v['id']:<6} {v['created_at']}  {v['turns']:>3} turns {v['words']:>6} words  "
+          f"{v['content_hash'][:10]}  {safe(v['title'])[:60]}" for v in versions],
+        f"changes ({len(changes)}):",
+    ]
+    for change in sorted(changes, key=lambda c: c["id"]):
+        classes = f" [{','.join(change['classes'])}]" if change["classes"] else ""
+        lines.append(f"  #{change['id']:<5} {change['detected_at']}  {change['kind']:<11} "
+                     f"{change['significance']:>3}{classes}  {safe(change.get('summary'))[:100]}")
+    return "\n".join(lines)

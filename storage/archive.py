@@ -84,6 +84,11 @@ def find_document(db: sqlite_utils.Database, key: str, urls: Iterable[str]) -> d
     return None
 
 
+def known_urls(db: sqlite_utils.Database, source: str) -> list[str]:
+    """The current URL of every document of `source`, oldest first."""
+    return [row[0] for row in db.execute("SELECT url FROM documents WHERE source = ? ORDER BY id", [source])]
+
+
 def create_document(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     return _insert(db, "documents", row)
 
@@ -117,34 +122,71 @@ def insert_change(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     return _insert(db, "changes", row)
 
 
+def insert_turns(db: sqlite_utils.Database, version_id: int, turns: Iterable) -> None:
+    db.conn.executemany(
+        "INSERT INTO turns (version_id, seq, speaker, first_para, last_para, text) VALUES (?, ?, ?, ?, ?, ?)",
+        [(version_id, t.seq, t.speaker, t.first_para, t.last_para, t.text) for t in turns],
+    )
+
+
+def versions_without_turns(db: sqlite_utils.Database) -> list[dict]:
+    return list(db.query(
+        "SELECT id, body_text FROM versions v WHERE NOT EXISTS (SELECT 1 FROM turns t WHERE t.version_id = v.id)"
+    ))
+
+
+def earlier_hashes(db: sqlite_utils.Database, document_id: int, before_seq: int) -> dict[str, int]:
+    """Content hash -> newest version id, for a document's versions before `before_seq`."""
+    rows = db.execute(
+        "SELECT content_hash, id FROM versions WHERE document_id = ? AND seq < ? ORDER BY seq",
+        [document_id, before_seq],
+    ).fetchall()
+    return {digest: version_id for digest, version_id in rows}
+
+
 CHANGE_COLUMNS = (
     "c.id, c.kind, c.detected_at, c.document_id, c.from_version_id, c.to_version_id, "
-    "c.changed_fields, c.summary, c.diff, c.field_diffs, c.run_id, d.source, d.url, v.title"
+    "c.changed_fields, c.summary, c.diff, c.field_diffs, c.run_id, c.classes, c.significance, "
+    "c.silent, c.edits, c.reverted_to_version_id, d.source, COALESCE(v.url, d.url) AS url, "
+    "COALESCE(v.title, f.title, d.title) AS title"
 )
+JSON_COLUMNS = {"changed_fields": "[]", "field_diffs": "{}", "classes": "[]", "edits": "[]"}
 
 
 def _change_rows(db: sqlite_utils.Database, where: str, params: list) -> list[dict]:
     rows = list(db.query(
         f"SELECT {CHANGE_COLUMNS} FROM changes c JOIN documents d ON d.id = c.document_id "
-        f"JOIN versions v ON v.id = c.to_version_id {where}",
+        f"LEFT JOIN versions v ON v.id = c.to_version_id "
+        f"LEFT JOIN versions f ON f.id = c.from_version_id {where}",
         params,
     ))
     for row in rows:
-        row["changed_fields"] = json.loads(row["changed_fields"] or "[]")
-        row["field_diffs"] = json.loads(row["field_diffs"] or "{}")
+        for name, empty in JSON_COLUMNS.items():
+            row[name] = json.loads(row[name] or empty)
+        row["silent"] = bool(row["silent"])
     return rows
 
 
 def recent_changes(db: sqlite_utils.Database, *, limit: int = 20, kinds: Iterable[str] = (),
-                   source: str | None = None) -> list[dict]:
+                   source: str | None = None, classes: Iterable[str] = (),
+                   min_significance: int = 0, document_id: int | None = None) -> list[dict]:
     clauses, params = [], []
-    kinds = list(kinds)
+    kinds, classes = list(kinds), list(classes)
     if kinds:
         clauses.append(f"c.kind IN ({', '.join('?' * len(kinds))})")
         params.extend(kinds)
+    if classes:
+        clauses.append(f"EXISTS (SELECT 1 FROM json_each(c.classes) WHERE value IN ({', '.join('?' * len(classes))}))")
+        params.extend(classes)
     if source:
         clauses.append("d.source = ?")
         params.append(source)
+    if min_significance:
+        clauses.append("c.significance >= ?")
+        params.append(min_significance)
+    if document_id is not None:
+        clauses.append("c.document_id = ?")
+        params.append(document_id)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     return _change_rows(db, f"{where} ORDER BY c.id DESC LIMIT ?", [*params, limit])
 
@@ -154,9 +196,72 @@ def get_change(db: sqlite_utils.Database, change_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
+def get_document(db: sqlite_utils.Database, document_id: int) -> dict | None:
+    return next(db.query("SELECT * FROM documents WHERE id = ?", [document_id]), None)
+
+
+def resolve_document(db: sqlite_utils.Database, ref: str) -> dict | None:
+    """A document by id, by any URL it was seen at (trailing slash optional), by key or by post id."""
+    ref = ref.strip()
+    if ref.isdigit():
+        found = get_document(db, int(ref))
+        if found is not None:
+            return found
+    urls = [ref, ref.rstrip("/"), ref.rstrip("/") + "/"]
+    marks = ", ".join("?" * len(urls))
+    row = next(db.query(
+        f"SELECT d.* FROM documents d WHERE d.url IN ({marks}) OR d.canonical_url IN ({marks}) "
+        f"OR d.key = ? OR d.id IN (SELECT document_id FROM document_urls WHERE url IN ({marks})) "
+        f"ORDER BY d.id LIMIT 1",
+        [*urls, *urls, ref, *urls],
+    ), None)
+    if row is None and ref.isdigit():
+        row = next(db.query("SELECT * FROM documents WHERE post_id = ? ORDER BY id LIMIT 1", [ref]), None)
+    return row
+
+
+def document_versions(db: sqlite_utils.Database, document_id: int) -> list[dict]:
+    return list(db.query(
+        "SELECT v.id, v.seq, v.created_at, v.url, v.title, v.modified_time, v.content_hash, v.extractor, "
+        "(SELECT COUNT(*) FROM turns t WHERE t.version_id = v.id) AS turns, "
+        "length(v.body_text) - length(replace(v.body_text, ' ', '')) + 1 AS words "
+        "FROM versions v WHERE v.document_id = ? ORDER BY v.seq",
+        [document_id],
+    ))
+
+
+def document_urls(db: sqlite_utils.Database, document_id: int) -> list[dict]:
+    return list(db.query(
+        "SELECT url, first_seen, last_seen FROM document_urls WHERE document_id = ? ORDER BY first_seen, url",
+        [document_id],
+    ))
+
+
+def latest_good_captures(db: sqlite_utils.Database, outcomes: Iterable[str],
+                         sources: Iterable[str] | None = None) -> list[dict]:
+    """The newest stored 2xx capture of each document (and of each URL no document holds)."""
+    outcomes = list(outcomes)
+    params: list = [*outcomes]
+    source_clause = ""
+    if sources:
+        sources = list(sources)
+        source_clause = f"AND source IN ({', '.join('?' * len(sources))})"
+        params.extend(sources)
+    return list(db.query(
+        f"""SELECT * FROM captures WHERE id IN (
+              SELECT MAX(id) FROM captures
+              WHERE blob_hash IS NOT NULL AND status BETWEEN 200 AND 299
+                AND outcome IN ({', '.join('?' * len(outcomes))}) {source_clause}
+                AND (document_id IS NOT NULL OR url NOT IN (SELECT url FROM document_urls))
+              GROUP BY COALESCE('d' || document_id, 'u' || url))
+            ORDER BY id""",
+        params,
+    ))
+
+
 def get_version(db: sqlite_utils.Database, version_id: int) -> dict | None:
     return next(db.query("SELECT * FROM versions WHERE id = ?", [version_id]), None)
 
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:
-    return {t: db[t].count for t in ("documents", "versions", "changes", "captures", "runs")}
+    return {t: db[t].count for t in ("documents", "versions", "changes", "captures", "runs", "turns")}

@@ -86,3 +86,68 @@ def m001_core(db):
                 f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END"
             )
+
+
+CHANGE_COLUMNS_V1 = ("id, document_id, kind, from_version_id, to_version_id, detected_at, run_id, "
+                     "changed_fields, field_diffs, diff, summary")
+
+
+@migrations()
+def m002_change_intelligence(db):
+    """Edit classes, significance, located edits, reverts; speaker turns; removal state.
+
+    `changes.to_version_id` becomes nullable (a removal or a block writes no version), which
+    SQLite can only do by rebuilding the table; its rows are copied as they are.
+    """
+    db.execute(
+        """CREATE TABLE changes_v2 (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            kind TEXT NOT NULL,
+            from_version_id INTEGER REFERENCES versions(id),
+            to_version_id INTEGER REFERENCES versions(id),
+            detected_at TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            changed_fields TEXT NOT NULL,
+            field_diffs TEXT,
+            diff TEXT,
+            summary TEXT,
+            classes TEXT NOT NULL DEFAULT '[]',
+            significance INTEGER NOT NULL DEFAULT 0,
+            silent INTEGER NOT NULL DEFAULT 0,
+            edits TEXT NOT NULL DEFAULT '[]',
+            reverted_to_version_id INTEGER REFERENCES versions(id)
+        )"""
+    )
+    db.execute(
+        f"INSERT INTO changes_v2 ({CHANGE_COLUMNS_V1}, significance) "
+        f"SELECT {CHANGE_COLUMNS_V1}, 50 FROM changes"
+    )
+    db.execute("DROP TABLE changes")
+    db.execute("ALTER TABLE changes_v2 RENAME TO changes")
+    db["changes"].create_index(["document_id"])
+    db["changes"].create_index(["detected_at"])
+    db["changes"].create_index(["kind"])
+    db["changes"].create_index(["significance"])
+    db["changes"].create_index(["to_version_id"], unique=True)
+    db.execute("ALTER TABLE versions ADD COLUMN media TEXT")
+    for column, decl in (
+        ("state", "TEXT NOT NULL DEFAULT 'active'"),   # active, missing, removed, blocked
+        ("state_since", "TEXT"),
+        ("missing_since", "TEXT"),
+        ("missing_passes", "INTEGER NOT NULL DEFAULT 0"),
+        ("missing_run_id", "INTEGER"),
+    ):
+        db.execute(f"ALTER TABLE documents ADD COLUMN {column} {decl}")
+    db["turns"].create(
+        {"version_id": int, "seq": int, "speaker": str, "first_para": int, "last_para": int, "text": str},
+        pk=("version_id", "seq"), foreign_keys=[("version_id", "versions", "id")],
+        not_null={"first_para", "last_para", "text"},
+    )
+    db["turns"].create_index(["speaker"])
+    for table in ("changes", "turns"):
+        for action in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END"
+            )

@@ -46,9 +46,17 @@ def test_demo_offline(tmp_path):
     out = result.stdout
     assert "pass 1: run 1 (ok): 34 pages fetched, 34 new" in out
     assert "pass 2: run 2 (ok): 35 pages fetched, 1 new, 1 edited" in out
-    assert "[-forces-] {+refugees+}" in out
+    assert "turn 1, MR PRICE (para 2): [-forces-] {+refugees+}  (wording)" in out
+    assert "silent: the page's modified time did not change" in out
+    assert "pass 3: run 3 (ok): 35 pages fetched, 0 new, 1 edited, 34 unchanged, 0 failed (1 reverted)" in out
     db_path = tmp_path / "demo" / "remarkwatch.db"
     assert f"database: {db_path}" in out
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("SELECT kind, COUNT(*) FROM changes GROUP BY kind ORDER BY kind").fetchall() == [("edited", 1), ("new", 35)]
+        assert conn.execute("SELECT kind, COUNT(*) FROM changes GROUP BY kind ORDER BY kind").fetchall() == [
+            ("edited", 1), ("new", 35), ("reverted", 1)]
+        # The revert names the version it returns to: the first one of that document.
+        first, reverted_to = conn.execute(
+            "SELECT (SELECT MIN(id) FROM versions v WHERE v.document_id = c.document_id), "
+            "reverted_to_version_id FROM changes c WHERE kind = 'reverted'").fetchone()
+        assert first == reverted_to

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from crawler.items import BLOCKED, HTTP_ERROR, NO_BODY, OFFSITE, ROBOTS
+from crawler.items import BLOCKED, GONE, HTTP_ERROR, NO_BODY, OFFSITE, ROBOTS, TRUNCATED
 from monitor.replica.content import DEMO_EDIT, DEMO_NEW
 from monitor.replica.site import Response
 from storage.db import integrity_check
@@ -42,11 +42,15 @@ def test_edit_and_new_release_detected(config_path, site):
     assert "1 new, 1 edited, 33 unchanged" in result.stdout
     listed = json.loads(run_cli("changes", "--config", config_path, "--json", check=True).stdout)
     edited = [c for c in listed if c["kind"] == "edited"]
-    assert len(edited) == 1 and edited[0]["changed_fields"] == ["body"]
-    assert edited[0]["summary"] == "body para 2: 'forces' -> 'refugees'"
+    assert len(edited) == 1 and edited[0]["changed_fields"] == ["modified_time", "body"]
+    assert edited[0]["summary"].startswith("turn 1, MR PRICE: 'forces' -> 'refugees'")
+    assert edited[0]["classes"] == ["metadata", "wording"] and not edited[0]["silent"]
     assert any(c["kind"] == "new" and c["title"] == DEMO_NEW.title for c in listed)
     shown = run_cli("diff", edited[0]["id"], "--config", config_path, check=True).stdout
-    assert "[-forces-] {+refugees+}" in shown and "-The United States" in shown and "\x1b[" not in shown
+    assert "turn 1, MR PRICE (para 2): [-forces-] {+refugees+}  (wording)" in shown
+    assert "-The United States" in shown and "\x1b[" not in shown
+    colored = run_cli("diff", edited[0]["id"], "--config", config_path, "--color", check=True).stdout
+    assert "\x1b[31m\x1b[9mforces" in colored and "\x1b[32m\x1b[4mrefugees" in colored
     assert run_cli("diff", 9999, "--config", config_path).returncode == 1
 
 
@@ -64,12 +68,14 @@ def test_error_and_block_pages_are_not_changes(config_path, site):
     result = crawl(config_path)
     assert result.returncode == 0
     db = db_at(config_path)
-    assert db["versions"].count == 34 and db["changes"].count == 34
+    # No version, no edit: the one change is the decoy page, recorded as a block of that document.
+    assert db["versions"].count == 34
+    assert db.execute("SELECT kind FROM changes WHERE run_id = 2").fetchall() == [("blocked",)]
     outcomes = dict(db.execute(
         "SELECT c.url, c.outcome FROM captures c WHERE c.run_id = 2 AND c.outcome != 'ok'").fetchall())
     by_path = {url.split(":", 2)[2].split("/", 1)[1]: o for url, o in outcomes.items()}
     assert by_path["/".join(paths[0].split("/")[1:])] == HTTP_ERROR
-    assert set(outcomes.values()) >= {HTTP_ERROR, BLOCKED, NO_BODY}
+    assert set(outcomes.values()) >= {HTTP_ERROR, BLOCKED, NO_BODY, GONE, TRUNCATED}
     assert "problem:" in result.stderr and "http_error" in result.stderr
     for path in paths[:6]:
         site.override(path, None)

@@ -1,8 +1,10 @@
 """Normalisation and detection, including the real 2021-07-28 silent edit on state.gov."""
 from __future__ import annotations
 
+import pytest
+
 from crawler.items import Extracted
-from monitor import detect, normalize
+from monitor import detect, normalize, transcript
 from tests.conftest import shared_file
 from tests.test_extract import extract_item, feed_items
 
@@ -18,10 +20,17 @@ def test_normalize_folds_noise_only():
     assert normalize.text("&#8217;") == "'"
 
 
-def test_identical_after_normalisation_is_no_change():
+def test_identical_fields_are_no_change():
+    assert detect.compare(fields(title="A\xa0b"), fields(title="A\xa0b")) is None
+
+
+def test_noise_is_recorded_as_cosmetic_and_never_alerts():
     before = fields(title="Remarks\xa0to the Press", body_text="One.  Two.\n\nThree’s")
     after = fields(title="Remarks to the Press", body_text="One. Two.\n\nThree's")
-    assert detect.compare(before, after) is None
+    change = detect.compare(before, after)
+    assert change.kind == "edited" and change.classes == ["cosmetic"]
+    assert change.changed_fields == ["title", "body"]
+    assert change.significance == 0 and not change.alerting and not change.silent
     assert normalize.content_hash(before) == normalize.content_hash(after)
     assert normalize.raw_hash(before) != normalize.raw_hash(after)
 
@@ -36,7 +45,8 @@ def test_word_edit_is_located():
     after = fields(body_text="Intro.\n\nWe call on all armed actors to stop attacks against Eritrean refugees and all refugees.")
     change = detect.compare(before, after)
     assert change.kind == "edited" and change.changed_fields == ["body"]
-    assert change.summary == "body para 2: 'forces' -> 'refugees'"
+    assert change.summary == "para 2: 'forces' -> 'refugees'"
+    assert change.classes == ["wording"] and change.alerting
     assert "-We call" in change.diff and "+We call" in change.diff
     assert change.field_diffs == {}
 
@@ -48,17 +58,25 @@ def test_metadata_fields_each_reported():
     assert change.changed_fields == ["title", "speakers", "location"]
     assert change.field_diffs["location"] == {"old": "Duluth, Wisconsin", "new": "Duluth, Minnesota"}
     assert change.diff == ""
+    assert change.classes == ["title", "metadata", "wording", "insertion"]
+    by_field = {e.field: e for e in change.edits}
+    assert (by_field["location"].old, by_field["location"].new) == ("Wisconsin", "Minnesota")
+    assert by_field["speakers"].op == "insert" and by_field["speakers"].new == "B, Minister"
 
 
 def test_paragraph_added_and_removed():
     before = fields(body_text="One.\n\nTwo.\n\nThree.")
     after = fields(body_text="One.\n\nThree.\n\nFour is new.")
     edits = detect.body_edits(before["body_text"], after["body_text"])
-    assert ("delete" in [e[1] for e in edits]) and ("insert" in [e[1] for e in edits])
+    assert [(e.op, e.old, e.new, e.para) for e in edits] == [
+        ("delete", "Two.", "", 2), ("insert", "", "Four is new.", 3)]
+    assert [e.classes for e in edits] == [["deletion"], ["insertion"]]
 
 
-def test_modified_time_alone_is_not_a_change():
-    assert detect.compare(fields(modified_time="2021-01-01T00:00:00"), fields(modified_time="2021-02-02T00:00:00")) is None
+def test_modified_time_alone_is_a_quiet_metadata_change():
+    change = detect.compare(fields(modified_time="2021-01-01T00:00:00"), fields(modified_time="2021-02-02T00:00:00"))
+    assert change.changed_fields == ["modified_time"] and change.classes == ["metadata"]
+    assert not change.alerting and not change.silent
 
 
 def test_real_silent_edit_eritrean_forces_to_refugees():
@@ -74,7 +92,8 @@ def test_real_silent_edit_eritrean_forces_to_refugees():
     assert list(changed) == ["https://www.state.gov/?post_type=state_briefing&p=262710"]
     change = changed["https://www.state.gov/?post_type=state_briefing&p=262710"]
     assert change.kind == "edited" and change.changed_fields == ["body"]
-    assert "'forces' -> 'refugees'" in change.summary
+    assert change.classes == ["wording"] and change.silent
+    assert change.summary == "turn 2, MS PORTER: 'forces' -> 'refugees'"
 
 
 def test_real_title_change_is_title_only():
@@ -84,3 +103,90 @@ def test_real_title_change_is_title_only():
     change = detect.compare(extract_item(before[guid]).fields.as_dict(), extract_item(after[guid]).fields.as_dict())
     assert change.changed_fields == ["title"]
     assert change.field_diffs["title"]["new"].startswith("Visa Restrictions")
+    assert change.classes == ["title", "wording"]
+
+
+TRANSCRIPT = "\n\n".join([
+    "Washington, D.C.",
+    "SECRETARY BLINKEN: Good morning. We stand with Eritrean forces today.",
+    "(Laughter.)",
+    "QUESTION: Thank you. The sanctions do stand in the way?",
+    "SECRETARY BLINKEN: They do. I still got 136 million people's debt relieved.",
+    "MS. JEAN-PIERRE: Next question. (Inaudible.)",
+    "Q Back over to you, Josh.",
+])
+
+
+def body_change(old: str, new: str, earlier=None, **kw) -> detect.Change:
+    return detect.compare(fields(body_text=TRANSCRIPT, **kw),
+                          fields(body_text=TRANSCRIPT.replace(old, new), **kw), earlier=earlier)
+
+
+def test_edit_located_by_turn_and_speaker():
+    change = body_change("Eritrean forces", "Eritrean refugees")
+    assert change.summary == "turn 2, SECRETARY BLINKEN: 'forces' -> 'refugees'"
+    edit = change.edits[0]
+    assert (edit.turn, edit.speaker, edit.para) == (2, "SECRETARY BLINKEN", 2)
+
+
+@pytest.mark.parametrize("old, new, classes", [
+    ("Eritrean forces", "Eritrean refugees", ["wording"]),
+    ("136 million", "~~136~~ [3.6] million", ["correction", "number"]),
+    ("136 million", "236 million", ["number"]),
+    ("do stand", "do [not] stand", ["correction", "insertion"]),
+    ("people's debt", "peoples debt", ["punctuation"]),
+    ("Good morning", "good morning", ["case"]),
+    ("MS. JEAN-PIERRE:", "MR. KIRBY:", ["speaker"]),
+    ("Q Back", "SENIOR ADMINISTRATION OFFICIAL: Back", ["speaker"]),
+    ("to you, Josh.", "to you, [senior administration official].", ["speaker"]),
+    (" (Inaudible.)", "", ["inaudible", "deletion"]),
+    ("(Inaudible.)", "Will you go to Kyiv?", ["inaudible"]),
+    ("We stand with Eritrean forces today.", "We stand with Eritrean forces today. And tomorrow.",
+     ["insertion"]),
+    ("\n\n(Laughter.)", "", ["deletion"]),
+])
+def test_edit_classes(old, new, classes):
+    change = body_change(old, new)
+    assert set(change.classes) == set(classes), change.edits
+    assert change.alerting == ("case" not in classes)
+
+
+def test_reflowed_paragraphs_are_cosmetic():
+    change = body_change("Good morning. We stand", "Good morning.\n\nWe stand")
+    assert change.classes == ["cosmetic"] and not change.alerting
+
+
+def test_revert_to_an_earlier_version_is_named():
+    original = fields(body_text=TRANSCRIPT)
+    edited = fields(body_text=TRANSCRIPT.replace("forces", "refugees"))
+    change = detect.compare(edited, original, earlier={normalize.content_hash(original): 7})
+    assert change.kind == "reverted" and change.reverted_to == 7 and change.alerting
+
+
+def test_move_and_silent_flag():
+    before = fields(canonical_url="https://www.state.gov/visas-restrictions/", modified_time="t1")
+    after = fields(canonical_url="https://www.state.gov/visa-restrictions/", modified_time="t1")
+    change = detect.compare(before, after)
+    assert change.kind == "moved" and change.changed_fields == ["url"] and not change.silent
+    tracking = fields(canonical_url="https://www.state.gov/visas-restrictions/?utm_source=x")
+    assert detect.compare(fields(canonical_url="https://www.state.gov/visas-restrictions/"), tracking) is None
+    assert body_change("forces", "refugees", modified_time="t1").silent
+    bumped = detect.compare(fields(body_text=TRANSCRIPT, modified_time="t1"),
+                            fields(body_text=TRANSCRIPT.replace("forces", "refugees"), modified_time="t2"))
+    assert not bumped.silent
+
+
+def test_links_and_media_channels():
+    change = detect.compare(fields(links=["https://a/"]), fields(links=["https://a/", "https://b/"]))
+    assert change.classes == ["links"] and not change.alerting
+    change = detect.compare(fields(media=["https://video/1"]), fields(media=["https://video/2"]))
+    assert change.classes == ["media"] and change.alerting
+
+
+def test_turns_split_on_labels():
+    turns = transcript.split_turns(TRANSCRIPT)
+    assert [(t.seq, t.speaker, t.first_para, t.last_para) for t in turns] == [
+        (1, None, 1, 1), (2, "SECRETARY BLINKEN", 2, 3), (3, "QUESTION", 4, 4),
+        (4, "SECRETARY BLINKEN", 5, 5), (5, "MS. JEAN-PIERRE", 6, 6), (6, "Q", 7, 7)]
+    assert turns[1].text.endswith("(Laughter.)")
+    assert transcript.label_of("Thanks: a lot") is None and transcript.label_of("U.S. policy: x") is None

@@ -26,13 +26,15 @@ class RemarksSpider(scrapy.Spider):
 
     def __init__(self, *, source_name: str, start_urls: list[str], allowed_domains: list[str],
                  profile: Profile, max_listing_pages: int = 1, sink: Callable | None = None,
-                 on_problem: Callable[[str], None] | None = None, **kwargs):
+                 on_problem: Callable[[str], None] | None = None, known_urls: list[str] = (),
+                 **kwargs):
         super().__init__(**kwargs)
         self.source_name = source_name
         self.start_urls = list(start_urls)
         self.allowed_domains = list(allowed_domains)
         self.profile = profile
         self.max_listing_pages = max_listing_pages
+        self.known_urls = list(known_urls)
         self.sink = sink
         self.on_problem = on_problem or (lambda message: logger.warning(message))
         self.extractor = f"{profile.name}/{EXTRACTOR_VERSION}"
@@ -60,6 +62,10 @@ class RemarksSpider(scrapy.Spider):
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
                                  cb_kwargs={"page": 1}, dont_filter=True)
+        # Documents already in the archive are re-checked even when they have left the listing:
+        # that is how late edits, removals and restorations are seen.
+        for url in self.known_urls:
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, priority=-1)
 
     def parse_listing(self, response, page: int):
         if response.status != 200 or not _is_html(response):
@@ -87,14 +93,27 @@ class RemarksSpider(scrapy.Spider):
             redirect_urls=list(response.request.meta.get("redirect_urls", [])),
             extractor=self.extractor,
         )
-        if not 200 <= response.status < 300:
+        if response.status in GONE_STATUSES:
+            capture.outcome, capture.error = items.GONE, f"HTTP {response.status}"
+        elif response.status in REFUSED_STATUSES:
+            capture.outcome, capture.error = items.BLOCKED, f"HTTP {response.status} (refused by the server or its edge)"
+        elif not 200 <= response.status < 300:
             capture.outcome, capture.error = items.HTTP_ERROR, f"HTTP {response.status}"
+        elif capture.redirect_urls and self._is_landing(response.url):
+            capture.outcome, capture.error = items.GONE, f"redirected to {response.url} (soft 404)"
         elif not _is_html(response):
             capture.outcome, capture.error = items.NOT_HTML, f"content type {capture.content_type!r}"
         else:
             result = extract_article(response.text, response.url, self.profile)
             capture.outcome, capture.fields, capture.error = result.outcome, result.fields, result.problem
         yield capture
+
+    def _is_landing(self, url: str) -> bool:
+        """The home page or one of the source's listing pages: where WordPress sends a dead link."""
+        path = urlsplit(url).path.rstrip("/")
+        listing_paths = {urlsplit(u).path.rstrip("/") for u in self.start_urls}
+        return path == "" or path in listing_paths or any(
+            path.startswith(p + "/page/") for p in listing_paths if p)
 
     def article_failed(self, failure):
         request = failure.request
@@ -109,6 +128,10 @@ class RemarksSpider(scrapy.Spider):
             final_url=request.url, status=None, fetched_at=utcnow(), outcome=outcome,
             error=failure.getErrorMessage()[:500], redirect_urls=redirects, extractor=self.extractor,
         )
+
+
+GONE_STATUSES = (404, 410)
+REFUSED_STATUSES = (401, 403, 429)
 
 
 def _header(response, name: str) -> str | None:

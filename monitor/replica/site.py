@@ -160,10 +160,12 @@ class Site:
             self.releases[release.path] = release
             self._cache.clear()
 
-    def edit(self, slug: str, old: str, new: str, modified: str = "2026-09-24T10:00:00+00:00") -> Release:
+    def edit(self, slug: str, old: str, new: str, modified: str | None = "2026-09-24T10:00:00+00:00") -> Release:
+        """Replace `old` with `new` in a release's body; modified=None keeps its modified time (a silent edit)."""
         with self._lock:
             path = next(p for p, r in self.releases.items() if r.slug == slug)
-            self.releases[path] = self.releases[path].edited(old, new, modified)
+            release = self.releases[path]
+            self.releases[path] = release.edited(old, new, release.modified if modified is None else modified)
             self._cache.clear()
             return self.releases[path]
 
