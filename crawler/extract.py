@@ -70,7 +70,7 @@ def find_post_id(sel: Selector, profile: Profile) -> str | None:
 GENERIC_BLOCK_MARKERS = (
     "Attention Required! | Cloudflare", "Just a moment...", "cf-browser-verification",
     "Checking your browser before accessing", "Verify you are human", "are you a robot",
-    "captcha", "Access Denied", "Request Rejected", "The requested URL was rejected",
+    "g-recaptcha", "h-captcha", "captcha-delivery", "Access Denied", "Request Rejected", "The requested URL was rejected",
     "Request unsuccessful. Incapsula", "Sucuri WebSite Firewall", "Pardon Our Interruption",
     "403 Forbidden", "Too Many Requests", "Service Unavailable", "Under Maintenance",
     "Scheduled Maintenance", "Down for Maintenance", "Temporarily Unavailable",
@@ -85,11 +85,16 @@ def _heads(sel: Selector) -> str:
 def is_blocked(sel: Selector, profile: Profile, body_found: bool) -> str | None:
     """The block marker this page shows, if it is a decoy/edge/WAF page rather than an article.
 
-    When the article body is there, only the page title and headline are read: an article may
-    well mention "captcha"; a block page says so in its title.
+    When the article body is there, the page is the site's own template: only the profile's
+    markers are looked for, and only in the title and headline (a statement titled "Access Denied
+    to Aid Workers" is an article). Otherwise the whole page is read for generic markers too.
     """
-    text = _heads(sel) if body_found else (_heads(sel) + " " + " ".join(sel.css("body *::text").getall()))[:20000]
-    for marker in (*profile.blocked_markers, *GENERIC_BLOCK_MARKERS):
+    if body_found:
+        text, markers = _heads(sel), profile.blocked_markers
+    else:
+        text = (_heads(sel) + " " + " ".join(sel.css("body *::text").getall()))[:20000]
+        markers = (*profile.blocked_markers, *GENERIC_BLOCK_MARKERS)
+    for marker in markers:
         if marker.lower() in text.lower():
             return marker
     return None

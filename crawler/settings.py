@@ -27,6 +27,7 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
         # An article yields one capture; Scrapy starts this many worker tasks for every callback
         # output, so the default (100) cost more than the archive writes (bench/crawl_bench.py).
         "CONCURRENT_ITEMS": 4,
+        "DUPEFILTER_CLASS": "crawler.dupefilter.RedirectAwareDupeFilter",
         "ITEM_PIPELINES": {"crawler.pipelines.CapturePipeline": 300},
         "SPIDER_MODULES": ["crawler.spiders"],
         "NEWSPIDER_MODULE": "crawler.spiders",

@@ -300,7 +300,11 @@ def _words(paras: list[str], start: int, end: int) -> list[tuple[str, int, bool]
 
 
 def _located(op, old_words, new_words, old_turns, new_turns, old_para: int, new_para: int) -> Edit:
-    touches_label = any(w[2] for w in old_words) or any(w[2] for w in new_words)
+    # A label replaced, or added or removed on its own, changes who speaks; whole new turns do not.
+    if op == "replace":
+        touches_label = any(w[2] for w in old_words) or any(w[2] for w in new_words)
+    else:
+        touches_label = all(w[2] for w in old_words or new_words)
     old_text = " ".join(w[0] for w in old_words)
     new_text = " ".join(w[0] for w in new_words)
     nature = classify(op, old_text.split(), new_text.split(), touches_label)
@@ -321,7 +325,7 @@ def _turn_at(turns, para: int) -> tuple[int | None, str | None]:
 def body_diff(old: str, new: str) -> str:
     """Unified diff of two bodies, one paragraph per line."""
     lines = difflib.unified_diff(
-        old.split("\n\n"), new.split("\n\n"), "before", "after", lineterm="", n=1,
+        transcript.paragraphs(old), transcript.paragraphs(new), "before", "after", lineterm="", n=1,
     )
     return "\n".join(lines)
 

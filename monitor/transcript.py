@@ -1,6 +1,6 @@
 """Pure: a body's paragraphs and speaker turns.
 
-A turn starts at a paragraph that opens with a speaker label ("SECRETARY BLINKEN:", "MR PRICE:",
+A paragraph is a block or a <br> line. A turn starts at a paragraph that opens with a speaker label ("SECRETARY BLINKEN:", "MR PRICE:",
 "MS. JEAN-PIERRE:", "QUESTION:", the White House's bare "Q") and runs until the next label.
 Paragraphs before the first label (a dateline, a statement's text) form an unlabelled turn.
 Stage directions such as "(Laughter.)" stay content.
@@ -28,7 +28,9 @@ class Turn:
 
 
 def paragraphs(body_text: str | None) -> list[str]:
-    return [p for p in (body_text or "").split("\n\n") if p.strip()]
+    """The body's paragraphs: blocks and <br> lines alike (the White House sets a whole
+    exchange in one <p> with a <br> before each speaker)."""
+    return [line for line in (body_text or "").split("\n") if line.strip()]
 
 
 def label_of(paragraph: str) -> str | None:

@@ -47,3 +47,31 @@ def test_not_a_database(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StorageError, match="cannot open the database"):
         open_db(path)
+
+
+def test_upgrade_from_the_first_schema_keeps_every_row(tmp_path):
+    """An archive written before change intelligence is upgraded in place, rows intact."""
+    from sqlite_utils import Database
+
+    from storage.migrations import migrations
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m002_change_intelligence")
+    doc = archive.create_document(old, {"source": "s", "key": "k", "url": "u", "first_seen": "t", "last_seen": "t"})
+    version = archive.insert_version(old, {"document_id": doc, "created_at": "t", "body_text": "MR PRICE: Hi.",
+                                           "content_hash": "h"})
+    old.execute("INSERT INTO changes (document_id, kind, to_version_id, detected_at, changed_fields, summary) "
+                "VALUES (?, 'new', ?, 't', '[]', 'new: T')", [doc, version])
+    old.conn.commit()
+    old.close()
+    db = open_db(path)
+    change = archive.get_change(db, 1)
+    assert (change["kind"], change["to_version_id"], change["summary"]) == ("new", version, "new: T")
+    assert change["classes"] == [] and change["edits"] == []
+    # A removal writes no version: to_version_id may now be empty; the log stays append-only.
+    db.execute("INSERT INTO changes (document_id, kind, detected_at, changed_fields) VALUES (?, 'removed', 't', '[]')", [doc])
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("DELETE FROM changes")
+    assert archive.get_document(db, doc)["state"] == "active"
+    assert integrity_check(db) == ["ok"]

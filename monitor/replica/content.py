@@ -25,6 +25,7 @@ class Release:
     layout: str = "2019"               # "2019": 2019-2024 WordPress; "2025": block layout
     office: str = "office-of-the-spokesperson"
     modified: str = ""                 # article:modified_time; derived from `published` if empty
+    body_html: str = ""                # raw body HTML served instead of `paragraphs` (real captured bodies)
 
     @property
     def path(self) -> str:

@@ -22,6 +22,10 @@ FOOTER = """<footer class="site-footer"><nav><a href="/">White House</a> <a href
 COOKIES = """<div class="cookie-consent" role="dialog"><p>We use cookies to make our website work better.</p><p>Functional / Preferences / Statistics / Marketing</p><button>Accept</button><button>Deny</button><button>View preferences</button></div>"""
 
 
+HOME = f"""<!DOCTYPE html><html lang="en-US"><head><meta charset="UTF-8"><title>United States Department of State</title></head>
+<body>{BANNER}<main id="content"><h1>U.S. Department of State</h1><p><a href="{LISTING}">Press Releases</a></p></main>{FOOTER}</body></html>"""
+
+
 def paragraph_html(text: str) -> str:
     match = _LABEL.match(text)
     if match:
@@ -65,7 +69,7 @@ def _tail(release: Release, teaser: str) -> str:
 
 
 def article_2019(release: Release, base: str, teaser: str = "") -> str:
-    body = "\n".join(paragraph_html(p) for p in release.paragraphs)
+    body = release.body_html or "\n".join(paragraph_html(p) for p in release.paragraphs)
     return f"""{_head(release, base)}
 <body class="page-template-default page page-id-{release.post_id}">
 {BANNER}
@@ -150,6 +154,7 @@ class Site:
         self.per_page = per_page
         self.robots = robots
         self.overrides: dict[str, Response] = {}
+        self.patches: dict[str, list[tuple[str, str]]] = {}   # path -> text replacements in its HTML
         self._cache: dict[tuple[str, str], Response] = {}
         self.hits: dict[str, int] = {}
         self.latency_s = 0.0
@@ -168,6 +173,31 @@ class Site:
             self.releases[path] = release.edited(old, new, release.modified if modified is None else modified)
             self._cache.clear()
             return self.releases[path]
+
+    def update(self, slug: str, **changes) -> Release:
+        """Change a release's fields (title, location, published, body_html, ...) in place."""
+        with self._lock:
+            path = next(p for p, r in self.releases.items() if r.slug == slug)
+            updated = replace(self.releases.pop(path), **changes)
+            self.releases[updated.path] = updated
+            if updated.path != path and path in self.patches:
+                self.patches[updated.path] = self.patches.pop(path)
+            self._cache.clear()
+            return updated
+
+    def patch(self, path: str, old: str, new: str) -> None:
+        """Replace `old` with `new` in the HTML served at `path` (a listing or an article page).
+
+        Raises ValueError when `old` is not in the page, so a mutation can never silently do nothing.
+        """
+        with self._lock:
+            self._cache.clear()
+            self.patches.setdefault(path, []).append((old, new))
+            try:
+                self._render(path, "http://replica.invalid")
+            except ValueError:
+                self.patches[path].pop()
+                raise
 
     def override(self, path: str, response: Response | None) -> None:
         """Serve `response` at `path` instead of the page (None restores the page)."""
@@ -200,8 +230,23 @@ class Site:
             return cached
 
     def _render(self, path: str, base: str) -> Response:
+        response = self._render_page(path, base)
+        patches = self.patches.get(path)
+        if not patches:
+            return response
+        text = response.body.decode("utf-8")
+        for old, new in patches:
+            old, new = old.replace("{base}", base), new.replace("{base}", base)
+            if old not in text:
+                raise ValueError(f"patch for {path}: {old[:60]!r} is not in the page")
+            text = text.replace(old, new, 1)
+        return replace(response, body=text.encode("utf-8"))
+
+    def _render_page(self, path: str, base: str) -> Response:
         if path == "/robots.txt":
             return Response(200, self.robots.encode(), "text/plain")
+        if path == "/":
+            return Response(200, HOME.encode())
         page = 1
         match = re.fullmatch(re.escape(LISTING) + r"page/(\d+)/", path)
         if match:
