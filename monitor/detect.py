@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -33,6 +34,7 @@ KIND_FLOOR = {NEW: 50, REVERTED: 70, MOVED: 30, REMOVED: 80, RESTORED: 60, BLOCK
 SCALAR_WEIGHTS = {"published": 50, "doc_type": 40, "tags": 20, "modified_time": 5}
 ALERT_THRESHOLD = 20   # alerting default: cosmetic, links-only, case-only and re-saves stay below
 SILENT_BONUS = 10      # an edit the page's own modified time does not admit to
+SENTENCE_ALIGN_WORDS = 1_500   # longer changed blocks are aligned by sentence first
 BIG_BLOCK_WORDS = 30_000
 
 TEXT_FIELDS = {"title": "title", "speakers": "metadata", "audience": "metadata", "location": "metadata"}
@@ -271,14 +273,7 @@ def body_edits(old_body: str, new_body: str) -> list[Edit]:
             continue
         old_words = _words(folded_old, i1, i2)
         new_words = _words(folded_new, j1, j2)
-        if len(old_words) + len(new_words) > BIG_BLOCK_WORDS:
-            # A rewrite too large for a word diff: report it paragraph by paragraph.
-            edits.append(_located(op, [w for w in old_words], [w for w in new_words], old_turns, new_turns,
-                                  i1 + 1, j1 + 1))
-            continue
-        word_matcher = difflib.SequenceMatcher(
-            None, [w[0] for w in old_words], [w[0] for w in new_words], autojunk=False)
-        word_ops = [o for o in word_matcher.get_opcodes() if o[0] != "equal"]
+        word_ops = list(_diff_words([w[0] for w in old_words], [w[0] for w in new_words]))
         if not word_ops:
             edits.append(Edit("body", "reflow", "\n".join(old_paras[i1:i2]), "\n".join(new_paras[j1:j2]),
                               ["cosmetic"], 0, j1 + 1, *_turn_at(new_turns, j1 + 1)))
@@ -288,6 +283,60 @@ def body_edits(old_body: str, new_body: str) -> list[Edit]:
                                   old_words[a1][1] if a1 < len(old_words) else i2,
                                   new_words[b1][1] if b1 < len(new_words) else j2))
     return edits
+
+
+def _diff_words(old: list[str], new: list[str]):
+    """Non-equal word-level opcodes; long texts are aligned sentence by sentence first.
+
+    A word diff of two long texts costs about the product of their lengths when common words
+    repeat; sentences are nearly unique, so aligning them first leaves short word diffs.
+    """
+    if len(old) + len(new) <= SENTENCE_ALIGN_WORDS:
+        yield from _word_opcodes(old, new, 0, 0)
+        return
+    old_s, new_s = _sentences(old), _sentences(new)
+    matcher = difflib.SequenceMatcher(None, [" ".join(old[a:b]) for a, b in old_s],
+                                      [" ".join(new[a:b]) for a, b in new_s], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        a_lo = old_s[i1][0] if i1 < len(old_s) else len(old)
+        a_hi = old_s[i2 - 1][1] if i2 > i1 else a_lo
+        b_lo = new_s[j1][0] if j1 < len(new_s) else len(new)
+        b_hi = new_s[j2 - 1][1] if j2 > j1 else b_lo
+        if (a_hi - a_lo) + (b_hi - b_lo) > BIG_BLOCK_WORDS:
+            # A rewrite too large for a word diff (and without sentences): one edit for it.
+            yield ("replace" if a_hi > a_lo and b_hi > b_lo else "delete" if a_hi > a_lo else "insert",
+                   a_lo, a_hi, b_lo, b_hi)
+            continue
+        yield from _word_opcodes(old[a_lo:a_hi], new[b_lo:b_hi], a_lo, b_lo)
+
+
+def _word_opcodes(old: list[str], new: list[str], a_off: int, b_off: int):
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op != "equal":
+            yield op, a1 + a_off, a2 + a_off, b1 + b_off, b2 + b_off
+
+
+_SENTENCE_END = re.compile(r"[.?!][\"'”’)\]]*$")
+
+
+def _sentences(words: list[str]) -> list[tuple[int, int]]:
+    """Word index ranges of the sentences in `words`.
+
+    Text without sentence ends is cut where the last two words hash to 0 mod 32: such cuts
+    depend on the words only, not on their positions, so they line up again after an edit.
+    """
+    out, start = [], 0
+    for i, word in enumerate(words):
+        if _SENTENCE_END.search(word) or (
+                i - start >= 8 and zlib.crc32(f"{words[i - 1]} {word}".encode()) % 32 == 0):
+            out.append((start, i + 1))
+            start = i + 1
+    if start < len(words):
+        out.append((start, len(words)))
+    return out
 
 
 def _words(paras: list[str], start: int, end: int) -> list[tuple[str, int, bool]]:

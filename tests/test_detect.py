@@ -190,3 +190,20 @@ def test_turns_split_on_labels():
         (4, "SECRETARY BLINKEN", 5, 5), (5, "MS. JEAN-PIERRE", 6, 6), (6, "Q", 7, 7)]
     assert turns[1].text.endswith("(Laughter.)")
     assert transcript.label_of("Thanks: a lot") is None and transcript.label_of("U.S. policy: x") is None
+
+
+@pytest.mark.parametrize("punctuated", [True, False])
+def test_long_paragraph_is_still_diffed_word_by_word(punctuated):
+    """Past SENTENCE_ALIGN_WORDS a block is aligned by sentence (or content-defined chunk) first."""
+    import random
+    rng = random.Random(5)
+    vocab = "we will work with partners on security and access for people in the region today".split()
+    words = [rng.choice(vocab) + ("." if punctuated and i % 13 == 12 else "") for i in range(6000)]
+    edited = list(words)
+    edited[1000] = "refugees"
+    edited.insert(3000, "[not]")
+    del edited[5000]
+    change = detect.compare(fields(body_text=" ".join(words)), fields(body_text=" ".join(edited)))
+    ops = [(e.op, e.new if e.op != "delete" else e.old) for e in change.edits]
+    assert ops == [("replace", "refugees"), ("insert", "[not]"), ("delete", words[4999])]
+    assert set(change.classes) == {"wording", "insertion", "correction", "deletion"}
