@@ -18,7 +18,7 @@ TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "sources": list}
 SOURCE_KEYS = {
     "name": str, "profile": str, "start_urls": list, "max_listing_pages": int,
     "delay_s": (int, float), "allowed_domains": list, "selectors": dict,
-    "recheck_known": bool, "removed_after_passes": int, "removed_after_hours": (int, float),
+    "recheck_days": (int, float), "removed_after_passes": int, "removed_after_hours": (int, float),
 }
 ENV = {"db": "REMARKWATCH_DB", "user_agent": "REMARKWATCH_USER_AGENT"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -32,7 +32,7 @@ class Source:
     allowed_domains: tuple[str, ...]
     max_listing_pages: int = 3
     delay_s: float = 0.0
-    recheck_known: bool = True          # re-fetch archived documents that left the listing
+    recheck_days: float = 7.0           # re-fetch archived documents first seen this recently
     removed_after_passes: int = 2       # a page gone this many passes ...
     removed_after_hours: float = 1.0    # ... and this long is declared removed
 
@@ -157,14 +157,17 @@ def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
     delay = float(raw.get("delay_s", profile.delay_s))
     if pages < 1 or delay < 0:
         raise ConfigError(f"{where}: max_listing_pages must be 1 or more and delay_s 0 or more")
+    recheck = float(raw.get("recheck_days", 7))
     removed_passes = raw.get("removed_after_passes", 2)
     removed_hours = float(raw.get("removed_after_hours", 1.0))
+    if recheck < 0:
+        raise ConfigError(f"{where}.recheck_days: 0 or more (0 re-checks no archived document)")
     if removed_passes < 1 or removed_hours < 0:
         raise ConfigError(f"{where}: removed_after_passes must be 1 or more and removed_after_hours 0 or more")
     return Source(
         name=name, profile=profile.with_overrides(_selectors(raw.get("selectors", {}), where)),
         start_urls=tuple(urls), allowed_domains=tuple(domains), max_listing_pages=pages, delay_s=delay,
-        recheck_known=raw.get("recheck_known", True), removed_after_passes=removed_passes,
+        recheck_days=recheck, removed_after_passes=removed_passes,
         removed_after_hours=removed_hours,
     )
 

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
 from crawler.items import OK, Capture
@@ -79,8 +79,8 @@ class CrawlPass:
         self.result = result = PassResult(run_id)
         interrupted = False
         for source in self.sources:
-            known = (self._write(archive.known_urls, self.db, source.name).result()
-                     if source.recheck_known else [])
+            since = (datetime.now(timezone.utc) - timedelta(days=source.recheck_days)).isoformat(timespec="seconds")
+            known = self._write(archive.known_urls, self.db, source.name, since).result()
             crawler = process.create_crawler(RemarksSpider)
             crawler.settings.setdict(source_settings(source), priority="spider")
             await process.crawl(crawler, **self._spider_args(source, result), known_urls=known)

@@ -84,9 +84,14 @@ def find_document(db: sqlite_utils.Database, key: str, urls: Iterable[str]) -> d
     return None
 
 
-def known_urls(db: sqlite_utils.Database, source: str) -> list[str]:
-    """The current URL of every document of `source`, oldest first."""
-    return [row[0] for row in db.execute("SELECT url FROM documents WHERE source = ? ORDER BY id", [source])]
+def known_urls(db: sqlite_utils.Database, source: str, since: str) -> list[str]:
+    """Current URLs of `source`'s documents to re-check: first seen at or after `since`, or
+    currently missing or blocked (so a removal or a block is followed to its end)."""
+    return [row[0] for row in db.execute(
+        "SELECT url FROM documents WHERE source = ? AND (first_seen >= ? OR state IN ('missing', 'blocked')) "
+        "ORDER BY id",
+        [source, since],
+    )]
 
 
 def create_document(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
