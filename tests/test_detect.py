@@ -207,3 +207,15 @@ def test_long_paragraph_is_still_diffed_word_by_word(punctuated):
     ops = [(e.op, e.new if e.op != "delete" else e.old) for e in change.edits]
     assert ops == [("replace", "refugees"), ("insert", "[not]"), ("delete", words[4999])]
     assert set(change.classes) == {"wording", "insertion", "correction", "deletion"}
+
+
+def test_rendering_neutralises_terminal_escapes_in_page_text():
+    from monitor import render
+    change = {"id": 1, "kind": "edited", "detected_at": "t", "source": "s", "url": "u",
+              "title": "Remarks\x1b]0;pwned\x07\x1b[2J", "significance": 70, "classes": ["wording"],
+              "changed_fields": ["body"], "summary": "x", "field_diffs": {}, "silent": False,
+              "edits": [{"field": "body", "op": "replace", "old": "a\x1b[31m", "new": "b", "classes": ["wording"],
+                         "para": 1, "turn": None, "speaker": None}], "diff": "-a\x1b[31m\n+b"}
+    for text in (render.change_line(change), render.full_change(change, color=False)):
+        assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b]0;pwned\\x07" in render.change_line(change)
