@@ -13,6 +13,7 @@ import re
 import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from monitor import normalize, transcript
@@ -109,11 +110,13 @@ class Change:
         return [asdict(e) for e in self.edits]
 
 
-def compare(previous: dict | None, current: dict, *, earlier: dict[str, int] | None = None) -> Change | None:
+def compare(previous: dict | None, current: dict, *,
+            earlier: dict[str, int] | Callable[[], dict[str, int]] | None = None) -> Change | None:
     """What `current` changes relative to `previous`; None when every stored field is identical.
 
     Both are field dicts (Extracted's names plus "url"). `earlier` maps the content hashes of the
-    document's versions before `previous` to their ids, to tell a revert from an edit.
+    document's versions before `previous` to their ids, to tell a revert from an edit; it may be
+    a function, called only when the content did change.
     """
     if previous is None:
         present = [name for name, value in normalize.comparable(current).items() if value]
@@ -126,9 +129,11 @@ def compare(previous: dict | None, current: dict, *, earlier: dict[str, int] | N
     classes = [c for c in CLASSES if any(c in e.classes for e in edits)]
     kind = EDITED
     reverted_to = None
-    content_changed = normalize.content_hash(previous) != normalize.content_hash(current)
-    if content_changed and earlier and normalize.content_hash(current) in earlier:
-        kind, reverted_to = REVERTED, earlier[normalize.content_hash(current)]
+    current_hash = normalize.content_hash(current)
+    content_changed = normalize.content_hash(previous) != current_hash
+    lookup = (earlier() if callable(earlier) else earlier) if content_changed else None
+    if lookup and current_hash in lookup:
+        kind, reverted_to = REVERTED, lookup[current_hash]
     elif "url" in changed:
         kind = MOVED
     significance = max(e.significance for e in edits)
@@ -205,12 +210,9 @@ def _text_field_edits(name: str, field_class: str, old: str, new: str) -> list[E
     out = []
     for op, old_words, new_words in word_edits(folded_old, folded_new):
         nature = classify(op, old_words, new_words)
-        out.append(Edit(name, _OPS[op], " ".join(old_words), " ".join(new_words),
+        out.append(Edit(name, op, " ".join(old_words), " ".join(new_words),
                         [field_class, *nature], _weight(nature)))
     return out
-
-
-_OPS = {"replace": "replace", "insert": "insert", "delete": "delete"}
 
 
 def word_edits(old: str, new: str) -> list[tuple[str, list[str], list[str]]]:

@@ -129,7 +129,7 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
     urls = [canonical, capture.url, capture.final_url, *capture.redirect_urls]
     key = identity_key(site, fields.get("post_id"), canonical)
     document = archive.find_document(db, key, urls)
-    previous, earlier = None, {}
+    previous, earlier = None, None
     if document is None:
         document_id = archive.create_document(db, {
             "source": capture.source, "key": key, "post_id": fields.get("post_id"),
@@ -141,7 +141,7 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
         latest = archive.latest_version(db, document_id)
         if latest:
             previous = version_fields(latest)
-            earlier = archive.earlier_hashes(db, document_id, latest["seq"])
+            earlier = lambda: archive.earlier_hashes(db, document_id, latest["seq"])  # noqa: E731
     archive.remember_urls(db, document_id, urls, now)
     change = detect.compare(previous, {**fields, "url": capture.final_url}, earlier=earlier)
     was_removed = document is not None and document["state"] == REMOVED and not reextracted
