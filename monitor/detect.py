@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from monitor import normalize, transcript
+from monitor import align, normalize, transcript
 
 NEW, EDITED, REVERTED, MOVED = "new", "edited", "reverted", "moved"
 REMOVED, RESTORED, BLOCKED, REEXTRACTED = "removed", "restored", "blocked", "reextracted"
@@ -35,8 +34,6 @@ KIND_FLOOR = {NEW: 50, REVERTED: 70, MOVED: 30, REMOVED: 80, RESTORED: 60, BLOCK
 SCALAR_WEIGHTS = {"published": 50, "doc_type": 40, "tags": 20, "modified_time": 5}
 ALERT_THRESHOLD = 20   # alerting default: cosmetic, links-only, case-only and re-saves stay below
 SILENT_BONUS = 10      # an edit the page's own modified time does not admit to
-SENTENCE_ALIGN_WORDS = 1_500   # longer changed blocks are aligned by sentence first
-BIG_BLOCK_WORDS = 30_000
 
 TEXT_FIELDS = {"title": "title", "speakers": "metadata", "audience": "metadata", "location": "metadata"}
 FIELD_ORDER = ("url", "title", "doc_type", "speakers", "audience", "location", "published",
@@ -208,18 +205,11 @@ def _text_field_edits(name: str, field_class: str, old: str, new: str) -> list[E
     if folded_old == folded_new:
         return [Edit(name, "cosmetic", old, new, ["cosmetic"], 0)]
     out = []
-    for op, old_words, new_words in word_edits(folded_old, folded_new):
+    for op, old_words, new_words in align.word_edits(folded_old, folded_new):
         nature = classify(op, old_words, new_words)
         out.append(Edit(name, op, " ".join(old_words), " ".join(new_words),
                         [field_class, *nature], _weight(nature)))
     return out
-
-
-def word_edits(old: str, new: str) -> list[tuple[str, list[str], list[str]]]:
-    """Word-level edits between two folded texts: (op, old words, new words)."""
-    a, b = old.split(), new.split()
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return [(op, a[i1:i2], b[j1:j2]) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"]
 
 
 def classify(op: str, old_words: list[str], new_words: list[str], touches_label: bool = False) -> list[str]:
@@ -275,7 +265,7 @@ def body_edits(old_body: str, new_body: str) -> list[Edit]:
             continue
         old_words = _words(folded_old, i1, i2)
         new_words = _words(folded_new, j1, j2)
-        word_ops = list(_diff_words([w[0] for w in old_words], [w[0] for w in new_words]))
+        word_ops = list(align.word_opcodes([w[0] for w in old_words], [w[0] for w in new_words]))
         if not word_ops:
             edits.append(Edit("body", "reflow", "\n".join(old_paras[i1:i2]), "\n".join(new_paras[j1:j2]),
                               ["cosmetic"], 0, j1 + 1, *_turn_at(new_turns, j1 + 1)))
@@ -285,60 +275,6 @@ def body_edits(old_body: str, new_body: str) -> list[Edit]:
                                   old_words[a1][1] if a1 < len(old_words) else i2,
                                   new_words[b1][1] if b1 < len(new_words) else j2))
     return edits
-
-
-def _diff_words(old: list[str], new: list[str]):
-    """Non-equal word-level opcodes; long texts are aligned sentence by sentence first.
-
-    A word diff of two long texts costs about the product of their lengths when common words
-    repeat; sentences are nearly unique, so aligning them first leaves short word diffs.
-    """
-    if len(old) + len(new) <= SENTENCE_ALIGN_WORDS:
-        yield from _word_opcodes(old, new, 0, 0)
-        return
-    old_s, new_s = _sentences(old), _sentences(new)
-    matcher = difflib.SequenceMatcher(None, [" ".join(old[a:b]) for a, b in old_s],
-                                      [" ".join(new[a:b]) for a, b in new_s], autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            continue
-        a_lo = old_s[i1][0] if i1 < len(old_s) else len(old)
-        a_hi = old_s[i2 - 1][1] if i2 > i1 else a_lo
-        b_lo = new_s[j1][0] if j1 < len(new_s) else len(new)
-        b_hi = new_s[j2 - 1][1] if j2 > j1 else b_lo
-        if (a_hi - a_lo) + (b_hi - b_lo) > BIG_BLOCK_WORDS:
-            # A rewrite too large for a word diff (and without sentences): one edit for it.
-            yield ("replace" if a_hi > a_lo and b_hi > b_lo else "delete" if a_hi > a_lo else "insert",
-                   a_lo, a_hi, b_lo, b_hi)
-            continue
-        yield from _word_opcodes(old[a_lo:a_hi], new[b_lo:b_hi], a_lo, b_lo)
-
-
-def _word_opcodes(old: list[str], new: list[str], a_off: int, b_off: int):
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op != "equal":
-            yield op, a1 + a_off, a2 + a_off, b1 + b_off, b2 + b_off
-
-
-_SENTENCE_END = re.compile(r"[.?!][\"'”’)\]]*$")
-
-
-def _sentences(words: list[str]) -> list[tuple[int, int]]:
-    """Word index ranges of the sentences in `words`.
-
-    Text without sentence ends is cut where the last two words hash to 0 mod 32: such cuts
-    depend on the words only, not on their positions, so they line up again after an edit.
-    """
-    out, start = [], 0
-    for i, word in enumerate(words):
-        if _SENTENCE_END.search(word) or (
-                i - start >= 8 and zlib.crc32(f"{words[i - 1]} {word}".encode()) % 32 == 0):
-            out.append((start, i + 1))
-            start = i + 1
-    if start < len(words):
-        out.append((start, len(words)))
-    return out
 
 
 def _words(paras: list[str], start: int, end: int) -> list[tuple[str, int, bool]]:

@@ -125,11 +125,43 @@ def _insert_event(db, document: dict, kind: str, run_id, now: str, summary: str)
 def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, now: str, *,
                     reextracted: bool = False) -> str:
     fields = asdict(capture.fields)
+    document, document_id, previous, earlier = _document_for(db, capture, fields, site, now)
+    change = detect.compare(previous, {**fields, "url": capture.final_url}, earlier=earlier)
+    if document is not None and document["state"] == REMOVED and not reextracted:
+        change = _restored(change, capture)
+    if reextracted and change is not None:
+        change.kind, change.significance = detect.REEXTRACTED, 0
+        change.summary = f"re-extraction ({capture.extractor}): {change.summary}"
+    update = {"last_seen": now, "url": capture.final_url}
+    if document is not None and document["state"] != ACTIVE and not reextracted:
+        update.update(state=ACTIVE, state_since=now, missing_since=None, missing_passes=0, missing_run_id=None)
+    if document is not None and fields.get("post_id") and not document.get("post_id"):
+        update.update(post_id=fields["post_id"], key=identity_key(site, fields["post_id"], ""))
+    if change is None:
+        archive.link_capture(db, capture_id, document_id, previous["id"])
+        archive.touch_document(db, document_id, update)
+        return UNCHANGED
+    version_id = None
+    if change.changed_fields or previous is None:
+        version_id = archive.insert_version(db, _version_row(fields, capture, capture_id, document_id, now))
+        archive.insert_turns(db, version_id, transcript.split_turns(fields.get("body_text")))
+        update.update(title=fields.get("title"), latest_version_id=version_id,
+                      canonical_url=fields.get("canonical_url") or capture.final_url)
+    _insert_change(db, document_id, change, previous, version_id, run_id, now)
+    if not reextracted:
+        archive.link_capture(db, capture_id, document_id, version_id or (previous or {}).get("id"))
+    archive.touch_document(db, document_id, update)
+    return change.kind
+
+
+def _document_for(db, capture: Capture, fields: dict, site: str, now: str):
+    """The capture's document (created when new), its latest version's fields, and a lookup of
+    its earlier versions' content hashes for telling reverts."""
     canonical = fields.get("canonical_url") or capture.final_url
     urls = [canonical, capture.url, capture.final_url, *capture.redirect_urls]
     key = identity_key(site, fields.get("post_id"), canonical)
     document = archive.find_document(db, key, urls)
-    previous, earlier = None, None
+    previous = earlier = None
     if document is None:
         document_id = archive.create_document(db, {
             "source": capture.source, "key": key, "post_id": fields.get("post_id"),
@@ -143,26 +175,12 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
             previous = version_fields(latest)
             earlier = lambda: archive.earlier_hashes(db, document_id, latest["seq"])  # noqa: E731
     archive.remember_urls(db, document_id, urls, now)
-    change = detect.compare(previous, {**fields, "url": capture.final_url}, earlier=earlier)
-    was_removed = document is not None and document["state"] == REMOVED and not reextracted
-    if was_removed:
-        change = _restored(change, capture)
-    if reextracted and change is not None:
-        change.kind, change.significance = detect.REEXTRACTED, 0
-        change.summary = f"re-extraction ({capture.extractor}): {change.summary}"
-    update = {"last_seen": now, "url": capture.final_url}
-    if document is not None and document["state"] != ACTIVE and not reextracted:
-        update.update(state=ACTIVE, state_since=now, missing_since=None, missing_passes=0, missing_run_id=None)
-    if change is None:
-        archive.link_capture(db, capture_id, document_id, previous["id"])
-        archive.touch_document(db, document_id, update)
-        return UNCHANGED
-    version_id = None
-    if change.changed_fields or previous is None:
-        version_id = archive.insert_version(db, _version_row(fields, capture, capture_id, document_id, now))
-        archive.insert_turns(db, version_id, transcript.split_turns(fields.get("body_text")))
-        update.update(title=fields.get("title"), latest_version_id=version_id, canonical_url=canonical)
-    archive.insert_change(db, {
+    return document, document_id, previous, earlier
+
+
+def _insert_change(db, document_id: int, change: detect.Change, previous: dict | None,
+                   version_id: int | None, run_id, now: str) -> int:
+    return archive.insert_change(db, {
         "document_id": document_id, "kind": change.kind,
         "from_version_id": previous["id"] if previous else None, "to_version_id": version_id,
         "detected_at": now, "run_id": run_id, "changed_fields": json.dumps(change.changed_fields),
@@ -172,12 +190,6 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
         "edits": json.dumps(change.edits_as_dicts(), ensure_ascii=False),
         "reverted_to_version_id": change.reverted_to,
     })
-    if not reextracted:
-        archive.link_capture(db, capture_id, document_id, version_id or (previous or {}).get("id"))
-    if document is not None and fields.get("post_id") and not document.get("post_id"):
-        update.update(post_id=fields["post_id"], key=key)
-    archive.touch_document(db, document_id, update)
-    return change.kind
 
 
 def _restored(change: detect.Change | None, capture: Capture) -> detect.Change:

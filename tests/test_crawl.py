@@ -8,7 +8,6 @@ import pytest
 from crawler.items import BLOCKED, GONE, HTTP_ERROR, NO_BODY, OFFSITE, ROBOTS, TRUNCATED
 from monitor.replica.content import DEMO_EDIT, DEMO_NEW
 from monitor.replica.site import Response
-from storage.db import integrity_check
 from tests.conftest import FIXTURES, crawl, db_at, run_cli, write_config
 
 pytestmark = pytest.mark.slow
