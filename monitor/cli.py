@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
 import logging
 import sys
 from pathlib import Path
@@ -37,11 +38,16 @@ class Group(click.Group):
             sys.exit(1)
 
 
+def config_options(func):
+    """Add --config and --db to a command (passed on as `config_path` and `db_flag`)."""
+    func = click.option("--db", "db_flag", help="Database file; overrides `db` in the config and $REMARKWATCH_DB.")(func)
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                        help="Config file (default: ./remarkwatch.toml, else the bundled default).")(func)
+
+
 def with_config(func):
     """Add --config and --db to a command and pass the loaded Config as `config`."""
-    @click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                  help="Config file (default: ./remarkwatch.toml, else the bundled default).")
-    @click.option("--db", "db_flag", help="Database file; overrides `db` in the config and $REMARKWATCH_DB.")
+    @config_options
     @functools.wraps(func)
     def wrapper(config_path, db_flag, **kwargs):
         return func(config=load_config(config_path, db_flag=db_flag), **kwargs)
@@ -56,6 +62,8 @@ def _setup_logging(verbose: int) -> None:
         handler.setLevel(logging.DEBUG if verbose > 1 else level)
     logging.getLogger("scrapy").setLevel(logging.INFO if verbose > 1 else logging.ERROR)
     logging.getLogger("twisted").setLevel(logging.ERROR)
+    # Apprise logs notification URLs, which hold tokens: only its errors, unless -vv.
+    logging.getLogger("apprise").setLevel(logging.INFO if verbose > 1 else logging.ERROR)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,6 +93,29 @@ def crawl(config, source_names):
     step = CrawlPass(config, db, sources, Progress())
     run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
     click.echo(step.result.summary())
+    if config.alerts:
+        _deliver(config, db, strict=False)
+
+
+def _deliver(config, db, *, strict: bool) -> None:
+    """Send what the outbox holds. Missing secrets stop a crawl's delivery (nothing is lost:
+    the alerts wait) with a warning; for `alerts send` they are a configuration error."""
+    from monitor.alerts.channels import check_secrets
+    from monitor.alerts.sender import deliver
+    from monitor.passes import utcnow
+
+    try:
+        check_secrets(config.alerts)
+    except ConfigError as exc:
+        if strict:
+            raise
+        click.echo(f"warning: alerts not sent: {exc}", err=True)
+        return
+    report = deliver(db, config.alerts, utcnow)
+    for error in report.errors:
+        click.echo(f"problem: alert channel {render.safe(error)}", err=True)
+    if report.counts or strict:
+        click.echo(report.summary())
 
 
 @cli.command()
@@ -181,6 +212,84 @@ def reprocess(config, source_names):
     for problem in result.problems:
         click.echo(f"problem: {problem}", err=True)
     click.echo(result.summary())
+
+
+@cli.group(invoke_without_command=True)
+@config_options
+@click.option("--state", "states", multiple=True, type=click.Choice(["pending", "delivered", "dead"]),
+              help="Only alerts in this state (repeatable).")
+@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def alerts(ctx, config_path, db_flag, states, limit, as_json):
+    """List the alert outbox: pending, delivered and dead alerts, with their attempts.
+
+    Example: remarkwatch alerts --state dead
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from storage import outbox
+
+    db = open_db(load_config(config_path, db_flag=db_flag).db_path)
+    rows = outbox.listing(db, states=states, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    totals = outbox.counts(db)
+    click.echo(", ".join(f"{totals.get(s, 0)} {s}" for s in ("pending", "delivered", "dead")))
+    for row in rows:
+        click.echo(render.alert_line(row))
+
+
+@alerts.command("retry")
+@with_config
+@click.argument("alert_ids", nargs=-1, type=int)
+def alerts_retry(config, alert_ids):
+    """Re-queue dead alerts (all of them, or the ids given) with a fresh attempt budget.
+
+    Example: remarkwatch alerts retry 12 13
+    """
+    from monitor.passes import utcnow
+    from storage import outbox
+
+    db = open_db(config.db_path)
+    with db.atomic():
+        count = outbox.requeue_dead(db, alert_ids, utcnow())
+    click.echo(f"{count} dead alert(s) re-queued; they go out with the next pass or `remarkwatch alerts send`")
+
+
+@alerts.command("send")
+@with_config
+def alerts_send(config):
+    """Deliver the pending alerts that are due now (a pass does this by itself).
+
+    Example: remarkwatch alerts send
+    """
+    if not config.alerts:
+        raise ConfigError(f"{config.path}: no [[alerts]] channels configured")
+    _deliver(config, open_db(config.db_path), strict=True)
+
+
+@cli.command("test-alert")
+@with_config
+@click.argument("channel_name")
+def test_alert(config, channel_name):
+    """Send a sample alert through one channel, now, outside the outbox.
+
+    Example: remarkwatch test-alert newsroom-webhook
+    """
+    from monitor.alerts.channels import check_secrets
+    from monitor.alerts.message import build
+    from monitor.alerts.registry import SENDERS
+    from monitor.alerts.sample import sample_change
+
+    channel = config.channel(channel_name)
+    check_secrets([channel])
+    message = build([sample_change()], [f"rw-test-{uuid.uuid4()}"])
+    result = SENDERS[channel.kind](channel, message)
+    if not result.ok:
+        raise RemarkwatchError(f"channel {channel.name}: not delivered: {render.safe(result.error)}")
+    click.echo(f"channel {channel.name}: delivered ({message.subject})")
 
 
 @cli.command("check-config")

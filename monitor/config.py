@@ -11,10 +11,12 @@ from urllib.parse import urlsplit
 from crawler.errors import ProfileError
 from crawler.profiles import SELECTOR_KEYS, Profile, config_dir, load_profiles
 from crawler.settings import DEFAULT_USER_AGENT
+from monitor.alerts.channels import Channel, build_channel
 from monitor.errors import ConfigError
 
 DEFAULT_FILE = "remarkwatch.toml"
-TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "sources": list}
+TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
+            "sources": list, "alerts": list}
 SOURCE_KEYS = {
     "name": str, "profile": str, "start_urls": list, "max_listing_pages": int,
     "delay_s": (int, float), "allowed_domains": list, "selectors": dict,
@@ -45,6 +47,15 @@ class Config:
     concurrency: int
     sources: tuple[Source, ...] = field(default_factory=tuple)
     bundled: bool = False
+    alerts: tuple[Channel, ...] = field(default_factory=tuple)
+    source_failing_after: int = 3    # failed passes in a row before one source-failing alert
+
+    def channel(self, name: str) -> Channel:
+        for channel in self.alerts:
+            if channel.name == name:
+                return channel
+        valid = ", ".join(c.name for c in self.alerts) or "none configured"
+        raise ConfigError(f"{self.path}: no alert channel named {name!r} (channels: {valid})")
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -113,6 +124,10 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise ConfigError(f"{path}: sources: the name {duplicate!r} is used twice; give each source its own name")
+    channels = _channels(data.get("alerts", []), path, names)
+    failing_after = data.get("source_failing_after", 3)
+    if failing_after < 1:
+        raise ConfigError(f"{path}: source_failing_after: 1 or more (failed passes in a row)")
     concurrency = data.get("concurrency", 1)
     if concurrency < 1:
         raise ConfigError(f"{path}: concurrency: must be 1 or more (requests at a time per host)")
@@ -121,8 +136,25 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
     return Config(
         path=path, db_path=(base / Path(db).expanduser()).resolve(),
         user_agent=env.get(ENV["user_agent"]) or data.get("user_agent") or DEFAULT_USER_AGENT,
-        concurrency=concurrency, sources=tuple(sources), bundled=bundled,
+        concurrency=concurrency, sources=tuple(sources), bundled=bundled, alerts=tuple(channels),
+        source_failing_after=failing_after,
     )
+
+
+def _channels(tables: list, path: Path, source_names: list[str]) -> list[Channel]:
+    channels = []
+    for i, raw in enumerate(tables):
+        where = f"{path}: alerts[{i}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: each [[alerts]] entry must be a table")
+        if isinstance(raw.get("name"), str):
+            where = f"{where} ({raw['name']})"
+        channels.append(build_channel(raw, where, _check_type, source_names))
+    names = [c.name for c in channels]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ConfigError(f"{path}: alerts: the name {duplicate!r} is used twice; give each channel its own name")
+    return channels
 
 
 def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:

@@ -17,6 +17,7 @@ import sqlite_utils
 
 from crawler.items import BLOCKED, GONE, OK, Capture
 from monitor import detect, normalize, transcript
+from monitor.alerts import routing
 from storage import archive
 
 LIST_FIELDS = ("speakers", "tags", "links", "media")
@@ -44,8 +45,11 @@ def version_fields(row: dict) -> dict:
 
 
 def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: int | None,
-           now: str, policy: RemovalPolicy = RemovalPolicy()) -> str:
-    """Record `capture`; return the change kind, "unchanged" or "failed"."""
+           now: str, policy: RemovalPolicy = RemovalPolicy(), channels: tuple = ()) -> str:
+    """Record `capture`; return the change kind, "unchanged" or "failed".
+
+    The outbox rows of the channels that want a change are written in the change's transaction.
+    """
     with db.atomic():
         blob = archive.put_blob(db, capture.body) if capture.body else None
         capture_id = archive.insert_capture(db, {
@@ -56,8 +60,8 @@ def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: in
             "last_modified": capture.last_modified, "blob_hash": blob,
         })
         if capture.outcome != OK or capture.fields is None:
-            return _record_failure(db, capture, capture_id, run_id, now, policy)
-        return _record_content(db, capture, capture_id, site, run_id, now)
+            return _record_failure(db, capture, capture_id, run_id, now, policy, channels)
+        return _record_content(db, capture, capture_id, site, run_id, now, channels=channels)
 
 
 def reextract(db: sqlite_utils.Database, capture: Capture, capture_id: int, *, site: str,
@@ -67,24 +71,25 @@ def reextract(db: sqlite_utils.Database, capture: Capture, capture_id: int, *, s
         return _record_content(db, capture, capture_id, site, None, now, reextracted=True)
 
 
-def _record_failure(db, capture: Capture, capture_id: int, run_id, now: str, policy: RemovalPolicy) -> str:
+def _record_failure(db, capture: Capture, capture_id: int, run_id, now: str, policy: RemovalPolicy,
+                    channels: tuple) -> str:
     urls = [capture.url, capture.final_url, *capture.redirect_urls]
     document = archive.find_document(db, "", urls)
     if document is None:
         return FAILED
     archive.link_capture(db, capture_id, document["id"], None)
     if capture.outcome == GONE:
-        return _record_gone(db, document, capture, urls, run_id, now, policy)
+        return _record_gone(db, document, capture, urls, run_id, now, policy, channels)
     if capture.outcome == BLOCKED and document["state"] not in (BLOCKED_STATE, REMOVED):
         archive.touch_document(db, document["id"], {"state": BLOCKED_STATE, "state_since": now})
         _insert_event(db, document, detect.BLOCKED, run_id, now,
-                      f"blocked: {capture.error or 'block page'} at {capture.final_url}")
+                      f"blocked: {capture.error or 'block page'} at {capture.final_url}", channels)
         return detect.BLOCKED
     return FAILED
 
 
 def _record_gone(db, document: dict, capture: Capture, urls: list[str], run_id, now: str,
-                 policy: RemovalPolicy) -> str:
+                 policy: RemovalPolicy, channels: tuple) -> str:
     # An old URL of a moved document answering 404 says nothing about the document.
     if document["state"] == REMOVED or document["url"] not in urls:
         return FAILED
@@ -99,7 +104,7 @@ def _record_gone(db, document: dict, capture: Capture, urls: list[str], run_id, 
         archive.touch_document(db, document["id"], update)
         how = capture.error or (f"HTTP {capture.status}" if capture.status else "gone")
         _insert_event(db, document, detect.REMOVED, run_id, now,
-                      f"removed: {how} at {capture.url} (gone since {since}, {passes} passes)")
+                      f"removed: {how} at {capture.url} (gone since {since}, {passes} passes)", channels)
         return detect.REMOVED
     archive.touch_document(db, document["id"], update)
     return FAILED
@@ -112,18 +117,21 @@ def _hours(start: str, end: str) -> float:
         return 0.0
 
 
-def _insert_event(db, document: dict, kind: str, run_id, now: str, summary: str) -> int:
-    """A change that writes no version: removed, blocked, or restored with the same content."""
-    return archive.insert_change(db, {
+def _insert_event(db, document: dict, kind: str, run_id, now: str, summary: str, channels: tuple) -> int:
+    """A change that writes no version: removed or blocked."""
+    change_id = archive.insert_change(db, {
         "document_id": document["id"], "kind": kind, "from_version_id": document["latest_version_id"],
         "to_version_id": None, "detected_at": now, "run_id": run_id, "changed_fields": "[]",
         "field_diffs": "{}", "diff": "", "summary": summary, "classes": "[]",
         "significance": detect.KIND_FLOOR[kind], "silent": 0, "edits": "[]",
     })
+    routing.enqueue_change(db, channels, change_id, kind=kind, source=document["source"], classes=(),
+                           significance=detect.KIND_FLOOR[kind], now=now)
+    return change_id
 
 
 def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, now: str, *,
-                    reextracted: bool = False) -> str:
+                    reextracted: bool = False, channels: tuple = ()) -> str:
     fields = asdict(capture.fields)
     document, document_id, previous, earlier = _document_for(db, capture, fields, site, now)
     change = detect.compare(previous, {**fields, "url": capture.final_url}, earlier=earlier)
@@ -147,7 +155,9 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
         archive.insert_turns(db, version_id, transcript.split_turns(fields.get("body_text")))
         update.update(title=fields.get("title"), latest_version_id=version_id,
                       canonical_url=fields.get("canonical_url") or capture.final_url)
-    _insert_change(db, document_id, change, previous, version_id, run_id, now)
+    change_id = _insert_change(db, document_id, change, previous, version_id, run_id, now)
+    routing.enqueue_change(db, channels, change_id, kind=change.kind, source=capture.source,
+                           classes=change.classes, significance=change.significance, now=now)
     if not reextracted:
         archive.link_capture(db, capture_id, document_id, version_id or (previous or {}).get("id"))
     archive.touch_document(db, document_id, update)

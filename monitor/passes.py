@@ -10,17 +10,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
-from crawler.items import OK, Capture
+from crawler.items import BLOCKED, HTTP_ERROR, NETWORK_ERROR, OK, TRUNCATED, Capture
 from crawler.settings import build_settings
 from crawler.spiders.remarks import RemarksSpider
 from monitor.config import Config, Source
 from monitor.errors import PassFailed
+from monitor.health import pass_failed, record_source_pass
 from monitor.ingest import RemovalPolicy, ingest
 from monitor.progress import Progress
 from storage import archive
 
 logger = logging.getLogger(__name__)
 COUNT_KEYS = ("pages", "new", "edited", "unchanged", "failed")
+# Article outcomes that say the source (not one page) is in trouble.
+SOURCE_FAILURES = (BLOCKED, HTTP_ERROR, NETWORK_ERROR, TRUNCATED)
 # Which runs-table count each ingest result adds to; the kinds are also counted on their own.
 BUCKETS = {"new": "new", "unchanged": "unchanged", "failed": "failed", "removed": "failed",
            "blocked": "failed"}
@@ -39,6 +42,7 @@ class PassResult:
     seconds: float = 0.0
 
     kinds: Counter = field(default_factory=Counter)
+    sources: dict = field(default_factory=dict)    # source name -> Counter of listing/article outcomes
 
     def summary(self) -> str:
         c = self.counts
@@ -85,6 +89,8 @@ class CrawlPass:
             crawler.settings.setdict(source_settings(source), priority="spider")
             await process.crawl(crawler, **self._spider_args(source, result), known_urls=known)
             reason = crawler.stats.get_value("finish_reason")
+            if self._fatal is None and reason != "shutdown":
+                self._write(self._source_done, source, result).result()
             if self._fatal is not None or reason == "shutdown":
                 interrupted = True
                 break
@@ -102,10 +108,25 @@ class CrawlPass:
                            {k: result.counts[k] for k in COUNT_KEYS},
                            str(self._fatal) if self._fatal else None)
 
+    def _source_done(self, source: Source, result: PassResult) -> None:
+        stats = result.sources.get(source.name, Counter())
+        problems = [p for p in result.problems if p.startswith(f"{source.name}: ")]
+        event = record_source_pass(
+            self.db, source.name, failing=pass_failed(stats), error=problems[-1] if problems else None,
+            run_id=result.run_id, now=self.clock(), channels=self.config.alerts,
+            after=self.config.source_failing_after)
+        if event:
+            result.kinds[event] += 1
+
     def _spider_args(self, source: Source, result: PassResult) -> dict:
+        stats = result.sources.setdefault(source.name, Counter())
+
         def problem(message: str) -> None:
             result.problems.append(message)
             self.progress.problem(message)
+
+        def listing(ok: bool) -> None:
+            stats["listing_ok" if ok else "listing_failed"] += 1
 
         def sink(capture: Capture) -> Future:
             return self._write(self._sink, source, capture, result, problem)
@@ -113,7 +134,7 @@ class CrawlPass:
         return dict(
             source_name=source.name, start_urls=source.start_urls,
             allowed_domains=source.allowed_domains, profile=source.profile,
-            max_listing_pages=source.max_listing_pages, sink=sink, on_problem=problem,
+            max_listing_pages=source.max_listing_pages, sink=sink, on_problem=problem, on_listing=listing,
         )
 
     def _write(self, func, *args) -> Future:
@@ -125,7 +146,7 @@ class CrawlPass:
         try:
             policy = RemovalPolicy(source.removed_after_passes, source.removed_after_hours)
             kind = ingest(self.db, capture, site=source.profile.site, run_id=result.run_id,
-                          now=self.clock(), policy=policy)
+                          now=self.clock(), policy=policy, channels=self.config.alerts)
         except sqlite3.Error as exc:
             self._fatal = exc
             problem(f"{source.name}: database error while recording {capture.url}: {exc}")
@@ -133,6 +154,10 @@ class CrawlPass:
         result.counts["pages"] += 1
         result.counts[BUCKETS.get(kind, "edited")] += 1
         result.kinds[kind] += 1
+        if capture.outcome == OK:
+            result.sources[source.name]["ok"] += 1
+        elif capture.outcome in SOURCE_FAILURES:
+            result.sources[source.name]["failed"] += 1
         if capture.outcome != OK:
             problem(f"{source.name}: {capture.url}: {capture.outcome} ({capture.error or 'no detail'})")
         self.progress.update(source.name, result.counts)

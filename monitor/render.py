@@ -142,3 +142,11 @@ def history(document: dict, urls: list[dict], versions: list[dict], changes: lis
         lines.append(f"  #{change['id']:<5} {change['detected_at']}  {change['kind']:<11} "
                      f"{change['significance']:>3}{classes}  {safe(change.get('summary'))[:100]}")
     return "\n".join(lines)
+
+
+def alert_line(row: dict) -> str:
+    what = f"change #{row['change_id']}" if row.get("change_id") else f"event #{row['event_id']}"
+    when = row["delivered_at"] if row["state"] == "delivered" else row["next_attempt_at"]
+    error = f"  last error: {safe(row['last_error'])[:80]}" if row.get("last_error") else ""
+    return (f"#{row['id']:<5} {row['state']:<9} {row['channel']:<16} {what:<13} {row.get('kind') or '':<16} "
+            f"attempts {row['attempts']}  {when}  {safe(row.get('title') or '')[:50]}{error}")

@@ -10,14 +10,14 @@ from typing import Any, Iterable
 import sqlite_utils
 
 
-def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
+def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
     """INSERT with plain SQL: the per-page path avoids sqlite-utils' per-call table introspection."""
     columns = ", ".join(row)
     marks = ", ".join("?" * len(row))
     return db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values())).lastrowid
 
 
-def _update(db: sqlite_utils.Database, table: str, row_id: int, fields: dict[str, Any]) -> None:
+def update_row(db: sqlite_utils.Database, table: str, row_id: int, fields: dict[str, Any]) -> None:
     assignments = ", ".join(f"{name} = ?" for name in fields)
     db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*fields.values(), row_id])
 
@@ -46,7 +46,7 @@ def start_run(db: sqlite_utils.Database, sources: Iterable[str], now: str) -> in
         "WHERE outcome = 'running'",
         [now],
     )
-    return _insert(db, "runs", {
+    return insert_row(db, "runs", {
         "started_at": now, "sources": ",".join(sources), "pid": os.getpid(),
         "outcome": "running", "pages": 0, "new": 0, "edited": 0, "unchanged": 0, "failed": 0,
     })
@@ -54,16 +54,16 @@ def start_run(db: sqlite_utils.Database, sources: Iterable[str], now: str) -> in
 
 def finish_run(db: sqlite_utils.Database, run_id: int, now: str, outcome: str,
                counts: dict[str, int], error: str | None = None) -> None:
-    _update(db, "runs", run_id, {"finished_at": now, "outcome": outcome, "error": error, **counts})
+    update_row(db, "runs", run_id, {"finished_at": now, "outcome": outcome, "error": error, **counts})
 
 
 def insert_capture(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
-    return _insert(db, "captures", row)
+    return insert_row(db, "captures", row)
 
 
 def link_capture(db: sqlite_utils.Database, capture_id: int, document_id: int,
                  version_id: int | None) -> None:
-    _update(db, "captures", capture_id, {"document_id": document_id, "version_id": version_id})
+    update_row(db, "captures", capture_id, {"document_id": document_id, "version_id": version_id})
 
 
 def find_document(db: sqlite_utils.Database, key: str, urls: Iterable[str]) -> dict | None:
@@ -95,11 +95,11 @@ def known_urls(db: sqlite_utils.Database, source: str, since: str) -> list[str]:
 
 
 def create_document(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
-    return _insert(db, "documents", row)
+    return insert_row(db, "documents", row)
 
 
 def touch_document(db: sqlite_utils.Database, document_id: int, fields: dict[str, Any]) -> None:
-    _update(db, "documents", document_id, fields)
+    update_row(db, "documents", document_id, fields)
 
 
 def remember_urls(db: sqlite_utils.Database, document_id: int, urls: Iterable[str], now: str) -> None:
@@ -120,11 +120,11 @@ def insert_version(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     seq = db.execute(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE document_id = ?", [row["document_id"]]
     ).fetchone()[0]
-    return _insert(db, "versions", {**row, "seq": seq})
+    return insert_row(db, "versions", {**row, "seq": seq})
 
 
 def insert_change(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
-    return _insert(db, "changes", row)
+    return insert_row(db, "changes", row)
 
 
 def insert_turns(db: sqlite_utils.Database, version_id: int, turns: Iterable) -> None:

@@ -151,3 +151,36 @@ def m002_change_intelligence(db):
                 f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END"
             )
+
+
+@migrations()
+def m003_alerts(db):
+    """The alert outbox, its delivery attempts, source events and source health."""
+    db["events"].create(
+        {"id": int, "kind": str, "source": str, "detected_at": str, "run_id": int, "detail": str},
+        pk="id", not_null={"kind", "source", "detected_at"}, foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["outbox"].create(
+        {
+            "id": int, "channel": str, "change_id": int, "event_id": int, "idempotency_key": str,
+            "state": str, "attempts": int, "created_at": str, "next_attempt_at": str,
+            "delivered_at": str, "last_error": str,
+        },
+        pk="id", not_null={"channel", "idempotency_key", "state", "attempts", "created_at", "next_attempt_at"},
+        foreign_keys=[("change_id", "changes", "id"), ("event_id", "events", "id")],
+        defaults={"state": "pending", "attempts": 0},
+    )
+    db["outbox"].create_index(["idempotency_key"], unique=True)
+    db["outbox"].create_index(["state", "channel", "next_attempt_at"])
+    db["alert_attempts"].create(
+        {"id": int, "outbox_id": int, "attempted_at": str, "outcome": str, "status": int,
+         "error": str, "duration_ms": int, "batch_key": str},
+        pk="id", not_null={"outbox_id", "attempted_at", "outcome"},
+        foreign_keys=[("outbox_id", "outbox", "id")],
+    )
+    db["alert_attempts"].create_index(["outbox_id"])
+    db["source_health"].create(
+        {"source": str, "state": str, "consecutive_failures": int, "since": str, "last_pass_at": str,
+         "last_error": str},
+        pk="source", not_null={"state", "consecutive_failures"},
+    )

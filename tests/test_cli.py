@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from monitor import __version__
+from monitor.alerts.channels import COMMON_KEYS, KIND_KEYS
 from monitor.cli import cli
 from monitor.config import SOURCE_KEYS, TOP_KEYS
 from tests.conftest import ROOT, run_cli
@@ -21,14 +22,27 @@ def test_version_and_help():
         assert name in help_text
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+def _all_commands(group, prefix=""):
+    for name, command in group.commands.items():
+        yield f"{prefix}{name}", command
+        if hasattr(command, "commands"):
+            yield from _all_commands(command, f"{prefix}{name} ")
+
+
+COMMANDS = dict(_all_commands(cli))
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_has_summary_example_and_docs(name):
-    command = cli.commands[name]
+    command = COMMANDS[name]
     assert command.help and "Example: remarkwatch" in command.help
     assert re.search(rf"remarkwatch {re.escape(name)}\b", README), f"`remarkwatch {name}` is not in the README"
 
 
-@pytest.mark.parametrize("key", sorted(set(TOP_KEYS) | set(SOURCE_KEYS)))
+CHANNEL_KEYS = set(COMMON_KEYS).union(*KIND_KEYS.values())
+
+
+@pytest.mark.parametrize("key", sorted(set(TOP_KEYS) | set(SOURCE_KEYS) | CHANNEL_KEYS))
 def test_every_config_key_is_documented(key):
     assert f"`{key}`" in README, f"config key {key!r} is not documented in the README"
 

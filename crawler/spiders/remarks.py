@@ -27,7 +27,7 @@ class RemarksSpider(scrapy.Spider):
     def __init__(self, *, source_name: str, start_urls: list[str], allowed_domains: list[str],
                  profile: Profile, max_listing_pages: int = 1, sink: Callable | None = None,
                  on_problem: Callable[[str], None] | None = None, known_urls: list[str] = (),
-                 **kwargs):
+                 on_listing: Callable[[bool], None] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.source_name = source_name
         self.start_urls = list(start_urls)
@@ -37,6 +37,7 @@ class RemarksSpider(scrapy.Spider):
         self.known_urls = list(known_urls)
         self.sink = sink
         self.on_problem = on_problem or (lambda message: logger.warning(message))
+        self.on_listing = on_listing or (lambda ok: None)   # told whether each listing page was read
         self.extractor = f"{profile.name}/{EXTRACTOR_VERSION}"
 
     @classmethod
@@ -69,9 +70,11 @@ class RemarksSpider(scrapy.Spider):
 
     def parse_listing(self, response, page: int):
         if response.status != 200 or not _is_html(response):
+            self.on_listing(False)
             self.on_problem(f"{self.source_name}: listing {response.url} answered HTTP {response.status}")
             return
         links, next_url = extract_listing(response.text, response.url, self.profile)
+        self.on_listing(bool(links))
         if not links:
             self.on_problem(f"{self.source_name}: listing {response.url} has no items matching "
                             f"{list(self.profile.sel('items'))}")
@@ -82,6 +85,7 @@ class RemarksSpider(scrapy.Spider):
                                  cb_kwargs={"page": page + 1})
 
     def listing_failed(self, failure):
+        self.on_listing(False)
         self.on_problem(f"{self.source_name}: listing {failure.request.url} failed: {failure.getErrorMessage()}")
 
     def parse_article(self, response):

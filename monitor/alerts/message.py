@@ -1,0 +1,153 @@
+"""Build one alert message (subject, plain text, HTML, JSON payload) from changes and events.
+
+Page content is untrusted: the HTML is rendered by Jinja2 with autoescaping on, so a title or a
+transcript holding `<script>` or `<img onerror>` arrives as inert text.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from jinja2 import DictLoader, Environment, select_autoescape
+
+from monitor.render import safe
+
+SCHEMA, DIGEST_SCHEMA = "remarkwatch.alert/1", "remarkwatch.digest/1"
+PAYLOAD_KEYS = ("kind", "source", "url", "title", "document_id", "change_id", "classes", "changed_fields",
+                "significance", "silent", "detected_at", "summary", "edits", "diff",
+                "from_version_id", "to_version_id", "reverted_to_version_id")
+
+HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<body style="font-family: sans-serif; line-height: 1.4">
+{% for item in items %}
+<div style="margin-bottom: 2em">
+  <h2 style="font-size: 1.1em">{{ item.kind }}{% if item.silent %} (silent){% endif %}: {{ item.title }}</h2>
+  {% if item.url %}<p><a href="{{ item.url }}">{{ item.url }}</a></p>{% endif %}
+  <p>source: {{ item.source }} · detected: {{ item.detected_at }}
+  {% if item.classes %} · classes: {{ item.classes | join(", ") }}{% endif %}
+  {% if item.significance is not none %} · significance: {{ item.significance }}{% endif %}</p>
+  {% if item.summary %}<p>{{ item.summary }}</p>{% endif %}
+  {% if item.edits %}<table style="border-collapse: collapse">
+  {% for edit in item.edits %}<tr>
+    <td style="padding: 2px 8px; color: #555; vertical-align: top">{{ edit.where }}</td>
+    <td style="padding: 2px 8px">{% if edit.old %}<del style="background: #fdd">{{ edit.old }}</del> {% endif %}
+      {% if edit.new %}<ins style="background: #dfd; text-decoration: none">{{ edit.new }}</ins>{% endif %}
+      {% if edit.cosmetic %}<em>{{ edit.cosmetic }}</em>{% endif %}</td>
+    <td style="padding: 2px 8px; color: #555">{{ edit.classes | join(", ") }}</td></tr>
+  {% endfor %}</table>{% endif %}
+  {% if item.diff %}<pre style="background: #f6f6f6; padding: 8px; white-space: pre-wrap">{{ item.diff }}</pre>{% endif %}
+</div>
+{% endfor %}
+{% if truncated %}<p><strong>{{ truncated }}</strong></p>{% endif %}
+</body></html>"""
+
+_ENV = Environment(loader=DictLoader({"alert.html": HTML}), autoescape=select_autoescape(default=True))
+
+
+@dataclass
+class Message:
+    subject: str
+    text: str
+    html: str
+    payload: dict
+    idempotency_key: str
+
+
+def change_item(change: dict) -> dict:
+    """An alert's content from a change row (archive.get_change) or a synthetic one."""
+    item = {key: change.get(key) for key in PAYLOAD_KEYS}
+    item["change_id"] = change.get("id")
+    return item
+
+
+def event_item(event: dict) -> dict:
+    return {"kind": event["kind"], "source": event["source"], "title": f"source {event['source']}",
+            "summary": event.get("detail"), "detected_at": event["detected_at"], "event_id": event["id"],
+            "url": None, "classes": [], "edits": [], "diff": "", "significance": None, "silent": False}
+
+
+def build(items: list[dict], keys: list[str], max_bytes: int | None = None) -> Message:
+    """One message for one item, or a digest for several; shrunk to `max_bytes` when given."""
+    message = _build(items, keys, edits_limit=None, with_diff=True, note="")
+    if max_bytes is None or _size(message) <= max_bytes:
+        return message
+    total = sum(len(i.get("edits") or []) for i in items)
+    for limit in (20, 5, 0):
+        note = (f"Truncated to fit {max_bytes:,} bytes: text diffs left out, at most {limit} edits per "
+                f"change shown of {total}. See `remarkwatch diff CHANGE_ID` for everything.")
+        message = _build(items, keys, edits_limit=limit, with_diff=False, note=note)
+        if _size(message) <= max_bytes:
+            return message
+    note = f"Truncated to fit {max_bytes:,} bytes: summaries only. See `remarkwatch changes`."
+    slim = [{**i, "summary": (i.get("summary") or "")[:300], "edits": [], "diff": ""} for i in items]
+    return _build(slim, keys, edits_limit=0, with_diff=False, note=note)
+
+
+def _size(message: Message) -> int:
+    return len(message.text.encode()) + len(message.html.encode())
+
+
+def _build(items: list[dict], keys: list[str], *, edits_limit, with_diff: bool, note: str) -> Message:
+    shown = [_shown(i, edits_limit, with_diff) for i in items]
+    if len(items) == 1:
+        item = items[0]
+        subject = f"[remarkwatch] {item['kind']}{' (silent)' if item.get('silent') else ''}: {item.get('title') or ''}"
+        payload = {"schema": SCHEMA, "idempotency_key": keys[0], **items[0]}
+        key = keys[0]
+    else:
+        subject = f"[remarkwatch] {len(items)} alerts: " + ", ".join(
+            f"{n} {kind}" for kind, n in _kinds(items).items())
+        key = "rw-digest-" + hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:32]
+        payload = {"schema": DIGEST_SCHEMA, "idempotency_key": key,
+                   "alerts": [{"idempotency_key": k, **i} for k, i in zip(keys, items)]}
+    subject = safe(subject).replace("\n", " ")[:250]
+    html = _ENV.get_template("alert.html").render(subject=subject, items=shown, truncated=note)
+    return Message(subject, _text(shown, note), html, payload, key)
+
+
+def _kinds(items: list[dict]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[item["kind"]] = out.get(item["kind"], 0) + 1
+    return out
+
+
+def _shown(item: dict, edits_limit, with_diff: bool) -> dict:
+    edits = item.get("edits") or []
+    if edits_limit is not None:
+        edits = edits[:edits_limit]
+    return {**item, "edits": [_edit_view(e) for e in edits], "diff": item.get("diff") if with_diff else ""}
+
+
+def _edit_view(edit: dict) -> dict:
+    where = edit["field"]
+    if edit["field"] == "body":
+        where = f"turn {edit['turn']}, {edit['speaker']}" if edit.get("turn") and edit.get("speaker") else (
+            f"para {edit['para']}" if edit.get("para") else "body")
+    cosmetic = {"cosmetic": "formatting only", "reflow": "paragraphs re-split"}.get(edit["op"], "")
+    return {"where": where, "old": "" if cosmetic else edit.get("old"), "new": "" if cosmetic else edit.get("new"),
+            "cosmetic": cosmetic, "classes": edit.get("classes") or []}
+
+
+def _text(items: list[dict], note: str) -> str:
+    blocks = []
+    for item in items:
+        lines = [f"{item['kind']}{' (silent)' if item.get('silent') else ''}: {safe(item.get('title'))}"]
+        if item.get("url"):
+            lines.append(safe(item["url"]))
+        meta = f"source: {item['source']}  detected: {item['detected_at']}"
+        if item.get("classes"):
+            meta += f"  classes: {', '.join(item['classes'])}"
+        if item.get("significance") is not None:
+            meta += f"  significance: {item['significance']}"
+        lines.append(meta)
+        if item.get("summary"):
+            lines.append(safe(item["summary"]))
+        for edit in item["edits"]:
+            change = edit["cosmetic"] or " ".join(filter(None, [
+                f"[-{safe(edit['old'])}-]" if edit["old"] else "", f"{{+{safe(edit['new'])}+}}" if edit["new"] else ""]))
+            lines.append(f"  {safe(edit['where'])}: {change}  ({', '.join(edit['classes'])})")
+        if item.get("diff"):
+            lines += ["", "\n".join(safe(line) for line in item["diff"].split("\n"))]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + (f"\n\n{note}\n" if note else "\n")

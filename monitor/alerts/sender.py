@@ -1,0 +1,113 @@
+"""Deliver the outbox: oldest first per channel, every attempt recorded, failures retried later.
+
+A failed delivery is retried with exponential backoff and jitter, up to the channel's
+`max_attempts`, then parked as dead (`remarkwatch alerts retry` re-queues it). Within a channel
+a failure stops the round, so alerts arrive in order. A delivery is recorded only after the
+channel accepted it, so a crash in between can resend (with the same idempotency key), never lose.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Iterable
+
+from monitor.alerts import message as messages
+from monitor.alerts.channels import Channel
+from monitor.alerts.mail import DEFAULT_MAX_BYTES
+from monitor.alerts.registry import SENDERS
+from monitor.alerts.result import Result
+from storage import archive, outbox
+
+logger = logging.getLogger(__name__)
+MAX_BACKOFF_S = 6 * 3600
+DIGEST_MAX_ITEMS = 200
+
+
+@dataclass
+class SendReport:
+    counts: Counter = field(default_factory=Counter)    # delivered, failed, dead (alerts)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        c = self.counts
+        return f"alerts: {c['delivered']} delivered, {c['failed']} failed (will retry), {c['dead']} dead"
+
+
+def backoff_s(channel: Channel, attempts: int, rng: random.Random) -> float:
+    """Seconds before the next try after `attempts` failures: base * 2^(n-1), ±20 %, capped."""
+    return min(channel.retry_base_s * 2 ** (attempts - 1), MAX_BACKOFF_S) * rng.uniform(0.8, 1.2)
+
+
+def deliver(db, channels: Iterable[Channel], clock: Callable[[], str], env=None,
+            senders: dict | None = None, rng: random.Random | None = None) -> SendReport:
+    report = SendReport()
+    senders = senders or SENDERS
+    rng = rng or random.Random()
+    for channel in channels:
+        rows = outbox.due(db, channel.name, clock())
+        if not rows or not _digest_due(db, channel, rows, clock()):
+            continue
+        size = DIGEST_MAX_ITEMS if channel.mode == "digest" else 1
+        for start in range(0, len(rows), size):
+            batch = rows[start:start + size]
+            if not _send_batch(db, channel, batch, clock, env, senders[channel.kind], rng, report):
+                break   # keep the channel's order: the rest waits for this one
+    return report
+
+
+def _digest_due(db, channel: Channel, rows: list[dict], now: str) -> bool:
+    if channel.mode != "digest" or not channel.digest_minutes:
+        return True
+    last = db.execute("SELECT MAX(delivered_at) FROM outbox WHERE channel = ? AND state = ?",
+                      [channel.name, outbox.DELIVERED]).fetchone()[0]
+    if last is None:
+        return True
+    return datetime.fromisoformat(now) >= datetime.fromisoformat(last) + timedelta(minutes=channel.digest_minutes)
+
+
+def _send_batch(db, channel: Channel, batch: list[dict], clock, env, send, rng, report: SendReport) -> bool:
+    try:
+        message = messages.build([_item(db, row) for row in batch], [r["idempotency_key"] for r in batch],
+                                 channel.option("max_bytes", DEFAULT_MAX_BYTES) if channel.kind == "email" else None)
+    except LookupError as exc:
+        result, message = Result(False, error=str(exc)), None
+    started = time.monotonic()
+    if message is not None:
+        try:
+            result = send(channel, message, env)
+        except Exception as exc:  # a channel bug must not stop the other channels or lose the alert
+            logger.exception("channel %s failed unexpectedly", channel.name)
+            result = Result(False, error=f"{type(exc).__name__}: {exc}"[:300])
+    duration_ms = int((time.monotonic() - started) * 1000)
+    now = clock()
+    with db.atomic():
+        for row in batch:
+            attempts = row["attempts"] + 1
+            dead = not result.ok and attempts >= channel.max_attempts
+            retry_at = None
+            if not result.ok and not dead:
+                retry_at = (datetime.fromisoformat(now) + timedelta(seconds=backoff_s(channel, attempts, rng))
+                            ).isoformat(timespec="seconds")
+            outbox.record_attempt(db, row, now=now, ok=result.ok, status=result.status, error=result.error,
+                                  duration_ms=duration_ms, batch_key=message.idempotency_key if message else None,
+                                  next_attempt_at=retry_at, dead=dead)
+            report.counts["delivered" if result.ok else "dead" if dead else "failed"] += 1
+    if not result.ok:
+        report.errors.append(f"{channel.name}: {result.error}")
+    return result.ok
+
+
+def _item(db, row: dict) -> dict:
+    if row["change_id"] is not None:
+        change = archive.get_change(db, row["change_id"])
+        if change is None:
+            raise LookupError(f"outbox row {row['id']}: change {row['change_id']} is missing")
+        return messages.change_item(change)
+    event = outbox.get_event(db, row["event_id"])
+    if event is None:
+        raise LookupError(f"outbox row {row['id']}: event {row['event_id']} is missing")
+    return messages.event_item(event)
