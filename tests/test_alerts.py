@@ -309,3 +309,15 @@ def test_channel_config_is_validated(tmp_path):
             load_config(config_path)
     config_path.write_text(base + "\n[[alerts]]\n" + hook("http://h/") + "\n")
     assert load_config(config_path).channel("hook").retry_base_s == 0
+
+
+def test_a_backlog_larger_than_a_page_drains_in_one_round(tmp_path):
+    with WebhookReceiver() as receiver:
+        channel = Channel("hook", "webhook", options={"url": receiver.url, "secret_env": "RW_HOOK_SECRET"})
+        db = _db_with_change(tmp_path / "a.db", [channel])
+        change_id = next(db.query("SELECT change_id FROM outbox"))["change_id"]
+        with db.atomic():
+            outbox.enqueue(db, [{"channel": "hook", "change_id": change_id, "idempotency_key": f"k{i}",
+                                 "created_at": "2026-11-27T11:00:00+00:00"} for i in range(700)])
+        assert deliver(db, [channel], Clock(), env=ENV).counts == {"delivered": 701}
+        assert len(receiver.received) == 701

@@ -48,15 +48,22 @@ def deliver(db, channels: Iterable[Channel], clock: Callable[[], str], env=None,
     senders = senders or SENDERS
     rng = rng or random.Random()
     for channel in channels:
-        rows = outbox.due(db, channel.name, clock())
-        if not rows or not _digest_due(db, channel, rows, clock()):
-            continue
-        size = DIGEST_MAX_ITEMS if channel.mode == "digest" else 1
-        for start in range(0, len(rows), size):
-            batch = rows[start:start + size]
-            if not _send_batch(db, channel, batch, clock, env, senders[channel.kind], rng, report):
-                break   # keep the channel's order: the rest waits for this one
+        _deliver_channel(db, channel, clock, env, senders[channel.kind], rng, report)
     return report
+
+
+def _deliver_channel(db, channel: Channel, clock, env, send, rng, report: SendReport) -> None:
+    """Send the channel's due rows, oldest first, page by page, until none is due or one fails."""
+    size = DIGEST_MAX_ITEMS if channel.mode == "digest" else 1
+    first = True
+    while True:
+        rows = outbox.due(db, channel.name, clock())
+        if not rows or (first and not _digest_due(db, channel, rows, clock())):
+            return
+        first = False
+        for start in range(0, len(rows), size):
+            if not _send_batch(db, channel, rows[start:start + size], clock, env, send, rng, report):
+                return   # keep the channel's order: the rest waits for this one
 
 
 def _digest_due(db, channel: Channel, rows: list[dict], now: str) -> bool:
