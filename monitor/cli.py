@@ -343,6 +343,10 @@ def demo(directory):
         for change in reversed(archive.recent_changes(db, limit=50)):
             if change["run_id"] == result_pass.run_id:
                 click.echo(render.full_change(change, color) + "\n", color=color)
+    for payload, valid in result.alerts:
+        click.echo(f"alert received by the demo webhook: {payload['kind']} — {render.safe(payload['title'])}: "
+                   f"{render.safe(payload['summary'])} (signature {'valid' if valid else 'INVALID'})")
     click.echo(f"database: {result.db_path}")
     click.echo(f"explore it: remarkwatch changes --config {result.config_path}")
+    click.echo(f"            remarkwatch alerts --config {result.config_path}")
     click.echo(f"            remarkwatch history --config {result.config_path} {result.edited_url}")

@@ -2,13 +2,17 @@
 release; crawl; the site reverts the edit; crawl. Every step is a real crawl over loopback."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.config import load_config
-from monitor.passes import CrawlPass, run_steps
+from monitor.alerts.sender import deliver
+from monitor.passes import CrawlPass, run_steps, utcnow
 from monitor.progress import Progress
 from monitor.replica.content import DEMO_EDIT, DEMO_NEW, demo_releases
+from monitor.replica.receiver import DemoReceiver
 from monitor.replica.server import ReplicaServer
 from monitor.replica.site import LISTING, Site
 from storage.db import open_db
@@ -23,6 +27,15 @@ profile = "state.gov"
 start_urls = ["{base}{listing}"]
 max_listing_pages = 10
 delay_s = 0
+
+# Alerts go to a receiver the demo runs on loopback. The signing secret is made up for each
+# run and lives only in the demo process's environment, never in this file.
+[[alerts]]
+name = "demo-webhook"
+kind = "webhook"
+url = "{hook}"
+secret_env = "REMARKWATCH_DEMO_SECRET"
+kinds = ["edited", "reverted", "moved", "removed", "restored", "source-failing", "source-recovered"]
 """
 
 
@@ -33,6 +46,7 @@ class DemoResult:
     config_path: Path
     passes: list
     edited_url: str = ""
+    alerts: list = field(default_factory=list)    # (payload, signature valid) as the receiver got them
 
 
 def run_demo(directory: Path, progress: Progress, announce=print, log_level: str = "ERROR") -> DemoResult:
@@ -40,9 +54,11 @@ def run_demo(directory: Path, progress: Progress, announce=print, log_level: str
     for stale in directory.glob("remarkwatch.db*"):
         stale.unlink()
     site = Site(demo_releases())
-    with ReplicaServer(site) as server:
+    os.environ.setdefault("REMARKWATCH_DEMO_SECRET", secrets.token_hex(16))
+    with ReplicaServer(site) as server, DemoReceiver(os.environ["REMARKWATCH_DEMO_SECRET"]) as receiver:
         config_path = directory / "remarkwatch.toml"
-        config_path.write_text(CONFIG.format(base=server.base_url, listing=LISTING), encoding="utf-8")
+        config_path.write_text(CONFIG.format(base=server.base_url, listing=LISTING, hook=receiver.url),
+                               encoding="utf-8")
         config = load_config(config_path)
         db = open_db(config.db_path)
         announce(f"replica site: {server.base_url}{LISTING} ({len(site.releases)} releases)")
@@ -50,9 +66,15 @@ def run_demo(directory: Path, progress: Progress, announce=print, log_level: str
         slug, old, new = DEMO_EDIT
         edited_url = ""
 
+        def send_alerts() -> None:
+            report = deliver(db, config.alerts, utcnow)
+            if report.counts:
+                announce(f"  {report.summary()} to the demo receiver {receiver.url}")
+
         def edit_site(_process):
             nonlocal edited_url
             announce(f"pass 1: {passes[0].result.summary()}")
+            send_alerts()
             announce(f"the site silently edits {slug!r}: {old!r} -> {new!r} (its modified time "
                      f"unchanged), and publishes {DEMO_NEW.title!r}")
             edited_url = server.base_url + site.edit(slug, old, new, modified=None).path
@@ -60,10 +82,13 @@ def run_demo(directory: Path, progress: Progress, announce=print, log_level: str
 
         def revert_site(_process):
             announce(f"pass 2: {passes[1].result.summary()}")
+            send_alerts()
             announce(f"the site reverts the edit: {new!r} -> {old!r}")
             site.edit(slug, new, old, modified=None)
 
         run_steps(config, [passes[0], edit_site, passes[1], revert_site, passes[2]], log_level=log_level)
         announce(f"pass 3: {passes[2].result.summary()}")
+        send_alerts()
         db.close()
-    return DemoResult(directory, config.db_path, config_path, [p.result for p in passes], edited_url)
+    return DemoResult(directory, config.db_path, config_path, [p.result for p in passes], edited_url,
+                      list(receiver.alerts))

@@ -108,15 +108,18 @@ class SmtpHandler:
 class SmtpServer:
     """aiosmtpd on loopback; optional STARTTLS (required) and AUTH LOGIN/PLAIN with one user."""
 
-    def __init__(self, handler: SmtpHandler, tls_context=None, user: tuple[str, str] | None = None):
+    def __init__(self, handler: SmtpHandler, tls_context=None, user: tuple[str, str] | None = None,
+                 implicit_tls: bool = False):
         self.handler = handler
         kwargs = {}
-        if tls_context is not None:
+        if tls_context is not None and not implicit_tls:
             kwargs.update(tls_context=tls_context, require_starttls=True)
         if user is not None:
             kwargs.update(authenticator=self._authenticator(user), auth_require_tls=tls_context is not None)
         self.port = free_port()
-        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port, **kwargs)
+        # Implicit TLS wraps the listening socket itself (port 465 style).
+        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port,
+                                     ssl_context=tls_context if implicit_tls else None, **kwargs)
 
     @staticmethod
     def _authenticator(user):

@@ -299,6 +299,7 @@ def test_channel_config_is_validated(tmp_path):
     for table, message in [
         ('name = "x"\nkind = "pager"', "not a channel kind"),
         ('name = "x"\nkind = "webhook"\nurl = "http://h/"', "missing required key 'secret_env'"),
+        ('name = "x"\nkind = "webhook"\nsecret_env = "S"', "needs `url` or `url_env`"),
         ('name = "x"\nkind = "webhook"\nurl = "http://h/"\nsecret_env = "S"\nsecret = "inline"', "unknown key 'secret'"),
         ('name = "x"\nkind = "webhook"\nurl = "http://h/"\nsecret_env = "S"\nkinds = ["edit"]', "unknown ['edit']"),
         ('name = "x"\nkind = "email"\nsmtp_host = "h"\nfrom = "a@b"\nto = ["nobody"]', "a list of e-mail addresses"),
@@ -321,3 +322,47 @@ def test_a_backlog_larger_than_a_page_drains_in_one_round(tmp_path):
                                  "created_at": "2026-11-27T11:00:00+00:00"} for i in range(700)])
         assert deliver(db, [channel], Clock(), env=ENV).counts == {"delivered": 701}
         assert len(receiver.received) == 701
+
+
+def test_webhook_errors_never_store_the_url_token(tmp_path):
+    token_url = "http://127.0.0.1:9/services/T000/B000/XXXXsecretXXXX"
+    channel = Channel("hook", "webhook", timeout_s=1, options={"url_env": "RW_HOOK_URL", "secret_env": "RW_HOOK_SECRET"})
+    db = _db_with_change(tmp_path / "a.db", [channel])
+    report = deliver(db, [channel], Clock(), env={**ENV, "RW_HOOK_URL": token_url})
+    assert report.counts == {"failed": 1}
+    error = next(db.query("SELECT error FROM alert_attempts"))["error"]
+    assert "ConnectionError" in error and "XXXXsecretXXXX" not in error and "T000" not in error
+    assert "XXXXsecretXXXX" not in report.errors[0]
+
+
+def test_email_over_implicit_tls(tmp_path):
+    ca, server_context = tls_pair()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    handler = SmtpHandler()
+    with SmtpServer(handler, tls_context=server_context, implicit_tls=True) as smtp:
+        channel = Channel("desk", "email", options={
+            "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "security": "tls", "ca_file": str(ca_file),
+            "from": "rw@example.org", "to": ["desk@example.org"]})
+        db = _db_with_change(tmp_path / "a.db", [channel])
+        assert deliver(db, [channel], Clock(), env=ENV).counts == {"delivered": 1}
+    assert handler.messages[0]["To"] == "desk@example.org"
+    assert handler.messages[0]["X-Remarkwatch-Idempotency-Key"].startswith("rw-")
+
+
+def test_digest_period_holds_messages_back(tmp_path):
+    with WebhookReceiver() as receiver:
+        channel = Channel("hook", "webhook", mode="digest", digest_minutes=60,
+                          options={"url": receiver.url, "secret_env": "RW_HOOK_SECRET"})
+        db = _db_with_change(tmp_path / "a.db", [channel])
+        clock = Clock()
+        assert deliver(db, [channel], clock, env=ENV).counts == {"delivered": 1}
+        change_id = next(db.query("SELECT change_id FROM outbox"))["change_id"]
+        with db.atomic():
+            outbox.enqueue(db, [{"channel": "hook", "change_id": change_id, "idempotency_key": f"k{i}",
+                                 "created_at": clock()} for i in range(3)])
+        clock.advance(30 * 60)
+        assert deliver(db, [channel], clock, env=ENV).counts == {}
+        clock.advance(31 * 60)
+        assert deliver(db, [channel], clock, env=ENV).counts == {"delivered": 3}
+        assert len(receiver.received) == 2 and len(receiver.received[1].json["alerts"]) == 3

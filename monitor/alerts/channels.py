@@ -23,12 +23,12 @@ COMMON_KEYS = {
     "retry_base_s": (int, float), "timeout_s": (int, float),
 }
 KIND_KEYS = {
-    "webhook": {"url": str, "secret_env": str},
+    "webhook": {"url": str, "url_env": str, "secret_env": str},
     "email": {"smtp_host": str, "smtp_port": int, "security": str, "username_env": str,
               "password_env": str, "from": str, "to": list, "max_bytes": int, "ca_file": str},
     "apprise": {"url": str, "url_env": str},
 }
-REQUIRED = {"webhook": ("url", "secret_env"), "email": ("smtp_host", "from", "to"), "apprise": ()}
+REQUIRED = {"webhook": ("secret_env",), "email": ("smtp_host", "from", "to"), "apprise": ()}
 SECURITY = ("starttls", "tls", "none")
 
 
@@ -68,8 +68,8 @@ def build_channel(raw: dict, where: str, check_type, source_names: list[str]) ->
     for key in ("name", *REQUIRED[kind]):
         if key not in raw:
             raise ConfigError(f"{where}: missing required key {key!r} for a {kind} channel")
-    if kind == "apprise" and not (raw.get("url") or raw.get("url_env")):
-        raise ConfigError(f"{where}: an apprise channel needs `url_env` (or `url`)")
+    if kind in ("apprise", "webhook") and not (raw.get("url") or raw.get("url_env")):
+        raise ConfigError(f"{where}: a {kind} channel needs `url` or `url_env`")
     _check_values(raw, where, source_names)
     options = {k: v for k, v in raw.items() if k in KIND_KEYS[kind]}
     return Channel(

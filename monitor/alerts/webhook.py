@@ -1,7 +1,7 @@
 """Webhook channel: POST the JSON payload, signed with HMAC-SHA256 over the exact body.
 
 Headers: `X-Remarkwatch-Signature: sha256=<hex>` (the secret comes from the environment variable
-named by `secret_env`), `X-Remarkwatch-Idempotency-Key` (the same on every retry), and
+named by `secret_env`; the URL may too, by `url_env`, since many hook URLs hold a token), `X-Remarkwatch-Idempotency-Key` (the same on every retry), and
 `X-Remarkwatch-Schema`. Only a 2xx answer counts as delivered; redirects are not followed.
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+from urllib.parse import urlsplit
 
 import requests
 
@@ -29,8 +30,10 @@ def sign(secret: str, body: bytes) -> str:
 def send(channel: Channel, message: Message, env=None, session: requests.Session | None = None) -> Result:
     env = os.environ if env is None else env
     secret = env.get(channel.option("secret_env"), "")
-    if not secret:
-        return Result(False, error=f"${channel.option('secret_env')} is not set")
+    url = env.get(channel.option("url_env"), "") if channel.option("url_env") else channel.option("url")
+    if not secret or not url:
+        missing = channel.option("secret_env") if not secret else channel.option("url_env")
+        return Result(False, error=f"${missing} is not set")
     body = json.dumps(message.payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
     headers = {
         "Content-Type": "application/json; charset=utf-8", "User-Agent": f"remarkwatch/{__version__}",
@@ -38,14 +41,19 @@ def send(channel: Channel, message: Message, env=None, session: requests.Session
         "X-Remarkwatch-Schema": message.payload["schema"],
     }
     try:
-        response = (session or requests).post(channel.option("url"), data=body, headers=headers,
+        response = (session or requests).post(url, data=body, headers=headers,
                                               timeout=channel.timeout_s, allow_redirects=False)
     except requests.RequestException as exc:
-        return Result(False, error=f"{type(exc).__name__}: {_first_line(exc)}")
+        return Result(False, error=f"{type(exc).__name__}: {redact(str(exc), url)}")
     if 200 <= response.status_code < 300:
         return Result(True, response.status_code)
-    return Result(False, response.status_code, f"HTTP {response.status_code}: {response.text[:200]}")
+    return Result(False, response.status_code, f"HTTP {response.status_code}: {redact(response.text[:200], url)}")
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:300] if str(exc) else ""
+def redact(text: str, url: str) -> str:
+    """`text` without the URL's path and query, which often hold a token (hooks.slack.com/...)."""
+    parts = urlsplit(url)
+    for secret_part in (parts.path + ("?" + parts.query if parts.query else ""), parts.path, parts.query):
+        if len(secret_part) > 1:
+            text = text.replace(secret_part, "/…")
+    return (text.splitlines()[0] if text else "")[:300]
