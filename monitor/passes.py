@@ -63,6 +63,7 @@ class CrawlPass:
         self.clock = clock
         self.result: PassResult | None = None
         self._fatal: BaseException | None = None
+        self._channels: dict[str, tuple] = {}   # source name -> alert channels its changes go to
         # Every archive write of the pass happens on this one thread, one document per
         # transaction, so the reactor keeps fetching while a document is written.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="remarkwatch-writer")
@@ -85,6 +86,9 @@ class CrawlPass:
         for source in self.sources:
             since = (datetime.now(timezone.utc) - timedelta(days=source.recheck_days)).isoformat(timespec="seconds")
             known = self._write(archive.known_urls, self.db, source.name, since).result()
+            # A source's first pass is its baseline: every release is recorded as new, none alerted.
+            baseline = not self._write(archive.has_documents, self.db, source.name).result()
+            self._channels[source.name] = () if baseline else self.config.alerts
             crawler = process.create_crawler(RemarksSpider)
             crawler.settings.setdict(source_settings(source), priority="spider")
             await process.crawl(crawler, **self._spider_args(source, result), known_urls=known)
@@ -146,7 +150,7 @@ class CrawlPass:
         try:
             policy = RemovalPolicy(source.removed_after_passes, source.removed_after_hours)
             kind = ingest(self.db, capture, site=source.profile.site, run_id=result.run_id,
-                          now=self.clock(), policy=policy, channels=self.config.alerts)
+                          now=self.clock(), policy=policy, channels=self._channels.get(source.name, ()))
         except sqlite3.Error as exc:
             self._fatal = exc
             problem(f"{source.name}: database error while recording {capture.url}: {exc}")

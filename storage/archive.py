@@ -94,6 +94,10 @@ def known_urls(db: sqlite_utils.Database, source: str, since: str) -> list[str]:
     )]
 
 
+def has_documents(db: sqlite_utils.Database, source: str) -> bool:
+    return db.execute("SELECT 1 FROM documents WHERE source = ? LIMIT 1", [source]).fetchone() is not None
+
+
 def create_document(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     return insert_row(db, "documents", row)
 

@@ -145,9 +145,13 @@ def test_receiver_down_for_passes_then_up_delivers_each_once_in_order(tmp_path, 
     port = receiver.port
     receiver.httpd.server_close()                              # down: connection refused
     config_path = with_alerts(write_config(tmp_path, server.base_url), hook(receiver.url))
+    baseline = run_cli("crawl", "--config", config_path, env=ENV, check=True)
+    assert "34 new" in baseline.stdout and "alerts:" not in baseline.stdout   # the baseline alerts nothing
+    for release in generated_releases(40)[:34]:
+        site.publish(release)
     first = run_cli("crawl", "--config", config_path, env=ENV, check=True)
     # The first alert fails and the channel's others wait behind it, in order.
-    assert "alerts: 0 delivered, 1 failed (will retry), 0 dead" in first.stdout
+    assert "34 new" in first.stdout and "alerts: 0 delivered, 1 failed (will retry), 0 dead" in first.stdout
     assert "problem: alert channel hook: ConnectionError" in first.stderr
     site.edit("department-press-briefing-july-27-2021", "Eritrean forces", "Eritrean refugees")
     second = run_cli("crawl", "--config", config_path, env=ENV, check=True)
@@ -179,6 +183,9 @@ def test_kill_between_commit_and_send_loses_nothing(tmp_path, server):
     with WebhookReceiver() as receiver:
         receiver.script = [("hang", 60)]
         config_path = with_alerts(write_config(tmp_path, server.base_url), hook(receiver.url, timeout_s=120))
+        run_cli("crawl", "--config", config_path, env=ENV, check=True)           # the baseline
+        for release in generated_releases(34):
+            server.site.publish(release)
         process = subprocess.Popen([sys.executable, "-m", "monitor", "crawl", "--config", str(config_path)],
                                    cwd=ROOT, env={**os.environ, **ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
@@ -199,9 +206,13 @@ def test_kill_between_commit_and_send_loses_nothing(tmp_path, server):
 
 @pytest.mark.slow
 def test_digest_of_fifty_changes_is_one_message(tmp_path):
-    site = Site(generated_releases(50), per_page=50)
+    releases = generated_releases(60)
+    site = Site(releases[:10], per_page=60)
     with ReplicaServer(site) as server, WebhookReceiver() as receiver:
         config_path = with_alerts(write_config(tmp_path, server.base_url), hook(receiver.url, mode="digest"))
+        run_cli("crawl", "--config", config_path, env=ENV, check=True)           # the baseline
+        for release in releases[10:]:
+            site.publish(release)
         out = run_cli("crawl", "--config", config_path, env=ENV, check=True).stdout
         assert "50 new" in out and "alerts: 50 delivered" in out
         assert len(receiver.received) == 1

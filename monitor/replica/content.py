@@ -201,6 +201,7 @@ def generated_releases(count: int, seed: int = 7) -> list[Release]:
         country, occasion = NATIONAL_DAYS[i % len(NATIONAL_DAYS)]
         release = _national_day(i, country, occasion, date(2019, 1, 1) + timedelta(days=i // 3), rng.choice(["2019", "2025"]))
         release.slug = f"{release.slug}-{i}"
+        release.post_id = 500_000 + i       # clear of the demo releases' ids, so both can share a site
         release.paragraphs = release.paragraphs + [
             f"Our cooperation in {rng.choice(['trade', 'health', 'security', 'education', 'energy'])} "
             f"has grown by {rng.randint(2, 40)} percent since {rng.randint(1990, 2018)}."
