@@ -5,6 +5,7 @@ Creates .venv beside this file on first use, installs the project (editable, wit
 whenever pyproject.toml is newer than the last install, then runs the command inside the venv.
 """
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -37,6 +38,26 @@ def ensure_venv() -> None:
     STAMP.write_text("ok\n")
 
 
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def ensure_browser() -> None:
+    """The web-view test drives a real headless browser: install Debian's chromium if it is
+    missing and this machine can (root with apt-get); otherwise that one test skips and says why."""
+    if any(shutil.which(name) for name in BROWSERS) or os.environ.get("REMARKWATCH_NO_BROWSER_INSTALL"):
+        return
+    if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print("dev.py: no chromium and no way to install it here; the browser test will skip", file=sys.stderr)
+        return
+    print("dev.py: installing Debian's chromium for the browser test (apt-get)", file=sys.stderr)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    if subprocess.call(["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], **quiet) != 0:
+        subprocess.call(["apt-get", "update", "-q"], **quiet)
+        if subprocess.call(["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], **quiet) != 0:
+            print("dev.py: could not install chromium; the browser test will skip", file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(USAGE)
@@ -52,6 +73,7 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return subprocess.call([python, "-m", "monitor", "demo", *rest], cwd=ROOT)
     if command == "test":
+        ensure_browser()
         return subprocess.call([python, "-m", "pytest", *rest], cwd=ROOT)
     if command == "rw":
         return subprocess.call([python, "-m", "monitor", *rest])

@@ -292,6 +292,47 @@ def test_alert(config, channel_name):
     click.echo(f"channel {channel.name}: delivered ({message.subject})")
 
 
+@cli.command()
+@with_config
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+def serve(config, host, port):
+    """Serve the archive read-only in Datasette: search, canned queries, change pages, Atom feeds.
+
+    Example: remarkwatch serve --port 8001
+    """
+    import uvicorn
+
+    from monitor.web.server import build_datasette
+
+    open_db(config.db_path).close()   # the schema (and its full-text index) is current
+    datasette = build_datasette(config.db_path)
+    click.echo(f"serving {config.db_path} at http://{host}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
+
+
+@cli.command()
+@with_config
+@click.argument("table", type=click.Choice(["documents", "versions", "changes"]))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--source", default=None, help="Only this source's rows.")
+def export(config, table, fmt, output, source):
+    """Export documents, versions or changes as JSON lines or CSV.
+
+    Example: remarkwatch export changes --format csv -o changes.csv
+    """
+    from monitor.export import export as run_export
+
+    db = open_db(config.db_path)
+    if output is None:
+        run_export(db, table, sys.stdout, fmt, source)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as out:
+        count = run_export(db, table, out, fmt, source)
+    click.echo(f"wrote {count} {table} to {output}", err=True)
+
+
 @cli.command("check-config")
 @with_config
 def check_config(config):

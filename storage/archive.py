@@ -268,6 +268,19 @@ def latest_good_captures(db: sqlite_utils.Database, outcomes: Iterable[str],
     ))
 
 
+EXPORT_SQL = {
+    "documents": "SELECT * FROM documents d {where} ORDER BY d.id",
+    "versions": "SELECT v.* FROM versions v JOIN documents d ON d.id = v.document_id {where} ORDER BY v.id",
+    "changes": "SELECT c.*, d.source FROM changes c JOIN documents d ON d.id = c.document_id {where} ORDER BY c.id",
+}
+
+
+def export_rows(db: sqlite_utils.Database, table: str, source: str | None = None):
+    """Every row of documents, versions or changes (of one source), oldest first, streamed."""
+    where = "WHERE d.source = ?" if source else ""
+    return db.query(EXPORT_SQL[table].format(where=where), [source] if source else [])
+
+
 def get_version(db: sqlite_utils.Database, version_id: int) -> dict | None:
     return next(db.query("SELECT * FROM versions WHERE id = ?", [version_id]), None)
 

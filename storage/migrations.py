@@ -184,3 +184,10 @@ def m003_alerts(db):
          "last_error": str},
         pk="source", not_null={"state", "consecutive_failures"},
     )
+
+
+@migrations()
+def m004_full_text_search(db):
+    """FTS5 over every version's title, speakers and body, kept in step by triggers, so a phrase
+    can be found in versions that no longer exist on the site."""
+    db["versions"].enable_fts(["title", "speakers", "body_text"], fts_version="FTS5", create_triggers=True)
