@@ -74,6 +74,8 @@ def test_upgrade_from_the_first_schema_keeps_every_row(tmp_path):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("DELETE FROM changes")
     assert archive.get_document(db, doc)["state"] == "active"
+    # Versions written before full-text search existed are indexed by the upgrade.
+    assert db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH 'price'").fetchall() == [(version,)]
     assert integrity_check(db) == ["ok"]
 
 
