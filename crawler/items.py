@@ -16,8 +16,9 @@ ROBOTS = "robots_disallowed"   # robots.txt forbids the URL; we obey and record 
 TRUNCATED = "truncated"        # the HTML stops before its end (</html>)
 INCOMPLETE = "incomplete"      # an article without a title: a fragment, not the page
 GONE = "gone"                  # 404/410, a "page not found" page, or a redirect to the home/listing page
+NOT_MODIFIED = "not_modified"  # 304 to a conditional request: checked, unchanged, nothing stored
 OUTCOMES = (OK, BLOCKED, NO_BODY, EMPTY_BODY, HTTP_ERROR, NETWORK_ERROR, OFFSITE, NOT_HTML, ROBOTS,
-            TRUNCATED, INCOMPLETE, GONE)
+            TRUNCATED, INCOMPLETE, GONE, NOT_MODIFIED)
 
 
 @dataclass

@@ -79,22 +79,44 @@ def cli(ctx, verbose):
 @cli.command()
 @with_config
 @click.option("--source", "source_names", multiple=True, help="Crawl only this source (repeatable).")
-def crawl(config, source_names):
-    """Run one pass: fetch listings and articles, record new versions and changes.
+@click.option("--full", is_flag=True, help="Ignore every schedule: crawl all sources and re-check every document now.")
+@click.option("--now", "ignore_schedule", is_flag=True,
+              help="Crawl the sources now even if not due (documents keep their re-check schedule).")
+def crawl(config, source_names, full, ignore_schedule):
+    """Run one pass over the sources that are due: listings, new releases, due re-checks.
+
+    Run it from cron as often as the most frequent source (every 15 minutes by default); a
+    source that is not due is skipped, and a pass already running on the database makes this
+    one exit quietly.
 
     Example: remarkwatch crawl --source state-press-releases
     """
-    from monitor.passes import CrawlPass, run_steps
+    from monitor.passes import CrawlPass, plan, run_steps, utcnow
+    from storage import schedule as schedule_store
 
     sources = [config.source(n) for n in source_names] if source_names else list(config.sources)
     if not sources:
         raise ConfigError(f"{config.path}: no [[sources]] to crawl; add one (see `remarkwatch init`)")
     db = open_db(config.db_path)
-    step = CrawlPass(config, db, sources, Progress())
-    run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
-    click.echo(step.result.summary())
-    if config.alerts:
-        _deliver(config, db, strict=False)
+    holder = schedule_store.acquire_lock(db, "pass", utcnow())
+    if holder is not None:
+        click.echo(f"another pass is running on {config.db_path} (pid {holder['pid']} on {holder['host']}, "
+                   f"since {holder['acquired_at']}); not starting a second one")
+        return
+    try:
+        if not (full or ignore_schedule):
+            sources, waiting = plan(db, sources, utcnow())
+            for name, when in waiting.items():
+                click.echo(f"{name}: not due until {when}")
+            if not sources:
+                return
+        step = CrawlPass(config, db, sources, Progress(), full=full)
+        run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
+        click.echo(step.result.summary())
+        if config.alerts:
+            _deliver(config, db, strict=False)
+    finally:
+        schedule_store.release_lock(db, "pass")
 
 
 def _deliver(config, db, *, strict: bool) -> None:
@@ -290,6 +312,37 @@ def test_alert(config, channel_name):
     if not result.ok:
         raise RemarkwatchError(f"channel {channel.name}: not delivered: {render.safe(result.error)}")
     click.echo(f"channel {channel.name}: delivered ({message.subject})")
+
+
+@cli.command()
+@with_config
+def run(config):
+    """Run as a daemon: every source on its schedule, alerts sent between passes, until SIGTERM.
+
+    Example: remarkwatch run --config /srv/remarkwatch/remarkwatch.toml
+    """
+    from monitor.daemon import Daemon
+
+    if not config.sources:
+        raise ConfigError(f"{config.path}: no [[sources]] to crawl; add one (see `remarkwatch init`)")
+    sys.exit(Daemon(config, say=lambda line: click.echo(line)).start())
+
+
+@cli.command()
+@with_config
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def status(config, as_json):
+    """Show what ran, when, how long and with what outcome, and what is due next.
+
+    Example: remarkwatch status --json
+    """
+    from monitor.status import collect
+
+    report = collect(open_db(config.db_path), config)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    click.echo(render.status(report))
 
 
 @cli.command()

@@ -13,6 +13,9 @@ from crawler.profiles import SELECTOR_KEYS, Profile, config_dir, load_profiles
 from crawler.settings import DEFAULT_USER_AGENT
 from monitor.alerts.channels import Channel, build_channel
 from monitor.errors import ConfigError
+from monitor.schedule import DEFAULT as DEFAULT_RECHECK
+from monitor.schedule import DEFAULT_RECHECK as DEFAULT_RECHECK_PAIRS
+from monitor.schedule import Recheck, SourceSchedule
 
 DEFAULT_FILE = "remarkwatch.toml"
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
@@ -20,7 +23,7 @@ TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_af
 SOURCE_KEYS = {
     "name": str, "profile": str, "start_urls": list, "max_listing_pages": int,
     "delay_s": (int, float), "allowed_domains": list, "selectors": dict,
-    "recheck_days": (int, float), "removed_after_passes": int, "removed_after_hours": (int, float),
+    "schedule": str, "recheck": list, "sweep_days": (int, float), "removed_after_passes": int, "removed_after_hours": (int, float),
 }
 ENV = {"db": "REMARKWATCH_DB", "user_agent": "REMARKWATCH_USER_AGENT"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -34,7 +37,9 @@ class Source:
     allowed_domains: tuple[str, ...]
     max_listing_pages: int = 3
     delay_s: float = 0.0
-    recheck_days: float = 7.0           # re-fetch archived documents first seen this recently
+    schedule: SourceSchedule = SourceSchedule("15m")   # how often a pass is due
+    recheck: Recheck = DEFAULT_RECHECK                 # how often each document is re-checked, by age
+    sweep_days: float = 7.0                            # every document re-checked at least this often
     removed_after_passes: int = 2       # a page gone this many passes ...
     removed_after_hours: float = 1.0    # ... and this long is declared removed
 
@@ -189,19 +194,36 @@ def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
     delay = float(raw.get("delay_s", profile.delay_s))
     if pages < 1 or delay < 0:
         raise ConfigError(f"{where}: max_listing_pages must be 1 or more and delay_s 0 or more")
-    recheck = float(raw.get("recheck_days", 7))
+    schedule, recheck, sweep = _scheduling(raw, where)
     removed_passes = raw.get("removed_after_passes", 2)
     removed_hours = float(raw.get("removed_after_hours", 1.0))
-    if recheck < 0:
-        raise ConfigError(f"{where}.recheck_days: 0 or more (0 re-checks no archived document)")
     if removed_passes < 1 or removed_hours < 0:
         raise ConfigError(f"{where}: removed_after_passes must be 1 or more and removed_after_hours 0 or more")
     return Source(
         name=name, profile=profile.with_overrides(_selectors(raw.get("selectors", {}), where)),
         start_urls=tuple(urls), allowed_domains=tuple(domains), max_listing_pages=pages, delay_s=delay,
-        recheck_days=recheck, removed_after_passes=removed_passes,
+        schedule=schedule, recheck=recheck, sweep_days=sweep, removed_after_passes=removed_passes,
         removed_after_hours=removed_hours,
     )
+
+
+def _scheduling(raw: dict, where: str) -> tuple[SourceSchedule, Recheck, float]:
+    try:
+        schedule = SourceSchedule(raw.get("schedule", "15m"))
+    except ValueError as exc:
+        raise ConfigError(f"{where}.schedule: {exc}; use an interval such as \"15m\" or a cron line "
+                          f"such as \"*/15 * * * *\"") from None
+    pairs = raw.get("recheck", DEFAULT_RECHECK_PAIRS)
+    try:
+        if not all(isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs):
+            raise ValueError("a list of [AGE, INTERVAL] pairs")
+        recheck = Recheck.parse(pairs)
+    except ValueError as exc:
+        raise ConfigError(f"{where}.recheck: {exc}, e.g. [[\"48h\", \"15m\"], [\"7d\", \"1h\"], [\"*\", \"7d\"]]") from None
+    sweep = float(raw.get("sweep_days", 7))
+    if sweep <= 0:
+        raise ConfigError(f"{where}.sweep_days: above 0 (days between full re-checks of a source)")
+    return schedule, recheck, sweep
 
 
 def _selectors(table: dict, where: str) -> dict[str, tuple[str, ...]]:

@@ -62,7 +62,8 @@ def run_demo(directory: Path, progress: Progress, announce=print, log_level: str
         config = load_config(config_path)
         db = open_db(config.db_path)
         announce(f"replica site: {server.base_url}{LISTING} ({len(site.releases)} releases)")
-        passes = [CrawlPass(config, db, config.sources, progress) for _ in range(3)]
+        # The site changes between passes seconds apart: every document is re-checked each time.
+        passes = [CrawlPass(config, db, config.sources, progress, full=True) for _ in range(3)]
         slug, old, new = DEMO_EDIT
         edited_url = ""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Callable
 
 import sqlite_utils
 
@@ -45,10 +46,12 @@ def version_fields(row: dict) -> dict:
 
 
 def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: int | None,
-           now: str, policy: RemovalPolicy = RemovalPolicy(), channels: tuple = ()) -> str:
+           now: str, policy: RemovalPolicy = RemovalPolicy(), channels: tuple = (),
+           next_check: Callable[[str], str] | None = None) -> str:
     """Record `capture`; return the change kind, "unchanged" or "failed".
 
     The outbox rows of the channels that want a change are written in the change's transaction.
+    `next_check(first_seen)` gives the document's next re-check time, written with the capture.
     """
     with db.atomic():
         blob = archive.put_blob(db, capture.body) if capture.body else None
@@ -60,8 +63,20 @@ def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: in
             "last_modified": capture.last_modified, "blob_hash": blob,
         })
         if capture.outcome != OK or capture.fields is None:
-            return _record_failure(db, capture, capture_id, run_id, now, policy, channels)
-        return _record_content(db, capture, capture_id, site, run_id, now, channels=channels)
+            kind = _record_failure(db, capture, capture_id, run_id, now, policy, channels)
+        else:
+            kind = _record_content(db, capture, capture_id, site, run_id, now, channels=channels)
+        if next_check is not None:
+            _schedule(db, capture_id, now, next_check)
+        return kind
+
+
+def _schedule(db, capture_id: int, now: str, next_check) -> None:
+    """The checked document's last and next check times (a capture of no known document: none)."""
+    row = next(db.query("SELECT d.id, d.first_seen FROM captures c JOIN documents d ON d.id = c.document_id "
+                        "WHERE c.id = ?", [capture_id]), None)
+    if row is not None:
+        archive.touch_document(db, row["id"], {"last_checked_at": now, "next_check_at": next_check(row["first_seen"])})
 
 
 def reextract(db: sqlite_utils.Database, capture: Capture, capture_id: int, *, site: str,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sqlite3
 import time
 from collections import Counter
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
-from crawler.items import BLOCKED, HTTP_ERROR, NETWORK_ERROR, OK, TRUNCATED, Capture
+from crawler.items import BLOCKED, HTTP_ERROR, NETWORK_ERROR, NOT_MODIFIED, OK, TRUNCATED, Capture
 from crawler.settings import build_settings
 from crawler.spiders.remarks import RemarksSpider
 from monitor.config import Config, Source
@@ -18,7 +19,9 @@ from monitor.errors import PassFailed
 from monitor.health import pass_failed, record_source_pass
 from monitor.ingest import RemovalPolicy, ingest
 from monitor.progress import Progress
+from monitor.schedule import parse_time
 from storage import archive
+from storage import schedule as schedule_store
 
 logger = logging.getLogger(__name__)
 COUNT_KEYS = ("pages", "new", "edited", "unchanged", "failed")
@@ -26,6 +29,7 @@ COUNT_KEYS = ("pages", "new", "edited", "unchanged", "failed")
 SOURCE_FAILURES = (BLOCKED, HTTP_ERROR, NETWORK_ERROR, TRUNCATED)
 # Which runs-table count each ingest result adds to; the kinds are also counted on their own.
 BUCKETS = {"new": "new", "unchanged": "unchanged", "failed": "failed", "removed": "failed",
+           NOT_MODIFIED: "unchanged",
            "blocked": "failed"}
 
 
@@ -57,8 +61,9 @@ class CrawlPass:
     """One pass over some sources: a step for `run_steps`, its result filled in as it goes."""
 
     def __init__(self, config: Config, db, sources: Iterable[Source], progress: Progress | None = None,
-                 clock: Callable[[], str] = utcnow):
+                 clock: Callable[[], str] = utcnow, full: bool = False):
         self.config, self.db, self.sources = config, db, list(sources)
+        self.full = full      # re-check every document now, whatever its schedule
         self.progress = progress or Progress(enabled=False)
         self.clock = clock
         self.result: PassResult | None = None
@@ -84,15 +89,19 @@ class CrawlPass:
         self.result = result = PassResult(run_id)
         interrupted = False
         for source in self.sources:
-            since = (datetime.now(timezone.utc) - timedelta(days=source.recheck_days)).isoformat(timespec="seconds")
-            known = self._write(archive.known_urls, self.db, source.name, since).result()
+            if getattr(process, "stop_requested", False):
+                interrupted = True
+                break
+            known, skip = self._write(self._start_source, source).result()
             # A source's first pass is its baseline: every release is recorded as new, none alerted.
             baseline = not self._write(archive.has_documents, self.db, source.name).result()
             self._channels[source.name] = () if baseline else self.config.alerts
             crawler = process.create_crawler(RemarksSpider)
             crawler.settings.setdict(source_settings(source), priority="spider")
-            await process.crawl(crawler, **self._spider_args(source, result), known_urls=known)
-            reason = crawler.stats.get_value("finish_reason")
+            await process.crawl(crawler, **self._spider_args(source, result), known_urls=known, skip_urls=skip)
+            reason = "shutdown" if getattr(process, "stop_requested", False) else crawler.stats.get_value("finish_reason")
+            outcome = "interrupted" if reason == "shutdown" else "failed" if self._fatal else "ok"
+            self._write(self._end_source, source, outcome).result()
             if self._fatal is None and reason != "shutdown":
                 self._write(self._source_done, source, result).result()
             if self._fatal is not None or reason == "shutdown":
@@ -111,6 +120,26 @@ class CrawlPass:
         archive.finish_run(self.db, result.run_id, self.clock(), result.outcome,
                            {k: result.counts[k] for k in COUNT_KEYS},
                            str(self._fatal) if self._fatal else None)
+
+    def _start_source(self, source: Source) -> tuple[list[dict], frozenset]:
+        """Record the source's start; return the documents to re-check (the due ones, or all of
+        them when the pass is --full or the source's sweep is due), and the URLs of the others,
+        which the listing must not fetch either."""
+        now = self.clock()
+        state = schedule_store.source_state(self.db, source.name)
+        last_sweep = parse_time(state.get("last_sweep_at"))
+        sweep = self.full or (last_sweep is not None and
+                              parse_time(now) - last_sweep >= timedelta(days=source.sweep_days))
+        with self.db.atomic():
+            fields = {"last_started_at": now, **({"last_sweep_at": now} if sweep or last_sweep is None else {})}
+            schedule_store.save_source_state(self.db, source.name, **fields)
+        due = schedule_store.due_documents(self.db, source.name, now, everything=sweep)
+        skip = schedule_store.document_urls(self.db, source.name) - {d["url"] for d in due}
+        return due, frozenset(skip)
+
+    def _end_source(self, source: Source, outcome: str) -> None:
+        with self.db.atomic():
+            schedule_store.save_source_state(self.db, source.name, last_finished_at=self.clock(), last_outcome=outcome)
 
     def _source_done(self, source: Source, result: PassResult) -> None:
         stats = result.sources.get(source.name, Counter())
@@ -147,10 +176,22 @@ class CrawlPass:
     def _sink(self, source: Source, capture: Capture, result: PassResult, problem) -> None:
         if self._fatal is not None:
             return
+        now = self.clock()
+
+        def next_check(first_seen: str) -> str:
+            return source.recheck.next_check(parse_time(first_seen), parse_time(now)).isoformat(timespec="seconds")
+
+        if capture.outcome == NOT_MODIFIED:
+            with self.db.atomic():
+                schedule_store.mark_checked_url(self.db, capture.final_url, now, next_check)
+            result.counts["pages"] += 1
+            result.counts["unchanged"] += 1
+            result.kinds[NOT_MODIFIED] += 1
+            return
         try:
             policy = RemovalPolicy(source.removed_after_passes, source.removed_after_hours)
-            kind = ingest(self.db, capture, site=source.profile.site, run_id=result.run_id,
-                          now=self.clock(), policy=policy, channels=self._channels.get(source.name, ()))
+            kind = ingest(self.db, capture, site=source.profile.site, run_id=result.run_id, now=now,
+                          policy=policy, channels=self._channels.get(source.name, ()), next_check=next_check)
         except sqlite3.Error as exc:
             self._fatal = exc
             problem(f"{source.name}: database error while recording {capture.url}: {exc}")
@@ -193,11 +234,25 @@ def run_steps(config: Config, steps: list[Callable], *, log_level: str = "ERROR"
     from twisted.internet import defer, reactor
 
     errors: list = []
+    process.stop_requested = False   # read by CrawlPass between sources
+
+    def shutdown(signum, frame):
+        # First signal: close the running crawler gracefully (the document being written is
+        # finished, the run is recorded as interrupted) and run no further step. Second: stop now;
+        # each document is one transaction, so nothing is half-written even then.
+        if process.stop_requested:
+            reactor.callFromThread(reactor.stop)
+            return
+        process.stop_requested = True
+        logger.warning("%s received: finishing the current document, then stopping", signal.Signals(signum).name)
+        reactor.callFromThread(process.stop)
 
     @defer.inlineCallbacks
     def main():
         try:
             for step in steps:
+                if process.stop_requested:
+                    break
                 yield defer.maybeDeferred(step, process)
         except BaseException as exc:  # handed back to the caller after the reactor stops
             errors.append(exc)
@@ -206,6 +261,23 @@ def run_steps(config: Config, steps: list[Callable], *, log_level: str = "ERROR"
                 reactor.stop()
 
     reactor.callWhenRunning(main)
-    process.start(stop_after_crawl=False)
+    previous = {sig: signal.signal(sig, shutdown) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        process.start(stop_after_crawl=False, install_signal_handlers=False)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if errors:
         raise errors[0]
+
+
+def plan(db, sources: Iterable[Source], now: str) -> tuple[list[Source], dict[str, str]]:
+    """The sources due for a pass now, and for the others the time they are next due."""
+    due, waiting = [], {}
+    for source in sources:
+        last = parse_time(schedule_store.source_state(db, source.name).get("last_started_at"))
+        if source.schedule.is_due(last, parse_time(now)):
+            due.append(source)
+        else:
+            waiting[source.name] = source.schedule.next_due(last, parse_time(now)).isoformat(timespec="seconds")
+    return due, waiting

@@ -150,3 +150,35 @@ def alert_line(row: dict) -> str:
     error = f"  last error: {safe(row['last_error'])[:80]}" if row.get("last_error") else ""
     return (f"#{row['id']:<5} {row['state']:<9} {row['channel']:<16} {what:<13} {row.get('kind') or '':<16} "
             f"attempts {row['attempts']}  {when}  {safe(row.get('title') or '')[:50]}{error}")
+
+
+def status(report: dict) -> str:
+    daemon = report["daemon"]
+    if daemon is None:
+        line = "daemon:   never run (cron or manual passes only)"
+    elif daemon["alive"]:
+        line = (f"daemon:   running, pid {daemon['pid']} on {daemon['host']}, since {daemon['started_at']}, "
+                f"heartbeat {daemon['heartbeat_age_s']} s ago ({daemon['detail'] or 'idle'})")
+    else:
+        line = f"daemon:   not running (last {daemon['state']}, heartbeat {daemon['heartbeat_at']})"
+    lines = [f"database: {report['database']}", line, ""]
+    for s in report["sources"]:
+        lines.append(f"source {s['source']} (every {s['schedule']}): last pass {s['last_started_at'] or 'never'}"
+                     f" -> {s['last_finished_at'] or '-'} ({s['last_outcome'] or '-'}); next due {s['next_due_at']}; "
+                     f"health {s['health']}")
+        lines.append(f"  {s['documents']} documents, {s['documents_due_now']} due for a re-check now, next "
+                     f"{s['next_document_check_at'] or '-'}; last sweep {s['last_sweep_at'] or 'never'}")
+    lines.append("")
+    lines.append("recent runs:")
+    for run in report["runs"]:
+        seconds = ""
+        if run["finished_at"]:
+            from datetime import datetime
+            seconds = f"{(datetime.fromisoformat(run['finished_at']) - datetime.fromisoformat(run['started_at'])).total_seconds():.0f} s"
+        lines.append(f"  #{run['id']:<5} {run['started_at']}  {seconds:>6}  {run['outcome']:<11} {run['sources']}: "
+                     f"{run['pages']} pages, {run['new']} new, {run['edited']} edited, {run['failed']} failed")
+    alerts = report["alerts"]
+    lines.append("")
+    lines.append(f"alerts: {alerts.get('pending', 0)} pending, {alerts.get('delivered', 0)} delivered, "
+                 f"{alerts.get('dead', 0)} dead")
+    return "\n".join(lines)

@@ -191,3 +191,23 @@ def m004_full_text_search(db):
     """FTS5 over every version's title, speakers and body, kept in step by triggers, so a phrase
     can be found in versions that no longer exist on the site."""
     db["versions"].enable_fts(["title", "speakers", "body_text"], fts_version="FTS5", create_triggers=True)
+
+
+@migrations()
+def m005_scheduling(db):
+    """Per-document re-check times, per-source pass times, the pass lock and the daemon heartbeat."""
+    db.execute("ALTER TABLE documents ADD COLUMN last_checked_at TEXT")
+    db.execute("ALTER TABLE documents ADD COLUMN next_check_at TEXT")
+    db["documents"].create_index(["source", "next_check_at"])
+    db["source_state"].create(
+        {"source": str, "last_started_at": str, "last_finished_at": str, "last_outcome": str,
+         "last_sweep_at": str},
+        pk="source",
+    )
+    db["locks"].create({"name": str, "pid": int, "host": str, "acquired_at": str}, pk="name",
+                       not_null={"pid", "acquired_at"})
+    db["daemon"].create(
+        {"id": int, "pid": int, "host": str, "started_at": str, "heartbeat_at": str, "state": str,
+         "detail": str},
+        pk="id", not_null={"pid", "started_at", "state"},
+    )

@@ -41,7 +41,9 @@ def server(site):
 def write_config(directory: Path, base_url: str, **extra) -> Path:
     lines = ['db = "archive.db"', "concurrency = 4", "", "[[sources]]", 'name = "replica"',
              'profile = "state.gov"', f'start_urls = ["{base_url}{LISTING}"]',
-             "max_listing_pages = 10", "delay_s = 0"]
+             "max_listing_pages = 10", "delay_s = 0",
+             # Tests exercise change handling, not timing: every pass is due, every document re-checked.
+             'schedule = "1s"', 'recheck = [["*", "0s"]]']
     lines += [f"{key} = {value}" for key, value in extra.items()]
     path = directory / "remarkwatch.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -26,8 +26,9 @@ class RemarksSpider(scrapy.Spider):
 
     def __init__(self, *, source_name: str, start_urls: list[str], allowed_domains: list[str],
                  profile: Profile, max_listing_pages: int = 1, sink: Callable | None = None,
-                 on_problem: Callable[[str], None] | None = None, known_urls: list[str] = (),
-                 on_listing: Callable[[bool], None] | None = None, **kwargs):
+                 on_problem: Callable[[str], None] | None = None, known_urls: list[dict] = (),
+                 on_listing: Callable[[bool], None] | None = None, skip_urls: frozenset = frozenset(),
+                 **kwargs):
         super().__init__(**kwargs)
         self.source_name = source_name
         self.start_urls = list(start_urls)
@@ -35,6 +36,7 @@ class RemarksSpider(scrapy.Spider):
         self.profile = profile
         self.max_listing_pages = max_listing_pages
         self.known_urls = list(known_urls)
+        self.skip_urls = frozenset(skip_urls)   # archived documents not due for a re-check
         self.sink = sink
         self.on_problem = on_problem or (lambda message: logger.warning(message))
         self.on_listing = on_listing or (lambda ok: None)   # told whether each listing page was read
@@ -65,8 +67,9 @@ class RemarksSpider(scrapy.Spider):
                                  cb_kwargs={"page": 1}, dont_filter=True)
         # Documents already in the archive are re-checked even when they have left the listing:
         # that is how late edits, removals and restorations are seen.
-        for url in self.known_urls:
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, priority=-1)
+        for known in self.known_urls:
+            yield scrapy.Request(known["url"], callback=self.parse_article, errback=self.article_failed,
+                                 priority=-1, headers=_conditional(known))
 
     def parse_listing(self, response, page: int):
         if response.status != 200 or not _is_html(response):
@@ -79,7 +82,8 @@ class RemarksSpider(scrapy.Spider):
             self.on_problem(f"{self.source_name}: listing {response.url} has no items matching "
                             f"{list(self.profile.sel('items'))}")
         for link in links:
-            yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
+            if link not in self.skip_urls:
+                yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
         if next_url and page < self.max_listing_pages:
             yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
                                  cb_kwargs={"page": page + 1})
@@ -97,7 +101,9 @@ class RemarksSpider(scrapy.Spider):
             redirect_urls=list(response.request.meta.get("redirect_urls", [])),
             extractor=self.extractor,
         )
-        if response.status in GONE_STATUSES:
+        if response.status == 304:
+            capture.outcome, capture.body = items.NOT_MODIFIED, b""
+        elif response.status in GONE_STATUSES:
             capture.outcome, capture.error = items.GONE, f"HTTP {response.status}"
         elif response.status in REFUSED_STATUSES:
             capture.outcome, capture.error = items.BLOCKED, f"HTTP {response.status} (refused by the server or its edge)"
@@ -135,6 +141,16 @@ class RemarksSpider(scrapy.Spider):
 
 
 GONE_STATUSES = (404, 410)
+
+
+def _conditional(known: dict) -> dict:
+    """If-None-Match / If-Modified-Since from the last good fetch: a 304 answer costs no body."""
+    headers = {}
+    if known.get("etag"):
+        headers["If-None-Match"] = known["etag"]
+    if known.get("last_modified"):
+        headers["If-Modified-Since"] = known["last_modified"]
+    return headers
 REFUSED_STATUSES = (401, 403, 429)
 
 

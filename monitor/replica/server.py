@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from monitor.replica.site import Site
@@ -19,16 +20,39 @@ class _Handler(BaseHTTPRequestHandler):
         if site.latency_s:
             time.sleep(site.latency_s)
         response = site.handle(urlsplit(self.path).path, self.server.base_url)
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(response.body)
+        if response.status == 200 and _not_modified(dict(response.headers), self.headers):
+            site.not_modified += 1
+            self.send_response(304)
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            return
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass   # the client went away (a crawl that was stopped or killed)
 
     def log_message(self, *args):
         pass
+
+
+def _not_modified(validators: dict, request_headers) -> bool:
+    """RFC 9110: If-None-Match wins; If-Modified-Since only without it."""
+    if request_headers.get("If-None-Match"):
+        return request_headers["If-None-Match"] == validators.get("ETag")
+    since, modified = request_headers.get("If-Modified-Since"), validators.get("Last-Modified")
+    if since and modified:
+        try:
+            return parsedate_to_datetime(modified) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 class ReplicaServer:

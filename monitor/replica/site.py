@@ -1,8 +1,11 @@
 """Render the replica in real state.gov markup: listing pages, article pages in two layouts, robots.txt."""
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+from datetime import datetime, timezone
+from email.utils import format_datetime
 import threading
 from dataclasses import dataclass, replace
 
@@ -159,6 +162,8 @@ class Site:
         self.hits: dict[str, int] = {}
         self.latency_s = 0.0
         self.user_agents: set[str] = set()
+        self.validators = True       # send ETag and Last-Modified, answer conditional requests with 304
+        self.not_modified = 0        # 304 answers given
 
     def publish(self, release: Release) -> None:
         with self._lock:
@@ -232,15 +237,18 @@ class Site:
     def _render(self, path: str, base: str) -> Response:
         response = self._render_page(path, base)
         patches = self.patches.get(path)
-        if not patches:
-            return response
-        text = response.body.decode("utf-8")
-        for old, new in patches:
-            old, new = old.replace("{base}", base), new.replace("{base}", base)
-            if old not in text:
-                raise ValueError(f"patch for {path}: {old[:60]!r} is not in the page")
-            text = text.replace(old, new, 1)
-        return replace(response, body=text.encode("utf-8"))
+        if patches:
+            text = response.body.decode("utf-8")
+            for old, new in patches:
+                old, new = old.replace("{base}", base), new.replace("{base}", base)
+                if old not in text:
+                    raise ValueError(f"patch for {path}: {old[:60]!r} is not in the page")
+                text = text.replace(old, new, 1)
+            response = replace(response, body=text.encode("utf-8"))
+        if response.headers:   # the ETag is over the body as served, patches included
+            etag = ("ETag", '"' + hashlib.sha1(response.body).hexdigest()[:20] + '"')
+            response = replace(response, headers=(*response.headers, etag))
+        return response
 
     def _render_page(self, path: str, base: str) -> Response:
         if path == "/robots.txt":
@@ -258,5 +266,7 @@ class Site:
         release = self.releases.get(path)
         if release is not None:
             render = article_2025 if release.layout == "2025" else article_2019
-            return Response(200, render(release, base).encode())
+            modified = datetime.fromisoformat(release.modified_time())
+            last_modified = (("Last-Modified", format_datetime(modified.astimezone(timezone.utc), usegmt=True)),)
+            return Response(200, render(release, base).encode(), headers=last_modified if self.validators else ())
         return Response(404, b"<html><head><title>Page Not Found</title></head><body><h1>Page not found</h1></body></html>")

@@ -148,7 +148,7 @@ def run(directory: Path, *, include_real: bool = True) -> Report:
             for action in case.setup:
                 action(site, case, server.base_url)
         quiet = Progress(stream=io.StringIO(), enabled=False)   # fetch problems are expected here
-        crawls = [CrawlPass(config, db, config.sources, quiet) for _ in range(passes)]
+        crawls = [CrawlPass(config, db, config.sources, quiet, full=True) for _ in range(passes)]
 
         def mutate(number: int):
             def apply(_process):

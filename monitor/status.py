@@ -1,0 +1,39 @@
+"""What `remarkwatch status` reports: the daemon's heartbeat, each source's passes and what is due."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from monitor.config import Config
+from monitor.daemon import HEARTBEAT_S
+from monitor.schedule import parse_time
+from storage import outbox
+from storage import schedule as schedule_store
+
+
+def collect(db, config: Config, now: datetime | None = None) -> dict:
+    now = now or datetime.now(timezone.utc)
+    daemon = schedule_store.daemon_row(db)
+    if daemon:
+        age = (now - parse_time(daemon["heartbeat_at"])).total_seconds()
+        daemon["alive"] = daemon["state"] != "stopped" and age < 3 * HEARTBEAT_S
+        daemon["heartbeat_age_s"] = round(age)
+    sources = []
+    for source in config.sources:
+        state = schedule_store.source_state(db, source.name)
+        last = parse_time(state.get("last_started_at"))
+        counts = db.execute(
+            "SELECT COUNT(*), SUM(next_check_at IS NULL OR next_check_at <= ?), MIN(next_check_at) "
+            "FROM documents WHERE source = ?", [now.isoformat(timespec="seconds"), source.name]).fetchone()
+        health = outbox.source_health(db, source.name) or {}
+        sources.append({
+            "source": source.name, "schedule": source.schedule.spec,
+            "last_started_at": state.get("last_started_at"), "last_finished_at": state.get("last_finished_at"),
+            "last_outcome": state.get("last_outcome"), "last_sweep_at": state.get("last_sweep_at"),
+            "next_due_at": source.schedule.next_due(last, now).isoformat(timespec="seconds"),
+            "documents": counts[0], "documents_due_now": counts[1] or 0, "next_document_check_at": counts[2],
+            "health": health.get("state", "ok"), "consecutive_failures": health.get("consecutive_failures", 0),
+        })
+    runs = list(db.query("SELECT id, started_at, finished_at, sources, outcome, pages, new, edited, unchanged, "
+                         "failed FROM runs ORDER BY id DESC LIMIT 10"))
+    return {"database": str(config.db_path), "now": now.isoformat(timespec="seconds"), "daemon": daemon,
+            "sources": sources, "runs": runs, "alerts": outbox.counts(db)}

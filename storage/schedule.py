@@ -1,0 +1,107 @@
+"""Reads and writes for scheduling: due documents and their validators, check times, source
+state, the pass lock and the daemon heartbeat."""
+from __future__ import annotations
+
+import os
+import socket
+
+import sqlite_utils
+
+from storage.archive import update_row
+
+VALIDATORS = """(SELECT c.{column} FROM captures c WHERE c.document_id = d.id AND c.outcome = 'ok'
+                 AND c.final_url = d.url ORDER BY c.id DESC LIMIT 1)"""
+
+
+def due_documents(db: sqlite_utils.Database, source: str, now: str, everything: bool = False) -> list[dict]:
+    """Documents of `source` whose re-check is due, each with the ETag and Last-Modified of its
+    last good fetch at its current URL, for a conditional request.
+
+    `everything` (a sweep, or --full) returns every document without validators: a sweep exists
+    to catch the edits that a site's validators do not admit (a CDN serving a stale ETag).
+    """
+    if everything:
+        return list(db.query("SELECT id, url, NULL AS etag, NULL AS last_modified FROM documents "
+                             "WHERE source = ? ORDER BY id", [source]))
+    clause = "AND (d.next_check_at IS NULL OR d.next_check_at <= ?)"
+    return list(db.query(
+        f"SELECT d.id, d.url, {VALIDATORS.format(column='etag')} AS etag, "
+        f"{VALIDATORS.format(column='last_modified')} AS last_modified "
+        f"FROM documents d WHERE d.source = ? {clause} ORDER BY d.next_check_at, d.id",
+        [source, now],
+    ))
+
+
+def document_urls(db: sqlite_utils.Database, source: str) -> set[str]:
+    """Every current URL of `source`'s documents."""
+    return {row[0] for row in db.execute("SELECT url FROM documents WHERE source = ?", [source])}
+
+
+def mark_checked_url(db: sqlite_utils.Database, url: str, now: str, next_check) -> bool:
+    """A 304 for `url`: the document was checked and is unchanged. Only check times are written."""
+    row = next(db.query("SELECT id, first_seen FROM documents WHERE url = ? ORDER BY id LIMIT 1", [url]), None)
+    if row is None:
+        return False
+    update_row(db, "documents", row["id"], {"last_checked_at": now, "last_seen": now,
+                                            "next_check_at": next_check(row["first_seen"])})
+    return True
+
+
+def source_state(db: sqlite_utils.Database, source: str) -> dict:
+    return next(db.query("SELECT * FROM source_state WHERE source = ?", [source]), None) or {"source": source}
+
+
+def save_source_state(db: sqlite_utils.Database, source: str, **fields) -> None:
+    columns = ["source", *fields]
+    db.execute(
+        f"INSERT INTO source_state ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT (source) DO UPDATE SET " + ", ".join(f"{k} = excluded.{k}" for k in fields),
+        [source, *fields.values()],
+    )
+
+
+def _alive(pid: int, host: str | None) -> bool:
+    if host and host != socket.gethostname():
+        return True   # another machine's process: cannot tell, assume alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire_lock(db: sqlite_utils.Database, name: str, now: str) -> dict | None:
+    """Take the named lock; return the live holder instead when another process has it.
+
+    A lock left by a process that no longer exists (killed, crashed) is taken over.
+    """
+    with db.atomic():
+        holder = next(db.query("SELECT * FROM locks WHERE name = ?", [name]), None)
+        if holder and holder["pid"] != os.getpid() and _alive(holder["pid"], holder["host"]):
+            return holder
+        db.execute("INSERT OR REPLACE INTO locks (name, pid, host, acquired_at) VALUES (?, ?, ?, ?)",
+                   [name, os.getpid(), socket.gethostname(), now])
+    return None
+
+
+def release_lock(db: sqlite_utils.Database, name: str) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM locks WHERE name = ? AND pid = ?", [name, os.getpid()])
+
+
+def heartbeat(db: sqlite_utils.Database, now: str, state: str, detail: str = "") -> None:
+    with db.atomic():
+        db.execute(
+            "INSERT INTO daemon (id, pid, host, started_at, heartbeat_at, state, detail) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, "
+            "host = excluded.host, heartbeat_at = excluded.heartbeat_at, state = excluded.state, "
+            "detail = excluded.detail, started_at = CASE WHEN daemon.pid = excluded.pid "
+            "THEN daemon.started_at ELSE excluded.started_at END",
+            [os.getpid(), socket.gethostname(), now, now, state, detail],
+        )
+
+
+def daemon_row(db: sqlite_utils.Database) -> dict | None:
+    return next(db.query("SELECT * FROM daemon WHERE id = 1"), None)
