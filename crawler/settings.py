@@ -28,6 +28,13 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
         # output, so the default (100) cost more than the archive writes (bench/crawl_bench.py).
         "CONCURRENT_ITEMS": 4,
         "DUPEFILTER_CLASS": "crawler.dupefilter.RedirectAwareDupeFilter",
+        # robots.txt Crawl-delay and Retry-After on 429/503 (crawler/politeness.py); the back-off
+        # is recorded before Scrapy's retry (550) resends the request.
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.politeness.PoliteRobotsTxtMiddleware": 100,
+            "crawler.politeness.RetryAfterMiddleware": 560,
+        },
         "ITEM_PIPELINES": {"crawler.pipelines.CapturePipeline": 300},
         "SPIDER_MODULES": ["crawler.spiders"],
         "NEWSPIDER_MODULE": "crawler.spiders",

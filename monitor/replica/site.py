@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timezone
 from email.utils import format_datetime
 import threading
+import time
 from dataclasses import dataclass, replace
 
 from monitor.replica.content import Release
@@ -157,9 +158,11 @@ class Site:
         self.per_page = per_page
         self.robots = robots
         self.overrides: dict[str, Response] = {}
+        self.once: dict[str, Response] = {}       # served for the next request of a path only
         self.patches: dict[str, list[tuple[str, str]]] = {}   # path -> text replacements in its HTML
         self._cache: dict[tuple[str, str], Response] = {}
         self.hits: dict[str, int] = {}
+        self.hit_times: list[tuple[str, float]] = []    # (path, time.monotonic()) of every request
         self.latency_s = 0.0
         self.user_agents: set[str] = set()
         self.validators = True       # send ETag and Last-Modified, answer conditional requests with 304
@@ -227,6 +230,9 @@ class Site:
     def handle(self, path: str, base: str) -> Response:
         with self._lock:
             self.hits[path] = self.hits.get(path, 0) + 1
+            self.hit_times.append((path, time.monotonic()))
+            if path in self.once:
+                return self.once.pop(path)
             if path in self.overrides:
                 return self.overrides[path]
             cached = self._cache.get((path, base))

@@ -1,0 +1,103 @@
+"""Politeness beyond Scrapy's defaults: robots.txt Crawl-delay, and Retry-After on 429 and 503.
+
+Scrapy obeys robots.txt rules but not its Crawl-delay, and retries 429/503 at once whatever the
+server asked. One pacer per crawl holds, per host, when the next request may start; the robots
+middleware below waits on it before each request, and a response middleware placed before
+Scrapy's retry records a 429/503's Retry-After (or 30 s when it gives none) so the retry waits.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.utils.httpobj import urlparse_cached
+
+logger = logging.getLogger(__name__)
+MAX_BACKOFF_S = 3600
+DEFAULT_BACKOFF_S = 30
+BACKOFF_STATUSES = (429, 503)
+
+
+class Pacer:
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.next_start: dict[str, float] = {}     # host -> earliest start of its next request
+        self.backoff_until: dict[str, float] = {}
+
+    def reserve(self, host: str, interval_s: float) -> float:
+        """Seconds to wait before this request; reserves its place for the next one."""
+        now = self.clock()
+        start = max(now, self.next_start.get(host, now), self.backoff_until.get(host, now))
+        if interval_s > 0:
+            self.next_start[host] = start + interval_s
+        return start - now
+
+    def back_off(self, host: str, seconds: float) -> None:
+        self.backoff_until[host] = max(self.backoff_until.get(host, 0), self.clock() + min(seconds, MAX_BACKOFF_S))
+
+
+def pacer_of(crawler) -> Pacer:
+    if not hasattr(crawler, "remarkwatch_pacer"):
+        crawler.remarkwatch_pacer = Pacer()
+    return crawler.remarkwatch_pacer
+
+
+def retry_after_s(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header: delay-seconds or an HTTP date; None when unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    if text.strip().isdigit():
+        return float(text.strip())
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, also waiting out the host's Crawl-delay and any back-off.
+
+    The source's own delay (DOWNLOAD_DELAY) is enforced by Scrapy; a Crawl-delay longer than it
+    is enforced here.
+    """
+
+    async def process_request(self, request, spider=None):
+        if request.meta.get("dont_obey_robotstxt") or request.url.startswith(("data:", "file:")):
+            return None
+        parser = await self.robot_parser(request)
+        self.process_request_2(parser, request)
+        user_agent = request.headers.get(b"User-Agent", self._default_useragent)
+        crawl_delay = (parser.crawl_delay(user_agent) if parser is not None else None) or 0
+        own_delay = self.crawler.settings.getfloat("DOWNLOAD_DELAY")
+        host = urlparse_cached(request).netloc
+        wait = pacer_of(self.crawler).reserve(host, crawl_delay if crawl_delay > own_delay else 0)
+        if wait > 0:
+            logger.debug("waiting %.1f s for %s (Crawl-delay %s, back-off)", wait, host, crawl_delay)
+            await asyncio.sleep(wait)
+        return None
+
+
+class RetryAfterMiddleware:
+    """Before Scrapy's retry sees a 429 or 503, make the host wait as long as the server asked."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response, spider=None):
+        if response.status in BACKOFF_STATUSES:
+            seconds = retry_after_s(response.headers.get(b"Retry-After"))
+            host = urlparse_cached(request).netloc
+            pacer_of(self.crawler).back_off(host, DEFAULT_BACKOFF_S if seconds is None else seconds)
+            logger.info("%s answered %s: backing off %.0f s", host, response.status,
+                        DEFAULT_BACKOFF_S if seconds is None else seconds)
+        return response

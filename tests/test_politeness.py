@@ -1,0 +1,62 @@
+"""Politeness: robots.txt Crawl-delay and Retry-After, as the replica sees the requests arrive."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from crawler.politeness import Pacer, retry_after_s
+from monitor.replica.content import demo_releases
+from monitor.replica.server import ReplicaServer
+from monitor.replica.site import LISTING, Response, Site
+from tests.conftest import crawl, db_at, write_config
+
+
+def test_retry_after_values():
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+    assert retry_after_s(b"120") == 120
+    assert retry_after_s("Fri, 27 Nov 2026 12:01:30 GMT", now) == 90
+    assert retry_after_s("Fri, 27 Nov 2026 11:00:00 GMT", now) == 0
+    assert retry_after_s(b"soon") is None and retry_after_s(None) is None
+
+
+def test_pacer_spaces_a_host_and_backs_off():
+    clock = [100.0]
+    pacer = Pacer(clock=lambda: clock[0])
+    assert [pacer.reserve("a", 5) for _ in range(3)] == [0, 5, 10]      # reserved one after another
+    assert pacer.reserve("b", 0) == 0                                   # another host is not held up
+    pacer.back_off("b", 30)
+    assert pacer.reserve("b", 0) == 30
+    pacer.back_off("b", 10**6)
+    assert pacer.reserve("b", 0) == 3600                                # a back-off is capped at an hour
+    clock[0] += 40
+    assert pacer.reserve("a", 5) == 0                                   # its turn came long ago
+
+
+def article_hits(site: Site) -> list[float]:
+    return [t for path, t in site.hit_times if path not in (LISTING, "/robots.txt") and "/page/" not in path]
+
+
+@pytest.mark.slow
+def test_crawl_delay_from_robots_txt_is_honoured(tmp_path):
+    site = Site(demo_releases()[:3], robots="User-agent: *\nCrawl-delay: 1\nDisallow: /private/\n")
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url)
+        assert "3 new" in crawl(config_path).stdout
+    times = sorted(article_hits(site))
+    assert len(times) == 3
+    assert all(later - earlier >= 0.95 for earlier, later in zip(times, times[1:])), times
+
+
+@pytest.mark.slow
+def test_retry_after_on_429_is_waited_out(tmp_path):
+    site = Site(demo_releases()[:2])
+    path = sorted(site.releases)[0]
+    site.once[path] = Response(429, b"<h1>Too Many Requests</h1>", headers=(("Retry-After", "2"),))
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url)
+        result = crawl(config_path)
+    assert "2 new" in result.stdout and "0 failed" in result.stdout
+    hits = [t for p, t in site.hit_times if p == path]
+    assert len(hits) == 2 and hits[1] - hits[0] >= 1.9
+    assert db_at(config_path)["versions"].count == 2
