@@ -16,7 +16,7 @@ ARTICLE_KEYS = (
 )
 TOP_KEYS = {
     "name", "site", "description", "delay_s", "date_formats", "blocked_markers",
-    "speaker_role_words", "expect_html_end", "listing", "article",
+    "speaker_role_words", "expect_html_end", "listing", "article", "signals",
 }
 SELECTOR_KEYS = LISTING_KEYS + ARTICLE_KEYS
 
@@ -47,6 +47,9 @@ class Profile:
     expect_html_end: bool = True
     selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     post_id: tuple[PostIdRule, ...] = ()
+    sitemaps: tuple[str, ...] = ()          # sitemap (index) paths or URLs: lastmod flags edited pages
+    sitemap_include: re.Pattern | None = None   # which child sitemaps of an index to read
+    feeds: tuple[str, ...] = ()             # RSS/Atom feed paths or URLs: new releases in one request
 
     def sel(self, key: str) -> tuple[str, ...]:
         return self.selectors.get(key, ())
@@ -94,8 +97,24 @@ def parse_profile(data: dict, origin: str) -> Profile:
         blocked_markers=_strings(data.get("blocked_markers", []), f"{origin}: blocked_markers"),
         speaker_role_words=_strings(data.get("speaker_role_words", []), f"{origin}: speaker_role_words"),
         expect_html_end=bool(data.get("expect_html_end", True)),
-        selectors=selectors, post_id=tuple(post_id),
+        selectors=selectors, post_id=tuple(post_id), **_signals(data.get("signals", {}), origin),
     )
+
+
+SIGNAL_KEYS = ("sitemaps", "sitemap_include", "feeds")
+
+
+def _signals(table, origin: str) -> dict:
+    """The [signals] table: cheap change signals the site offers (sitemaps with lastmod, feeds)."""
+    if not isinstance(table, dict) or set(table) - set(SIGNAL_KEYS):
+        raise ProfileError(f"{origin}: [signals] takes {', '.join(SIGNAL_KEYS)}")
+    include = table.get("sitemap_include")
+    try:
+        pattern = re.compile(include) if include else None
+    except re.error as exc:
+        raise ProfileError(f"{origin}: signals.sitemap_include: bad regex: {exc}") from None
+    return {"sitemaps": _strings(table.get("sitemaps", []), f"{origin}: signals.sitemaps"),
+            "feeds": _strings(table.get("feeds", []), f"{origin}: signals.feeds"), "sitemap_include": pattern}
 
 
 def _post_id_rule(rule, where: str) -> PostIdRule:

@@ -92,13 +92,14 @@ class CrawlPass:
             if getattr(process, "stop_requested", False):
                 interrupted = True
                 break
-            known, skip = self._write(self._start_source, source).result()
+            known, skip, checked, since = self._write(self._start_source, source).result()
             # A source's first pass is its baseline: every release is recorded as new, none alerted.
             baseline = not self._write(archive.has_documents, self.db, source.name).result()
             self._channels[source.name] = () if baseline else self.config.alerts
             crawler = process.create_crawler(RemarksSpider)
             crawler.settings.setdict(source_settings(source), priority="spider")
-            await process.crawl(crawler, **self._spider_args(source, result), known_urls=known, skip_urls=skip)
+            await process.crawl(crawler, **self._spider_args(source, result), known_urls=known, skip_urls=skip,
+                                checked=checked, signals_since=since)
             reason = "shutdown" if getattr(process, "stop_requested", False) else crawler.stats.get_value("finish_reason")
             outcome = "interrupted" if reason == "shutdown" else "failed" if self._fatal else "ok"
             self._write(self._end_source, source, outcome).result()
@@ -121,10 +122,10 @@ class CrawlPass:
                            {k: result.counts[k] for k in COUNT_KEYS},
                            str(self._fatal) if self._fatal else None)
 
-    def _start_source(self, source: Source) -> tuple[list[dict], frozenset]:
+    def _start_source(self, source: Source) -> tuple[list[dict], frozenset, dict, str | None]:
         """Record the source's start; return the documents to re-check (the due ones, or all of
-        them when the pass is --full or the source's sweep is due), and the URLs of the others,
-        which the listing must not fetch either."""
+        them when the pass is --full or the source's sweep is due), the URLs of the others (which
+        the listing must not fetch either), every document's last check, and the previous start."""
         now = self.clock()
         state = schedule_store.source_state(self.db, source.name)
         last_sweep = parse_time(state.get("last_sweep_at"))
@@ -134,8 +135,9 @@ class CrawlPass:
             fields = {"last_started_at": now, **({"last_sweep_at": now} if sweep or last_sweep is None else {})}
             schedule_store.save_source_state(self.db, source.name, **fields)
         due = schedule_store.due_documents(self.db, source.name, now, everything=sweep)
-        skip = schedule_store.document_urls(self.db, source.name) - {d["url"] for d in due}
-        return due, frozenset(skip)
+        checked = schedule_store.last_checks(self.db, source.name)
+        skip = set(checked) - {d["url"] for d in due}
+        return due, frozenset(skip), checked, state.get("last_started_at")
 
     def _end_source(self, source: Source, outcome: str) -> None:
         with self.db.atomic():
@@ -161,6 +163,9 @@ class CrawlPass:
         def listing(ok: bool) -> None:
             stats["listing_ok" if ok else "listing_failed"] += 1
 
+        def signal(kind: str, url: str) -> None:
+            result.kinds[f"via {kind}"] += 1
+
         def sink(capture: Capture) -> Future:
             return self._write(self._sink, source, capture, result, problem)
 
@@ -168,6 +173,7 @@ class CrawlPass:
             source_name=source.name, start_urls=source.start_urls,
             allowed_domains=source.allowed_domains, profile=source.profile,
             max_listing_pages=source.max_listing_pages, sink=sink, on_problem=problem, on_listing=listing,
+            on_signal=signal,
         )
 
     def _write(self, func, *args) -> Future:

@@ -32,9 +32,9 @@ def due_documents(db: sqlite_utils.Database, source: str, now: str, everything: 
     ))
 
 
-def document_urls(db: sqlite_utils.Database, source: str) -> set[str]:
-    """Every current URL of `source`'s documents."""
-    return {row[0] for row in db.execute("SELECT url FROM documents WHERE source = ?", [source])}
+def last_checks(db: sqlite_utils.Database, source: str) -> dict[str, str | None]:
+    """Every current URL of `source`'s documents, with when it was last checked."""
+    return dict(db.execute("SELECT url, last_checked_at FROM documents WHERE source = ?", [source]).fetchall())
 
 
 def mark_checked_url(db: sqlite_utils.Database, url: str, now: str, next_check) -> bool:

@@ -291,7 +291,8 @@ def test_source_failing_alerts_once_and_recovered_once(tmp_path, server, site):
             "source-failing", "source-recovered"]))
         config_path.write_text("source_failing_after = 2\n" + config_path.read_text())
         run_cli("crawl", "--config", config_path, env=ENV, check=True)
-        site.override("/press-releases/", Response(503, b"<h1>Service Unavailable</h1>"))
+        # Retry-After: 0, so the back-off that a 503 earns does not slow the test down.
+        site.override("/press-releases/", Response(503, b"<h1>Service Unavailable</h1>", headers=(("Retry-After", "0"),)))
         for _ in range(4):
             run_cli("crawl", "--config", config_path, env=ENV, check=True)
         site.override("/press-releases/", None)

@@ -169,3 +169,28 @@ def test_documents_follow_their_recheck_schedule(tmp_path, server, site):
     assert "0 pages fetched" in quiet                        # nothing due: listings only, no article
     status = run_cli("status", "--config", config_path, check=True).stdout
     assert "34 documents, 0 due for a re-check now" in status and "daemon:   never run" in status
+
+
+@pytest.mark.slow
+def test_sitemap_lastmod_flags_the_edited_page_and_the_feed_finds_new_ones(tmp_path, server, site):
+    from monitor.replica.content import DEMO_NEW
+    from monitor.replica.site import LISTING, SITEMAP, Response
+
+    config_path = write_config(tmp_path, server.base_url)
+    config_path.write_text(config_path.read_text().replace('recheck = [["*", "0s"]]\n', ""))
+    crawl(config_path)
+    hits_before = dict(site.hits)
+    later = iso(datetime.now(timezone.utc) + timedelta(minutes=1))
+    edited = site.edit("department-press-briefing-july-27-2021", "Eritrean forces", "Eritrean refugees", modified=later)
+    second = crawl(config_path).stdout
+    assert "1 pages fetched, 0 new, 1 edited" in second and "1 via sitemap" in second
+    fetched = {p for p, n in site.hits.items() if n > hits_before.get(p, 0)}
+    articles = {p for p in fetched if p.startswith("/") and p not in (LISTING, "/robots.txt") and "/page/" not in p
+                and "sitemap" not in p and "rss-feed" not in p}
+    assert articles == {edited.path}                  # no other page was fetched
+    assert SITEMAP in fetched and "/page-sitemap.xml" not in fetched   # only the included child sitemap
+    # A release the listing does not show (here: an empty listing page) is found through the feed.
+    site.override(LISTING, Response(200, b"<html><body><main><ul></ul></main></body></html>"))
+    site.publish(DEMO_NEW)
+    third = run_cli("crawl", "--config", config_path, check=True)
+    assert "1 new" in third.stdout and "1 via feed" in third.stdout

@@ -4,11 +4,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from typing import Callable
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from dateutil import parser as dateparser
+from parsel import Selector
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.sitemap import Sitemap
 
 from crawler import items
 from crawler.extract import EXTRACTOR_VERSION, extract_article, extract_listing
@@ -28,7 +31,8 @@ class RemarksSpider(scrapy.Spider):
                  profile: Profile, max_listing_pages: int = 1, sink: Callable | None = None,
                  on_problem: Callable[[str], None] | None = None, known_urls: list[dict] = (),
                  on_listing: Callable[[bool], None] | None = None, skip_urls: frozenset = frozenset(),
-                 **kwargs):
+                 checked: dict | None = None, signals_since: str | None = None,
+                 on_signal: Callable[[str, str], None] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.source_name = source_name
         self.start_urls = list(start_urls)
@@ -37,6 +41,9 @@ class RemarksSpider(scrapy.Spider):
         self.max_listing_pages = max_listing_pages
         self.known_urls = list(known_urls)
         self.skip_urls = frozenset(skip_urls)   # archived documents not due for a re-check
+        self.checked = dict(checked or {})      # archived document URL -> when it was last checked
+        self.signals_since = _when(signals_since)   # the source's last pass: older sitemaps are skipped
+        self.on_signal = on_signal or (lambda kind, url: None)
         self.sink = sink
         self.on_problem = on_problem or (lambda message: logger.warning(message))
         self.on_listing = on_listing or (lambda ok: None)   # told whether each listing page was read
@@ -65,6 +72,14 @@ class RemarksSpider(scrapy.Spider):
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
                                  cb_kwargs={"page": 1}, dont_filter=True)
+        base = self.start_urls[0] if self.start_urls else ""
+        if self.checked and self.signals_since is not None:
+            for path in self.profile.sitemaps:   # only flags archived documents: useless on a first pass
+                yield scrapy.Request(urljoin(base, path), callback=self.parse_sitemap,
+                                     errback=self.signal_failed, priority=2)
+        for path in self.profile.feeds:
+            yield scrapy.Request(urljoin(base, path), callback=self.parse_feed, errback=self.signal_failed,
+                                 priority=2)
         # Documents already in the archive are re-checked even when they have left the listing:
         # that is how late edits, removals and restorations are seen.
         for known in self.known_urls:
@@ -87,6 +102,45 @@ class RemarksSpider(scrapy.Spider):
         if next_url and page < self.max_listing_pages:
             yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
                                  cb_kwargs={"page": page + 1})
+
+    def parse_sitemap(self, response):
+        """A sitemap index (its newer child sitemaps are read) or a urlset, whose lastmod newer
+        than a document's last check flags it for a fetch now, whatever its schedule."""
+        if response.status != 200:
+            self.on_problem(f"{self.source_name}: sitemap {response.url} answered HTTP {response.status}")
+            return
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception as exc:  # lxml raises several kinds on a broken document
+            self.on_problem(f"{self.source_name}: sitemap {response.url} is not readable XML: {exc}")
+            return
+        for entry in sitemap:
+            loc, lastmod = entry.get("loc"), _when(entry.get("lastmod"))
+            if not loc:
+                continue
+            if sitemap.type == "sitemapindex":
+                include = self.profile.sitemap_include
+                if (include is None or include.search(loc)) and (lastmod is None or lastmod > self.signals_since):
+                    yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.signal_failed, priority=2)
+            elif loc in self.checked and lastmod is not None and (
+                    self.checked[loc] is None or lastmod > _when(self.checked[loc])):
+                self.on_signal("sitemap", loc)
+                yield scrapy.Request(loc, callback=self.parse_article, errback=self.article_failed, priority=1)
+
+    def parse_feed(self, response):
+        """RSS items or Atom entries not yet archived are fetched as new releases."""
+        if response.status != 200:
+            self.on_problem(f"{self.source_name}: feed {response.url} answered HTTP {response.status}")
+            return
+        selector = response.selector if _is_xml(response) else Selector(text=response.text, type="xml")
+        links = selector.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href").getall()
+        for link in dict.fromkeys(urljoin(response.url, href.strip()) for href in links if href.strip()):
+            if link not in self.checked and link not in self.skip_urls:
+                self.on_signal("feed", link)
+                yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed, priority=1)
+
+    def signal_failed(self, failure):
+        self.on_problem(f"{self.source_name}: {failure.request.url} failed: {failure.getErrorMessage()}")
 
     def listing_failed(self, failure):
         self.on_listing(False)
@@ -152,6 +206,21 @@ def _conditional(known: dict) -> dict:
         headers["If-Modified-Since"] = known["last_modified"]
     return headers
 REFUSED_STATUSES = (401, 403, 429)
+
+
+def _when(text: str | None) -> datetime | None:
+    """An aware datetime from ISO 8601 (sitemaps write dates with or without a time)."""
+    if not text:
+        return None
+    try:
+        value = dateparser.isoparse(text.strip())
+    except (ValueError, OverflowError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _is_xml(response) -> bool:
+    return "xml" in (_header(response, "Content-Type") or "").lower()
 
 
 def _header(response, name: str) -> str | None:

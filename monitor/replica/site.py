@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from monitor.replica.content import Release
 
 LISTING = "/press-releases/"
+SITEMAP_INDEX, SITEMAP, FEED = "/sitemap_index.xml", "/sitemap-posts.xml", "/rss-feed/press-releases/feed/"
 _LABEL = re.compile(r"^((?:[A-Z][A-Z.'’-]*\s)*[A-Z][A-Z.'’-]*:)\s+(.*)$", re.S)
 e = html.escape
 
@@ -224,6 +225,24 @@ class Site:
             self._cache.clear()
             return moved
 
+    def _signal_page(self, path: str, base: str) -> Response:
+        """The Yoast-style sitemap index and sitemap (lastmod = modified time), and the RSS feed."""
+        releases = self.ordered()
+        newest = max((r.modified_time() for r in releases), default="2026-01-01T00:00:00+00:00")
+        if path == SITEMAP_INDEX:
+            body = (f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                    f'<sitemap><loc>{e(base + SITEMAP)}</loc><lastmod>{newest}</lastmod></sitemap>'
+                    f'<sitemap><loc>{e(base)}/page-sitemap.xml</loc><lastmod>{newest}</lastmod></sitemap></sitemapindex>')
+        elif path == SITEMAP:
+            urls = "".join(f"<url><loc>{e(base + r.path)}</loc><lastmod>{r.modified_time()}</lastmod></url>"
+                           for r in releases)
+            body = f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+        else:
+            items = "".join(f"<item><title>{e(r.title)}</title><link>{e(base + r.path)}</link>"
+                            f"<guid isPermaLink=\"false\">{base}/?p={r.post_id}</guid></item>" for r in releases[:10])
+            body = f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Press Releases</title>{items}</channel></rss>'
+        return Response(200, body.encode(), "application/xml; charset=UTF-8")
+
     def ordered(self) -> list[Release]:
         return sorted(self.releases.values(), key=lambda r: (r.published, r.post_id), reverse=True)
 
@@ -261,6 +280,8 @@ class Site:
             return Response(200, self.robots.encode(), "text/plain")
         if path == "/":
             return Response(200, HOME.encode())
+        if path in (SITEMAP_INDEX, SITEMAP, FEED):
+            return self._signal_page(path, base)
         page = 1
         match = re.fullmatch(re.escape(LISTING) + r"page/(\d+)/", path)
         if match:
