@@ -199,7 +199,8 @@ def generated_releases(count: int, seed: int = 7) -> list[Release]:
     out = []
     for i in range(count):
         country, occasion = NATIONAL_DAYS[i % len(NATIONAL_DAYS)]
-        release = _national_day(i, country, occasion, date(2019, 1, 1) + timedelta(days=i // 3), rng.choice(["2019", "2025"]))
+        # Five a day going back from September 2026: a replica never publishes in the future.
+        release = _national_day(i, country, occasion, date(2026, 9, 1) - timedelta(days=i // 5), rng.choice(["2019", "2025"]))
         release.slug = f"{release.slug}-{i}"
         release.post_id = 500_000 + i       # clear of the demo releases' ids, so both can share a site
         release.paragraphs = release.paragraphs + [

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import json
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -16,17 +17,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         site: Site = self.server.site
+        if self.path == STATS_PATH:   # the replica's own accounting, for benchmarks; not counted
+            body = json.dumps({"requests": site.requests, "bytes": site.bytes_sent,
+                               "not_modified": site.not_modified}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         site.user_agents.add(self.headers.get("User-Agent", ""))
         if site.latency_s:
             time.sleep(site.latency_s)
         response = site.handle(urlsplit(self.path).path, self.server.base_url)
+        site.requests += 1
         if response.status == 200 and _not_modified(dict(response.headers), self.headers):
             site.not_modified += 1
+            site.bytes_sent += _head_size(304, response.headers)
             self.send_response(304)
             for name, value in response.headers:
                 self.send_header(name, value)
             self.end_headers()
             return
+        site.bytes_sent += _head_size(response.status, response.headers) + len(response.body)
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
@@ -40,6 +52,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+STATS_PATH = "/__replica_stats__"
+
+
+def _head_size(status: int, headers) -> int:
+    """Bytes of a response's status line and headers, as http.server writes them (about)."""
+    return 60 + sum(len(name) + len(value) + 4 for name, value in headers)
 
 
 def _not_modified(validators: dict, request_headers) -> bool:

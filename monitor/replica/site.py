@@ -168,6 +168,8 @@ class Site:
         self.user_agents: set[str] = set()
         self.validators = True       # send ETag and Last-Modified, answer conditional requests with 304
         self.not_modified = 0        # 304 answers given
+        self.requests = 0            # requests answered, and bytes sent (benchmarks)
+        self.bytes_sent = 0
 
     def publish(self, release: Release) -> None:
         with self._lock:
