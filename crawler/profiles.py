@@ -50,6 +50,7 @@ class Profile:
     sitemaps: tuple[str, ...] = ()          # sitemap (index) paths or URLs: lastmod flags edited pages
     sitemap_include: re.Pattern | None = None   # which child sitemaps of an index to read
     feeds: tuple[str, ...] = ()             # RSS/Atom feed paths or URLs: new releases in one request
+    rest: tuple[str, ...] = ()              # WordPress REST URLs with {since}: posts modified since
 
     def sel(self, key: str) -> tuple[str, ...]:
         return self.selectors.get(key, ())
@@ -101,7 +102,7 @@ def parse_profile(data: dict, origin: str) -> Profile:
     )
 
 
-SIGNAL_KEYS = ("sitemaps", "sitemap_include", "feeds")
+SIGNAL_KEYS = ("sitemaps", "sitemap_include", "feeds", "rest")
 
 
 def _signals(table, origin: str) -> dict:
@@ -114,7 +115,8 @@ def _signals(table, origin: str) -> dict:
     except re.error as exc:
         raise ProfileError(f"{origin}: signals.sitemap_include: bad regex: {exc}") from None
     return {"sitemaps": _strings(table.get("sitemaps", []), f"{origin}: signals.sitemaps"),
-            "feeds": _strings(table.get("feeds", []), f"{origin}: signals.feeds"), "sitemap_include": pattern}
+            "feeds": _strings(table.get("feeds", []), f"{origin}: signals.feeds"), "sitemap_include": pattern,
+            "rest": _strings(table.get("rest", []), f"{origin}: signals.rest")}
 
 
 def _post_id_rule(rule, where: str) -> PostIdRule:

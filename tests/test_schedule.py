@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -172,7 +174,7 @@ def test_documents_follow_their_recheck_schedule(tmp_path, server, site):
 
 
 @pytest.mark.slow
-def test_sitemap_lastmod_flags_the_edited_page_and_the_feed_finds_new_ones(tmp_path, server, site):
+def test_signals_flag_the_edited_page_and_find_new_ones(tmp_path, server, site):
     from monitor.replica.content import DEMO_NEW
     from monitor.replica.site import LISTING, SITEMAP, Response
 
@@ -180,17 +182,21 @@ def test_sitemap_lastmod_flags_the_edited_page_and_the_feed_finds_new_ones(tmp_p
     config_path.write_text(config_path.read_text().replace('recheck = [["*", "0s"]]\n', ""))
     crawl(config_path)
     hits_before = dict(site.hits)
-    later = iso(datetime.now(timezone.utc) + timedelta(minutes=1))
-    edited = site.edit("department-press-briefing-july-27-2021", "Eritrean forces", "Eritrean refugees", modified=later)
+    time.sleep(1.1)               # the edit is stamped a second after the first pass checked the page
+    edited = site.edit("department-press-briefing-july-27-2021", "Eritrean forces", "Eritrean refugees",
+                       modified=iso(datetime.now(timezone.utc)))
     second = crawl(config_path).stdout
-    assert "1 pages fetched, 0 new, 1 edited" in second and "1 via sitemap" in second
+    assert "1 pages fetched, 0 new, 1 edited" in second
+    assert re.search(r"\(1 via (sitemap|rest)\)", second)     # both flag it; it is fetched and counted once
     fetched = {p for p, n in site.hits.items() if n > hits_before.get(p, 0)}
     articles = {p for p in fetched if p.startswith("/") and p not in (LISTING, "/robots.txt") and "/page/" not in p
-                and "sitemap" not in p and "rss-feed" not in p}
+                and "sitemap" not in p and "rss-feed" not in p and not p.startswith("/wp-json/")}
     assert articles == {edited.path}                  # no other page was fetched
     assert SITEMAP in fetched and "/page-sitemap.xml" not in fetched   # only the included child sitemap
     # A release the listing does not show (here: an empty listing page) is found through the feed.
     site.override(LISTING, Response(200, b"<html><body><main><ul></ul></main></body></html>"))
     site.publish(DEMO_NEW)
     third = run_cli("crawl", "--config", config_path, check=True)
-    assert "1 new" in third.stdout and "1 via feed" in third.stdout
+    assert "1 pages fetched, 1 new" in third.stdout and re.search(r"\(1 via (feed|rest)\)", third.stdout)
+    rest_calls = [p for p in site.hits if p.startswith("/wp-json/wp/v2/")]
+    assert sorted(rest_calls) == ["/wp-json/wp/v2/state_briefing", "/wp-json/wp/v2/state_press_release"]

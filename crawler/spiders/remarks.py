@@ -1,10 +1,11 @@
 """The generic remarks spider: walk a source's listing pages, fetch and extract each article."""
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timezone
 from typing import Callable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import scrapy
 from dateutil import parser as dateparser
@@ -43,7 +44,8 @@ class RemarksSpider(scrapy.Spider):
         self.skip_urls = frozenset(skip_urls)   # archived documents not due for a re-check
         self.checked = dict(checked or {})      # archived document URL -> when it was last checked
         self.signals_since = _when(signals_since)   # the source's last pass: older sitemaps are skipped
-        self.on_signal = on_signal or (lambda kind, url: None)
+        self._on_signal = on_signal or (lambda kind, url: None)
+        self._signalled: set[str] = set()
         self.sink = sink
         self.on_problem = on_problem or (lambda message: logger.warning(message))
         self.on_listing = on_listing or (lambda ok: None)   # told whether each listing page was read
@@ -77,6 +79,11 @@ class RemarksSpider(scrapy.Spider):
             for path in self.profile.sitemaps:   # only flags archived documents: useless on a first pass
                 yield scrapy.Request(urljoin(base, path), callback=self.parse_sitemap,
                                      errback=self.signal_failed, priority=2)
+        if self.checked and self.signals_since is not None:
+            since = self.signals_since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+            for template in self.profile.rest:
+                yield scrapy.Request(urljoin(base, template.replace("{since}", since)), callback=self.parse_rest,
+                                     errback=self.signal_failed, priority=2, cb_kwargs={"page": 1})
         for path in self.profile.feeds:
             yield scrapy.Request(urljoin(base, path), callback=self.parse_feed, errback=self.signal_failed,
                                  priority=2)
@@ -127,6 +134,38 @@ class RemarksSpider(scrapy.Spider):
                 self.on_signal("sitemap", loc)
                 yield scrapy.Request(loc, callback=self.parse_article, errback=self.article_failed, priority=1)
 
+    def parse_rest(self, response, page: int):
+        """WordPress REST posts modified since the last pass: archived ones newer than their last
+        check are fetched now, unknown ones are new releases. Pages are followed up to ten."""
+        if response.status != 200:
+            self.on_problem(f"{self.source_name}: REST {response.url} answered HTTP {response.status}")
+            return
+        try:
+            posts = json.loads(response.text)
+        except ValueError:
+            self.on_problem(f"{self.source_name}: REST {response.url} is not JSON")
+            return
+        if not isinstance(posts, list):
+            return
+        for post in posts:
+            link, modified = post.get("link") if isinstance(post, dict) else None, None
+            if isinstance(post, dict) and post.get("modified_gmt"):
+                modified = _when(post["modified_gmt"])
+            if not link:
+                continue
+            if link in self.checked:
+                last = _when(self.checked[link])
+                if modified is None or (last is not None and modified <= last):
+                    continue
+            self.on_signal("rest", link)
+            yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed, priority=1)
+        total = int(_header(response, "X-WP-TotalPages") or 1)
+        if page < min(total, 10):
+            parts = urlsplit(response.url)
+            query = urlencode([*((k, v) for k, v in parse_qsl(parts.query) if k != "page"), ("page", page + 1)])
+            yield scrapy.Request(parts._replace(query=query).geturl(), callback=self.parse_rest,
+                                 errback=self.signal_failed, priority=2, cb_kwargs={"page": page + 1})
+
     def parse_feed(self, response):
         """RSS items or Atom entries not yet archived are fetched as new releases."""
         if response.status != 200:
@@ -138,6 +177,12 @@ class RemarksSpider(scrapy.Spider):
             if link not in self.checked and link not in self.skip_urls:
                 self.on_signal("feed", link)
                 yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed, priority=1)
+
+    def on_signal(self, kind: str, url: str) -> None:
+        """Count a page flagged by a signal once, by the first signal that named it."""
+        if url not in self._signalled:
+            self._signalled.add(url)
+            self._on_signal(kind, url)
 
     def signal_failed(self, failure):
         self.on_problem(f"{self.source_name}: {failure.request.url} failed: {failure.getErrorMessage()}")

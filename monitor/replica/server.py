@@ -28,7 +28,8 @@ class _Handler(BaseHTTPRequestHandler):
         site.user_agents.add(self.headers.get("User-Agent", ""))
         if site.latency_s:
             time.sleep(site.latency_s)
-        response = site.handle(urlsplit(self.path).path, self.server.base_url)
+        parts = urlsplit(self.path)
+        response = site.handle(parts.path, self.server.base_url, parts.query)
         site.requests += 1
         if response.status == 200 and _not_modified(dict(response.headers), self.headers):
             site.not_modified += 1

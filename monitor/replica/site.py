@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from datetime import datetime, timezone
 from email.utils import format_datetime
 import threading
 import time
 from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl
 
 from monitor.replica.content import Release
 
 LISTING = "/press-releases/"
 SITEMAP_INDEX, SITEMAP, FEED = "/sitemap_index.xml", "/sitemap-posts.xml", "/rss-feed/press-releases/feed/"
+REST = "/wp-json/wp/v2/"
 _LABEL = re.compile(r"^((?:[A-Z][A-Z.'’-]*\s)*[A-Z][A-Z.'’-]*:)\s+(.*)$", re.S)
 e = html.escape
 
@@ -245,11 +248,28 @@ class Site:
             body = f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Press Releases</title>{items}</channel></rss>'
         return Response(200, body.encode(), "application/xml; charset=UTF-8")
 
+    def _rest(self, query: str, base: str) -> Response:
+        """WordPress's /wp-json/wp/v2/<type>: posts modified after ?modified_after, paged."""
+        params = dict(parse_qsl(query))
+        after = params.get("modified_after")
+        posts = sorted(self.releases.values(), key=lambda r: r.modified_time(), reverse=True)
+        if after:
+            posts = [r for r in posts if r.modified_time()[:19] > after[:19]]
+        per_page, page = int(params.get("per_page", 10)), int(params.get("page", 1))
+        chunk = posts[(page - 1) * per_page: page * per_page]
+        body = json.dumps([{"id": r.post_id, "link": base + r.path, "modified_gmt": r.modified_time()[:19]}
+                           for r in chunk]).encode()
+        pages = str(max(1, -(-len(posts) // per_page)))
+        return Response(200, body, "application/json; charset=UTF-8", headers=(("X-WP-TotalPages", pages),))
+
     def ordered(self) -> list[Release]:
         return sorted(self.releases.values(), key=lambda r: (r.published, r.post_id), reverse=True)
 
-    def handle(self, path: str, base: str) -> Response:
+    def handle(self, path: str, base: str, query: str = "") -> Response:
         with self._lock:
+            if path.startswith(REST):
+                self.hits[path] = self.hits.get(path, 0) + 1
+                return self._rest(query, base)
             self.hits[path] = self.hits.get(path, 0) + 1
             self.hit_times.append((path, time.monotonic()))
             if path in self.once:
