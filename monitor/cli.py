@@ -1,9 +1,7 @@
 """The remarkwatch command line: the one place that wires the rooms together and sets exit codes."""
 from __future__ import annotations
 
-import functools
 import json
-import uuid
 import logging
 import sys
 from pathlib import Path
@@ -12,7 +10,9 @@ import click
 
 from crawler.errors import ProfileError
 from monitor import __version__, detect, render
-from monitor.config import bundled_config, load_config
+from monitor.cli_alerts import alerts, deliver_outbox, test_alert
+from monitor.cli_options import with_config
+from monitor.config import bundled_config
 from monitor.errors import ConfigError, NotFound, RemarkwatchError
 from monitor.progress import Progress
 from storage import archive
@@ -36,22 +36,6 @@ class Group(click.Group):
         except StorageError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
-
-
-def config_options(func):
-    """Add --config and --db to a command (passed on as `config_path` and `db_flag`)."""
-    func = click.option("--db", "db_flag", help="Database file; overrides `db` in the config and $REMARKWATCH_DB.")(func)
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                        help="Config file (default: ./remarkwatch.toml, else the bundled default).")(func)
-
-
-def with_config(func):
-    """Add --config and --db to a command and pass the loaded Config as `config`."""
-    @config_options
-    @functools.wraps(func)
-    def wrapper(config_path, db_flag, **kwargs):
-        return func(config=load_config(config_path, db_flag=db_flag), **kwargs)
-    return wrapper
 
 
 def _setup_logging(verbose: int) -> None:
@@ -114,30 +98,9 @@ def crawl(config, source_names, full, ignore_schedule):
         run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
         click.echo(step.result.summary())
         if config.alerts:
-            _deliver(config, db, strict=False)
+            deliver_outbox(config, db, strict=False)
     finally:
         schedule_store.release_lock(db, "pass")
-
-
-def _deliver(config, db, *, strict: bool) -> None:
-    """Send what the outbox holds. Missing secrets stop a crawl's delivery (nothing is lost:
-    the alerts wait) with a warning; for `alerts send` they are a configuration error."""
-    from monitor.alerts.channels import check_secrets
-    from monitor.alerts.sender import deliver
-    from monitor.passes import utcnow
-
-    try:
-        check_secrets(config.alerts)
-    except ConfigError as exc:
-        if strict:
-            raise
-        click.echo(f"warning: alerts not sent: {exc}", err=True)
-        return
-    report = deliver(db, config.alerts, utcnow)
-    for error in report.errors:
-        click.echo(f"problem: alert channel {render.safe(error)}", err=True)
-    if report.counts or strict:
-        click.echo(report.summary())
 
 
 @cli.command()
@@ -234,84 +197,6 @@ def reprocess(config, source_names):
     for problem in result.problems:
         click.echo(f"problem: {problem}", err=True)
     click.echo(result.summary())
-
-
-@cli.group(invoke_without_command=True)
-@config_options
-@click.option("--state", "states", multiple=True, type=click.Choice(["pending", "delivered", "dead"]),
-              help="Only alerts in this state (repeatable).")
-@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.pass_context
-def alerts(ctx, config_path, db_flag, states, limit, as_json):
-    """List the alert outbox: pending, delivered and dead alerts, with their attempts.
-
-    Example: remarkwatch alerts --state dead
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    from storage import outbox
-
-    db = open_db(load_config(config_path, db_flag=db_flag).db_path)
-    rows = outbox.listing(db, states=states, limit=limit)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    totals = outbox.counts(db)
-    click.echo(", ".join(f"{totals.get(s, 0)} {s}" for s in ("pending", "delivered", "dead")))
-    for row in rows:
-        click.echo(render.alert_line(row))
-
-
-@alerts.command("retry")
-@with_config
-@click.argument("alert_ids", nargs=-1, type=int)
-def alerts_retry(config, alert_ids):
-    """Re-queue dead alerts (all of them, or the ids given) with a fresh attempt budget.
-
-    Example: remarkwatch alerts retry 12 13
-    """
-    from monitor.passes import utcnow
-    from storage import outbox
-
-    db = open_db(config.db_path)
-    with db.atomic():
-        count = outbox.requeue_dead(db, alert_ids, utcnow())
-    click.echo(f"{count} dead alert(s) re-queued; they go out with the next pass or `remarkwatch alerts send`")
-
-
-@alerts.command("send")
-@with_config
-def alerts_send(config):
-    """Deliver the pending alerts that are due now (a pass does this by itself).
-
-    Example: remarkwatch alerts send
-    """
-    if not config.alerts:
-        raise ConfigError(f"{config.path}: no [[alerts]] channels configured")
-    _deliver(config, open_db(config.db_path), strict=True)
-
-
-@cli.command("test-alert")
-@with_config
-@click.argument("channel_name")
-def test_alert(config, channel_name):
-    """Send a sample alert through one channel, now, outside the outbox.
-
-    Example: remarkwatch test-alert newsroom-webhook
-    """
-    from monitor.alerts.channels import check_secrets
-    from monitor.alerts.message import build
-    from monitor.alerts.registry import SENDERS
-    from monitor.alerts.sample import sample_change
-
-    channel = config.channel(channel_name)
-    check_secrets([channel])
-    message = build([sample_change()], [f"rw-test-{uuid.uuid4()}"])
-    result = SENDERS[channel.kind](channel, message)
-    if not result.ok:
-        raise RemarkwatchError(f"channel {channel.name}: not delivered: {render.safe(result.error)}")
-    click.echo(f"channel {channel.name}: delivered ({message.subject})")
 
 
 @cli.command()
@@ -444,3 +329,7 @@ def demo(directory):
     click.echo(f"explore it: remarkwatch changes --config {result.config_path}")
     click.echo(f"            remarkwatch alerts --config {result.config_path}")
     click.echo(f"            remarkwatch history --config {result.config_path} {result.edited_url}")
+
+
+cli.add_command(alerts)
+cli.add_command(test_alert)

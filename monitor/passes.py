@@ -241,17 +241,7 @@ def run_steps(config: Config, steps: list[Callable], *, log_level: str = "ERROR"
 
     errors: list = []
     process.stop_requested = False   # read by CrawlPass between sources
-
-    def shutdown(signum, frame):
-        # First signal: close the running crawler gracefully (the document being written is
-        # finished, the run is recorded as interrupted) and run no further step. Second: stop now;
-        # each document is one transaction, so nothing is half-written even then.
-        if process.stop_requested:
-            reactor.callFromThread(reactor.stop)
-            return
-        process.stop_requested = True
-        logger.warning("%s received: finishing the current document, then stopping", signal.Signals(signum).name)
-        reactor.callFromThread(process.stop)
+    shutdown = _shutdown_handler(process, reactor)
 
     @defer.inlineCallbacks
     def main():
@@ -275,6 +265,20 @@ def run_steps(config: Config, steps: list[Callable], *, log_level: str = "ERROR"
             signal.signal(sig, handler)
     if errors:
         raise errors[0]
+
+
+def _shutdown_handler(process, reactor):
+    """SIGTERM/SIGINT: the first closes the running crawler gracefully (the document being written
+    is finished, the run is recorded as interrupted) and no further step runs; a second stops now.
+    Each document is one transaction, so nothing is half-written even then."""
+    def shutdown(signum, frame):
+        if process.stop_requested:
+            reactor.callFromThread(reactor.stop)
+            return
+        process.stop_requested = True
+        logger.warning("%s received: finishing the current document, then stopping", signal.Signals(signum).name)
+        reactor.callFromThread(process.stop)
+    return shutdown
 
 
 def plan(db, sources: Iterable[Source], now: str) -> tuple[list[Source], dict[str, str]]:

@@ -1,7 +1,7 @@
 """Politeness: robots.txt Crawl-delay and Retry-After, as the replica sees the requests arrive."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
