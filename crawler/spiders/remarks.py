@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
@@ -80,7 +80,9 @@ class RemarksSpider(scrapy.Spider):
                 yield scrapy.Request(urljoin(base, path), callback=self.parse_sitemap,
                                      errback=self.signal_failed, priority=2)
         if self.checked and self.signals_since is not None:
-            since = self.signals_since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+            # WordPress reads a modified_after without an offset in the site's own timezone: ask
+            # from a day earlier; each post is still compared with its document's last check.
+            since = (self.signals_since - timedelta(days=1)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
             for template in self.profile.rest:
                 yield scrapy.Request(urljoin(base, template.replace("{since}", since)), callback=self.parse_rest,
                                      errback=self.signal_failed, priority=2, cb_kwargs={"page": 1})
