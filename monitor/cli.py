@@ -271,6 +271,48 @@ def export(config, table, fmt, output, source):
     click.echo(f"wrote {count} {table} to {output}", err=True)
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def profiles(as_json):
+    """List the site profiles, a line each: name, site, signals, description.
+
+    Example: remarkwatch profiles
+    """
+    from crawler.profiles import load_profiles
+
+    found = load_profiles()
+    if as_json:
+        click.echo(json.dumps([{"name": p.name, "site": p.site, "description": p.description,
+                                "sitemaps": list(p.sitemaps), "feeds": list(p.feeds), "rest": list(p.rest)}
+                               for p in found.values()], indent=2))
+        return
+    for p in sorted(found.values(), key=lambda p: p.name):
+        signals = ", ".join(k for k, v in (("sitemaps", p.sitemaps), ("feeds", p.feeds), ("rest", p.rest)) if v)
+        click.echo(f"{p.name:<16} {p.site:<20} signals: {signals or 'none':<24} {p.description}")
+
+
+@cli.command()
+@with_config
+@click.argument("url")
+@click.option("--file", "html_file", type=click.Path(exists=True, dir_okay=False),
+              help="Read the page from this file instead of fetching URL (offline).")
+@click.option("--profile", "profile_name", help="Profile to use (default: the one whose site matches URL).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def check(config, url, html_file, profile_name, as_json):
+    """Show what a profile extracts from one page: fields, body, speaker turns, outcome.
+
+    Example: remarkwatch check https://www.state.gov/briefings/department-press-briefing/ --file page.html
+    """
+    from crawler.profiles import load_profiles
+    from monitor import check as checking
+
+    profile = checking.pick_profile(load_profiles(), url, profile_name)
+    html = Path(html_file).read_text(encoding="utf-8", errors="replace") if html_file else \
+        checking.fetch(url, config.user_agent)
+    report = checking.check(html, url, profile)
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render.safe_lines(checking.render(report)))
+
+
 @cli.command("check-config")
 @with_config
 def check_config(config):

@@ -160,7 +160,7 @@ class Site:
         self._lock = threading.Lock()
         self.releases: dict[str, Release] = {r.path: r for r in releases}
         self.per_page = per_page
-        self.robots = robots
+        self._robots = robots
         self.overrides: dict[str, Response] = {}
         self.once: dict[str, Response] = {}       # served for the next request of a path only
         self.patches: dict[str, list[tuple[str, str]]] = {}   # path -> text replacements in its HTML
@@ -187,6 +187,16 @@ class Site:
             self.releases[path] = release.edited(old, new, release.modified if modified is None else modified)
             self._cache.clear()
             return self.releases[path]
+
+    @property
+    def robots(self) -> str:
+        return self._robots
+
+    @robots.setter
+    def robots(self, text: str) -> None:
+        with self._lock:
+            self._robots = text
+            self._cache.clear()
 
     def update(self, slug: str, **changes) -> Release:
         """Change a release's fields (title, location, published, body_html, ...) in place."""

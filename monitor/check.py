@@ -1,0 +1,71 @@
+"""`remarkwatch check`: what a profile extracts from one page, fetched or read from a file.
+
+For writing and testing a profile without a crawl. A fetch asks robots.txt first and sends the
+configured User-Agent, as a crawl would.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from protego import Protego
+
+from crawler.extract import extract_article
+from crawler.profiles import Profile
+from monitor import transcript
+from monitor.errors import NotFound, RemarkwatchError
+
+
+def pick_profile(profiles: dict[str, Profile], url: str, name: str | None) -> Profile:
+    if name:
+        if name not in profiles:
+            raise NotFound(f"no profile {name!r} (profiles: {', '.join(sorted(profiles))})")
+        return profiles[name]
+    host = (urlsplit(url).hostname or "").lower()
+    for profile in profiles.values():
+        if host == profile.site or host.endswith("." + profile.site):
+            return profile
+    raise NotFound(f"no profile for {host or url!r}; name one with --profile (profiles: {', '.join(sorted(profiles))})")
+
+
+def fetch(url: str, user_agent: str, timeout: float = 30) -> str:
+    robots = requests.get(urljoin(url, "/robots.txt"), headers={"User-Agent": user_agent}, timeout=timeout)
+    if robots.status_code == 200 and not Protego.parse(robots.text).can_fetch(url, user_agent):
+        raise RemarkwatchError(f"{url}: robots.txt does not allow {user_agent!r} to fetch it")
+    response = requests.get(url, headers={"User-Agent": user_agent}, timeout=timeout)
+    if response.status_code != 200:
+        raise RemarkwatchError(f"{url}: HTTP {response.status_code}")
+    return response.text
+
+
+def check(html: str, url: str, profile: Profile) -> dict:
+    """The extraction of one page as a dict: outcome, problem, fields, and its speaker turns."""
+    result = extract_article(html, url, profile)
+    fields = asdict(result.fields) if result.fields else {}
+    turns = transcript.split_turns(fields.get("body_text"))
+    return {"url": url, "profile": profile.name, "outcome": result.outcome, "problem": result.problem,
+            "fields": fields, "turns": [{"seq": t.seq, "speaker": t.speaker, "paragraphs": t.last_para - t.first_para + 1}
+                                        for t in turns]}
+
+
+def render(report: dict, body_lines: int = 6) -> str:
+    fields = report["fields"]
+    lines = [f"{'url:':<16}{report['url']}", f"{'profile:':<16}{report['profile']}",
+             f"{'outcome:':<16}{report['outcome']}" + (f" ({report['problem']})" if report["problem"] else "")]
+    for name in ("title", "doc_type", "speakers", "audience", "location", "published_text", "published",
+                 "modified_time", "post_id", "canonical_url", "tags", "media"):
+        value = fields.get(name)
+        if value:
+            lines.append(f"{name + ':':<16}{', '.join(value) if isinstance(value, list) else value}")
+    paragraphs = transcript.paragraphs(fields.get("body_text"))
+    if paragraphs:
+        lines.append(f"{'body:':<16}{len(paragraphs)} paragraphs, {len(fields.get('links') or [])} links")
+        lines += [f"  {p[:110]}" for p in paragraphs[:body_lines]]
+        if len(paragraphs) > body_lines:
+            lines.append(f"  … {len(paragraphs) - body_lines} more")
+    speakers = [t for t in report["turns"] if t["speaker"]]
+    if speakers:
+        lines.append(f"{'turns:':<16}{len(report['turns'])} ("
+                     + ", ".join(f"{t['speaker']}" for t in speakers[:8]) + (", …" if len(speakers) > 8 else "") + ")")
+    return "\n".join(lines)

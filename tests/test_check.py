@@ -1,0 +1,42 @@
+"""`remarkwatch profiles` and `remarkwatch check`: a profile tried on one page, without a crawl."""
+from __future__ import annotations
+
+import json
+
+from tests.conftest import FIXTURES, run_cli
+
+PAGE = FIXTURES / "pages" / "state-2019-press-briefing.html"
+URL = "https://www.state.gov/department-press-briefing-july-27-2021/"
+
+
+def test_profiles_lists_each_with_its_signals():
+    out = run_cli("profiles", check=True).stdout
+    assert out.startswith("state.gov") and "signals: sitemaps, feeds, rest" in out
+    listed = json.loads(run_cli("profiles", "--json", check=True).stdout)
+    assert [p["name"] for p in listed] == ["state.gov"] and listed[0]["feeds"]
+
+
+def test_check_a_saved_page_offline():
+    out = run_cli("check", URL, "--file", PAGE, check=True).stdout       # profile picked by host
+    assert "outcome:        ok" in out and "post_id:        262710" in out
+    assert "title:          Department Press Briefing – July 27, 2021" in out
+    assert "turns:          5 (MR PRICE, QUESTION, MR PRICE, QUESTION, MR PRICE)" in out
+    report = json.loads(run_cli("check", URL, "--file", PAGE, "--json", check=True).stdout)
+    assert report["fields"]["speakers"] == ["Ned Price, Department Spokesperson"]
+    assert report["turns"][0] == {"seq": 1, "speaker": "MR PRICE", "paragraphs": 3}
+
+
+def test_check_fetches_a_live_page_and_obeys_robots(server, site):
+    path = sorted(site.releases)[0]
+    out = run_cli("check", server.base_url + path, "--profile", "state.gov", check=True).stdout
+    assert "outcome:        ok" in out
+    site.robots = f"User-agent: *\nDisallow: {path}\n"
+    refused = run_cli("check", server.base_url + path, "--profile", "state.gov")
+    assert refused.returncode == 1 and "robots.txt does not allow" in refused.stderr
+
+
+def test_check_names_the_profiles_it_knows():
+    unknown = run_cli("check", "https://www.example.org/x/", "--file", PAGE)
+    assert unknown.returncode == 1 and "no profile for 'www.example.org'" in unknown.stderr
+    wrong = run_cli("check", URL, "--file", PAGE, "--profile", "nope")
+    assert wrong.returncode == 1 and "no profile 'nope' (profiles: state.gov)" in wrong.stderr
