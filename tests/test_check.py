@@ -12,8 +12,9 @@ URL = "https://www.state.gov/department-press-briefing-july-27-2021/"
 def test_profiles_lists_each_with_its_signals():
     out = run_cli("profiles", check=True).stdout
     assert out.startswith("state.gov") and "signals: sitemaps, feeds, rest" in out
+    assert "whitehouse.gov   whitehouse.gov       signals: sitemaps, rest" in out
     listed = json.loads(run_cli("profiles", "--json", check=True).stdout)
-    assert [p["name"] for p in listed] == ["state.gov"] and listed[0]["feeds"]
+    assert [p["name"] for p in listed] == ["state.gov", "whitehouse.gov"] and listed[0]["feeds"]
 
 
 def test_check_a_saved_page_offline():
@@ -39,4 +40,11 @@ def test_check_names_the_profiles_it_knows():
     unknown = run_cli("check", "https://www.example.org/x/", "--file", PAGE)
     assert unknown.returncode == 1 and "no profile for 'www.example.org'" in unknown.stderr
     wrong = run_cli("check", URL, "--file", PAGE, "--profile", "nope")
-    assert wrong.returncode == 1 and "no profile 'nope' (profiles: state.gov)" in wrong.stderr
+    assert wrong.returncode == 1 and "no profile 'nope' (profiles: state.gov, whitehouse.gov)" in wrong.stderr
+
+
+def test_check_picks_the_white_house_profile_by_host():
+    page = FIXTURES / "pages" / "wh-2025-remarks.html"
+    out = run_cli("check", "https://www.whitehouse.gov/remarks/2026/09/x/", "--file", page, check=True).stdout
+    assert "profile:        whitehouse.gov" in out and "post_id:        71234" in out
+    assert "turns:          6 (THE PRESIDENT, Q, THE PRESIDENT, Q, THE PRESIDENT)" in out

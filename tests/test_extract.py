@@ -21,9 +21,16 @@ PROFILE = get_profile("state.gov")
 NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/"}
 
 
+# Saved pages of other sites, by file-name prefix: (profile, the URL they are read as).
+OTHER_SITES = {"wh-": ("whitehouse.gov", "https://www.whitehouse.gov/remarks/2026/09/{stem}/")}
+
+
 def _golden(page: Path) -> dict:
-    url = f"https://www.state.gov/{page.stem}/"
-    result = extract_article(page.read_text(encoding="utf-8"), url, PROFILE)
+    profile, url = PROFILE, f"https://www.state.gov/{page.stem}/"
+    for prefix, (name, pattern) in OTHER_SITES.items():
+        if page.stem.startswith(prefix):
+            profile, url = get_profile(name), pattern.format(stem=page.stem)
+    result = extract_article(page.read_text(encoding="utf-8"), url, profile)
     fields = result.fields.as_dict() if result.fields else None
     if fields:
         fields.pop("body_html")
@@ -183,3 +190,21 @@ def test_real_listing_fixture_has_no_state_items():
         pytest.skip("../shared is absent")
     links, _ = extract_listing(path.read_text(encoding="utf-8", errors="replace"), "https://www.whitehouse.gov/", PROFILE)
     assert links == []
+
+
+def test_real_white_house_feed_items_extract_with_their_turns():
+    """Every item of the real 2022 briefing-room feed extracts with the whitehouse.gov profile,
+    and its transcripts split into turns ("THE PRESIDENT:", a bare "Q")."""
+    from monitor.transcript import split_turns
+
+    profile = get_profile("whitehouse.gov")
+    items = feed_items(shared_file("fixtures", "real", "whitehouse_gov__briefing_room_rss__2022-07-22.xml"))
+    assert len(items) >= 10
+    speakers = set()
+    for item in items:
+        result = extract_feed_item(item["content"], url=item["link"], title=item["title"],
+                                   creator=item["creator"], profile=profile)
+        assert result.outcome == OK, (item["link"], result.problem)
+        assert result.fields.title and result.fields.body_text.strip()
+        speakers |= {t.speaker for t in split_turns(result.fields.body_text) if t.speaker}
+    assert {"Q", "THE PRESIDENT"} <= speakers
