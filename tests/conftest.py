@@ -38,9 +38,10 @@ def server(site):
         yield srv
 
 
-def write_config(directory: Path, base_url: str, **extra) -> Path:
+def write_config(directory: Path, base_url: str, *, profile: str = "state.gov", listing: str = LISTING,
+                 **extra) -> Path:
     lines = ['db = "archive.db"', "concurrency = 4", "", "[[sources]]", 'name = "replica"',
-             'profile = "state.gov"', f'start_urls = ["{base_url}{LISTING}"]',
+             f'profile = "{profile}"', f'start_urls = ["{base_url}{listing}"]',
              "max_listing_pages = 10", "delay_s = 0",
              # Tests exercise change handling, not timing: every pass is due, every document re-checked.
              'schedule = "1s"', 'recheck = [["*", "0s"]]']

@@ -22,13 +22,15 @@ class Release:
     audience: str = ""
     location: str = ""
     tags: list[str] = field(default_factory=list)
-    layout: str = "2019"               # "2019": 2019-2024 WordPress; "2025": block layout
+    layout: str = "2019"               # "2019": 2019-2024 WordPress; "2025": block layout; "wh": whitehouse.gov
     office: str = "office-of-the-spokesperson"
     modified: str = ""                 # article:modified_time; derived from `published` if empty
     body_html: str = ""                # raw body HTML served instead of `paragraphs` (real captured bodies)
 
     @property
     def path(self) -> str:
+        if self.layout == "wh":
+            return f"/remarks/{self.published:%Y/%m}/{self.slug}/"
         if self.layout == "2025":
             return f"/releases/{self.office}/{self.published:%Y/%m}/{self.slug}/"
         return f"/{self.slug}/"

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 from monitor.replica.content import Release
+from monitor.replica.whitehouse import LISTING as WH_LISTING
+from monitor.replica.whitehouse import wh_article, wh_listing
 
 LISTING = "/press-releases/"
 SITEMAP_INDEX, SITEMAP, FEED = "/sitemap_index.xml", "/sitemap-posts.xml", "/rss-feed/press-releases/feed/"
@@ -156,10 +158,12 @@ class Response:
 class Site:
     """The replica's state. Thread-safe; mutate it between passes to simulate the site's edits."""
 
-    def __init__(self, releases: list[Release], per_page: int = 10, robots: str = "User-agent: *\nDisallow: /private/\n"):
+    def __init__(self, releases: list[Release], per_page: int = 10, robots: str = "User-agent: *\nDisallow: /private/\n",
+                 listing: str = LISTING):
         self._lock = threading.Lock()
         self.releases: dict[str, Release] = {r.path: r for r in releases}
         self.per_page = per_page
+        self.listing = listing            # the listing's path: /press-releases/ (state.gov) or /remarks/ (whitehouse.gov)
         self._robots = robots
         self.overrides: dict[str, Response] = {}
         self.once: dict[str, Response] = {}       # served for the next request of a path only
@@ -315,16 +319,17 @@ class Site:
         if path in (SITEMAP_INDEX, SITEMAP, FEED):
             return self._signal_page(path, base)
         page = 1
-        match = re.fullmatch(re.escape(LISTING) + r"page/(\d+)/", path)
+        match = re.fullmatch(re.escape(self.listing) + r"page/(\d+)/", path)
         if match:
             page = int(match.group(1))
-        if path == LISTING or match:
-            text = listing_page(self.ordered(), page, self.per_page, base)
+        if path == self.listing or match:
+            render_listing = wh_listing if self.listing == WH_LISTING else listing_page
+            text = render_listing(self.ordered(), page, self.per_page, base)
             if text is not None:
                 return Response(200, text.encode())
         release = self.releases.get(path)
         if release is not None:
-            render = article_2025 if release.layout == "2025" else article_2019
+            render = {"2025": article_2025, "wh": wh_article}.get(release.layout, article_2019)
             modified = datetime.fromisoformat(release.modified_time())
             last_modified = (("Last-Modified", format_datetime(modified.astimezone(timezone.utc), usegmt=True)),)
             return Response(200, render(release, base).encode(), headers=last_modified if self.validators else ())

@@ -1,0 +1,37 @@
+"""Each shipped profile against a replica of its site on loopback: every release found, an edit
+detected on the second pass, located by speaker turn."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from monitor.replica.server import ReplicaServer
+from monitor.replica.site import Site
+from monitor.replica.whitehouse import LISTING as WH_LISTING
+from monitor.replica.whitehouse import wh_releases
+from tests.conftest import crawl, db_at, run_cli, write_config
+
+pytestmark = pytest.mark.slow
+
+
+def test_whitehouse_replica_crawled_and_an_edit_located(tmp_path):
+    site = Site(wh_releases(12), per_page=5, listing=WH_LISTING)
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url, profile="whitehouse.gov", listing=WH_LISTING)
+        first = crawl(config_path).stdout
+        assert "12 pages fetched, 12 new, 0 edited, 0 unchanged, 0 failed" in first
+        db = db_at(config_path)
+        keys = {row["key"] for row in db.query("SELECT key FROM documents")}
+        assert keys == {f"whitehouse.gov:post:{r.post_id}" for r in wh_releases(12)}
+        turns = [r["speaker"] for r in db.query(
+            "SELECT t.speaker FROM turns t JOIN versions v ON v.id = t.version_id JOIN documents d "
+            "ON d.id = v.document_id WHERE d.post_id = '71234' ORDER BY t.seq")]
+        assert turns == [None, "THE PRESIDENT", "Q", "THE PRESIDENT", "Q", "THE PRESIDENT"]
+        site.edit("remarks-by-president-trump-before-marine-one-departure-7", "I don't think we have", "I believe we have")
+        second = crawl(config_path).stdout
+        assert "1 edited" in second and "11 unchanged" in second
+    edited = json.loads(run_cli("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
+    assert len(edited) == 1
+    assert edited[0]["summary"].startswith("turn 4, THE PRESIDENT: 'don't think' -> 'believe'")
+    assert "wording" in edited[0]["classes"]
