@@ -3,18 +3,22 @@ from __future__ import annotations
 
 import json
 
+from crawler.profiles import load_profiles
 from tests.conftest import FIXTURES, run_cli
 
 PAGE = FIXTURES / "pages" / "state-2019-press-briefing.html"
+NAMES = sorted(load_profiles())
 URL = "https://www.state.gov/department-press-briefing-july-27-2021/"
 
 
 def test_profiles_lists_each_with_its_signals():
     out = run_cli("profiles", check=True).stdout
-    assert out.startswith("state.gov") and "signals: sitemaps, feeds, rest" in out
-    assert "whitehouse.gov   whitehouse.gov       signals: sitemaps, rest" in out
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert sorted(lines) == NAMES and {"defense.gov", "state.gov", "whitehouse.gov"} <= set(NAMES)
+    assert "signals: sitemaps, feeds, rest" in lines["state.gov"]
+    assert "signals: sitemaps, rest" in lines["whitehouse.gov"] and "signals: feeds" in lines["defense.gov"]
     listed = json.loads(run_cli("profiles", "--json", check=True).stdout)
-    assert [p["name"] for p in listed] == ["state.gov", "whitehouse.gov"] and listed[0]["feeds"]
+    assert sorted(p["name"] for p in listed) == NAMES
 
 
 def test_check_a_saved_page_offline():
@@ -40,7 +44,7 @@ def test_check_names_the_profiles_it_knows():
     unknown = run_cli("check", "https://www.example.org/x/", "--file", PAGE)
     assert unknown.returncode == 1 and "no profile for 'www.example.org'" in unknown.stderr
     wrong = run_cli("check", URL, "--file", PAGE, "--profile", "nope")
-    assert wrong.returncode == 1 and "no profile 'nope' (profiles: state.gov, whitehouse.gov)" in wrong.stderr
+    assert wrong.returncode == 1 and f"no profile 'nope' (profiles: {', '.join(NAMES)})" in wrong.stderr
 
 
 def test_check_picks_the_white_house_profile_by_host():

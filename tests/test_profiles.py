@@ -35,3 +35,30 @@ def test_whitehouse_replica_crawled_and_an_edit_located(tmp_path):
     assert len(edited) == 1
     assert edited[0]["summary"].startswith("turn 4, THE PRESIDENT: 'don't think' -> 'believe'")
     assert "wording" in edited[0]["classes"]
+
+
+def test_defense_replica_from_its_feed_keyed_on_the_article_id(tmp_path):
+    from monitor.replica.defense import FEED, dod_releases
+    from monitor.replica.site import Response
+
+    site = Site(dod_releases(6))
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url, profile="defense.gov",
+                                   listing=FEED + "?ContentType=1&Site=945&max=10")
+        assert "6 pages fetched, 6 new" in crawl(config_path).stdout
+        db = db_at(config_path)
+        assert {r["key"] for r in db.query("SELECT key FROM documents")} == {
+            f"defense.gov:post:{r.post_id}" for r in dod_releases(6)}
+        assert next(db.query("SELECT published FROM versions WHERE post_id = '4301123'"))["published"] == "2026-09-15"
+        # A new slug for the same article id (defense.gov has many per article) is a move, not a new page.
+        site.move("pentagon-press-secretary-holds-a-press-briefing", "pentagon-press-secretary-briefs-reporters")
+        site.edit("pentagon-press-secretary-briefs-reporters", "About 3,000 troops", "About 300 troops")
+        second = crawl(config_path).stdout
+        assert "0 new" in second and "1 edited" in second
+        # The bot wall: a 403 is a block, never an edit.
+        site.override(sorted(site.releases)[0], Response(403, b"<html><title>Access Denied</title></html>"))
+        third = crawl(config_path).stdout
+        assert "0 edited" in third and "1 blocked" in third
+    moved = json.loads(run_cli("changes", "--config", config_path, "--kind", "moved", "--json", check=True).stdout)
+    assert len(moved) == 1 and moved[0]["classes"] == ["metadata", "url", "number"]
+    assert "turn 3, PRESS SECRETARY: '3,000' -> '300'" in moved[0]["summary"]

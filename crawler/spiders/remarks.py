@@ -96,6 +96,14 @@ class RemarksSpider(scrapy.Spider):
                                  priority=-1, headers=_conditional(known))
 
     def parse_listing(self, response, page: int):
+        if response.status == 200 and _is_feed(response):
+            # A start URL may be an RSS/Atom feed (sites that document no listing markup).
+            links, next_url = _feed_links(response), None
+            self.on_listing(bool(links))
+            for link in links:
+                if link not in self.skip_urls:
+                    yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
+            return
         if response.status != 200 or not _is_html(response):
             self.on_listing(False)
             self.on_problem(f"{self.source_name}: listing {response.url} answered HTTP {response.status}")
@@ -173,9 +181,7 @@ class RemarksSpider(scrapy.Spider):
         if response.status != 200:
             self.on_problem(f"{self.source_name}: feed {response.url} answered HTTP {response.status}")
             return
-        selector = response.selector if _is_xml(response) else Selector(text=response.text, type="xml")
-        links = selector.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href").getall()
-        for link in dict.fromkeys(urljoin(response.url, href.strip()) for href in links if href.strip()):
+        for link in _feed_links(response):
             if link not in self.checked and link not in self.skip_urls:
                 self.on_signal("feed", link)
                 yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed, priority=1)
@@ -268,6 +274,18 @@ def _when(text: str | None) -> datetime | None:
 
 def _is_xml(response) -> bool:
     return "xml" in (_header(response, "Content-Type") or "").lower()
+
+
+def _is_feed(response) -> bool:
+    head = response.body[:512].lstrip().lower()
+    return (_is_xml(response) or head.startswith(b"<?xml")) and (b"<rss" in head or b"<feed" in head)
+
+
+def _feed_links(response) -> list[str]:
+    """Item links of an RSS feed or entry links of an Atom feed, in feed order."""
+    selector = Selector(text=response.text, type="xml")
+    links = selector.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href").getall()
+    return list(dict.fromkeys(urljoin(response.url, href.strip()) for href in links if href.strip()))
 
 
 def _header(response, name: str) -> str | None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 from monitor.replica.content import Release
+from monitor.replica.defense import FEED as DOD_FEED
+from monitor.replica.defense import dod_article, dod_feed
 from monitor.replica.whitehouse import LISTING as WH_LISTING
 from monitor.replica.whitehouse import wh_article, wh_listing
 
@@ -318,6 +320,8 @@ class Site:
             return Response(200, HOME.encode())
         if path in (SITEMAP_INDEX, SITEMAP, FEED):
             return self._signal_page(path, base)
+        if path == DOD_FEED:
+            return Response(200, dod_feed(self.ordered(), base).encode(), "application/rss+xml; charset=utf-8")
         page = 1
         match = re.fullmatch(re.escape(self.listing) + r"page/(\d+)/", path)
         if match:
@@ -329,7 +333,7 @@ class Site:
                 return Response(200, text.encode())
         release = self.releases.get(path)
         if release is not None:
-            render = {"2025": article_2025, "wh": wh_article}.get(release.layout, article_2019)
+            render = {"2025": article_2025, "wh": wh_article, "dod": dod_article}.get(release.layout, article_2019)
             modified = datetime.fromisoformat(release.modified_time())
             last_modified = (("Last-Modified", format_datetime(modified.astimezone(timezone.utc), usegmt=True)),)
             return Response(200, render(release, base).encode(), headers=last_modified if self.validators else ())
