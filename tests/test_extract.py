@@ -22,7 +22,8 @@ NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.
 
 
 # Saved pages of other sites, by file-name prefix: (profile, the URL they are read as).
-OTHER_SITES = {"wh-": ("whitehouse.gov", "https://www.whitehouse.gov/remarks/2026/09/{stem}/")}
+OTHER_SITES = {"wh-": ("whitehouse.gov", "https://www.whitehouse.gov/remarks/2026/09/{stem}/"),
+               "state2009-": ("state.gov-archive", "https://2009-2017.state.gov/secretary/remarks/2013/05/209065.htm")}
 
 
 def _golden(page: Path) -> dict:
@@ -208,3 +209,13 @@ def test_real_white_house_feed_items_extract_with_their_turns():
         assert result.fields.title and result.fields.body_text.strip()
         speakers |= {t.speaker for t in split_turns(result.fields.body_text) if t.speaker}
     assert {"Q", "THE PRESIDENT"} <= speakers
+
+
+def test_state_archive_index_page_lists_its_remarks():
+    index = """<html><body><div id="tier3-landing-content-wide"><ul>
+    <li><a href="/secretary/remarks/2013/05/209065.htm">Remarks With Foreign Minister</a> <span>05/21/13</span></li>
+    <li><a href="209101.htm">Press Availability in Amman</a> <span>05/22/13</span></li></ul></div></body></html>"""
+    links, next_url = extract_listing(index, "https://2009-2017.state.gov/secretary/remarks/2013/05/index.htm",
+                                      get_profile("state.gov-archive"))
+    assert links == ["https://2009-2017.state.gov/secretary/remarks/2013/05/209065.htm",
+                     "https://2009-2017.state.gov/secretary/remarks/2013/05/209101.htm"] and next_url is None
