@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import re
+from html import escape
 from datetime import datetime
 from urllib.parse import urljoin
 
@@ -189,6 +190,8 @@ def _header_fields(sel: Selector, profile: Profile, url: str) -> Extracted:
 
 def extract_article(html: str, url: str, profile: Profile) -> Extraction:
     """Extract one article page. Never raises on bad HTML: the outcome says what went wrong."""
+    if profile.extractor == "trafilatura":
+        return extract_automatic(html, url, profile)
     sel = Selector(text=html or "<html></html>")
     body = next((m for s in profile.sel("body") for m in sel.css(s)), None)
     marker = is_blocked(sel, profile, body is not None)
@@ -253,3 +256,38 @@ def extract_listing(html: str, url: str, profile: Profile) -> tuple[list[str], s
             break
     next_href = first_value(sel, profile.sel("next"))
     return list(dict.fromkeys(links)), (urljoin(url, next_href) if next_href else None)
+
+
+def extract_automatic(html: str, url: str, profile: Profile) -> Extraction:
+    """Any page, without selectors: trafilatura finds the main text; title, dates, canonical URL
+    and tags come from standard tags (og:*, article:*, JSON-LD) and the profile's selectors."""
+    import trafilatura
+
+    sel = Selector(text=html or "<html></html>")
+    document = trafilatura.bare_extraction(html or "", url=url, with_metadata=True, include_comments=False,
+                                           include_tables=True, favor_precision=True)
+    text = (document.text or "") if document is not None else ""
+    marker = is_blocked(sel, profile, bool(text.strip()))
+    if marker:
+        return Extraction(BLOCKED, problem=f"block page ({marker!r})")
+    missing = is_not_found(sel)
+    if missing:
+        return Extraction(GONE, problem=f"not-found page ({missing!r})")
+    if profile.expect_html_end and "</html>" not in (html or "")[-4096:].lower():
+        return Extraction(TRUNCATED, problem="the page ends before </html>")
+    fields = _header_fields(sel, profile, url)
+    if document is not None:
+        fields.title = fields.title or document.title
+        fields.published_text = fields.published_text or document.date
+        fields.published = fields.published or parse_date(document.date, profile.date_formats)
+        fields.tags = fields.tags or list(dict.fromkeys([*(document.categories or []), *(document.tags or [])]))
+        if not fields.speakers and document.author:
+            fields.speakers = [a.strip() for a in document.author.split(";") if a.strip()]
+    paragraphs = [htmltext.collapse(line) for line in text.split("\n") if line.strip()]
+    fields.body_text = "\n\n".join(paragraphs)
+    fields.body_html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    if not fields.title:
+        return Extraction(INCOMPLETE, fields=fields, problem="the page has no title")
+    if not fields.body_text:
+        return Extraction(NO_BODY, fields=fields, problem="no main text found")
+    return Extraction(OK, fields=fields)

@@ -16,7 +16,7 @@ ARTICLE_KEYS = (
 )
 TOP_KEYS = {
     "name", "site", "description", "delay_s", "date_formats", "blocked_markers",
-    "speaker_role_words", "expect_html_end", "listing", "article", "signals",
+    "speaker_role_words", "expect_html_end", "listing", "article", "signals", "extractor",
 }
 SELECTOR_KEYS = LISTING_KEYS + ARTICLE_KEYS
 
@@ -51,6 +51,7 @@ class Profile:
     sitemap_include: re.Pattern | None = None   # which child sitemaps of an index to read
     feeds: tuple[str, ...] = ()             # RSS/Atom feed paths or URLs: new releases in one request
     rest: tuple[str, ...] = ()              # WordPress REST URLs with {since}: posts modified since
+    extractor: str = "selectors"            # or "trafilatura": automatic main-text extraction
 
     def sel(self, key: str) -> tuple[str, ...]:
         return self.selectors.get(key, ())
@@ -99,7 +100,17 @@ def parse_profile(data: dict, origin: str) -> Profile:
         speaker_role_words=_strings(data.get("speaker_role_words", []), f"{origin}: speaker_role_words"),
         expect_html_end=bool(data.get("expect_html_end", True)),
         selectors=selectors, post_id=tuple(post_id), **_signals(data.get("signals", {}), origin),
+        extractor=_extractor(data.get("extractor", "selectors"), origin),
     )
+
+
+EXTRACTORS = ("selectors", "trafilatura")
+
+
+def _extractor(value, origin: str) -> str:
+    if value not in EXTRACTORS:
+        raise ProfileError(f"{origin}: extractor must be one of {', '.join(EXTRACTORS)} (got {value!r})")
+    return value
 
 
 SIGNAL_KEYS = ("sitemaps", "sitemap_include", "feeds", "rest")

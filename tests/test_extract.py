@@ -23,7 +23,8 @@ NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.
 
 # Saved pages of other sites, by file-name prefix: (profile, the URL they are read as).
 OTHER_SITES = {"wh-": ("whitehouse.gov", "https://www.whitehouse.gov/remarks/2026/09/{stem}/"),
-               "state2009-": ("state.gov-archive", "https://2009-2017.state.gov/secretary/remarks/2013/05/209065.htm")}
+               "state2009-": ("state.gov-archive", "https://2009-2017.state.gov/secretary/remarks/2013/05/209065.htm"),
+               "generic-": ("generic", "https://www.example.gov/speeches/harbour-forum-2026")}
 
 
 def _golden(page: Path) -> dict:

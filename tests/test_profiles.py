@@ -62,3 +62,21 @@ def test_defense_replica_from_its_feed_keyed_on_the_article_id(tmp_path):
     moved = json.loads(run_cli("changes", "--config", config_path, "--kind", "moved", "--json", check=True).stdout)
     assert len(moved) == 1 and moved[0]["classes"] == ["metadata", "url", "number"]
     assert "turn 3, PRESS SECRETARY: '3,000' -> '300'" in moved[0]["summary"]
+
+
+def test_generic_profile_crawls_a_site_it_has_no_selectors_for(tmp_path, server, site):
+    """A site without a profile: the generic one lists, extracts and detects an edit."""
+    config_path = write_config(tmp_path, server.base_url, profile="generic")
+    # The generic profile knows standard pagination links only; this site's is named in the source.
+    config_path.write_text(config_path.read_text() + '\n[sources.selectors]\nnext = ["a.next.page-numbers::attr(href)"]\n')
+    first = crawl(config_path).stdout
+    assert "34 pages fetched, 34 new" in first and "0 failed" in first
+    db = db_at(config_path)
+    body = next(db.query("SELECT body_text FROM versions v JOIN documents d ON d.id = v.document_id "
+                         "WHERE d.url LIKE '%department-press-briefing-july-27-2021%'"))["body_text"]
+    assert "Eritrean forces" in body and "Share this page" not in body and "official website" not in body
+    site.edit("department-press-briefing-july-27-2021", "Eritrean forces", "Eritrean refugees")
+    second = crawl(config_path).stdout
+    assert "1 edited" in second and "33 unchanged" in second
+    edited = json.loads(run_cli("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
+    assert "'forces' -> 'refugees'" in edited[0]["summary"] and "wording" in edited[0]["classes"]
