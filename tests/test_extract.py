@@ -24,7 +24,8 @@ NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.
 # Saved pages of other sites, by file-name prefix: (profile, the URL they are read as).
 OTHER_SITES = {"wh-": ("whitehouse.gov", "https://www.whitehouse.gov/remarks/2026/09/{stem}/"),
                "state2009-": ("state.gov-archive", "https://2009-2017.state.gov/secretary/remarks/2013/05/209065.htm"),
-               "generic-": ("generic", "https://www.example.gov/speeches/harbour-forum-2026")}
+               "generic-": ("generic", "https://www.example.gov/speeches/harbour-forum-2026"),
+               "dod-": ("defense.gov", "https://www.war.gov/News/Transcripts/Transcript/Article/4301123/x/")}
 
 
 def _golden(page: Path) -> dict:
@@ -220,3 +221,13 @@ def test_state_archive_index_page_lists_its_remarks():
                                       get_profile("state.gov-archive"))
     assert links == ["https://2009-2017.state.gov/secretary/remarks/2013/05/209065.htm",
                      "https://2009-2017.state.gov/secretary/remarks/2013/05/209101.htm"] and next_url is None
+
+
+def test_real_obama_era_listing_page():
+    """The real 2015 speeches-and-remarks listing (infinite scroll expanded) with the whitehouse.gov profile."""
+    page = shared_file("fixtures", "real", "whitehouse_gov__obama_speeches_and_remarks_listing__2015-08.html")
+    links, _ = extract_listing(page.read_text(encoding="utf-8", errors="replace"),
+                               "https://obamawhitehouse.archives.gov/briefing-room/speeches-and-remarks",
+                               get_profile("whitehouse.gov"))
+    assert len(links) > 1500
+    assert all(link.startswith("https://obamawhitehouse.archives.gov/the-press-office/") for link in links)

@@ -13,7 +13,9 @@ FEED = "/DesktopModules/ArticleCS/RSS.ashx"
 def dod_article(release: Release, base: str, teaser: str = "") -> str:
     url = base + release.path
     body = "\n".join(f"<p>{e(p)}</p>" for p in release.paragraphs)
-    month = release.published.strftime("%b") + ("." if release.published.month != 5 else "")
+    # AP style, as defense.gov prints it: "Sept. 15, 2026", "May 5, 2026", "June 2, 2026".
+    month = {1: "Jan.", 2: "Feb.", 3: "March", 4: "April", 5: "May", 6: "June", 7: "July", 8: "Aug.",
+             9: "Sept.", 10: "Oct.", 11: "Nov.", 12: "Dec."}[release.published.month]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(release.title)} &gt; U.S. Department of War &gt; Transcript</title>
 <link rel="canonical" href="{e(url)}"><meta property="og:url" content="{e(url)}">
