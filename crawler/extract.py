@@ -11,7 +11,7 @@ from dateutil import parser as dateparser
 from parsel import Selector
 
 from crawler import htmltext
-from crawler.items import (BLOCKED, EMPTY_BODY, GONE, INCOMPLETE, NO_BODY, OK, TRUNCATED, Extracted,
+from crawler.items import (BLOCKED, EMPTY_BODY, GONE, INCOMPLETE, NO_BODY, NOT_HTML, OK, TRUNCATED, Extracted,
                            Extraction)
 from crawler.profiles import Profile
 
@@ -192,6 +192,8 @@ def extract_article(html: str, url: str, profile: Profile) -> Extraction:
     """Extract one article page. Never raises on bad HTML: the outcome says what went wrong."""
     if profile.extractor == "trafilatura":
         return extract_automatic(html, url, profile)
+    if profile.extractor == "govuk":
+        return extract_govuk(html, url, profile)
     sel = Selector(text=html or "<html></html>")
     body = next((m for s in profile.sel("body") for m in sel.css(s)), None)
     marker = is_blocked(sel, profile, body is not None)
@@ -290,4 +292,38 @@ def extract_automatic(html: str, url: str, profile: Profile) -> Extraction:
         return Extraction(INCOMPLETE, fields=fields, problem="the page has no title")
     if not fields.body_text:
         return Extraction(NO_BODY, fields=fields, problem="no main text found")
+    return Extraction(OK, fields=fields)
+
+
+def extract_govuk(text: str, url: str, profile: Profile) -> Extraction:
+    """A GOV.UK Content API item (JSON). Its modified time is the latest public change note of
+    `details.change_history`, so an edit the page does not declare comes out `silent`."""
+    import json
+
+    try:
+        item = json.loads(text or "")
+    except ValueError:
+        return Extraction(NOT_HTML, problem="not a GOV.UK content item (not JSON)")
+    if not isinstance(item, dict) or not item.get("title") or "details" not in item:
+        return Extraction(INCOMPLETE, problem="not a GOV.UK content item (no title or details)")
+    details, links = item.get("details") or {}, item.get("links") or {}
+    notes = sorted((n for n in details.get("change_history") or [] if n.get("public_timestamp")),
+                   key=lambda n: n["public_timestamp"])
+    delivered = details.get("delivered_on") or item.get("first_published_at")
+    fields = Extracted(
+        title=htmltext.collapse(item["title"]), doc_type=item.get("document_type"),
+        speakers=[p["title"] for p in links.get("speaker") or [] if p.get("title")]
+        or ([details["speaker_without_profile"]] if details.get("speaker_without_profile") else []),
+        audience=details.get("speech_type_explanation"), location=details.get("location"),
+        published_text=delivered, published=parse_date(delivered, profile.date_formats),
+        modified_time=notes[-1]["public_timestamp"] if notes else item.get("first_published_at"),
+        tags=[o["title"] for o in links.get("organisations") or [] if o.get("title")],
+        post_id=item.get("content_id"),
+        canonical_url=urljoin("https://www.gov.uk", item["base_path"]) if item.get("base_path") else None,
+    )
+    sel = Selector(text=f"<html><body><div id='rw-item'>{details.get('body') or ''}</div></body></html>")
+    _, fields.body_html, fields.body_text, fields.links, fields.media = clean_body(
+        sel.css("#rw-item")[0].root, profile, url, leading=lambda line: False)
+    if not fields.body_text.strip():
+        return Extraction(EMPTY_BODY, fields=fields, problem="the item's details.body holds no text")
     return Extraction(OK, fields=fields)

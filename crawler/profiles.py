@@ -51,7 +51,7 @@ class Profile:
     sitemap_include: re.Pattern | None = None   # which child sitemaps of an index to read
     feeds: tuple[str, ...] = ()             # RSS/Atom feed paths or URLs: new releases in one request
     rest: tuple[str, ...] = ()              # WordPress REST URLs with {since}: posts modified since
-    extractor: str = "selectors"            # or "trafilatura": automatic main-text extraction
+    extractor: str = "selectors"            # "trafilatura": automatic main text; "govuk": GOV.UK Content API JSON
 
     def sel(self, key: str) -> tuple[str, ...]:
         return self.selectors.get(key, ())
@@ -104,7 +104,7 @@ def parse_profile(data: dict, origin: str) -> Profile:
     )
 
 
-EXTRACTORS = ("selectors", "trafilatura")
+EXTRACTORS = ("selectors", "trafilatura", "govuk")
 
 
 def _extractor(value, origin: str) -> str:

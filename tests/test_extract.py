@@ -231,3 +231,21 @@ def test_real_obama_era_listing_page():
                                get_profile("whitehouse.gov"))
     assert len(links) > 1500
     assert all(link.startswith("https://obamawhitehouse.archives.gov/the-press-office/") for link in links)
+
+
+def test_real_govuk_content_items():
+    """The real GOV.UK speech items: fields from the JSON; the latest change note is the modified time."""
+    profile = get_profile("gov.uk")
+    with_updates = extract_article(shared_file("fixtures", "real", "govuk__speech_with_updates__content_api_example.json")
+                                   .read_text(encoding="utf-8"), "https://www.gov.uk/api/content/x", profile)
+    assert with_updates.outcome == OK
+    fields = with_updates.fields
+    assert fields.speakers == ["The Rt Hon Lord McNally"] and fields.published == "2012-05-22"
+    assert fields.modified_time == "2012-06-13T14:33:09.000+01:00"            # the change note's time
+    assert fields.post_id == "5dffd904-7631-11e4-a3cb-005056011aef" and fields.tags == ["Ministry of Justice"]
+    assert fields.body_text.startswith("Thank you for inviting me here today.")
+    transcript = extract_article(shared_file("fixtures", "real", "govuk__speech_transcript__content_api_example.json")
+                                 .read_text(encoding="utf-8"), "https://www.gov.uk/api/content/y", profile)
+    assert transcript.outcome == OK and transcript.fields.location == "Anti-Corruption Summit, Lancaster House, London"
+    assert transcript.fields.audience == "Transcript of the speech, exactly as it was delivered"
+    assert extract_article("<html>not json</html>", "https://www.gov.uk/api/content/z", profile).outcome == "not_html"

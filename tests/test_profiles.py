@@ -80,3 +80,25 @@ def test_generic_profile_crawls_a_site_it_has_no_selectors_for(tmp_path, server,
     assert "1 edited" in second and "33 unchanged" in second
     edited = json.loads(run_cli("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
     assert "'forces' -> 'refugees'" in edited[0]["summary"] and "wording" in edited[0]["classes"]
+
+
+def test_govuk_undeclared_edit_is_silent_a_declared_one_is_not(tmp_path):
+    from monitor.replica.govuk import SEARCH, govuk_releases
+
+    site = Site(govuk_releases(4), listing=SEARCH)
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url, profile="gov.uk", listing=SEARCH)
+        assert "4 pages fetched, 4 new" in crawl(config_path).stdout
+        site.edit("foreign-secretary-speech-0", "by 10 percent", "by 12 percent", modified=None)   # no change note
+        assert "1 edited" in crawl(config_path).stdout
+        site.edit("foreign-secretary-speech-1", "Thank you for having me", "Thank you all for having me",
+                  modified="2026-09-20T09:00:00.000+00:00")                                      # with a note
+        assert "1 edited" in crawl(config_path).stdout
+    edited = json.loads(run_cli("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
+    by_title = {c["title"]: c for c in edited}
+    assert by_title["Foreign Secretary's speech 0"]["silent"] is True
+    assert by_title["Foreign Secretary's speech 0"]["classes"] == ["number"]
+    assert by_title["Foreign Secretary's speech 1"]["silent"] is False
+    assert "modified_time" in by_title["Foreign Secretary's speech 1"]["changed_fields"]
+    keys = {r["key"] for r in db_at(config_path).query("SELECT key FROM documents")}
+    assert all(key.startswith("gov.uk:post:c0ffee00-") for key in keys) and len(keys) == 4

@@ -104,6 +104,13 @@ class RemarksSpider(scrapy.Spider):
                 if link not in self.skip_urls:
                     yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
             return
+        if response.status == 200 and self.profile.extractor == "govuk" and _is_json(response):
+            links = _govuk_links(response)
+            self.on_listing(bool(links))
+            for link in links:
+                if link not in self.skip_urls:
+                    yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
+            return
         if response.status != 200 or not _is_html(response):
             self.on_listing(False)
             self.on_problem(f"{self.source_name}: listing {response.url} answered HTTP {response.status}")
@@ -218,7 +225,7 @@ class RemarksSpider(scrapy.Spider):
             capture.outcome, capture.error = items.HTTP_ERROR, f"HTTP {response.status}"
         elif capture.redirect_urls and self._is_landing(response.url):
             capture.outcome, capture.error = items.GONE, f"redirected to {response.url} (soft 404)"
-        elif not _is_html(response):
+        elif not _is_html(response) and not (self.profile.extractor == "govuk" and _is_json(response)):
             capture.outcome, capture.error = items.NOT_HTML, f"content type {capture.content_type!r}"
         else:
             result = extract_article(response.text, response.url, self.profile)
@@ -274,6 +281,20 @@ def _when(text: str | None) -> datetime | None:
 
 def _is_xml(response) -> bool:
     return "xml" in (_header(response, "Content-Type") or "").lower()
+
+
+def _is_json(response) -> bool:
+    return "json" in (_header(response, "Content-Type") or "").lower()
+
+
+def _govuk_links(response) -> list[str]:
+    """Content API URLs of the results of a GOV.UK search API page."""
+    try:
+        results = json.loads(response.text).get("results") or []
+    except (ValueError, AttributeError):
+        return []
+    return [urljoin(response.url, "/api/content" + r["link"]) for r in results
+            if isinstance(r, dict) and str(r.get("link", "")).startswith("/")]
 
 
 def _is_feed(response) -> bool:

@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl
 from monitor.replica.content import Release
 from monitor.replica.defense import FEED as DOD_FEED
 from monitor.replica.defense import dod_article, dod_feed
+from monitor.replica.govuk import SEARCH as GOVUK_SEARCH
+from monitor.replica.govuk import govuk_item, govuk_search
 from monitor.replica.whitehouse import LISTING as WH_LISTING
 from monitor.replica.whitehouse import wh_article, wh_listing
 
@@ -320,6 +322,8 @@ class Site:
             return Response(200, HOME.encode())
         if path in (SITEMAP_INDEX, SITEMAP, FEED):
             return self._signal_page(path, base)
+        if path == GOVUK_SEARCH:
+            return Response(200, govuk_search(self.ordered()).encode(), "application/json")
         if path == DOD_FEED:
             return Response(200, dod_feed(self.ordered(), base).encode(), "application/rss+xml; charset=utf-8")
         page = 1
@@ -333,6 +337,8 @@ class Site:
                 return Response(200, text.encode())
         release = self.releases.get(path)
         if release is not None:
+            if release.layout == "govuk":
+                return Response(200, govuk_item(release, base).encode(), "application/json")
             render = {"2025": article_2025, "wh": wh_article, "dod": dod_article}.get(release.layout, article_2019)
             modified = datetime.fromisoformat(release.modified_time())
             last_modified = (("Last-Modified", format_datetime(modified.astimezone(timezone.utc), usegmt=True)),)
