@@ -249,3 +249,19 @@ def test_real_govuk_content_items():
     assert transcript.outcome == OK and transcript.fields.location == "Anti-Corruption Summit, Lancaster House, London"
     assert transcript.fields.audience == "Transcript of the speech, exactly as it was delivered"
     assert extract_article("<html>not json</html>", "https://www.gov.uk/api/content/z", profile).outcome == "not_html"
+
+
+def test_real_white_house_edit_pair_with_its_profile():
+    """The real 2021-06-12 edit, read with the whitehouse.gov profile: one wording edit, in the Q turn."""
+    from monitor import detect
+
+    profile = get_profile("whitehouse.gov")
+    guid = "https://www.whitehouse.gov/?p=20549"
+    pair = []
+    for name in ("whitehouse_gov__rss_edit_pair_2021-06-12__before.xml", "whitehouse_gov__rss_edit_pair_2021-06-12__after.xml"):
+        item = next(i for i in feed_items(shared_file("fixtures", "real", name)) if i["guid"] == guid)
+        pair.append(extract_feed_item(item["content"], url=item["link"], title=item["title"],
+                                      creator=item["creator"], profile=profile).fields.as_dict())
+    change = detect.compare(*pair)
+    assert change.kind == "edited" and change.changed_fields == ["body"] and "wording" in change.classes
+    assert change.summary.startswith("turn 11, Q:")

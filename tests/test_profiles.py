@@ -102,3 +102,17 @@ def test_govuk_undeclared_edit_is_silent_a_declared_one_is_not(tmp_path):
     assert "modified_time" in by_title["Foreign Secretary's speech 1"]["changed_fields"]
     keys = {r["key"] for r in db_at(config_path).query("SELECT key FROM documents")}
     assert all(key.startswith("gov.uk:post:c0ffee00-") for key in keys) and len(keys) == 4
+
+
+def test_state_archive_replica_crawled_and_an_edit_located(tmp_path):
+    from monitor.replica.state2009 import INDEX, state2009_releases
+
+    site = Site(state2009_releases(5), listing=INDEX)
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url, profile="state.gov-archive", listing=INDEX)
+        assert "5 pages fetched, 5 new, 0 edited, 0 unchanged, 0 failed" in crawl(config_path).stdout
+        site.edit("209065", "We will meet again soon.", "We will not meet again soon.")
+        assert "1 edited, 4 unchanged" in crawl(config_path).stdout
+    edited = json.loads(run_cli("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
+    assert edited[0]["summary"].startswith("turn 3, SECRETARY KERRY: added 'not'")
+    assert edited[0]["title"] == "Remarks at a Press Availability 0"

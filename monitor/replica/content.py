@@ -31,6 +31,8 @@ class Release:
     def path(self) -> str:
         if self.layout == "wh":
             return f"/remarks/{self.published:%Y/%m}/{self.slug}/"
+        if self.layout == "state2009":
+            return f"/secretary/remarks/{self.published:%Y/%m}/{self.slug}.htm"
         if self.layout == "govuk":
             return f"/api/content/government/speeches/{self.slug}"
         if self.layout == "dod":

@@ -17,6 +17,8 @@ from monitor.replica.defense import FEED as DOD_FEED
 from monitor.replica.defense import dod_article, dod_feed
 from monitor.replica.govuk import SEARCH as GOVUK_SEARCH
 from monitor.replica.govuk import govuk_item, govuk_search
+from monitor.replica.state2009 import INDEX as STATE2009_INDEX
+from monitor.replica.state2009 import state2009_article, state2009_index
 from monitor.replica.whitehouse import LISTING as WH_LISTING
 from monitor.replica.whitehouse import wh_article, wh_listing
 
@@ -322,6 +324,8 @@ class Site:
             return Response(200, HOME.encode())
         if path in (SITEMAP_INDEX, SITEMAP, FEED):
             return self._signal_page(path, base)
+        if path == STATE2009_INDEX:
+            return Response(200, state2009_index(self.ordered(), base).encode())
         if path == GOVUK_SEARCH:
             return Response(200, govuk_search(self.ordered()).encode(), "application/json")
         if path == DOD_FEED:
@@ -339,7 +343,8 @@ class Site:
         if release is not None:
             if release.layout == "govuk":
                 return Response(200, govuk_item(release, base).encode(), "application/json")
-            render = {"2025": article_2025, "wh": wh_article, "dod": dod_article}.get(release.layout, article_2019)
+            render = {"2025": article_2025, "wh": wh_article, "dod": dod_article,
+                      "state2009": state2009_article}.get(release.layout, article_2019)
             modified = datetime.fromisoformat(release.modified_time())
             last_modified = (("Last-Modified", format_datetime(modified.astimezone(timezone.utc), usegmt=True)),)
             return Response(200, render(release, base).encode(), headers=last_modified if self.validators else ())
