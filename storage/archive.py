@@ -84,16 +84,6 @@ def find_document(db: sqlite_utils.Database, key: str, urls: Iterable[str]) -> d
     return None
 
 
-def known_urls(db: sqlite_utils.Database, source: str, since: str) -> list[str]:
-    """Current URLs of `source`'s documents to re-check: first seen at or after `since`, or
-    currently missing or blocked (so a removal or a block is followed to its end)."""
-    return [row[0] for row in db.execute(
-        "SELECT url FROM documents WHERE source = ? AND (first_seen >= ? OR state IN ('missing', 'blocked')) "
-        "ORDER BY id",
-        [source, since],
-    )]
-
-
 def has_documents(db: sqlite_utils.Database, source: str) -> bool:
     return db.execute("SELECT 1 FROM documents WHERE source = ? LIMIT 1", [source]).fetchone() is not None
 

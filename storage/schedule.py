@@ -14,8 +14,8 @@ VALIDATORS = """(SELECT c.{column} FROM captures c WHERE c.document_id = d.id AN
 
 
 def due_documents(db: sqlite_utils.Database, source: str, now: str, everything: bool = False) -> list[dict]:
-    """Documents of `source` whose re-check is due, each with the ETag and Last-Modified of its
-    last good fetch at its current URL, for a conditional request.
+    """Documents of `source` whose re-check is due (or that are missing or blocked), each with the
+    ETag and Last-Modified of its last good fetch at its current URL, for a conditional request.
 
     `everything` (a sweep, or --full) returns every document without validators: a sweep exists
     to catch the edits that a site's validators do not admit (a CDN serving a stale ETag).
@@ -23,7 +23,9 @@ def due_documents(db: sqlite_utils.Database, source: str, now: str, everything: 
     if everything:
         return list(db.query("SELECT id, url, NULL AS etag, NULL AS last_modified FROM documents "
                              "WHERE source = ? ORDER BY id", [source]))
-    clause = "AND (d.next_check_at IS NULL OR d.next_check_at <= ?)"
+    # A missing or blocked document is followed every pass, whatever its age: a removal is
+    # declared after a few passes, not a few weeks.
+    clause = "AND (d.next_check_at IS NULL OR d.next_check_at <= ? OR d.state IN ('missing', 'blocked'))"
     return list(db.query(
         f"SELECT d.id, d.url, {VALIDATORS.format(column='etag')} AS etag, "
         f"{VALIDATORS.format(column='last_modified')} AS last_modified "

@@ -200,3 +200,14 @@ def test_signals_flag_the_edited_page_and_find_new_ones(tmp_path, server, site):
     assert "1 pages fetched, 1 new" in third.stdout and re.search(r"\(1 via (feed|rest)\)", third.stdout)
     rest_calls = [p for p in site.hits if p.startswith("/wp-json/wp/v2/")]
     assert sorted(rest_calls) == ["/wp-json/wp/v2/state_briefing", "/wp-json/wp/v2/state_press_release"]
+
+
+def test_missing_and_blocked_documents_are_due_whatever_their_age(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    later = iso(T0 + timedelta(days=7))
+    for key, state in (("old", "active"), ("old-missing", "missing"), ("old-blocked", "blocked"), ("old-removed", "removed")):
+        archive.create_document(db, {"source": "s", "key": key, "url": f"https://x/{key}/", "first_seen": iso(T0),
+                                     "last_seen": iso(T0), "state": state, "next_check_at": later})
+    archive.create_document(db, {"source": "other", "key": "other-missing", "url": "https://x/o/", "first_seen": iso(T0),
+                                 "last_seen": iso(T0), "state": "missing", "next_check_at": later})
+    assert [d["url"] for d in store.due_documents(db, "s", iso(T0))] == ["https://x/old-missing/", "https://x/old-blocked/"]

@@ -77,16 +77,3 @@ def test_upgrade_from_the_first_schema_keeps_every_row(tmp_path):
     # Versions written before full-text search existed are indexed by the upgrade.
     assert db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH 'price'").fetchall() == [(version,)]
     assert integrity_check(db) == ["ok"]
-
-
-def test_known_urls_are_the_recent_and_the_unsettled(tmp_path):
-    db = open_db(tmp_path / "a.db")
-    for key, first_seen, state in (("old", "2026-01-01T00:00:00+00:00", "active"),
-                                   ("recent", "2026-06-01T00:00:00+00:00", "active"),
-                                   ("old-missing", "2026-01-01T00:00:00+00:00", "missing"),
-                                   ("old-removed", "2026-01-01T00:00:00+00:00", "removed"),
-                                   ("other-source", "2026-06-01T00:00:00+00:00", "active")):
-        archive.create_document(db, {"source": "other" if key == "other-source" else "s", "key": key,
-                                     "url": f"https://x/{key}/", "first_seen": first_seen,
-                                     "last_seen": first_seen, "state": state})
-    assert archive.known_urls(db, "s", "2026-05-25T00:00:00+00:00") == ["https://x/recent/", "https://x/old-missing/"]
