@@ -96,30 +96,23 @@ class RemarksSpider(scrapy.Spider):
                                  priority=-1, headers=_conditional(known))
 
     def parse_listing(self, response, page: int):
+        """A listing page, or a listing in another form: an RSS/Atom feed start URL (sites that
+        document no listing markup) or a GOV.UK search API page."""
+        next_url = None
         if response.status == 200 and _is_feed(response):
-            # A start URL may be an RSS/Atom feed (sites that document no listing markup).
-            links, next_url = _feed_links(response), None
-            self.on_listing(bool(links))
-            for link in links:
-                if link not in self.skip_urls:
-                    yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
-            return
-        if response.status == 200 and self.profile.extractor == "govuk" and _is_json(response):
+            links = _feed_links(response)
+        elif response.status == 200 and self.profile.extractor == "govuk" and _is_json(response):
             links = _govuk_links(response)
-            self.on_listing(bool(links))
-            for link in links:
-                if link not in self.skip_urls:
-                    yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
-            return
-        if response.status != 200 or not _is_html(response):
+        elif response.status != 200 or not _is_html(response):
             self.on_listing(False)
             self.on_problem(f"{self.source_name}: listing {response.url} answered HTTP {response.status}")
             return
-        links, next_url = extract_listing(response.text, response.url, self.profile)
+        else:
+            links, next_url = extract_listing(response.text, response.url, self.profile)
+            if not links:
+                self.on_problem(f"{self.source_name}: listing {response.url} has no items matching "
+                                f"{list(self.profile.sel('items'))}")
         self.on_listing(bool(links))
-        if not links:
-            self.on_problem(f"{self.source_name}: listing {response.url} has no items matching "
-                            f"{list(self.profile.sel('items'))}")
         for link in links:
             if link not in self.skip_urls:
                 yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
@@ -146,8 +139,7 @@ class RemarksSpider(scrapy.Spider):
                 include = self.profile.sitemap_include
                 if (include is None or include.search(loc)) and (lastmod is None or lastmod > self.signals_since):
                     yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.signal_failed, priority=2)
-            elif loc in self.checked and lastmod is not None and (
-                    self.checked[loc] is None or lastmod > _when(self.checked[loc])):
+            elif loc in self.checked and self._newer_than_check(loc, lastmod):
                 self.on_signal("sitemap", loc)
                 yield scrapy.Request(loc, callback=self.parse_article, errback=self.article_failed, priority=1)
 
@@ -170,10 +162,8 @@ class RemarksSpider(scrapy.Spider):
                 modified = _when(post["modified_gmt"])
             if not link:
                 continue
-            if link in self.checked:
-                last = _when(self.checked[link])
-                if modified is None or (last is not None and modified <= last):
-                    continue
+            if link in self.checked and not self._newer_than_check(link, modified):
+                continue
             self.on_signal("rest", link)
             yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed, priority=1)
         total = int(_header(response, "X-WP-TotalPages") or 1)
@@ -192,6 +182,11 @@ class RemarksSpider(scrapy.Spider):
             if link not in self.checked and link not in self.skip_urls:
                 self.on_signal("feed", link)
                 yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed, priority=1)
+
+    def _newer_than_check(self, url: str, modified: datetime | None) -> bool:
+        """A signal's modification time is after the archived document's last check."""
+        last = _when(self.checked.get(url))
+        return modified is not None and (last is None or modified > last)
 
     def on_signal(self, kind: str, url: str) -> None:
         """Count a page flagged by a signal once, by the first signal that named it."""
