@@ -11,7 +11,7 @@ from dateutil import parser as dateparser
 from parsel import Selector
 
 from crawler import htmltext
-from crawler.items import (BLOCKED, EMPTY_BODY, GONE, INCOMPLETE, NO_BODY, NOT_HTML, OK, TRUNCATED, Extracted,
+from crawler.items import (BLOCKED, EMPTY_BODY, EXTRACT_ERROR, GONE, INCOMPLETE, NO_BODY, NOT_HTML, OK, TRUNCATED, Extracted,
                            Extraction)
 from crawler.profiles import Profile
 
@@ -189,7 +189,15 @@ def _header_fields(sel: Selector, profile: Profile, url: str) -> Extracted:
 
 
 def extract_article(html: str, url: str, profile: Profile) -> Extraction:
-    """Extract one article page. Never raises on bad HTML: the outcome says what went wrong."""
+    """Extract one article page. Never raises: a page the extractor cannot handle (a bug, or a
+    hostile tree) is the outcome `extract_error` with the error, recorded like any other outcome."""
+    try:
+        return _extract_article(html, url, profile)
+    except Exception as exc:  # noqa: BLE001 - any failure on one page is that page's outcome
+        return Extraction(EXTRACT_ERROR, problem=f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+def _extract_article(html: str, url: str, profile: Profile) -> Extraction:
     if profile.extractor == "trafilatura":
         return extract_automatic(html, url, profile)
     if profile.extractor == "govuk":

@@ -78,18 +78,31 @@ def inline_text(el) -> str:
     return collapse("".join(_inline_parts(el)))
 
 
-def _inline_parts(el):
+def _inline_parts(el, in_strike: bool = False):
+    """Text pieces of `el` in document order. Iterative (an explicit stack), so a page nested a
+    thousand elements deep cannot exhaust Python's recursion limit."""
     if el.text:
         yield el.text
-    for child in el:
+    stack = [(iter(el), None)]    # (children still to read, tail to yield after them)
+    while stack:
+        children, tail = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if tail:
+                yield tail
+            continue
         if isinstance(child.tag, str):
             tag = _local(child.tag)
             if tag == "br":
                 yield "\n"
-            elif tag in STRIKE_TAGS:
-                yield "~~" + collapse("".join(_inline_parts(child))) + "~~"
+            elif tag in STRIKE_TAGS and not in_strike:
+                yield "~~" + collapse("".join(_inline_parts(child, True))) + "~~"
             elif tag not in NEVER_CONTENT:
-                yield from _inline_parts(child)
+                if child.text:
+                    yield child.text
+                stack.append((iter(child), child.tail))
+                continue
         if child.tail:
             yield child.tail
 
@@ -113,29 +126,35 @@ def paragraphs(root) -> list[str]:
         if para:
             out.append(para)
 
-    def walk(el):
-        tag = _local(el.tag) if isinstance(el.tag, str) else None
+    # An explicit stack instead of recursion: a hostile page can nest elements without limit.
+    stack: list[tuple[str, object]] = [("enter", root)]
+    while stack:
+        action, item = stack.pop()
+        if action == "text":
+            current.append(item)
+            continue
+        if action == "flush":
+            flush()
+            continue
+        tag = _local(item.tag) if isinstance(item.tag, str) else None
         if tag is None or tag in NEVER_CONTENT:
-            return
+            continue
         if tag == "br":
             current.append("\n")
-            return
+            continue
         if tag in STRIKE_TAGS:
-            current.append("~~" + inline_text(el) + "~~")
-            return
+            current.append("~~" + inline_text(item) + "~~")
+            continue
         block = tag in BLOCK_TAGS
         if block:
             flush()
-        if el.text:
-            current.append(el.text)
-        for child in el:
-            walk(child)
+            stack.append(("flush", None))
+        if item.text:
+            current.append(item.text)
+        for child in reversed(item):
             if child.tail:
-                current.append(child.tail)
-        if block:
-            flush()
-
-    walk(root)
+                stack.append(("text", child.tail))
+            stack.append(("enter", child))
     flush()
     return out
 

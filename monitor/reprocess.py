@@ -14,12 +14,12 @@ import sqlite_utils
 from w3lib.encoding import html_to_unicode
 
 from crawler.extract import EXTRACTOR_VERSION, extract_article
-from crawler.items import EMPTY_BODY, INCOMPLETE, NO_BODY, OK, Capture
+from crawler.items import EMPTY_BODY, EXTRACT_ERROR, INCOMPLETE, NO_BODY, OK, Capture
 from monitor import ingest, transcript
 from monitor.config import Config
 from storage import archive
 
-RETRIED_OUTCOMES = (OK, NO_BODY, EMPTY_BODY, INCOMPLETE)
+RETRIED_OUTCOMES = (OK, NO_BODY, EMPTY_BODY, INCOMPLETE, EXTRACT_ERROR)
 
 
 @dataclass
