@@ -14,19 +14,27 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_S = 3600
 DEFAULT_BACKOFF_S = 30
 BACKOFF_STATUSES = (429, 503)
+LEFT_FOR_NEXT_PASS = "left for the next pass"
+STOPPING = "the pass is stopping"
 
 
 class Pacer:
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock=time.monotonic, max_wait_s: float = MAX_BACKOFF_S):
         self.clock = clock
         self.next_start: dict[str, float] = {}     # host -> earliest start of its next request
         self.backoff_until: dict[str, float] = {}
+        # A host asking for a longer wait than this (the time to the source's next pass) is left
+        # alone for the rest of the pass instead of stalling it.
+        self.max_wait_s = max_wait_s
+        self.given_up: dict[str, float] = {}       # host -> the wait it asked for
+        self.stopping = False                      # set on SIGTERM: waits end at once
 
     def reserve(self, host: str, interval_s: float) -> float:
         """Seconds to wait before this request; reserves its place for the next one."""
@@ -36,13 +44,25 @@ class Pacer:
             self.next_start[host] = start + interval_s
         return start - now
 
-    def back_off(self, host: str, seconds: float) -> None:
+    def back_off(self, host: str, seconds: float) -> bool:
+        """Make `host` wait `seconds`; False (and the host given up for this pass) when that is
+        longer than `max_wait_s`."""
+        if seconds > self.max_wait_s:
+            self.given_up[host] = seconds
+            return False
         self.backoff_until[host] = max(self.backoff_until.get(host, 0), self.clock() + min(seconds, MAX_BACKOFF_S))
+        return True
+
+    async def wait(self, seconds: float) -> None:
+        """Sleep, in short steps, so that a stop request ends the wait within a second."""
+        end = self.clock() + seconds
+        while not self.stopping and self.clock() < end:
+            await asyncio.sleep(min(1.0, end - self.clock()))
 
 
 def pacer_of(crawler) -> Pacer:
     if not hasattr(crawler, "remarkwatch_pacer"):
-        crawler.remarkwatch_pacer = Pacer()
+        crawler.remarkwatch_pacer = Pacer(max_wait_s=crawler.settings.getfloat("REMARKWATCH_MAX_WAIT_S", MAX_BACKOFF_S))
     return crawler.remarkwatch_pacer
 
 
@@ -76,10 +96,16 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         crawl_delay = (parser.crawl_delay(user_agent) if parser is not None else None) or 0
         own_delay = self.crawler.settings.getfloat("DOWNLOAD_DELAY")
         host = urlparse_cached(request).netloc
-        wait = pacer_of(self.crawler).reserve(host, crawl_delay if crawl_delay > own_delay else 0)
+        pacer = pacer_of(self.crawler)
+        if host in pacer.given_up:
+            raise IgnoreRequest(f"{host} asked to be left alone for {pacer.given_up[host]:.0f} s (Retry-After), "
+                                f"longer than until this source's next pass: {LEFT_FOR_NEXT_PASS}")
+        wait = pacer.reserve(host, crawl_delay if crawl_delay > own_delay else 0)
         if wait > 0:
             logger.debug("waiting %.1f s for %s (Crawl-delay %s, back-off)", wait, host, crawl_delay)
-            await asyncio.sleep(wait)
+            await pacer.wait(wait)
+        if pacer.stopping:
+            raise IgnoreRequest(STOPPING)
         return None
 
 
@@ -96,8 +122,10 @@ class RetryAfterMiddleware:
     def process_response(self, request, response, spider=None):
         if response.status in BACKOFF_STATUSES:
             seconds = retry_after_s(response.headers.get(b"Retry-After"))
+            seconds = DEFAULT_BACKOFF_S if seconds is None else seconds
             host = urlparse_cached(request).netloc
-            pacer_of(self.crawler).back_off(host, DEFAULT_BACKOFF_S if seconds is None else seconds)
-            logger.info("%s answered %s: backing off %.0f s", host, response.status,
-                        DEFAULT_BACKOFF_S if seconds is None else seconds)
+            if not pacer_of(self.crawler).back_off(host, seconds):
+                # Not retried: the answer itself is recorded (429 blocked, 503 http_error).
+                request.meta["dont_retry"] = True
+            logger.info("%s answered %s: backing off %.0f s", host, response.status, seconds)
         return response

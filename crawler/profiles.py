@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import re
-import sys
 import tomllib
+from importlib import resources
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -22,11 +22,15 @@ SELECTOR_KEYS = LISTING_KEYS + ARTICLE_KEYS
 
 
 def config_dir() -> Path:
-    """The bundled config/ folder: beside the packages in a checkout, under share/ when installed."""
-    here = Path(__file__).resolve().parents[1] / "config"
-    if here.is_dir():
-        return here
-    return Path(sys.prefix) / "share" / "remarkwatch" / "config"
+    """The bundled config/ folder: the `remarkwatch_config` package data of an install (a venv,
+    `pip install --user`, a system pip, an editable checkout alike), else the checkout's config/."""
+    try:
+        found = Path(str(resources.files("remarkwatch_config")))
+    except ModuleNotFoundError:
+        found = None
+    if found is not None and (found / "profiles").is_dir():
+        return found
+    return Path(__file__).resolve().parents[1] / "config"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,34 @@ class Profile:
         return replace(self, selectors={**self.selectors, **overrides})
 
 
+_TRANSLATOR = None
+
+
+def css_error(selector: str) -> str | None:
+    """Why `selector` is not a valid CSS selector (parsel's dialect, with ::text and ::attr()),
+    or None. Checked when profiles and configs load, so a typo is a config error, not a crash."""
+    global _TRANSLATOR
+    from cssselect import SelectorError
+    from parsel.csstranslator import HTMLTranslator
+
+    _TRANSLATOR = _TRANSLATOR or HTMLTranslator()
+    try:
+        _TRANSLATOR.css_to_xpath(selector)
+    except (SelectorError, ValueError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def css_selectors(value, where: str, error=ProfileError) -> tuple[str, ...]:
+    """A selector or list of selectors, each checked with `css_error`."""
+    selectors = _strings(value, where) if error is ProfileError else value
+    for selector in selectors:
+        problem = css_error(selector)
+        if problem:
+            raise error(f"{where}: {selector!r} is not a valid CSS selector ({problem})")
+    return tuple(selectors)
+
+
 def _strings(value, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -87,7 +119,7 @@ def parse_profile(data: dict, origin: str) -> Profile:
             if key == "post_id":
                 post_id = [_post_id_rule(rule, where) for rule in value]
             else:
-                selectors[key] = _strings(value, where)
+                selectors[key] = css_selectors(value, where)
     try:
         delay = float(data.get("delay_s", 1.0))
     except (TypeError, ValueError):
@@ -133,6 +165,7 @@ def _signals(table, origin: str) -> dict:
 def _post_id_rule(rule, where: str) -> PostIdRule:
     if not isinstance(rule, dict) or set(rule) != {"css", "regex"}:
         raise ProfileError(f"{where}: each rule is a table with exactly 'css' and 'regex'")
+    css_selectors([rule["css"]], f"{where}.css")
     try:
         return PostIdRule(css=rule["css"], regex=re.compile(rule["regex"]))
     except re.error as exc:

@@ -6,7 +6,11 @@ from typing import Any
 DEFAULT_USER_AGENT = "remarkwatch/0.1 (+https://github.com/remarkwatch/remarkwatch; change monitor for public remarks)"
 
 
-def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "ERROR") -> dict[str, Any]:
+DEFAULT_MAX_PAGE_BYTES = 5 * 1024 * 1024    # a long transcript is ~300 KB
+
+
+def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "ERROR",
+                   max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> dict[str, Any]:
     return {
         "BOT_NAME": "remarkwatch",
         "USER_AGENT": user_agent,
@@ -22,6 +26,10 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
         "HTTPERROR_ALLOW_ALL": True,
         "RETRY_TIMES": 2,
         "DOWNLOAD_TIMEOUT": 30,
+        # Scrapy's default is 1 GiB. The same limit bounds a compressed body once decompressed
+        # (HttpCompressionMiddleware), so a gzip bomb is dropped as it inflates.
+        "DOWNLOAD_MAXSIZE": max_page_bytes,
+        "DOWNLOAD_WARNSIZE": min(1024 * 1024, max_page_bytes),
         "REDIRECT_MAX_TIMES": 10,
         "LOG_LEVEL": log_level,
         # An article yields one capture; Scrapy starts this many worker tasks for every callback
@@ -31,6 +39,7 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
         # robots.txt Crawl-delay and Retry-After on 429/503 (crawler/politeness.py); the back-off
         # is recorded before Scrapy's retry (550) resends the request.
         "DOWNLOADER_MIDDLEWARES": {
+            "crawler.offsite.StrictOffsiteMiddleware": 50,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.politeness.PoliteRobotsTxtMiddleware": 100,
             "crawler.politeness.RetryAfterMiddleware": 560,

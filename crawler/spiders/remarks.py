@@ -11,11 +11,14 @@ import scrapy
 from dateutil import parser as dateparser
 from parsel import Selector
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from twisted.internet import defer
 from scrapy.utils.sitemap import Sitemap
 
 from crawler import items
 from crawler.extract import EXTRACTOR_VERSION, extract_article, extract_listing
+from crawler.offsite import host_allowed
+from crawler.politeness import LEFT_FOR_NEXT_PASS, STOPPING
 from crawler.profiles import Profile
 
 logger = logging.getLogger(__name__)
@@ -41,6 +44,9 @@ class RemarksSpider(scrapy.Spider):
         self.profile = profile
         self.max_listing_pages = max_listing_pages
         self.known_urls = list(known_urls)
+        # Due archived documents are requested by start() with their validators; the listing must
+        # not request them again without (whichever reached the dupefilter first would win).
+        self.due_urls = frozenset(known["url"] for known in self.known_urls)
         self.skip_urls = frozenset(skip_urls)   # archived documents not due for a re-check
         self.checked = dict(checked or {})      # archived document URL -> when it was last checked
         self.signals_since = _when(signals_since)   # the source's last pass: older sitemaps are skipped
@@ -59,7 +65,7 @@ class RemarksSpider(scrapy.Spider):
 
     def request_scheduled(self, request, spider=None):
         """Scrapy filters offsite requests as they are scheduled, with no errback: record them."""
-        if request.dont_filter or _host_allowed(request.url, self.allowed_domains) or self.sink is None:
+        if request.dont_filter or host_allowed(request.url, self.allowed_domains) or self.sink is None:
             return  # dont_filter requests (start URLs) are crawled wherever they point
         redirects = list(request.meta.get("redirect_urls", []))
         how = "redirected" if redirects else "linked"
@@ -114,7 +120,7 @@ class RemarksSpider(scrapy.Spider):
                                 f"{list(self.profile.sel('items'))}")
         self.on_listing(bool(links))
         for link in links:
-            if link not in self.skip_urls:
+            if link not in self.skip_urls and link not in self.due_urls:
                 yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
         if next_url and page < self.max_listing_pages:
             yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
@@ -199,7 +205,9 @@ class RemarksSpider(scrapy.Spider):
 
     def listing_failed(self, failure):
         self.on_listing(False)
-        self.on_problem(f"{self.source_name}: listing {failure.request.url} failed: {failure.getErrorMessage()}")
+        reason = "it is larger than the page size limit (max_page_mb)" if _too_large(failure) else \
+            failure.getErrorMessage()
+        self.on_problem(f"{self.source_name}: listing {failure.request.url} failed: {reason}")
 
     def parse_article(self, response):
         capture = items.Capture(
@@ -237,19 +245,38 @@ class RemarksSpider(scrapy.Spider):
     def article_failed(self, failure):
         request = failure.request
         outcome = items.NETWORK_ERROR
-        if failure.check(IgnoreRequest) and not _host_allowed(request.url, self.allowed_domains):
+        if failure.check(IgnoreRequest) and STOPPING in failure.getErrorMessage():
+            return   # a stop request cut the wait short: nothing was fetched, nothing to record
+        if _too_large(failure):
+            outcome = items.TOO_LARGE
+        elif failure.check(IgnoreRequest) and LEFT_FOR_NEXT_PASS in failure.getErrorMessage():
+            outcome = items.HTTP_ERROR
+        elif failure.check(IgnoreRequest) and not host_allowed(request.url, self.allowed_domains):
             outcome = items.OFFSITE
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
             outcome = items.ROBOTS
         redirects = list(request.meta.get("redirect_urls", []))
+        error = failure.getErrorMessage()
+        if outcome == items.TOO_LARGE:
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            error = f"the response is larger than the page size limit ({limit:,} bytes, max_page_mb)"
         yield items.Capture(
             source=self.source_name, url=redirects[0] if redirects else request.url,
             final_url=request.url, status=None, fetched_at=utcnow(), outcome=outcome,
-            error=failure.getErrorMessage()[:500], redirect_urls=redirects, extractor=self.extractor,
+            error=error[:500], redirect_urls=redirects, extractor=self.extractor,
         )
 
 
 GONE_STATUSES = (404, 410)
+
+
+def _too_large(failure) -> bool:
+    """Scrapy gave up on the response because of DOWNLOAD_MAXSIZE: cancelled as it arrived, or
+    ignored when its decompressed body grew past the limit (a gzip bomb)."""
+    if failure.check(DownloadCancelledError, defer.CancelledError):
+        return True
+    message = failure.getErrorMessage()
+    return bool(failure.check(IgnoreRequest)) and ("DOWNLOAD_MAXSIZE" in message or "max size" in message)
 
 
 def _conditional(known: dict) -> dict:
@@ -314,6 +341,3 @@ def _is_html(response) -> bool:
     return "html" in ctype
 
 
-def _host_allowed(url: str, allowed: list[str]) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return not allowed or any(host == d or host.endswith("." + d) for d in allowed)
