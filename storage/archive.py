@@ -57,6 +57,11 @@ def finish_run(db: sqlite_utils.Database, run_id: int, now: str, outcome: str,
     update_row(db, "runs", run_id, {"finished_at": now, "outcome": outcome, "error": error, **counts})
 
 
+def count_run(db: sqlite_utils.Database, run_id: int, counts: dict[str, int]) -> None:
+    """The pass's counts so far, written with each capture, so a killed run still shows them."""
+    update_row(db, "runs", run_id, counts)
+
+
 def insert_capture(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     return insert_row(db, "captures", row)
 
@@ -168,8 +173,17 @@ def _change_rows(db: sqlite_utils.Database, where: str, params: list) -> list[di
 
 def recent_changes(db: sqlite_utils.Database, *, limit: int = 20, kinds: Iterable[str] = (),
                    source: str | None = None, classes: Iterable[str] = (),
-                   min_significance: int = 0, document_id: int | None = None) -> list[dict]:
+                   min_significance: int = 0, document_id: int | None = None,
+                   since_id: int | None = None, since_time: str | None = None) -> list[dict]:
+    """Changes, newest first; with `since_id` or `since_time`, only later ones, oldest first
+    (for a script that polls: each call picks up where the last one stopped)."""
     clauses, params = [], []
+    if since_id is not None:
+        clauses.append("c.id > ?")
+        params.append(since_id)
+    if since_time is not None:
+        clauses.append("c.detected_at > ?")
+        params.append(since_time)
     kinds, classes = list(kinds), list(classes)
     if kinds:
         clauses.append(f"c.kind IN ({', '.join('?' * len(kinds))})")
@@ -187,7 +201,14 @@ def recent_changes(db: sqlite_utils.Database, *, limit: int = 20, kinds: Iterabl
         clauses.append("c.document_id = ?")
         params.append(document_id)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    return _change_rows(db, f"{where} ORDER BY c.id DESC LIMIT ?", [*params, limit])
+    order = "ASC" if since_id is not None or since_time is not None else "DESC"
+    return _change_rows(db, f"{where} ORDER BY c.id {order} LIMIT ?", [*params, limit])
+
+
+def change_sides(db: sqlite_utils.Database, change_id: int) -> str | None:
+    """The side-by-side rows stored with a change (JSON), if it has them."""
+    row = db.execute("SELECT sides FROM changes WHERE id = ?", [change_id]).fetchone()
+    return row[0] if row else None
 
 
 def get_change(db: sqlite_utils.Database, change_id: int) -> dict | None:
@@ -261,7 +282,12 @@ def latest_good_captures(db: sqlite_utils.Database, outcomes: Iterable[str],
 EXPORT_SQL = {
     "documents": "SELECT * FROM documents d {where} ORDER BY d.id",
     "versions": "SELECT v.* FROM versions v JOIN documents d ON d.id = v.document_id {where} ORDER BY v.id",
-    "changes": "SELECT c.*, d.source FROM changes c JOIN documents d ON d.id = c.document_id {where} ORDER BY c.id",
+    "changes": "SELECT c.id, c.detected_at, c.kind, d.source, coalesce(v.title, f.title, d.title) AS title, "
+               "coalesce(v.url, d.url) AS url, c.significance, c.silent, c.classes, c.changed_fields, c.summary, "
+               "c.document_id, c.from_version_id, c.to_version_id, c.reverted_to_version_id, c.run_id, c.edits, "
+               "c.field_diffs, c.diff FROM changes c JOIN documents d ON d.id = c.document_id "
+               "LEFT JOIN versions v ON v.id = c.to_version_id LEFT JOIN versions f ON f.id = c.from_version_id "
+               "{where} ORDER BY c.id",
 }
 
 

@@ -211,3 +211,25 @@ def m005_scheduling(db):
          "detail": str},
         pk="id", not_null={"pid", "started_at", "state"},
     )
+
+
+@migrations()
+def m006_baseline_and_recheck_rule(db):
+    """When each source's baseline pass completed (until then its new releases are recorded, not
+    alerted, even across a killed first pass), and the re-check rule its documents' next check
+    times were computed under (a changed rule reschedules them)."""
+    db.execute("ALTER TABLE source_state ADD COLUMN baseline_done_at TEXT")
+    db.execute("ALTER TABLE source_state ADD COLUMN recheck_rule TEXT")
+    # Archives from before this step: a source with documents has had its baseline.
+    db.execute("INSERT INTO source_state (source) SELECT DISTINCT source FROM documents WHERE true "
+               "ON CONFLICT (source) DO NOTHING")
+    db.execute("UPDATE source_state SET baseline_done_at = COALESCE(last_finished_at, last_started_at, "
+               "(SELECT MIN(first_seen) FROM documents d WHERE d.source = source_state.source)) "
+               "WHERE source IN (SELECT DISTINCT source FROM documents)")
+
+
+@migrations()
+def m007_change_sides(db):
+    """The change page's side-by-side rows, computed once when the change is written (a huge
+    page's diff is not recomputed on every request). Older changes compute theirs on request."""
+    db.execute("ALTER TABLE changes ADD COLUMN sides TEXT")

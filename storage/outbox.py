@@ -78,6 +78,18 @@ def counts(db: sqlite_utils.Database) -> dict[str, int]:
     return dict(db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
 
 
+def pending_by_channel(db: sqlite_utils.Database) -> dict[str, dict]:
+    """Per channel: pending alerts, the oldest one's creation time, attempts and last error, and
+    the earliest next attempt."""
+    rows = db.query(
+        "SELECT o.channel, COUNT(*) AS pending, MIN(o.next_attempt_at) AS next_attempt_at, "
+        "(SELECT created_at FROM outbox x WHERE x.channel = o.channel AND x.state = 'pending' ORDER BY x.id LIMIT 1) AS oldest_at, "
+        "(SELECT attempts FROM outbox x WHERE x.channel = o.channel AND x.state = 'pending' ORDER BY x.id LIMIT 1) AS oldest_attempts, "
+        "(SELECT last_error FROM outbox x WHERE x.channel = o.channel AND x.state = 'pending' ORDER BY x.id LIMIT 1) AS last_error "
+        "FROM outbox o WHERE o.state = 'pending' GROUP BY o.channel")
+    return {row["channel"]: row for row in rows}
+
+
 def insert_event(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     return insert_row(db, "events", row)
 

@@ -8,6 +8,7 @@ import socket
 import sqlite_utils
 
 from storage.archive import update_row
+from storage.db import immediate
 
 VALIDATORS = """(SELECT c.{column} FROM captures c WHERE c.document_id = d.id AND c.outcome = 'ok'
                  AND c.final_url = d.url ORDER BY c.id DESC LIMIT 1)"""
@@ -62,6 +63,25 @@ def save_source_state(db: sqlite_utils.Database, source: str, **fields) -> None:
     )
 
 
+def mark_baseline_done(db: sqlite_utils.Database, source: str, now: str) -> None:
+    """The source's baseline pass completed: from now on its new releases are alerted."""
+    db.execute("UPDATE source_state SET baseline_done_at = ? WHERE source = ? AND baseline_done_at IS NULL",
+               [now, source])
+
+
+def reschedule(db: sqlite_utils.Database, source: str, next_check) -> int:
+    """Recompute every document's next check time with `next_check(first_seen, last_checked_at)`."""
+    rows = db.execute("SELECT id, first_seen, last_checked_at FROM documents WHERE source = ?", [source]).fetchall()
+    db.conn.executemany("UPDATE documents SET next_check_at = ? WHERE id = ?",
+                        [(next_check(first, last), doc_id) for doc_id, first, last in rows])
+    return len(rows)
+
+
+def process_alive(pid: int, host: str | None) -> bool:
+    """Whether the process that wrote a lock or heartbeat row still exists (another host's: assumed)."""
+    return _alive(pid, host)
+
+
 def _alive(pid: int, host: str | None) -> bool:
     if host and host != socket.gethostname():
         return True   # another machine's process: cannot tell, assume alive
@@ -79,13 +99,21 @@ def acquire_lock(db: sqlite_utils.Database, name: str, now: str) -> dict | None:
 
     A lock left by a process that no longer exists (killed, crashed) is taken over.
     """
-    with db.atomic():
+    # BEGIN IMMEDIATE takes the write lock before reading, so two starts at the same moment wait
+    # for each other (busy timeout) instead of both reading "free" and one failing on its write.
+    with immediate(db):
         holder = next(db.query("SELECT * FROM locks WHERE name = ?", [name]), None)
         if holder and holder["pid"] != os.getpid() and _alive(holder["pid"], holder["host"]):
             return holder
         db.execute("INSERT OR REPLACE INTO locks (name, pid, host, acquired_at) VALUES (?, ?, ?, ?)",
                    [name, os.getpid(), socket.gethostname(), now])
     return None
+
+
+def lock_holder(db: sqlite_utils.Database, name: str) -> dict | None:
+    """The live holder of the named lock, if any (a dead holder's row does not count)."""
+    holder = next(db.query("SELECT * FROM locks WHERE name = ?", [name]), None)
+    return holder if holder and _alive(holder["pid"], holder["host"]) else None
 
 
 def release_lock(db: sqlite_utils.Database, name: str) -> None:
