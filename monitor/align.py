@@ -14,11 +14,45 @@ BIG_BLOCK_WORDS = 30_000       # a changed stretch longer than this is one edit,
 _SENTENCE_END = re.compile(r"[.?!][\"'”’)\]]*$")
 
 
+# SequenceMatcher (without autojunk) costs up to about len(a) × len(b) when elements repeat (a
+# page of identical paragraphs): a middle larger than this is one coarse edit, not an alignment.
+MAX_ALIGN_COST = 2_000_000
+
+
+def opcodes(a: list, b: list) -> list[tuple[str, int, int, int, int]]:
+    """SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), with its cost bounded.
+
+    The common head and tail are matched first, in linear time (one word changed in a huge page
+    costs nothing more); what is left is aligned only when len × len stays under MAX_ALIGN_COST,
+    else it is one `replace` (see `is_coarse`)."""
+    n, m = len(a), len(b)
+    head = 0
+    while head < n and head < m and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < n - head and tail < m - head and a[n - 1 - tail] == b[m - 1 - tail]:
+        tail += 1
+    out = [("equal", 0, head, 0, head)] if head else []
+    a_end, b_end = n - tail, m - tail
+    if (a_end - head) * (b_end - head) > MAX_ALIGN_COST:
+        out.append(("replace", head, a_end, head, b_end))
+    elif a_end > head or b_end > head:
+        matcher = difflib.SequenceMatcher(None, a[head:a_end], b[head:b_end], autojunk=False)
+        out += [(op, i1 + head, i2 + head, j1 + head, j2 + head) for op, i1, i2, j1, j2 in matcher.get_opcodes()]
+    if tail:
+        out.append(("equal", a_end, n, b_end, m))
+    return out
+
+
+def is_coarse(op: tuple) -> bool:
+    """An opcode that `opcodes` gave up aligning (its span is past MAX_ALIGN_COST)."""
+    return op[0] != "equal" and (op[2] - op[1]) * (op[4] - op[3]) > MAX_ALIGN_COST
+
+
 def word_edits(old: str, new: str) -> list[tuple[str, list[str], list[str]]]:
     """Word-level edits between two folded texts: (op, old words, new words)."""
     a, b = old.split(), new.split()
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return [(op, a[i1:i2], b[j1:j2]) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"]
+    return [(op, a[i1:i2], b[j1:j2]) for op, i1, i2, j1, j2 in opcodes(a, b) if op != "equal"]
 
 
 def word_opcodes(old: list[str], new: list[str]):
@@ -27,9 +61,7 @@ def word_opcodes(old: list[str], new: list[str]):
         yield from _opcodes(old, new, 0, 0)
         return
     old_s, new_s = _sentences(old), _sentences(new)
-    matcher = difflib.SequenceMatcher(None, [" ".join(old[a:b]) for a, b in old_s],
-                                      [" ".join(new[a:b]) for a, b in new_s], autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes([" ".join(old[a:b]) for a, b in old_s], [" ".join(new[a:b]) for a, b in new_s]):
         if op == "equal":
             continue
         a_lo = old_s[i1][0] if i1 < len(old_s) else len(old)
@@ -45,8 +77,7 @@ def word_opcodes(old: list[str], new: list[str]):
 
 
 def _opcodes(old: list[str], new: list[str], a_off: int, b_off: int):
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+    for op, a1, a2, b1, b2 in opcodes(old, new):
         if op != "equal":
             yield op, a1 + a_off, a2 + a_off, b1 + b_off, b2 + b_off
 

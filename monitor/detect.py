@@ -259,9 +259,14 @@ def body_edits(old_body: str, new_body: str) -> list[Edit]:
     folded_new = [normalize.text(p) for p in new_paras]
     old_turns, new_turns = transcript.split_turns(old_body), transcript.split_turns(new_body)
     edits: list[Edit] = []
-    matcher = difflib.SequenceMatcher(None, folded_old, folded_new, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in align.opcodes(folded_old, folded_new):
         if op == "equal":
+            continue
+        if align.is_coarse((op, i1, i2, j1, j2)):
+            # Too many paragraphs changed among too many alike to align them one by one.
+            edits.append(Edit("body", op, _short("\n".join(old_paras[i1:i2]), 300),
+                              _short("\n".join(new_paras[j1:j2]), 300), [*classify(op, ["a"], ["b"])], 70,
+                              j1 + 1, *_turn_at(new_turns, j1 + 1)))
             continue
         old_words = _words(folded_old, i1, i2)
         new_words = _words(folded_new, j1, j2)
@@ -310,11 +315,31 @@ def _turn_at(turns, para: int) -> tuple[int | None, str | None]:
 
 
 def body_diff(old: str, new: str) -> str:
-    """Unified diff of two bodies, one paragraph per line."""
-    lines = difflib.unified_diff(
-        transcript.paragraphs(old), transcript.paragraphs(new), "before", "after", lineterm="", n=1,
-    )
+    """Unified diff of two bodies, one paragraph per line (difflib's format, bounded alignment)."""
+    a, b = transcript.paragraphs(old), transcript.paragraphs(new)
+    matcher = difflib.SequenceMatcher(None, [], [])
+    matcher.opcodes = align.opcodes(a, b)
+    groups = list(matcher.get_grouped_opcodes(1))
+    if not groups:
+        return ""
+    lines = ["--- before", "+++ after"]
+    for group in groups:
+        i1, i2, j1, j2 = group[0][1], group[-1][2], group[0][3], group[-1][4]
+        lines.append(f"@@ -{_range(i1, i2)} +{_range(j1, j2)} @@")
+        for op, a1, a2, b1, b2 in group:
+            if op == "equal":
+                lines += [" " + line for line in a[a1:a2]]
+                continue
+            lines += ["-" + line for line in a[a1:a2]]
+            lines += ["+" + line for line in b[b1:b2]]
     return "\n".join(lines)
+
+
+def _range(start: int, stop: int) -> str:
+    """A unified diff hunk range, as difflib writes it."""
+    length = stop - start
+    first = start + 1 if length else start
+    return str(first) if length == 1 else f"{first},{length}"
 
 
 def page_url(fields: dict) -> str:

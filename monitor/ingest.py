@@ -18,6 +18,7 @@ import sqlite_utils
 
 from crawler.items import BLOCKED, GONE, OK, Capture
 from monitor import detect, normalize, transcript
+from monitor.sides import rows_json, side_by_side
 from monitor.alerts import routing
 from storage import archive
 
@@ -170,7 +171,10 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
         archive.insert_turns(db, version_id, transcript.split_turns(fields.get("body_text")))
         update.update(title=fields.get("title"), latest_version_id=version_id,
                       canonical_url=fields.get("canonical_url") or capture.final_url)
-    change_id = _insert_change(db, document_id, change, previous, version_id, run_id, now)
+    sides = None
+    if previous is not None and "body" in change.changed_fields:
+        sides = rows_json(side_by_side(previous.get("body_text") or "", fields.get("body_text") or ""))
+    change_id = _insert_change(db, document_id, change, previous, version_id, run_id, now, sides)
     routing.enqueue_change(db, channels, change_id, kind=change.kind, source=capture.source,
                            classes=change.classes, significance=change.significance, now=now)
     if not reextracted:
@@ -204,8 +208,9 @@ def _document_for(db, capture: Capture, fields: dict, site: str, now: str):
 
 
 def _insert_change(db, document_id: int, change: detect.Change, previous: dict | None,
-                   version_id: int | None, run_id, now: str) -> int:
+                   version_id: int | None, run_id, now: str, sides: str | None = None) -> int:
     return archive.insert_change(db, {
+        "sides": sides,
         "document_id": document_id, "kind": change.kind,
         "from_version_id": previous["id"] if previous else None, "to_version_id": version_id,
         "detected_at": now, "run_id": run_id, "changed_fields": json.dumps(change.changed_fields),

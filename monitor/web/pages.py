@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite_utils
 from datasette.utils.asgi import NotFound, Response
 
-from monitor.web.diffview import side_by_side
+from monitor.sides import rows_from_json, side_by_side
 from storage import archive
 
 
@@ -16,7 +16,10 @@ def _load(conn, change_id: int) -> dict | None:
     old = archive.get_version(db, change["from_version_id"]) if change["from_version_id"] else None
     new = archive.get_version(db, change["to_version_id"]) if change["to_version_id"] else None
     document = archive.get_document(db, change["document_id"])
-    rows = side_by_side(old["body_text"], new["body_text"]) if old and new and "body" in change["changed_fields"] else []
+    rows = []
+    if old and new and "body" in change["changed_fields"]:
+        stored = archive.change_sides(db, change_id)
+        rows = rows_from_json(stored) if stored else side_by_side(old["body_text"], new["body_text"])
     return {"change": change, "old": old, "new": new, "document": document, "rows": rows,
             "versions": archive.document_versions(db, change["document_id"])}
 

@@ -5,8 +5,8 @@ Each changed block becomes a row of (old segments, new segments), a segment bein
 """
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
 from monitor import align, normalize, transcript
 
@@ -25,10 +25,8 @@ class Row:
 def side_by_side(old_body: str, new_body: str, context: int = 1) -> list[Row]:
     old_paras, new_paras = transcript.paragraphs(old_body), transcript.paragraphs(new_body)
     new_turns = transcript.split_turns(new_body)
-    matcher = difflib.SequenceMatcher(None, [normalize.text(p) for p in old_paras],
-                                      [normalize.text(p) for p in new_paras], autojunk=False)
     rows: list[Row] = []
-    opcodes = matcher.get_opcodes()
+    opcodes = align.opcodes([normalize.text(p) for p in old_paras], [normalize.text(p) for p in new_paras])
     for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op == "equal":
             keep = _context(i2 - i1, context, index, len(opcodes))
@@ -37,6 +35,11 @@ def side_by_side(old_body: str, new_body: str, context: int = 1) -> list[Row]:
                 rows.append(Row(i1 + k + 1, j1 + k + 1, _speaker(new_turns, j1 + k + 1),
                                 [(text, "same")], [(text, "same")], False, [(text, "same")]))
             continue
+        if align.is_coarse((op, i1, i2, j1, j2)):
+            old_text, new_text = _clip("\n".join(old_paras[i1:i2])), _clip("\n".join(new_paras[j1:j2]))
+            rows.append(Row(i1 + 1, j1 + 1, None, [(old_text, "del")], [(new_text, "ins")], True,
+                            [(old_text, "del"), (new_text, "ins")]))
+            continue
         old_words = " ".join(old_paras[i1:i2]).split()
         new_words = " ".join(new_paras[j1:j2]).split()
         old_segments, new_segments, inline = _segments(old_words, new_words)
@@ -44,6 +47,26 @@ def side_by_side(old_body: str, new_body: str, context: int = 1) -> list[Row]:
                         _speaker(new_turns, j1 + 1) if j2 > j1 else None, old_segments, new_segments, True,
                         inline))
     return rows
+
+
+COARSE_SHOWN = 2_000
+
+
+def _clip(text: str) -> str:
+    """A block too large to align word by word is shown by its start, with a note."""
+    if len(text) <= COARSE_SHOWN:
+        return text
+    return text[:COARSE_SHOWN] + f" … [{len(text) - COARSE_SHOWN:,} more characters: too large a change to align word by word]"
+
+
+def rows_json(rows: list[Row]) -> str:
+    """Rows as stored with a change (so its page is not recomputed on every request)."""
+    return json.dumps([asdict(r) for r in rows], ensure_ascii=False)
+
+
+def rows_from_json(text: str) -> list[Row]:
+    return [Row(**{**r, "old": [tuple(x) for x in r["old"]], "new": [tuple(x) for x in r["new"]],
+                   "inline": [tuple(x) for x in r["inline"]]}) for r in json.loads(text)]
 
 
 def _context(length: int, context: int, index: int, count: int) -> set[int]:
