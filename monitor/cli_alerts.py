@@ -7,31 +7,30 @@ import uuid
 import click
 
 from monitor import render
-from monitor.cli_options import config_options, with_config
+from monitor.cli_options import config_options, open_archive, with_config
 from monitor.config import load_config
 from monitor.errors import ConfigError, RemarkwatchError
 from storage.db import open_db
 
 
 def deliver_outbox(config, db, *, strict: bool) -> None:
-    """Send what the outbox holds. Missing secrets stop a crawl's delivery (nothing is lost:
-    the alerts wait) with a warning; for `alerts send` they are a configuration error."""
-    from monitor.alerts.channels import check_secrets
+    """Send what the outbox holds, channel by channel. A channel whose secrets are missing is held
+    back (its alerts wait, nothing is lost) and named; the others are sent. For `alerts send`
+    (strict) a held-back channel then makes the command exit 2."""
     from monitor.alerts.sender import deliver
     from monitor.passes import utcnow
 
-    try:
-        check_secrets(config.alerts)
-    except ConfigError as exc:
-        if strict:
-            raise
-        click.echo(f"warning: alerts not sent: {exc}", err=True)
-        return
     report = deliver(db, config.alerts, utcnow)
+    if report.busy is not None:
+        click.echo(f"alerts: another process (pid {report.busy['pid']}) is delivering; leaving it to that one")
+        return
     for error in report.errors:
         click.echo(f"problem: alert channel {render.safe(error)}", err=True)
     if report.counts or strict:
         click.echo(report.summary())
+    if strict and report.held:
+        raise ConfigError("alert channel(s) held back: " + "; ".join(
+            f"{name}: {why}" for name, why in report.held.items()))
 
 
 @click.group(invoke_without_command=True)
@@ -50,7 +49,7 @@ def alerts(ctx, config_path, db_flag, states, limit, as_json):
         return
     from storage import outbox
 
-    db = open_db(load_config(config_path, db_flag=db_flag).db_path)
+    db = open_archive(load_config(config_path, db_flag=db_flag))
     rows = outbox.listing(db, states=states, limit=limit)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -99,14 +98,16 @@ def test_alert(config, channel_name):
     Example: remarkwatch test-alert newsroom-webhook
     """
     from monitor.alerts.channels import check_secrets
-    from monitor.alerts.message import build
+    from monitor.alerts.message import build, change_item
     from monitor.alerts.registry import SENDERS
     from monitor.alerts.sample import sample_change
+    from monitor.alerts.sender import send_within
 
     channel = config.channel(channel_name)
     check_secrets([channel])
-    message = build([sample_change()], [f"rw-test-{uuid.uuid4()}"])
-    result = SENDERS[channel.kind](channel, message)
+    # The same payload schema as a real alert: the sample goes through the same item builder.
+    message = build([change_item(sample_change())], [f"rw-test-{uuid.uuid4()}"])
+    result = send_within(SENDERS[channel.kind], channel, message)
     if not result.ok:
         raise RemarkwatchError(f"channel {channel.name}: not delivered: {render.safe(result.error)}")
     click.echo(f"channel {channel.name}: delivered ({message.subject})")

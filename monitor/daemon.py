@@ -92,16 +92,11 @@ class Daemon:
     def _send(self) -> None:
         if self.stopping.is_set():
             return
-        from monitor.alerts.channels import check_secrets
         from monitor.alerts.sender import deliver
-        from monitor.errors import ConfigError
 
-        try:
-            check_secrets(self.config.alerts)
-        except ConfigError as exc:
-            self.say(f"alerts not sent: {exc}")
-            return
         report = deliver(self.db, self.config.alerts, utcnow)
+        for name, why in report.held.items():
+            self.say(f"alerts of channel {name} held back: {why}")
         if report.counts:
             self.say(report.summary())
 

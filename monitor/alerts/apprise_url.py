@@ -21,5 +21,6 @@ def send(channel: Channel, message: Message, env=None) -> Result:
     if not url or not notifier.add(url):
         where = f"${channel.option('url_env')}" if channel.option("url_env") else "url"
         return Result(False, error=f"{where} is not a valid Apprise URL")
-    delivered = notifier.notify(title=message.subject, body=message.text, body_format=apprise.NotifyFormat.TEXT)
+    delivered = notifier.notify(title=message.subject, body=message.short or message.text,
+                                 body_format=apprise.NotifyFormat.TEXT)
     return Result(True) if delivered else Result(False, error="the Apprise service did not accept the message")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from monitor.detect import ALERT_THRESHOLD, KINDS, REEXTRACTED
 from monitor.errors import ConfigError
@@ -20,7 +22,7 @@ MODES = ("each", "digest")
 COMMON_KEYS = {
     "name": str, "kind": str, "sources": list, "kinds": list, "classes": list,
     "min_significance": int, "mode": str, "digest_minutes": (int, float), "max_attempts": int,
-    "retry_base_s": (int, float), "timeout_s": (int, float),
+    "retry_base_s": (int, float), "timeout_s": (int, float), "deadline_s": (int, float),
 }
 KIND_KEYS = {
     "webhook": {"url": str, "url_env": str, "secret_env": str},
@@ -44,7 +46,8 @@ class Channel:
     digest_minutes: float = 0.0             # digest: at most one message per this many minutes
     max_attempts: int = 8
     retry_base_s: float = 30.0
-    timeout_s: float = 10.0
+    timeout_s: float = 10.0                 # per network read
+    deadline_s: float = 30.0                # the whole delivery, however slowly the endpoint answers
     options: dict = field(default_factory=dict, hash=False)
 
     def option(self, key: str, default=None):
@@ -78,6 +81,7 @@ def build_channel(raw: dict, where: str, check_type, source_names: list[str]) ->
         min_significance=raw.get("min_significance", ALERT_THRESHOLD), mode=raw.get("mode", "each"),
         digest_minutes=float(raw.get("digest_minutes", 0)), max_attempts=raw.get("max_attempts", 8),
         retry_base_s=float(raw.get("retry_base_s", 30)), timeout_s=float(raw.get("timeout_s", 10)),
+        deadline_s=float(raw.get("deadline_s", max(30, 3 * raw.get("timeout_s", 10)))),
         options=options,
     )
 
@@ -95,16 +99,29 @@ def _check_values(raw: dict, where: str, source_names: list[str]) -> None:
         raise ConfigError(f"{where}.security: {raw['security']!r} (valid: {', '.join(SECURITY)})")
     if not 0 <= raw.get("min_significance", 0) <= 100:
         raise ConfigError(f"{where}.min_significance: 0 to 100")
-    if raw.get("max_attempts", 1) < 1 or raw.get("timeout_s", 1) <= 0 or raw.get("retry_base_s", 1) < 0:
-        raise ConfigError(f"{where}: max_attempts must be 1 or more, timeout_s above 0, retry_base_s 0 or more")
+    if raw.get("max_attempts", 1) < 1 or raw.get("timeout_s", 1) <= 0 or raw.get("retry_base_s", 1) < 0 \
+            or raw.get("deadline_s", 1) <= 0:
+        raise ConfigError(f"{where}: max_attempts must be 1 or more, timeout_s and deadline_s above 0, "
+                          f"retry_base_s 0 or more")
+    url = raw.get("url")
+    if url is not None and raw.get("kind") == "webhook" and (
+            urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
+        raise ConfigError(f"{where}.url: {url!r} is not an http(s) URL")
+    if raw.get("ca_file") and not Path(raw["ca_file"]).expanduser().is_file():
+        raise ConfigError(f"{where}.ca_file: {raw['ca_file']} is not a readable file (a PEM CA bundle)")
     if "to" in raw and not (raw["to"] and all(isinstance(a, str) and "@" in a for a in raw["to"])):
         raise ConfigError(f"{where}.to: a list of e-mail addresses")
 
 
+def missing_secrets(channel: Channel, env=None) -> list[str]:
+    """The environment variables `channel` names that are not set."""
+    env = os.environ if env is None else env
+    return [name for name in channel.secret_names() if not env.get(name)]
+
+
 def check_secrets(channels, env=None) -> None:
     """Every environment variable the channels name is set; else a ConfigError naming them."""
-    env = os.environ if env is None else env
-    missing = sorted({(c.name, name) for c in channels for name in c.secret_names() if not env.get(name)})
+    missing = sorted({(c.name, name) for c in channels for name in missing_secrets(c, env)})
     if missing:
         listed = ", ".join(f"${name} (channel {channel})" for channel, name in missing)
         raise ConfigError(f"alert secrets not set in the environment: {listed}")

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from datetime import datetime, timezone
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from monitor.alerts.channels import Channel
 from monitor.alerts.message import Message
@@ -23,12 +25,19 @@ def compose(channel: Channel, message: Message) -> EmailMessage:
     mail["Subject"] = message.subject
     mail["From"] = channel.option("from")
     mail["To"] = ", ".join(channel.option("to"))
-    mail["Date"] = formatdate(localtime=False)
-    mail["Message-ID"] = make_msgid(domain="remarkwatch")
+    mail["Date"] = format_datetime(datetime.now(timezone.utc))          # "... +0000"
+    mail["Message-ID"] = make_msgid(domain=_domain(channel.option("from")))
     mail["X-Remarkwatch-Idempotency-Key"] = message.idempotency_key
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
     return mail
+
+
+def _domain(sender: str) -> str:
+    """The sender's own domain for the Message-ID (a fully qualified one, as RFC 5322 asks)."""
+    address = parseaddr(sender or "")[1]
+    domain = address.rpartition("@")[2]
+    return domain if "." in domain else socket.getfqdn()
 
 
 def send(channel: Channel, message: Message, env=None) -> Result:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from jinja2 import DictLoader, Environment, select_autoescape
 
+from monitor import untrusted
 from monitor.render import safe
 
 SCHEMA, DIGEST_SCHEMA = "remarkwatch.alert/1", "remarkwatch.digest/1"
@@ -51,6 +52,7 @@ class Message:
     html: str
     payload: dict
     idempotency_key: str
+    short: str = ""      # for chat (Apprise): what changed and a link, a few lines at most
 
 
 def change_item(change: dict) -> dict:
@@ -92,6 +94,8 @@ def _build(items: list[dict], keys: list[str], *, edits_limit, with_diff: bool, 
     if len(items) == 1:
         item = items[0]
         subject = f"[remarkwatch] {item['kind']}{' (silent)' if item.get('silent') else ''}: {item.get('title') or ''}"
+        edit = headline_edit(item)
+        subject += f" — {edit}" if edit else ""
         payload = {"schema": SCHEMA, "idempotency_key": keys[0], **items[0]}
         key = keys[0]
     else:
@@ -101,8 +105,41 @@ def _build(items: list[dict], keys: list[str], *, edits_limit, with_diff: bool, 
         payload = {"schema": DIGEST_SCHEMA, "idempotency_key": key,
                    "alerts": [{"idempotency_key": k, **i} for k, i in zip(keys, items)]}
     subject = safe(subject).replace("\n", " ")[:250]
-    html = _ENV.get_template("alert.html").render(subject=subject, items=shown, truncated=note)
-    return Message(subject, _text(shown, note), html, payload, key)
+    html = untrusted.xml(_ENV.get_template("alert.html").render(subject=subject, items=shown, truncated=note))
+    return Message(subject, _text(shown, note), html, payload, key, _short(items))
+
+
+def headline_edit(item: dict, width: int = 60) -> str:
+    """The first located edit as "'forces' -> 'refugees'", for a subject line or a chat message."""
+    for edit in item.get("edits") or []:
+        if edit.get("op") in ("cosmetic", "reflow"):
+            continue
+        old, new = (_clip(edit.get(k) or "", width) for k in ("old", "new"))
+        if old and new:
+            return f"'{old}' -> '{new}'"
+        if old or new:
+            return f"removed '{old}'" if old else f"added '{new}'"
+    return ""
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _short(items: list[dict], limit: int = 6) -> str:
+    """A chat-sized message: per alert its kind and title, the summary, and a link."""
+    lines = []
+    for item in items[:limit]:
+        lines.append(f"{item['kind']}{' (silent)' if item.get('silent') else ''}: {safe(item.get('title'))}")
+        if item.get("summary"):
+            lines.append(_clip(safe(item["summary"]), 200))
+        link = item.get("change_url") or item.get("url")
+        if link:
+            lines.append(safe(link))
+    if len(items) > limit:
+        lines.append(f"… and {len(items) - limit} more")
+    return "\n".join(lines)
 
 
 def _kinds(items: list[dict]) -> dict[str, int]:

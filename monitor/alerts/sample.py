@@ -4,7 +4,9 @@ from __future__ import annotations
 
 def sample_change() -> dict:
     return {
-        "id": None, "kind": "edited", "source": "sample", "document_id": None,
+        # The ids of a real alert, all 0: no change in the archive stands behind a test alert.
+        "id": 0, "kind": "edited", "source": "sample", "document_id": 0,
+        "from_version_id": 0, "to_version_id": 0, "reverted_to_version_id": None,
         "url": "https://www.state.gov/briefings/department-press-briefing-july-27-2021/",
         "title": "Department Press Briefing – July 27, 2021 (remarkwatch test alert)",
         "classes": ["wording"], "changed_fields": ["body"], "significance": 80, "silent": True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,25 +17,30 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 from monitor.alerts import message as messages
-from monitor.alerts.channels import Channel
+from monitor.alerts.channels import Channel, missing_secrets
 from monitor.alerts.mail import DEFAULT_MAX_BYTES
 from monitor.alerts.registry import SENDERS
 from monitor.alerts.result import Result
 from storage import archive, outbox
+from storage import schedule as schedule_store
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_S = 6 * 3600
 DIGEST_MAX_ITEMS = 200
+DELIVERY_LOCK = "alerts"
 
 
 @dataclass
 class SendReport:
     counts: Counter = field(default_factory=Counter)    # delivered, failed, dead (alerts)
     errors: list[str] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)  # channel -> why its alerts were not sent
+    busy: dict | None = None       # the live holder of the delivery lock, when another process sends
 
     def summary(self) -> str:
         c = self.counts
-        return f"alerts: {c['delivered']} delivered, {c['failed']} failed (will retry), {c['dead']} dead"
+        text = f"alerts: {c['delivered']} delivered, {c['failed']} failed (will retry), {c['dead']} dead"
+        return text + (f", {len(self.held)} channel(s) held back" if self.held else "")
 
 
 def backoff_s(channel: Channel, attempts: int, rng: random.Random) -> float:
@@ -44,11 +50,26 @@ def backoff_s(channel: Channel, attempts: int, rng: random.Random) -> float:
 
 def deliver(db, channels: Iterable[Channel], clock: Callable[[], str], env=None,
             senders: dict | None = None, rng: random.Random | None = None) -> SendReport:
+    """Deliver every channel's due alerts. Each channel goes on its own: one whose secrets are
+    missing is held back (its alerts stay pending, the reason reported) and the others are sent.
+    One delivering process at a time per archive (a lock row), so a manual `alerts send` during
+    a pass never sends an alert twice."""
     report = SendReport()
     senders = senders or SENDERS
     rng = rng or random.Random()
-    for channel in channels:
-        _deliver_channel(db, channel, clock, env, senders[channel.kind], rng, report)
+    report.busy = schedule_store.acquire_lock(db, DELIVERY_LOCK, clock())
+    if report.busy is not None:
+        return report
+    try:
+        for channel in channels:
+            missing = missing_secrets(channel, env)
+            if missing:
+                report.held[channel.name] = "not set in the environment: " + ", ".join(f"${m}" for m in missing)
+                report.errors.append(f"{channel.name}: held back, {report.held[channel.name]}")
+                continue
+            _deliver_channel(db, channel, clock, env, senders[channel.kind], rng, report)
+    finally:
+        schedule_store.release_lock(db, DELIVERY_LOCK)
     return report
 
 
@@ -84,11 +105,7 @@ def _send_batch(db, channel: Channel, batch: list[dict], clock, env, send, rng, 
         result, message = Result(False, error=str(exc)), None
     started = time.monotonic()
     if message is not None:
-        try:
-            result = send(channel, message, env)
-        except Exception as exc:  # a channel bug must not stop the other channels or lose the alert
-            logger.exception("channel %s failed unexpectedly", channel.name)
-            result = Result(False, error=f"{type(exc).__name__}: {exc}"[:300])
+        result = send_within(send, channel, message, env)
     duration_ms = int((time.monotonic() - started) * 1000)
     now = clock()
     with db.atomic():
@@ -106,6 +123,28 @@ def _send_batch(db, channel: Channel, batch: list[dict], clock, env, send, rng, 
     if not result.ok:
         report.errors.append(f"{channel.name}: {result.error}")
     return result.ok
+
+
+def send_within(send, channel: Channel, message, env=None) -> Result:
+    """Run one delivery with a total deadline (`channel.deadline_s`). A per-read timeout does not
+    bound an endpoint that answers a byte at a time, so the send runs on a daemon thread and is
+    abandoned, as a failure to retry later, when the deadline passes; the thread ends by itself
+    at its next read timeout or with the process."""
+    outcome: list[Result] = []
+
+    def attempt():
+        try:
+            outcome.append(send(channel, message, env))
+        except Exception as exc:  # a channel bug must not stop the other channels or lose the alert
+            logger.exception("channel %s failed unexpectedly", channel.name)
+            outcome.append(Result(False, error=f"{type(exc).__name__}: {exc}"[:300]))
+
+    worker = threading.Thread(target=attempt, name=f"remarkwatch-send-{channel.name}", daemon=True)
+    worker.start()
+    worker.join(channel.deadline_s)
+    if not outcome:
+        return Result(False, error=f"no answer within the delivery deadline ({channel.deadline_s:g} s, deadline_s)")
+    return outcome[0]
 
 
 def _item(db, row: dict) -> dict:

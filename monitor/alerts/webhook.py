@@ -13,6 +13,7 @@ import os
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from monitor import __version__
 from monitor.alerts.channels import Channel
@@ -21,6 +22,7 @@ from monitor.alerts.result import Result
 
 SIGNATURE_HEADER = "X-Remarkwatch-Signature"
 KEY_HEADER = "X-Remarkwatch-Idempotency-Key"
+MAX_ANSWER_BYTES = 2048    # of an error answer, for the attempt's record
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -40,14 +42,20 @@ def send(channel: Channel, message: Message, env=None, session: requests.Session
         SIGNATURE_HEADER: sign(secret, body), KEY_HEADER: message.idempotency_key,
         "X-Remarkwatch-Schema": message.payload["schema"],
     }
+    if urlsplit(url).scheme not in ("http", "https"):
+        return Result(False, error="the webhook URL is not an http(s) URL")
     try:
-        response = (session or requests).post(url, data=body, headers=headers,
-                                              timeout=channel.timeout_s, allow_redirects=False)
-    except requests.RequestException as exc:
+        # stream: only the status line and headers are read unless the answer is an error, and
+        # then at most MAX_ANSWER_BYTES of it, so a huge or endless answer costs nothing.
+        with (session or requests).post(url, data=body, headers=headers, timeout=channel.timeout_s,
+                                        allow_redirects=False, stream=True) as response:
+            if 200 <= response.status_code < 300:
+                return Result(True, response.status_code)
+            answer = response.raw.read(MAX_ANSWER_BYTES, decode_content=True) or b""
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         return Result(False, error=f"{type(exc).__name__}: {redact(str(exc), url)}")
-    if 200 <= response.status_code < 300:
-        return Result(True, response.status_code)
-    return Result(False, response.status_code, f"HTTP {response.status_code}: {redact(response.text[:200], url)}")
+    text = answer.decode(response.encoding or "utf-8", "replace")
+    return Result(False, response.status_code, f"HTTP {response.status_code}: {redact(text[:200], url)}")
 
 
 def redact(text: str, url: str) -> str:
