@@ -6,20 +6,77 @@ are shown as escapes before anything is printed.
 from __future__ import annotations
 
 import json
-import re
+import os
+import shutil
+import sys
 
 import click
+from tabulate import tabulate
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from monitor import untrusted
 
-
-def safe(text) -> str:
-    """Text with control characters made visible, so page content cannot drive the terminal."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text if text is not None else ""))
+safe = untrusted.terminal     # the terminal's helper; every page string printed goes through it
 
 
 def _style(color: bool):
     return click.style if color else (lambda text, **_: text)
+
+
+def use_color(flag: bool | None, stream=None) -> bool:
+    """--color/--no-color when given; else colour on a terminal unless $NO_COLOR is set (no-color.org)."""
+    if flag is not None:
+        return flag
+    return (stream or sys.stdout).isatty() and not os.environ.get("NO_COLOR")
+
+
+CHANGE_HEADERS = ("id", "detected (UTC)", "kind", "sig", "source", "title", "classes")
+
+
+def changes_table(changes: list[dict], width: int | None = None) -> str:
+    """Changes as a table with a header, the title column sized to the terminal's width."""
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    rows = [[c["id"], (c["detected_at"] or "")[:16].replace("T", " "), c["kind"], c.get("significance", 0),
+             c["source"], safe(c.get("title") or "").replace("\n", " "),
+             ",".join(c.get("classes") or []) + (" silent" if c.get("silent") else "")] for c in changes]
+    # tabulate's "simple" format: each column as wide as its longest cell or its header plus 2,
+    # two spaces between columns. The title gets what the others leave.
+    fixed = sum(max([len(str(r[i])) for r in rows] + [len(CHANGE_HEADERS[i]) + 2])
+                for i in range(len(CHANGE_HEADERS)) if i != 5) + 2 * (len(CHANGE_HEADERS) - 1)
+    room = max(16, width - fixed)
+    for row in rows:
+        row[5] = row[5] if len(row[5]) <= room else row[5][:room - 1] + "…"
+    return tabulate(rows, headers=CHANGE_HEADERS, tablefmt="simple", disable_numparse=True)
+
+
+def in_context(rows, color: bool, words: int = 8) -> str:
+    """Each changed paragraph with its deletions and insertions in place, as `git diff
+    --color-words` shows them: struck red and underlined green, or [-x-] and {+x+} without colour."""
+    out = []
+    for row in rows:
+        if not row.changed:
+            continue
+        where = f"para {row.new_para or row.old_para}" + (f", {safe(row.speaker)}" if row.speaker else "")
+        pieces = []
+        for index, (text, kind) in enumerate(row.inline):
+            text = safe(text)
+            if kind == "same":
+                pieces.append(_clip_context(text, words, first=index == 0, last=index == len(row.inline) - 1))
+            elif color:
+                pieces.append(click.style(text, fg="red", strikethrough=True) if kind == "del"
+                              else click.style(text, fg="green", underline=True))
+            else:
+                pieces.append(f"[-{text}-]" if kind == "del" else f"{{+{text}+}}")
+        out.append(f"  {where}: " + " ".join(p for p in pieces if p))
+    return "\n".join(out)
+
+
+def _clip_context(text: str, words: int, first: bool, last: bool) -> str:
+    parts = text.split()
+    if len(parts) <= 2 * words:
+        return text
+    head = [] if first else parts[:words]
+    tail = [] if last else parts[-words:]
+    return " ".join([*head, "…", *tail])
 
 
 def change_line(change: dict) -> str:
@@ -113,11 +170,14 @@ def safe_lines(text: str) -> str:
     return "\n".join(safe(line) for line in (text or "").split("\n"))
 
 
-def full_change(change: dict, color: bool) -> str:
-    """Everything `remarkwatch diff` shows for one change."""
+def full_change(change: dict, color: bool, rows=None) -> str:
+    """Everything `remarkwatch diff` shows for one change (`rows`: its side-by-side rows, for the
+    changed paragraphs in context)."""
     parts = [change_detail(change, color)]
     if change["kind"] != "new" and change.get("edits"):
         parts += ["edits:", word_diff(change["edits"], color)]
+    if rows and any(r.changed for r in rows):
+        parts += ["in context:", in_context(rows, color)]
     if change.get("diff"):
         parts += ["text diff:", unified(change["diff"], color)]
     return "\n".join(parts)
@@ -127,7 +187,7 @@ def history(document: dict, urls: list[dict], versions: list[dict], changes: lis
     style = _style(color)
     lines = [
         style(f"document {document['id']}: {safe(document.get('title'))}", bold=True),
-        f"key:      {document['key']}    source: {document['source']}",
+        f"key:      {safe(document['key'])}    source: {document['source']}",
         f"state:    {document['state']}" + (f" since {document['state_since']}" if document.get("state_since") else ""),
         f"seen:     {document['first_seen']} .. {document['last_seen']}",
         "urls:",
@@ -152,6 +212,13 @@ def alert_line(row: dict) -> str:
             f"attempts {row['attempts']}  {when}  {safe(row.get('title') or '')[:50]}{error}")
 
 
+def _age(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds} s"
+
+
 def status(report: dict) -> str:
     daemon = report["daemon"]
     if daemon is None:
@@ -159,6 +226,9 @@ def status(report: dict) -> str:
     elif daemon["alive"]:
         line = (f"daemon:   running, pid {daemon['pid']} on {daemon['host']}, since {daemon['started_at']}, "
                 f"heartbeat {daemon['heartbeat_age_s']} s ago ({daemon['detail'] or 'idle'})")
+    elif daemon["state"] != "stopped" and not daemon.get("process_alive", True):
+        line = (f"daemon:   not running (killed? pid {daemon['pid']} is gone without stopping; "
+                f"last heartbeat {daemon['heartbeat_at']})")
     else:
         line = f"daemon:   not running (last {daemon['state']}, heartbeat {daemon['heartbeat_at']})"
     lines = [f"database: {report['database']}", line, ""]
@@ -181,4 +251,9 @@ def status(report: dict) -> str:
     lines.append("")
     lines.append(f"alerts: {alerts.get('pending', 0)} pending, {alerts.get('delivered', 0)} delivered, "
                  f"{alerts.get('dead', 0)} dead")
+    for channel in report.get("channels", []):
+        age = channel["oldest_pending_age_s"]
+        oldest = f", oldest {_age(age)} old" if age is not None else ""
+        lines.append(f"  {channel['channel']} ({channel['kind']}): {channel['pending']} pending{oldest}; "
+                     f"{safe(channel['why'])}")
     return "\n".join(lines)

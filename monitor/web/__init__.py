@@ -2,6 +2,6 @@
 
 Datasette finds a plugin's templates beside the registered package, so the hooks are exported here.
 """
-from monitor.web.plugin import register_routes, render_cell
+from monitor.web.plugin import prepare_connection, register_routes, render_cell
 
-__all__ = ["register_routes", "render_cell"]
+__all__ = ["prepare_connection", "register_routes", "render_cell"]

@@ -4,7 +4,15 @@ from __future__ import annotations
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
+from monitor import untrusted
 from monitor.web.pages import change_page
+
+
+@hookimpl
+def prepare_connection(conn):
+    """`xml_safe(text)` for the Atom feeds' SQL: a control character in a page title must not
+    make every feed that lists it fail."""
+    conn.create_function("xml_safe", 1, untrusted.xml, deterministic=True)
 
 
 @hookimpl

@@ -1,0 +1,71 @@
+"""One helper per surface for text that came from a page (untrusted), used everywhere it goes out:
+terminals (control characters made visible), XML (characters XML 1.0 forbids dropped: feeds,
+e-mail HTML), and logs (secrets redacted from every record, ours and our libraries')."""
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def terminal(text) -> str:
+    """Text with control characters shown as escapes, so page content cannot drive the terminal
+    (an ESC or OSC sequence in a title or a URL arrives as the visible text `\\x1b`)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text if text is not None else ""))
+
+
+def xml(text) -> str | None:
+    """Text without the characters XML 1.0 forbids (one ESC in a title would break a feed)."""
+    if text is None:
+        return None
+    return _XML_INVALID.sub("", str(text))
+
+
+REDACTED = "[redacted]"
+
+
+def secret_pieces(value: str) -> list[str]:
+    """What of a secret value must not appear in a log: the value, and for a URL its user info,
+    path, query and longer path segments (hook URLs and Apprise URLs carry tokens there)."""
+    pieces = [value]
+    parts = urlsplit(value) if "://" in value else None
+    if parts is not None:
+        pieces += [p for p in (parts.username, parts.password, parts.path, parts.query) if p and len(p) > 3]
+        pieces += [seg for seg in parts.path.split("/") if len(seg) >= 6]
+        pieces += [seg for seg in parts.netloc.rsplit("@", 1)[0].split(":") if "@" in parts.netloc and len(seg) >= 4]
+    return sorted({p for p in pieces if p}, key=len, reverse=True)
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces every known secret in a log record's final message, whoever logged it."""
+
+    def __init__(self):
+        super().__init__()
+        self.pieces: list[str] = []
+
+    def add(self, *values: str | None) -> None:
+        for value in values:
+            if value:
+                self.pieces = sorted(set(self.pieces) | set(secret_pieces(value)), key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for piece in self.pieces:
+            text = text.replace(piece, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.pieces:
+            message = record.getMessage()
+            cleaned = self.redact(message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+            if record.exc_info and record.exc_info[1] is not None:
+                record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+                record.exc_info = None
+        return True
+
+
+LOG_FILTER = RedactingFilter()
