@@ -9,6 +9,7 @@ from dataclasses import asdict
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from protego import Protego
 
 from crawler.extract import extract_article
@@ -29,14 +30,38 @@ def pick_profile(profiles: dict[str, Profile], url: str, name: str | None) -> Pr
     raise NotFound(f"no profile for {host or url!r}; name one with --profile (profiles: {', '.join(sorted(profiles))})")
 
 
-def fetch(url: str, user_agent: str, timeout: float = 30) -> str:
-    robots = requests.get(urljoin(url, "/robots.txt"), headers={"User-Agent": user_agent}, timeout=timeout)
-    if robots.status_code == 200 and not Protego.parse(robots.text).can_fetch(url, user_agent):
-        raise RemarkwatchError(f"{url}: robots.txt does not allow {user_agent!r} to fetch it")
-    response = requests.get(url, headers={"User-Agent": user_agent}, timeout=timeout)
-    if response.status_code != 200:
-        raise RemarkwatchError(f"{url}: HTTP {response.status_code}")
-    return response.text
+def fetch(url: str, user_agent: str, timeout: float = 30, max_bytes: int = 5 * 1024 * 1024) -> str:
+    """The page at `url` as text, after robots.txt allows it. At most `max_bytes` are read, also
+    after decompression (a gzip bomb stops there); every failure is one clear RemarkwatchError."""
+    try:
+        status, robots = _get(urljoin(url, "/robots.txt"), user_agent, timeout, max_bytes)
+        if status == 200 and not Protego.parse(robots).can_fetch(url, user_agent):
+            raise RemarkwatchError(f"{url}: robots.txt does not allow {user_agent!r} to fetch it")
+        status, text = _get(url, user_agent, timeout, max_bytes)
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        raise RemarkwatchError(f"{url}: cannot fetch it: {_reason(exc)}") from None
+    if status != 200:
+        raise RemarkwatchError(f"{url}: HTTP {status}")
+    return text
+
+
+def _get(url: str, user_agent: str, timeout: float, max_bytes: int) -> tuple[int, str]:
+    with requests.get(url, headers={"User-Agent": user_agent}, timeout=timeout, stream=True) as response:
+        body = bytearray()
+        for chunk in response.iter_content(64 * 1024):     # decoded: counts what gzip expands to
+            body += chunk
+            if len(body) > max_bytes:
+                raise RemarkwatchError(f"{url}: the response is larger than the page size limit "
+                                       f"({max_bytes:,} bytes, max_page_mb)")
+        return response.status_code, bytes(body).decode(response.encoding or "utf-8", "replace")
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost cause of a requests/urllib3 error, in one line (not the whole chain)."""
+    while exc.__context__ is not None and not isinstance(exc, (ConnectionRefusedError, OSError)):
+        exc = exc.__context__
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text.split("] ", 1)[-1][:200]
 
 
 def check(html: str, url: str, profile: Profile) -> dict:

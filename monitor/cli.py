@@ -4,21 +4,25 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from crawler.errors import ProfileError
-from monitor import __version__, detect, render
+from monitor import __version__, render, untrusted
 from monitor.cli_alerts import alerts, deliver_outbox, test_alert
-from monitor.cli_options import with_config
+from monitor.cli_archive import changes, diff, export, history
+from monitor.cli_options import CONFIG_HELP, DB_HELP, open_archive, with_config
 from monitor.config import bundled_config
-from monitor.errors import ConfigError, NotFound, RemarkwatchError
+from monitor.errors import ConfigError, RemarkwatchError
 from monitor.progress import Progress
 from storage import archive
 from storage.db import StorageError, open_db
 
 logger = logging.getLogger(__name__)
+# 0 ok, 1 runtime failure, 2 usage or configuration error; and for cron and health checks:
+EXIT_SOURCE_FAILING = 3     # the pass ran, but a source could not be read (no listing, every fetch failed)
 
 
 class Group(click.Group):
@@ -38,26 +42,51 @@ class Group(click.Group):
             sys.exit(1)
 
 
+QUIET_LOGGERS = ("scrapy", "twisted", "py.warnings", "asyncio")
+
+
+class _UTCFormatter(logging.Formatter):
+    converter = time.gmtime
+
+    def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's naming)
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", self.converter(record.created))
+
+
 def _setup_logging(verbose: int) -> None:
+    """Our own log lines on stderr; off a terminal (cron, systemd, a log file) each carries a UTC
+    timestamp. Scrapy's and Twisted's loggers stay quiet unless -v: remarkwatch reports every
+    fetch problem once, in its own words. Every record passes the secret-redacting filter."""
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    # Scrapy re-levels its own loggers when a crawl starts; the handler keeps the level asked for.
-    for handler in logging.getLogger().handlers:
-        handler.setLevel(logging.DEBUG if verbose > 1 else level)
-    logging.getLogger("scrapy").setLevel(logging.INFO if verbose > 1 else logging.ERROR)
-    logging.getLogger("twisted").setLevel(logging.ERROR)
-    # Apprise logs notification URLs, which hold tokens: only its errors, unless -vv.
-    logging.getLogger("apprise").setLevel(logging.INFO if verbose > 1 else logging.ERROR)
+    stamp = "" if sys.stderr.isatty() else "%(asctime)s "
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_UTCFormatter(stamp + "%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(untrusted.LOG_FILTER)
+    third_party = logging.DEBUG if verbose > 1 else logging.WARNING if verbose else logging.CRITICAL
+    # Scrapy re-levels its own loggers when a crawl starts, so the bar is kept on the handler.
+    handler.addFilter(lambda record: record.levelno >= third_party or not record.name.startswith(QUIET_LOGGERS))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(third_party)
+    # Apprise and urllib3 log notification and hook URLs, which hold tokens: errors only, unless -vv.
+    for name in ("apprise", "urllib3"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="remarkwatch")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for Scrapy's own).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--db", "db_flag", help=DB_HELP)
 @click.pass_context
-def cli(ctx, verbose):
+def cli(ctx, verbose, config_path, db_flag):
     """Watch government remarks and transcripts: new releases and silent edits, every version kept."""
     _setup_logging(verbose)
-    ctx.obj = {"scrapy_log_level": "DEBUG" if verbose > 1 else "INFO" if verbose else "ERROR"}
+    ctx.obj = {"scrapy_log_level": "DEBUG" if verbose > 1 else "WARNING" if verbose else "CRITICAL",
+               "config_path": config_path, "db_flag": db_flag}
 
 
 @cli.command()
@@ -87,94 +116,25 @@ def crawl(config, source_names, full, ignore_schedule):
         click.echo(f"another pass is running on {config.db_path} (pid {holder['pid']} on {holder['host']}, "
                    f"since {holder['acquired_at']}); not starting a second one")
         return
+    step = None
     try:
         if not (full or ignore_schedule):
             sources, waiting = plan(db, sources, utcnow())
             for name, when in waiting.items():
                 click.echo(f"{name}: not due until {when}")
-            if not sources:
-                return
-        step = CrawlPass(config, db, sources, Progress(), full=full)
-        run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
-        click.echo(step.result.summary())
-        if config.alerts:
-            deliver_outbox(config, db, strict=False)
+        if sources:
+            step = CrawlPass(config, db, sources, Progress(), full=full)
+            run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
+            click.echo(step.result.summary())
     finally:
         schedule_store.release_lock(db, "pass")
-
-
-@cli.command()
-@with_config
-@click.option("--limit", default=20, show_default=True, help="How many changes, newest first.")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(detect.KINDS),
-              help="Only changes of this kind (repeatable).")
-@click.option("--class", "classes", multiple=True, type=click.Choice(detect.CLASSES),
-              help="Only changes with this edit class (repeatable).")
-@click.option("--min-significance", default=0, show_default=True, type=click.IntRange(0, 100),
-              help=f"Only changes at least this significant ({detect.ALERT_THRESHOLD} is the alerting default).")
-@click.option("--source", default=None, help="Only changes of this source.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def changes(config, limit, kinds, classes, min_significance, source, as_json):
-    """List recent changes: new releases, edits, reverts, moves, removals, blocks.
-
-    Columns: id, detected at, kind, significance (0-100), source, title, [classes].
-
-    Example: remarkwatch changes --kind edited --min-significance 20 --json
-    """
-    db = open_db(config.db_path)
-    rows = archive.recent_changes(db, limit=limit, kinds=kinds, source=source, classes=classes,
-                                  min_significance=min_significance)
-    if as_json:
-        click.echo(render.changes_json(rows))
-        return
-    if not rows:
-        click.echo("no changes recorded yet" if not (kinds or classes or min_significance or source)
-                   else "no changes match")
-    for row in rows:
-        click.echo(render.change_line(row))
-
-
-@cli.command()
-@with_config
-@click.argument("change_id", type=int)
-@click.option("--color/--no-color", default=None, help="Colour the diff (default: when on a terminal).")
-def diff(config, change_id, color):
-    """Show what one change changed: fields, located word-level edits, classes and the text diff.
-
-    Example: remarkwatch diff 35
-    """
-    db = open_db(config.db_path)
-    change = archive.get_change(db, change_id)
-    if change is None:
-        raise NotFound(f"{config.db_path}: no change #{change_id} (see `remarkwatch changes`)")
-    color = sys.stdout.isatty() if color is None else color
-    click.echo(render.full_change(change, color), color=color)
-
-
-@cli.command()
-@with_config
-@click.argument("ref")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@click.option("--color/--no-color", default=None, help="Colour the output (default: when on a terminal).")
-def history(config, ref, as_json, color):
-    """List one document's URLs, versions and changes. REF: a URL it was seen at, or its id.
-
-    Example: remarkwatch history https://www.state.gov/department-press-briefing-july-27-2021/
-    """
-    db = open_db(config.db_path)
-    document = archive.resolve_document(db, ref)
-    if document is None:
-        raise NotFound(f"{config.db_path}: no document with id, URL or key {ref!r}")
-    urls = archive.document_urls(db, document["id"])
-    versions = archive.document_versions(db, document["id"])
-    rows = archive.recent_changes(db, limit=10_000, document_id=document["id"])
-    if as_json:
-        click.echo(json.dumps({"document": document, "urls": urls, "versions": versions,
-                               "changes": json.loads(render.changes_json(rows))},
-                              indent=2, ensure_ascii=False))
-        return
-    color = sys.stdout.isatty() if color is None else color
-    click.echo(render.history(document, urls, versions, rows, color), color=color)
+    # After the pass lock is released: a slow alert endpoint never holds back the next pass. Due
+    # retries go out even when no source was due.
+    if config.alerts:
+        deliver_outbox(config, db, strict=False)
+    if step is not None and step.result.failed_sources:
+        click.echo(f"failing: {', '.join(step.result.failed_sources)} (see the problems above)", err=True)
+        sys.exit(EXIT_SOURCE_FAILING)
 
 
 @cli.command()
@@ -223,7 +183,7 @@ def status(config, as_json):
     """
     from monitor.status import collect
 
-    report = collect(open_db(config.db_path), config)
+    report = collect(open_archive(config), config)
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
@@ -243,32 +203,23 @@ def serve(config, host, port):
 
     from monitor.web.server import build_datasette
 
-    open_db(config.db_path).close()   # the schema (and its full-text index) is current
+    open_archive(config).close()   # it exists; a writable one is upgraded (schema, full-text index)
+    _check_port(host, port)
     datasette = build_datasette(config.db_path)
     click.echo(f"serving {config.db_path} at http://{host}:{port}/ (Ctrl-C stops)")
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
 
 
-@cli.command()
-@with_config
-@click.argument("table", type=click.Choice(["documents", "versions", "changes"]))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-@click.option("--source", default=None, help="Only this source's rows.")
-def export(config, table, fmt, output, source):
-    """Export documents, versions or changes as JSON lines or CSV.
+def _check_port(host: str, port: int) -> None:
+    """Fail before saying "serving at" when the address cannot be listened on (a busy port)."""
+    import socket
 
-    Example: remarkwatch export changes --format csv -o changes.csv
-    """
-    from monitor.export import export as run_export
-
-    db = open_db(config.db_path)
-    if output is None:
-        run_export(db, table, sys.stdout, fmt, source)
-        return
-    with open(output, "w", encoding="utf-8", newline="") as out:
-        count = run_export(db, table, out, fmt, source)
-    click.echo(f"wrote {count} {table} to {output}", err=True)
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise RemarkwatchError(f"cannot serve on {host}:{port}: {exc.strerror or exc}; "
+                               f"pick another with --port") from None
 
 
 @cli.command()
@@ -308,7 +259,7 @@ def check(config, url, html_file, profile_name, as_json):
 
     profile = checking.pick_profile(load_profiles(), url, profile_name)
     html = Path(html_file).read_text(encoding="utf-8", errors="replace") if html_file else \
-        checking.fetch(url, config.user_agent)
+        checking.fetch(url, config.user_agent, max_bytes=config.max_page_bytes)
     report = checking.check(html, url, profile)
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render.safe_lines(checking.render(report)))
 
@@ -327,6 +278,18 @@ def check_config(config):
         click.echo(f"source {s.name}: profile {s.profile.name}, {len(s.start_urls)} start URL(s), "
                    f"up to {s.max_listing_pages} listing pages, delay {s.delay_s:g} s, "
                    f"domains {', '.join(s.allowed_domains)}")
+    from monitor.alerts.channels import missing_secrets
+
+    unset = 0
+    for channel in config.alerts:
+        missing = missing_secrets(channel)
+        unset += len(missing)
+        secrets = ", ".join(f"${name} {'NOT SET' if name in missing else 'set'}" for name in channel.secret_names())
+        click.echo(f"alert channel {channel.name}: {channel.kind}, min significance {channel.min_significance}, "
+                   f"{channel.mode}" + (f"; secrets: {secrets}" if secrets else ""))
+    if unset:
+        click.echo(f"warning: {unset} secret(s) not set in this environment: those channels' alerts would wait "
+                   f"(set them where remarkwatch runs: the cron line's env file, the systemd EnvironmentFile)")
     click.echo("ok")
 
 
@@ -348,7 +311,8 @@ def init(path, force):
 @cli.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default="remarkwatch-demo",
               show_default=True, help="Where the demo writes its config and database.")
-def demo(directory):
+@click.option("--force", is_flag=True, help="Use DIR even if it holds files the demo did not write.")
+def demo(directory, force):
     """Offline demo: crawl a bundled replica of state.gov; it edits a transcript, then reverts it.
 
     Example: remarkwatch demo --dir /tmp/rw-demo
@@ -357,7 +321,7 @@ def demo(directory):
 
     color = sys.stdout.isatty()
     log_level = click.get_current_context().obj["scrapy_log_level"]
-    result = run_demo(Path(directory).resolve(), Progress(), log_level=log_level)
+    result = run_demo(Path(directory).resolve(), Progress(), log_level=log_level, force=force)
     db = open_db(result.db_path)
     for number, result_pass in enumerate(result.passes[1:], start=2):
         click.echo(f"\nchanges detected by pass {number}:")
@@ -373,5 +337,5 @@ def demo(directory):
     click.echo(f"            remarkwatch history --config {result.config_path} {result.edited_url}")
 
 
-cli.add_command(alerts)
-cli.add_command(test_alert)
+for command in (alerts, test_alert, changes, diff, history, export):
+    cli.add_command(command)

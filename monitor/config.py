@@ -1,6 +1,7 @@
 """One validated configuration, built once at CLI entry: defaults < file < environment < flags."""
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -9,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.errors import ProfileError
-from crawler.profiles import SELECTOR_KEYS, Profile, config_dir, load_profiles
+from crawler.profiles import SELECTOR_KEYS, Profile, config_dir, css_selectors, load_profiles
 from crawler.settings import DEFAULT_USER_AGENT
 from monitor.alerts.channels import Channel, build_channel
 from monitor.errors import ConfigError
@@ -19,13 +20,16 @@ from monitor.schedule import Recheck, SourceSchedule
 
 DEFAULT_FILE = "remarkwatch.toml"
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
-            "sources": list, "alerts": list}
+            "max_page_mb": (int, float), "sources": list, "alerts": list}
+DEFAULT_MAX_PAGE_MB = 5        # a long transcript is ~300 KB; a bigger answer is `too_large`
+# Databases under these would be pseudo-files or devices, never an archive.
+SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
 SOURCE_KEYS = {
     "name": str, "profile": str, "start_urls": list, "max_listing_pages": int,
     "delay_s": (int, float), "allowed_domains": list, "selectors": dict,
     "schedule": str, "recheck": list, "sweep_days": (int, float), "removed_after_passes": int, "removed_after_hours": (int, float),
 }
-ENV = {"db": "REMARKWATCH_DB", "user_agent": "REMARKWATCH_USER_AGENT"}
+ENV = {"db": "REMARKWATCH_DB", "user_agent": "REMARKWATCH_USER_AGENT", "config": "REMARKWATCH_CONFIG"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -54,6 +58,7 @@ class Config:
     bundled: bool = False
     alerts: tuple[Channel, ...] = field(default_factory=tuple)
     source_failing_after: int = 3    # failed passes in a row before one source-failing alert
+    max_page_bytes: int = DEFAULT_MAX_PAGE_MB * 1024 * 1024   # larger responses are `too_large`
 
     def channel(self, name: str) -> Channel:
         for channel in self.alerts:
@@ -74,10 +79,13 @@ def bundled_config() -> Path:
     return config_dir() / DEFAULT_FILE
 
 
-def resolve_path(explicit: str | os.PathLike | None) -> tuple[Path, bool]:
-    """The config file to use and whether it is the bundled default."""
+def resolve_path(explicit: str | os.PathLike | None, env=None) -> tuple[Path, bool]:
+    """The config file to use and whether it is the bundled default: --config, else
+    $REMARKWATCH_CONFIG, else ./remarkwatch.toml, else the bundled default."""
+    env = os.environ if env is None else env
+    explicit = explicit or env.get(ENV["config"])
     if explicit:
-        return Path(explicit), False
+        return Path(explicit).expanduser(), False
     local = Path.cwd() / DEFAULT_FILE
     if local.exists():
         return local, False
@@ -86,12 +94,15 @@ def resolve_path(explicit: str | os.PathLike | None) -> tuple[Path, bool]:
 
 def load_config(explicit: str | os.PathLike | None = None, *, env=None,
                 db_flag: str | None = None) -> Config:
-    path, bundled = resolve_path(explicit)
     env = os.environ if env is None else env
+    path, bundled = resolve_path(explicit, env)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark (Windows editors write one) is accepted and dropped.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found (write one with `remarkwatch init`)") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
@@ -100,6 +111,8 @@ def load_config(explicit: str | os.PathLike | None = None, *, env=None,
 
 
 def _check_type(value, expected, where: str, fix: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}; {fix}")
     if expected is bool and not isinstance(value, bool):
         raise ConfigError(f"{where}: expected true or false, got {value!r}; {fix}")
     if isinstance(value, bool) and expected in (int, (int, float)):
@@ -136,10 +149,17 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
     concurrency = data.get("concurrency", 1)
     if concurrency < 1:
         raise ConfigError(f"{path}: concurrency: must be 1 or more (requests at a time per host)")
+    max_page_mb = data.get("max_page_mb", DEFAULT_MAX_PAGE_MB)
+    if not 0 < max_page_mb <= 1024:
+        raise ConfigError(f"{path}: max_page_mb: above 0 and at most 1024 (megabytes a response may have)")
     base = Path.cwd() if bundled else path.resolve().parent
     db = db_flag or env.get(ENV["db"]) or data.get("db") or "remarkwatch.db"
+    db_path = (base / Path(db).expanduser()).resolve()
+    if any(db_path == d or d in db_path.parents for d in SYSTEM_DIRS):
+        raise ConfigError(f"{path}: db: {db_path} is under a system folder ({', '.join(map(str, SYSTEM_DIRS))}); "
+                          f"put the archive on ordinary storage")
     return Config(
-        path=path, db_path=(base / Path(db).expanduser()).resolve(),
+        path=path, db_path=db_path, max_page_bytes=int(max_page_mb * 1024 * 1024),
         user_agent=env.get(ENV["user_agent"]) or data.get("user_agent") or DEFAULT_USER_AGENT,
         concurrency=concurrency, sources=tuple(sources), bundled=bundled, alerts=tuple(channels),
         source_failing_after=failing_after,
@@ -235,5 +255,5 @@ def _selectors(table: dict, where: str) -> dict[str, tuple[str, ...]]:
             value = [value]
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}.selectors.{key}: a CSS selector or a list of them")
-        out[key] = tuple(value)
+        out[key] = css_selectors(value, f"{where}.selectors.{key}", error=ConfigError)
     return out

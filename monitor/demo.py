@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.config import load_config
+from monitor.errors import ConfigError
 from monitor.alerts.sender import deliver
 from monitor.passes import CrawlPass, run_steps, utcnow
 from monitor.progress import Progress
@@ -49,7 +50,29 @@ class DemoResult:
     alerts: list = field(default_factory=list)    # (payload, signature valid) as the receiver got them
 
 
-def run_demo(directory: Path, progress: Progress, announce=print, log_level: str = "ERROR") -> DemoResult:
+DEMO_FILES = ("remarkwatch.toml", "remarkwatch.db", "remarkwatch.db-wal", "remarkwatch.db-shm")
+
+
+def foreign_files(directory: Path) -> list[str]:
+    """Files in `directory` that an earlier demo did not write: the demo never deletes those."""
+    if not directory.is_dir():
+        return []
+    foreign = [p.name for p in directory.iterdir() if p.name not in DEMO_FILES]
+    config = directory / "remarkwatch.toml"
+    if config.exists() and not config.read_text(encoding="utf-8", errors="replace").startswith(CONFIG.split("\n")[0]):
+        foreign.append(config.name)
+    elif not config.exists() and (directory / "remarkwatch.db").exists():
+        foreign.append("remarkwatch.db")     # an archive with no demo config beside it is someone's
+    return sorted(foreign)
+
+
+def run_demo(directory: Path, progress: Progress, announce=print, log_level: str = "ERROR",
+             force: bool = False) -> DemoResult:
+    foreign = foreign_files(directory)
+    if foreign and not force:
+        raise ConfigError(f"{directory}: holds files the demo did not write ({', '.join(foreign[:5])}"
+                          f"{', ...' if len(foreign) > 5 else ''}); the demo replaces its config and database, "
+                          f"so give it an empty or demo-only folder with --dir, or pass --force")
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("remarkwatch.db*"):
         stale.unlink()

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
-from crawler.items import BLOCKED, HTTP_ERROR, NETWORK_ERROR, NOT_MODIFIED, OK, TRUNCATED, Capture
+from crawler.items import (BLOCKED, EXTRACT_ERROR, HTTP_ERROR, NETWORK_ERROR, NOT_MODIFIED, OK, TOO_LARGE, TRUNCATED,
+                           Capture)
+from crawler.politeness import pacer_of
 from crawler.settings import build_settings
 from crawler.spiders.remarks import RemarksSpider
 from monitor.config import Config, Source
@@ -26,7 +28,7 @@ from storage import schedule as schedule_store
 logger = logging.getLogger(__name__)
 COUNT_KEYS = ("pages", "new", "edited", "unchanged", "failed")
 # Article outcomes that say the source (not one page) is in trouble.
-SOURCE_FAILURES = (BLOCKED, HTTP_ERROR, NETWORK_ERROR, TRUNCATED)
+SOURCE_FAILURES = (BLOCKED, HTTP_ERROR, NETWORK_ERROR, TRUNCATED, EXTRACT_ERROR, TOO_LARGE)
 # Which runs-table count each ingest result adds to; the kinds are also counted on their own.
 BUCKETS = {"new": "new", "unchanged": "unchanged", "failed": "failed", "removed": "failed",
            NOT_MODIFIED: "unchanged",
@@ -47,6 +49,7 @@ class PassResult:
 
     kinds: Counter = field(default_factory=Counter)
     sources: dict = field(default_factory=dict)    # source name -> Counter of listing/article outcomes
+    failed_sources: list[str] = field(default_factory=list)   # no listing readable, or every fetch failed
 
     def summary(self) -> str:
         c = self.counts
@@ -92,24 +95,26 @@ class CrawlPass:
             if getattr(process, "stop_requested", False):
                 interrupted = True
                 break
-            known, skip, checked, since = self._write(self._start_source, source).result()
-            # A source's first pass is its baseline: every release is recorded as new, none alerted.
-            baseline = not self._write(archive.has_documents, self.db, source.name).result()
+            known, skip, checked, since, baseline = self._write(self._start_source, source).result()
+            # A source's first complete pass is its baseline: every release is recorded as new,
+            # none alerted (also after a first pass that was killed half-way).
             self._channels[source.name] = () if baseline else self.config.alerts
             crawler = process.create_crawler(RemarksSpider)
             crawler.settings.setdict(source_settings(source), priority="spider")
             await process.crawl(crawler, **self._spider_args(source, result), known_urls=known, skip_urls=skip,
                                 checked=checked, signals_since=since)
             reason = "shutdown" if getattr(process, "stop_requested", False) else crawler.stats.get_value("finish_reason")
-            outcome = "interrupted" if reason == "shutdown" else "failed" if self._fatal else "ok"
-            self._write(self._end_source, source, outcome).result()
             if self._fatal is None and reason != "shutdown":
                 self._write(self._source_done, source, result).result()
+            outcome = "interrupted" if reason == "shutdown" else "failed" if (
+                self._fatal or source.name in result.failed_sources) else "ok"
+            self._write(self._end_source, source, outcome).result()
             if self._fatal is not None or reason == "shutdown":
                 interrupted = True
                 break
         result.seconds = time.monotonic() - started
-        result.outcome = "failed" if self._fatal else ("interrupted" if interrupted else "ok")
+        result.outcome = outcome_of(result, fatal=self._fatal is not None, interrupted=interrupted,
+                                    crawled=len(result.sources))
         self.progress.clear()
         # Queued behind every capture of the pass, so the counts it writes are complete.
         self._write(self._finish, result).result()
@@ -122,12 +127,19 @@ class CrawlPass:
                            {k: result.counts[k] for k in COUNT_KEYS},
                            str(self._fatal) if self._fatal else None)
 
-    def _start_source(self, source: Source) -> tuple[list[dict], frozenset, dict, str | None]:
+    def _start_source(self, source: Source) -> tuple[list[dict], frozenset, dict, str | None, bool]:
         """Record the source's start; return the documents to re-check (the due ones, or all of
         them when the pass is --full or the source's sweep is due), the URLs of the others (which
-        the listing must not fetch either), every document's last check, and the previous start."""
+        the listing must not fetch either), every document's last check, the previous start, and
+        whether this pass is the source's baseline."""
         now = self.clock()
         state = schedule_store.source_state(self.db, source.name)
+        if state.get("recheck_rule") != source.recheck.spec():
+            # The rule changed (or was never recorded): every document's next check follows the new one.
+            with self.db.atomic():
+                schedule_store.reschedule(self.db, source.name, lambda first_seen, last_checked: source.recheck.next_check(
+                    parse_time(first_seen), parse_time(last_checked or now)).isoformat(timespec="seconds"))
+                schedule_store.save_source_state(self.db, source.name, recheck_rule=source.recheck.spec())
         last_sweep = parse_time(state.get("last_sweep_at"))
         sweep = self.full or (last_sweep is not None and
                               parse_time(now) - last_sweep >= timedelta(days=source.sweep_days))
@@ -137,7 +149,7 @@ class CrawlPass:
         due = schedule_store.due_documents(self.db, source.name, now, everything=sweep)
         checked = schedule_store.last_checks(self.db, source.name)
         skip = set(checked) - {d["url"] for d in due}
-        return due, frozenset(skip), checked, state.get("last_started_at")
+        return due, frozenset(skip), checked, state.get("last_started_at"), not state.get("baseline_done_at")
 
     def _end_source(self, source: Source, outcome: str) -> None:
         with self.db.atomic():
@@ -146,6 +158,11 @@ class CrawlPass:
     def _source_done(self, source: Source, result: PassResult) -> None:
         stats = result.sources.get(source.name, Counter())
         problems = [p for p in result.problems if p.startswith(f"{source.name}: ")]
+        if pass_failed(stats):
+            result.failed_sources.append(source.name)
+        else:
+            with self.db.atomic():
+                schedule_store.mark_baseline_done(self.db, source.name, self.clock())
         event = record_source_pass(
             self.db, source.name, failing=pass_failed(stats), error=problems[-1] if problems else None,
             run_id=result.run_id, now=self.clock(), channels=self.config.alerts,
@@ -176,6 +193,14 @@ class CrawlPass:
             on_signal=signal,
         )
 
+    def _count(self, result: PassResult, kind: str) -> None:
+        counts = Counter(result.counts)
+        counts["pages"] += 1
+        counts[BUCKETS.get(kind, "edited")] += 1
+        archive.count_run(self.db, result.run_id, {k: counts[k] for k in COUNT_KEYS})
+        result.counts = counts           # only once the write went through
+        result.kinds[kind] += 1
+
     def _write(self, func, *args) -> Future:
         return self._writer.submit(func, *args)
 
@@ -190,21 +215,21 @@ class CrawlPass:
         if capture.outcome == NOT_MODIFIED:
             with self.db.atomic():
                 schedule_store.mark_checked_url(self.db, capture.final_url, now, next_check)
-            result.counts["pages"] += 1
-            result.counts["unchanged"] += 1
-            result.kinds[NOT_MODIFIED] += 1
+                self._count(result, NOT_MODIFIED)
+            result.sources[source.name]["ok"] += 1      # the page answered: the source is readable
             return
         try:
             policy = RemovalPolicy(source.removed_after_passes, source.removed_after_hours)
-            kind = ingest(self.db, capture, site=source.profile.site, run_id=result.run_id, now=now,
-                          policy=policy, channels=self._channels.get(source.name, ()), next_check=next_check)
+            # The run's counts are written in the capture's own transaction: a killed pass
+            # still shows what it did.
+            with self.db.atomic():
+                kind = ingest(self.db, capture, site=source.profile.site, run_id=result.run_id, now=now,
+                              policy=policy, channels=self._channels.get(source.name, ()), next_check=next_check)
+                self._count(result, kind)
         except sqlite3.Error as exc:
             self._fatal = exc
             problem(f"{source.name}: database error while recording {capture.url}: {exc}")
             return
-        result.counts["pages"] += 1
-        result.counts[BUCKETS.get(kind, "edited")] += 1
-        result.kinds[kind] += 1
         if capture.outcome == OK:
             result.sources[source.name]["ok"] += 1
         elif capture.outcome in SOURCE_FAILURES:
@@ -214,9 +239,24 @@ class CrawlPass:
         self.progress.update(source.name, result.counts)
 
 
+def outcome_of(result: PassResult, *, fatal: bool, interrupted: bool, crawled: int) -> str:
+    """`failed` (the database failed, or no source could be read), `interrupted`, `partial` (some
+    sources failed: no listing page readable, or every article fetch failed) or `ok`."""
+    if fatal:
+        return "failed"
+    if interrupted:
+        return "interrupted"
+    if result.failed_sources:
+        return "failed" if len(result.failed_sources) >= crawled else "partial"
+    return "ok"
+
+
 def source_settings(source: Source) -> dict:
     """Per-source politeness: the delay, and AutoThrottle only where a delay is asked for."""
+    now = datetime.now(timezone.utc)
     return {
+        # A Retry-After longer than the time to the source's next pass is not waited out.
+        "REMARKWATCH_MAX_WAIT_S": max(60.0, (source.schedule.next_due(now, now) - now).total_seconds()),
         "DOWNLOAD_DELAY": source.delay_s,
         "AUTOTHROTTLE_ENABLED": source.delay_s > 0,
         "AUTOTHROTTLE_START_DELAY": max(source.delay_s, 0.1),
@@ -229,7 +269,7 @@ def run_steps(config: Config, steps: list[Callable], *, log_level: str = "ERROR"
     from scrapy.utils.reactor import install_reactor, is_reactor_installed
 
     settings = build_settings(user_agent=config.user_agent, concurrency=config.concurrency,
-                              log_level=log_level)
+                              log_level=log_level, max_page_bytes=config.max_page_bytes)
     # Scrapy's logging setup resets its loggers to DEBUG; keep them at the level asked for.
     settings["LOG_INSTALL_ROOT_HANDLER"] = False
     logging.getLogger("scrapy").setLevel(log_level)
@@ -276,6 +316,8 @@ def _shutdown_handler(process, reactor):
             reactor.callFromThread(reactor.stop)
             return
         process.stop_requested = True
+        for crawler in list(getattr(process, "crawlers", ())):
+            pacer_of(crawler).stopping = True     # a Retry-After or Crawl-delay wait ends now
         logger.warning("%s received: finishing the current document, then stopping", signal.Signals(signum).name)
         reactor.callFromThread(process.stop)
     return shutdown

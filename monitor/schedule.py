@@ -45,6 +45,10 @@ class Recheck:
             raise ValueError("tiers must be in order of age")
         return cls(tuple(tiers))
 
+    def spec(self) -> str:
+        """A stable text of the tiers, stored to notice when the configured rule changes."""
+        return ";".join(f"{'*' if age == float('inf') else f'{age:g}'}:{every:g}" for age, every in self.tiers)
+
     def interval_s(self, age_s: float) -> float:
         return next(every for limit, every in self.tiers if age_s < limit)
 

@@ -15,7 +15,9 @@ def collect(db, config: Config, now: datetime | None = None) -> dict:
     daemon = schedule_store.daemon_row(db)
     if daemon:
         age = (now - parse_time(daemon["heartbeat_at"])).total_seconds()
-        daemon["alive"] = daemon["state"] != "stopped" and age < 3 * HEARTBEAT_S
+        # A recorded pid that no longer exists (on this host) was killed, however fresh its heartbeat.
+        daemon["process_alive"] = schedule_store.process_alive(daemon["pid"], daemon["host"])
+        daemon["alive"] = daemon["state"] != "stopped" and age < 3 * HEARTBEAT_S and daemon["process_alive"]
         daemon["heartbeat_age_s"] = round(age)
     sources = []
     for source in config.sources:
@@ -36,4 +38,32 @@ def collect(db, config: Config, now: datetime | None = None) -> dict:
     runs = list(db.query("SELECT id, started_at, finished_at, sources, outcome, pages, new, edited, unchanged, "
                          "failed FROM runs ORDER BY id DESC LIMIT 10"))
     return {"database": str(config.db_path), "now": now.isoformat(timespec="seconds"), "daemon": daemon,
-            "sources": sources, "runs": runs, "alerts": outbox.counts(db)}
+            "sources": sources, "runs": runs, "alerts": outbox.counts(db),
+            "channels": channel_status(db, config, now)}
+
+
+def channel_status(db, config: Config, now: datetime, env=None) -> list[dict]:
+    """Per alert channel: pending alerts, the age of the oldest, and why they wait."""
+    from monitor.alerts.channels import missing_secrets
+
+    pending = outbox.pending_by_channel(db)
+    out = []
+    for channel in config.alerts:
+        row = pending.get(channel.name, {})
+        missing = missing_secrets(channel, env)
+        oldest = parse_time(row.get("oldest_at"))
+        next_at = parse_time(row.get("next_attempt_at"))
+        if not row:
+            why = "nothing pending"
+        elif missing:
+            why = "held back: not set in the environment: " + ", ".join(f"${m}" for m in missing)
+        elif next_at is not None and next_at > now:
+            why = (f"retrying at {row['next_attempt_at']} after {row['oldest_attempts']} failed attempt(s)"
+                   + (f": {row['last_error']}" if row.get("last_error") else ""))
+        else:
+            why = "due now: sent by the next pass or `remarkwatch alerts send`"
+        out.append({"channel": channel.name, "kind": channel.kind, "pending": row.get("pending", 0),
+                    "oldest_pending_at": row.get("oldest_at"),
+                    "oldest_pending_age_s": round((now - oldest).total_seconds()) if oldest else None,
+                    "missing_secrets": missing, "why": why})
+    return out
