@@ -258,6 +258,8 @@ def test_email_starttls_auth_refused_then_accepted_and_inert_html(tmp_path, site
     assert len(handler.messages) == 1
     mail = handler.messages[0]
     assert mail["Subject"].startswith("[remarkwatch] edited (silent): Department Press Briefing")
+    assert mail["Subject"].endswith("— 'forces' -> 'refugees'")          # the edit itself
+    assert mail["Date"].endswith("+0000") and mail["Message-ID"].endswith("@example.org>")
     html = mail.get_body(("html",)).get_content()
     text = mail.get_body(("plain",)).get_content()
     assert "<del" in html and "forces" in html and "<ins" in html and "refugees" in html
@@ -278,6 +280,9 @@ def test_apprise_json_url_reaches_the_receiver(tmp_path, server):
         body = receiver.received[0].json
         assert receiver.received[0].path == "/apprise"
         assert "refugees" in body["message"] and body["title"].startswith("[remarkwatch] edited (silent)")
+        # Chat-sized: title, summary and a link, no diff.
+        assert len(body["message"]) < 600 and "https://www.state.gov/" in body["message"]
+        assert "--- before" not in body["message"]
     missing = run_cli("test-alert", "chat", "--config", config_path)
     assert missing.returncode == 2 and "$RW_APPRISE_URL (channel chat)" in missing.stderr
     unknown = run_cli("test-alert", "nope", "--config", config_path)
@@ -293,8 +298,9 @@ def test_source_failing_alerts_once_and_recovered_once(tmp_path, server, site):
         run_cli("crawl", "--config", config_path, env=ENV, check=True)
         # Retry-After: 0, so the back-off that a 503 earns does not slow the test down.
         site.override("/press-releases/", Response(503, b"<h1>Service Unavailable</h1>", headers=(("Retry-After", "0"),)))
-        for _ in range(4):
-            run_cli("crawl", "--config", config_path, env=ENV, check=True)
+        for _ in range(4):   # a pass that cannot read its source exits 3, for cron and health checks
+            failing = run_cli("crawl", "--config", config_path, env=ENV)
+            assert failing.returncode == 3 and "run " in failing.stdout and "(failed)" in failing.stdout
         site.override("/press-releases/", None)
         run_cli("crawl", "--config", config_path, env=ENV, check=True)
         run_cli("crawl", "--config", config_path, env=ENV, check=True)

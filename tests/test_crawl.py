@@ -48,7 +48,7 @@ def test_edit_and_new_release_detected(config_path, site):
     by_class = json.loads(run_cli("changes", "--config", config_path, "--json", "--class", "wording", check=True).stdout)
     assert [c["id"] for c in by_class] == [edited[0]["id"]]
     table = run_cli("changes", "--config", config_path, "--min-significance", "60", check=True).stdout
-    assert table.count("\n") == 1 and "edited" in table and "[metadata,wording]" in table
+    assert table.count("\n") == 3 and "edited" in table and "metadata,wording" in table   # header, rule, one row
     shown = run_cli("diff", edited[0]["id"], "--config", config_path, check=True).stdout
     assert "turn 1, MR PRICE (para 2): [-forces-] {+refugees+}  (wording)" in shown
     assert "-The United States" in shown and "\x1b[" not in shown

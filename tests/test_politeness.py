@@ -27,8 +27,10 @@ def test_pacer_spaces_a_host_and_backs_off():
     assert pacer.reserve("b", 0) == 0                                   # another host is not held up
     pacer.back_off("b", 30)
     assert pacer.reserve("b", 0) == 30
-    pacer.back_off("b", 10**6)
-    assert pacer.reserve("b", 0) == 3600                                # a back-off is capped at an hour
+    assert pacer.back_off("b", 10**6) is False and pacer.given_up == {"b": 10**6}   # past the cap:
+    assert pacer.reserve("b", 0) == 30                                  # given up, not waited for
+    short = Pacer(clock=lambda: clock[0], max_wait_s=60)               # the time to the next pass
+    assert short.back_off("c", 59) is True and short.back_off("d", 61) is False and "d" in short.given_up
     clock[0] += 40
     assert pacer.reserve("a", 5) == 0                                   # its turn came long ago
 
