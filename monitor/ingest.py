@@ -174,7 +174,8 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
     sides = None
     if previous is not None and "body" in change.changed_fields:
         sides = rows_json(side_by_side(previous.get("body_text") or "", fields.get("body_text") or ""))
-    change_id = _insert_change(db, document_id, change, previous, version_id, run_id, now, sides)
+    change_id = _insert_change(db, document_id, change, previous, version_id, run_id, now, sides,
+                               previous_seen_at=document["last_seen"] if document is not None else None)
     routing.enqueue_change(db, channels, change_id, kind=change.kind, source=capture.source,
                            classes=change.classes, significance=change.significance, now=now)
     if not reextracted:
@@ -208,9 +209,10 @@ def _document_for(db, capture: Capture, fields: dict, site: str, now: str):
 
 
 def _insert_change(db, document_id: int, change: detect.Change, previous: dict | None,
-                   version_id: int | None, run_id, now: str, sides: str | None = None) -> int:
+                   version_id: int | None, run_id, now: str, sides: str | None = None,
+                   previous_seen_at: str | None = None) -> int:
     return archive.insert_change(db, {
-        "sides": sides,
+        "sides": sides, "previous_seen_at": previous_seen_at,
         "document_id": document_id, "kind": change.kind,
         "from_version_id": previous["id"] if previous else None, "to_version_id": version_id,
         "detected_at": now, "run_id": run_id, "changed_fields": json.dumps(change.changed_fields),

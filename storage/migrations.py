@@ -233,3 +233,10 @@ def m007_change_sides(db):
     """The change page's side-by-side rows, computed once when the change is written (a huge
     page's diff is not recomputed on every request). Older changes compute theirs on request."""
     db.execute("ALTER TABLE changes ADD COLUMN sides TEXT")
+
+
+@migrations()
+def m008_change_window(db):
+    """When the document was last seen unchanged before each change: with the detection time,
+    the window in which an edit was made (304 answers leave no capture, so it is kept here)."""
+    db.execute("ALTER TABLE changes ADD COLUMN previous_seen_at TEXT")

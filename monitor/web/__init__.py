@@ -1,7 +1,8 @@
-"""The web view: a Datasette plugin (change pages, links between rows) registered by entry point.
+"""The web view: a Datasette plugin (newsroom pages, links between rows, canned queries) registered
+by entry point.
 
 Datasette finds a plugin's templates beside the registered package, so the hooks are exported here.
 """
-from monitor.web.plugin import prepare_connection, register_routes, render_cell
+from monitor.web.plugin import get_metadata, prepare_connection, register_routes, render_cell
 
-__all__ = ["prepare_connection", "register_routes", "render_cell"]
+__all__ = ["get_metadata", "prepare_connection", "register_routes", "render_cell"]

@@ -1,42 +1,211 @@
-"""The change page: metadata, changed fields, located edits, and the diff inline or side by side."""
+"""The newsroom pages over an archive: the front page of changes, search with highlighted
+passages, a version as a transcript, a document's timeline, any two versions compared, and the
+page of one change. Every page works with several databases served (`?db=NAME`; by default the
+first that is a remarkwatch archive) and escapes everything that came from a page."""
 from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from urllib.parse import quote, urlencode
 
 import sqlite_utils
 from datasette.utils.asgi import NotFound, Response
+from markupsafe import Markup, escape
 
+from monitor import detect
+from monitor.ingest import version_fields
 from monitor.sides import rows_from_json, side_by_side
 from storage import archive
+from storage import web as queries
+
+CLASS_WORDS = {
+    "wording": "wording", "number": "a number", "deletion": "words removed", "insertion": "words added",
+    "speaker": "who spoke", "correction": "a correction", "inaudible": "inaudible filled in",
+    "punctuation": "punctuation", "case": "capitals only", "title": "in the title", "metadata": "byline, place or date",
+    "url": "its address", "media": "video or audio", "links": "links only", "cosmetic": "formatting only",
+}
+PAGE_SIZE = 30
 
 
-def _load(conn, change_id: int) -> dict | None:
+class Links:
+    """URLs of the pages, carrying `?db=` when several archives are served."""
+
+    def __init__(self, datasette, database: str, several: bool):
+        self.datasette, self.database_name, self.several = datasette, database, several
+
+    def _path(self, path: str, **params) -> str:
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        if self.several:
+            query["db"] = self.database_name
+        return self.datasette.urls.path(path) + (("?" + urlencode(query)) if query else "")
+
+    def home(self, **params) -> str:
+        return self._path("/", **params)
+
+    def search(self, **params) -> str:
+        return self._path("/-/search", **params)
+
+    def change(self, change_id) -> str:
+        return self._path(f"/-/change/{int(change_id)}")
+
+    def version(self, version_id) -> str:
+        return self._path(f"/-/version/{int(version_id)}")
+
+    def document(self, document_id) -> str:
+        return self._path(f"/-/document/{int(document_id)}")
+
+    def compare(self, old_id, new_id) -> str:
+        return self._path("/-/compare", **{"from": int(old_id), "to": int(new_id)})
+
+    def compare_base(self) -> str:
+        return self.datasette.urls.path("/-/compare")
+
+    def database(self) -> str:
+        return self.datasette.urls.database(self.database_name)
+
+
+def archive_names(datasette) -> list[str]:
+    """The served databases that are remarkwatch archives (checked once per database, read-only)."""
+    known = datasette.__dict__.setdefault("_remarkwatch_archives", {})
+    for name, database in datasette.databases.items():
+        if name not in known:
+            known[name] = _is_archive_file(database.path) if name != "_internal" and database.path else False
+    return [name for name, yes in known.items() if yes]
+
+
+def _is_archive_file(path: str) -> bool:
+    try:
+        with closing(sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)) as conn:
+            return queries.is_archive(conn)
+    except sqlite3.Error:
+        return False
+
+
+async def _archive(request, datasette):
+    names = archive_names(datasette)
+    wanted = request.args.get("db")
+    if wanted and wanted not in names:
+        raise NotFound(f"No remarkwatch archive named {wanted!r}")
+    if not names:
+        raise NotFound("No remarkwatch archive is served here")
+    name = wanted or names[0]
+    return datasette.get_database(name), Links(datasette, name, several=len(names) > 1)
+
+
+async def _render(datasette, request, template: str, links: Links, context: dict) -> Response:
+    context.update(links=links, database=links.database_name, several=links.several, class_words=CLASS_WORDS,
+                   metadata=datasette.metadata())
+    return Response.html(await datasette.render_template(template, context, request=request))
+
+
+def _int(value, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound(f"{name} must be a number") from None
+
+
+async def front_page(request, datasette):
+    database, links = await _archive(request, datasette)
+    tab = "new" if request.args.get("tab") == "new" else "changes"
+    filters = {key: (request.args.get(arg) or "").strip()[:200] for key, arg in (
+        ("source", "source"), ("kind", "kind"), ("klass", "class"), ("speaker", "speaker"),
+        ("since", "since"), ("until", "until"))}
+
+    def read(conn):
+        return (queries.front_page(conn, min_significance=detect.ALERT_THRESHOLD, new=tab == "new", **filters),
+                queries.choices(conn))
+    changes, choices = await database.execute_fn(read)
+    return await _render(datasette, request, "remarkwatch_index.html", links, {
+        "tab": tab, "filters": filters, "changes": changes, "choices": choices,
+        "threshold": detect.ALERT_THRESHOLD})
+
+
+def passage_html(passage: str) -> Markup:
+    """The FTS5 snippet, escaped, with its hit marks turned into <mark>."""
+    text = str(escape(passage))
+    return Markup(text.replace(queries.HIT_START, "<mark>").replace(queries.HIT_END, "</mark>"))
+
+
+async def search_page(request, datasette):
+    database, links = await _archive(request, datasette)
+    q = (request.args.get("q") or "").strip()[:500]
+    order = "date" if request.args.get("order") == "date" else "relevance"
+    offset = max(0, _int(request.args.get("offset") or 0, "offset"))
+    results, total = await database.execute_fn(
+        lambda conn: queries.search(conn, q, order=order, limit=PAGE_SIZE, offset=offset))
+    for result in results:
+        result["passage_html"] = passage_html(result["passage"])
+    more = offset + PAGE_SIZE < total
+    return await _render(datasette, request, "remarkwatch_search.html", links, {
+        "q": q, "order": order, "results": results, "total": total, "offset": offset,
+        "next_url": links.search(q=q, order=order, offset=offset + PAGE_SIZE) if more else None})
+
+
+async def version_page(request, datasette):
+    database, links = await _archive(request, datasette)
+    version_id = _int(request.url_vars["version_id"], "version")
+    found = await database.execute_fn(lambda conn: queries.version(conn, version_id))
+    if found is None:
+        raise NotFound(f"No version #{version_id}")
+    return await _render(datasette, request, "remarkwatch_version.html", links, {"version": found})
+
+
+async def document_page(request, datasette):
+    database, links = await _archive(request, datasette)
+    document_id = _int(request.url_vars["document_id"], "document")
+    found = await database.execute_fn(lambda conn: queries.timeline(conn, document_id))
+    if found is None:
+        raise NotFound(f"No document #{document_id}")
+    # Versions and changes on one time line: a version's own `new`/`edited` change stands for it.
+    shown = {c["to_version_id"] for c in found["changes"] if c["to_version_id"]}
+    items = [{"when": c["detected_at"], "change": c} for c in found["changes"]]
+    items += [{"when": v["created_at"], "version": v} for v in found["versions"] if v["id"] not in shown]
+    items.sort(key=lambda item: item["when"])
+    return await _render(datasette, request, "remarkwatch_document.html", links, {
+        "document": found["document"], "versions": found["versions"], "addresses": found["urls"], "timeline": items})
+
+
+async def compare_page(request, datasette):
+    database, links = await _archive(request, datasette)
+    old_id, new_id = _int(request.args.get("from"), "from"), _int(request.args.get("to"), "to")
+    versions = {v["id"]: v for v in await database.execute_fn(lambda conn: queries.versions_of(conn, [old_id, new_id]))}
+    if old_id not in versions or new_id not in versions:
+        raise NotFound("No such version")
+    old, new = versions[old_id], versions[new_id]
+    if old["document_id"] != new["document_id"]:
+        raise NotFound("Those versions belong to different documents; compare versions of one document")
+    change = detect.compare(version_fields(old), version_fields(new))
+    rows = side_by_side(old["body_text"] or "", new["body_text"] or "") if change else []
+    view = "side" if request.args.get("view") == "side" else "inline"
+    base = links.compare(old_id, new_id)
+    return await _render(datasette, request, "remarkwatch_compare.html", links, {
+        "old": old, "new": new, "change": change, "edits": change.edits_as_dicts() if change else [],
+        "rows": rows, "view": view, "side_url": base + "&view=side", "inline_url": base})
+
+
+def _load_change(conn, change_id: int) -> dict | None:
     db = sqlite_utils.Database(conn)
     change = archive.get_change(db, change_id)
     if change is None:
         return None
     old = archive.get_version(db, change["from_version_id"]) if change["from_version_id"] else None
     new = archive.get_version(db, change["to_version_id"]) if change["to_version_id"] else None
-    document = archive.get_document(db, change["document_id"])
     rows = []
     if old and new and "body" in change["changed_fields"]:
         stored = archive.change_sides(db, change_id)
         rows = rows_from_json(stored) if stored else side_by_side(old["body_text"], new["body_text"])
-    return {"change": change, "old": old, "new": new, "document": document, "rows": rows,
+    return {"change": change, "document": archive.get_document(db, change["document_id"]), "rows": rows,
             "versions": archive.document_versions(db, change["document_id"])}
 
 
 async def change_page(request, datasette):
-    change_id = int(request.url_vars["change_id"])
-    database = datasette.get_database()
-    context = await database.execute_fn(lambda conn: _load(conn, change_id))
+    database, links = await _archive(request, datasette)
+    change_id = _int(request.url_vars["change_id"], "change")
+    context = await database.execute_fn(lambda conn: _load_change(conn, change_id))
     if context is None:
         raise NotFound(f"No change #{change_id}")
-    name = database.name
-    context.update(
-        database=name, view="side" if request.args.get("view") == "side" else "inline",
-        document_url=datasette.urls.row(name, "documents", context["document"]["id"]),
-        version_url=lambda version_id: datasette.urls.row(name, "versions", version_id),
-        changes_url=datasette.urls.table(name, "changes") + f"?document_id={context['document']['id']}",
-        change_url=lambda other: datasette.urls.path(f"/-/change/{other}"),
-    )
-    html = await datasette.render_template("remarkwatch_change.html", context, request=request)
-    return Response.html(html)
+    base = links.change(change_id)
+    context.update(view="side" if request.args.get("view") == "side" else "inline",
+                   side_url=base + ("&" if "?" in base else "?") + "view=side", inline_url=base)
+    return await _render(datasette, request, "remarkwatch_change.html", links, context)

@@ -1,23 +1,61 @@
-"""Datasette plugin: a readable page per change, and links between changes, documents, versions."""
+"""Datasette plugin: the newsroom pages, links between rows, canned queries and table metadata
+for every remarkwatch archive served (whatever its file is called), and the SQL helpers the feeds
+use. Registered by entry point, so plain `datasette FILE.db` gets all of it too."""
 from __future__ import annotations
+
+import json
 
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
+from crawler.profiles import config_dir
 from monitor import untrusted
-from monitor.web.pages import change_page
+from monitor.web import pages
+from monitor.web.pages import archive_names
+
+ROUTES = [
+    (r"^/$", pages.front_page),
+    (r"^/-/search$", pages.search_page),
+    (r"^/-/change/(?P<change_id>\d+)$", pages.change_page),
+    (r"^/-/version/(?P<version_id>\d+)$", pages.version_page),
+    (r"^/-/document/(?P<document_id>\d+)$", pages.document_page),
+    (r"^/-/compare$", pages.compare_page),
+]
+_ARCHIVE = None
+
+
+def archive_metadata() -> dict:
+    """The `archive` section of config/datasette.json: table descriptions and canned queries."""
+    global _ARCHIVE
+    if _ARCHIVE is None:
+        _ARCHIVE = json.loads((config_dir() / "datasette.json").read_text(encoding="utf-8"))["archive"]
+    return _ARCHIVE
 
 
 @hookimpl
-def prepare_connection(conn):
-    """`xml_safe(text)` for the Atom feeds' SQL: a control character in a page title must not
-    make every feed that lists it fail."""
+def get_metadata(datasette, key, database, table):
+    """Table descriptions, hidden internal tables and the canned queries (feeds included), for
+    each archive under its own name: nothing is tied to a file name."""
+    section = archive_metadata()
+    return {"databases": {name: {"tables": section["tables"], "queries": section["queries"]}
+                          for name in archive_names(datasette)}}
+
+
+@hookimpl
+def prepare_connection(conn, database, datasette):
+    """`xml_safe(text)`: a control character in a page title must not break a feed.
+    `rw_change_url(id)`: the change page's address, absolute when `public_url` is configured."""
     conn.create_function("xml_safe", 1, untrusted.xml, deterministic=True)
+    public = ((datasette.plugin_config("remarkwatch") or {}).get("public_url") or "").rstrip("/")
+    several = len(archive_names(datasette)) > 1
+    suffix = f"?db={database}" if several else ""
+    conn.create_function("rw_change_url", 1, lambda change_id: f"{public}/-/change/{change_id}{suffix}",
+                         deterministic=True)
 
 
 @hookimpl
 def register_routes():
-    return [(r"^/-/change/(?P<change_id>\d+)$", change_page)]
+    return ROUTES
 
 
 @hookimpl
@@ -26,12 +64,13 @@ def render_cell(row, value, column, table, database, datasette):
     primary-key cell for itself), and every `change_id` column of the canned queries."""
     if value is None:
         return None
+    suffix = f"?db={database}" if len(archive_names(datasette)) > 1 else ""
     if table == "changes" and column == "kind":
-        return _link(datasette, row["id"], value)
+        return _link(datasette, row["id"], value, suffix)
     if column == "change_id" and str(value).isdigit():
-        return _link(datasette, value, value)
+        return _link(datasette, value, value, suffix)
     return None
 
 
-def _link(datasette, change_id, text) -> Markup:
-    return Markup(f'<a href="{datasette.urls.path("/-/change/")}{escape(change_id)}">{escape(text)}</a>')
+def _link(datasette, change_id, text, suffix: str) -> Markup:
+    return Markup(f'<a href="{datasette.urls.path("/-/change/")}{escape(change_id)}{escape(suffix)}">{escape(text)}</a>')

@@ -15,14 +15,18 @@ SETTINGS = {"sql_time_limit_ms": 5000, "max_returned_rows": 2000, "facet_time_li
             "suggest_facets": False, "allow_download": False}
 
 
-def metadata_for(db_path: Path) -> dict:
-    """The bundled metadata, its `archive` database section renamed to the file's database name."""
+def metadata_for(public_url: str | None = None) -> dict:
+    """The instance's title, description and license; each archive's tables and canned queries
+    come from the plugin, whatever the file is called. `public_url` is where the archive is
+    served, for absolute links in the feeds."""
     metadata = json.loads((config_dir() / METADATA_FILE).read_text(encoding="utf-8"))
-    metadata["databases"] = {Path(db_path).stem: metadata["databases"].pop("archive")}
+    metadata.pop("archive")
+    if public_url:
+        metadata["plugins"] = {"remarkwatch": {"public_url": public_url}}
     return metadata
 
 
-def build_datasette(db_path: Path) -> Datasette:
+def build_datasette(*db_paths: Path, public_url: str | None = None) -> Datasette:
     # Datasette opens a file database with read-only connections for every query; nothing here
     # writes. allow_download is off: the raw file holds the outbox and run history too.
-    return Datasette([str(db_path)], metadata=metadata_for(db_path), settings=SETTINGS)
+    return Datasette([str(p) for p in db_paths], metadata=metadata_for(public_url), settings=SETTINGS)
