@@ -205,7 +205,7 @@ def serve(config, host, port):
 
     open_archive(config).close()   # it exists; a writable one is upgraded (schema, full-text index)
     _check_port(host, port)
-    datasette = build_datasette(config.db_path)
+    datasette = build_datasette(config.db_path, public_url=config.public_url)
     click.echo(f"serving {config.db_path} at http://{host}:{port}/ (Ctrl-C stops)")
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
 

@@ -20,7 +20,7 @@ def deliver_outbox(config, db, *, strict: bool) -> None:
     from monitor.alerts.sender import deliver
     from monitor.passes import utcnow
 
-    report = deliver(db, config.alerts, utcnow)
+    report = deliver(db, config.alerts, utcnow, public_url=config.public_url)
     if report.busy is not None:
         click.echo(f"alerts: another process (pid {report.busy['pid']}) is delivering; leaving it to that one")
         return

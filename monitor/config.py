@@ -20,7 +20,7 @@ from monitor.schedule import Recheck, SourceSchedule
 
 DEFAULT_FILE = "remarkwatch.toml"
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
-            "max_page_mb": (int, float), "sources": list, "alerts": list}
+            "max_page_mb": (int, float), "public_url": str, "sources": list, "alerts": list}
 DEFAULT_MAX_PAGE_MB = 5        # a long transcript is ~300 KB; a bigger answer is `too_large`
 # Databases under these would be pseudo-files or devices, never an archive.
 SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
@@ -59,6 +59,7 @@ class Config:
     alerts: tuple[Channel, ...] = field(default_factory=tuple)
     source_failing_after: int = 3    # failed passes in a row before one source-failing alert
     max_page_bytes: int = DEFAULT_MAX_PAGE_MB * 1024 * 1024   # larger responses are `too_large`
+    public_url: str | None = None    # where the archive is served: links in feeds and alerts
 
     def channel(self, name: str) -> Channel:
         for channel in self.alerts:
@@ -152,6 +153,10 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
     max_page_mb = data.get("max_page_mb", DEFAULT_MAX_PAGE_MB)
     if not 0 < max_page_mb <= 1024:
         raise ConfigError(f"{path}: max_page_mb: above 0 and at most 1024 (megabytes a response may have)")
+    public_url = data.get("public_url")
+    if public_url is not None and (urlsplit(public_url).scheme not in ("http", "https") or not urlsplit(public_url).hostname):
+        raise ConfigError(f"{path}: public_url: {public_url!r} is not an http(s) URL (where `remarkwatch serve` "
+                          f"is reached, such as \"https://archive.example.org\")")
     base = Path.cwd() if bundled else path.resolve().parent
     db = db_flag or env.get(ENV["db"]) or data.get("db") or "remarkwatch.db"
     db_path = (base / Path(db).expanduser()).resolve()
@@ -160,6 +165,7 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
                           f"put the archive on ordinary storage")
     return Config(
         path=path, db_path=db_path, max_page_bytes=int(max_page_mb * 1024 * 1024),
+        public_url=public_url.rstrip("/") if public_url else None,
         user_agent=env.get(ENV["user_agent"]) or data.get("user_agent") or DEFAULT_USER_AGENT,
         concurrency=concurrency, sources=tuple(sources), bundled=bundled, alerts=tuple(channels),
         source_failing_after=failing_after,

@@ -94,7 +94,7 @@ class Daemon:
             return
         from monitor.alerts.sender import deliver
 
-        report = deliver(self.db, self.config.alerts, utcnow)
+        report = deliver(self.db, self.config.alerts, utcnow, public_url=self.config.public_url)
         for name, why in report.held.items():
             self.say(f"alerts of channel {name} held back: {why}")
         if report.counts:

@@ -91,7 +91,7 @@ def run_demo(directory: Path, progress: Progress, announce=print, log_level: str
         edited_url = ""
 
         def send_alerts() -> None:
-            report = deliver(db, config.alerts, utcnow)
+            report = deliver(db, config.alerts, utcnow, public_url=config.public_url)
             if report.counts:
                 announce(f"  {report.summary()} to the demo receiver {receiver.url}")
 

@@ -14,7 +14,7 @@ from monitor import untrusted
 from monitor.render import safe
 
 SCHEMA, DIGEST_SCHEMA = "remarkwatch.alert/1", "remarkwatch.digest/1"
-PAYLOAD_KEYS = ("kind", "source", "url", "title", "document_id", "change_id", "classes", "changed_fields",
+PAYLOAD_KEYS = ("kind", "source", "url", "change_url", "title", "document_id", "change_id", "classes", "changed_fields",
                 "significance", "silent", "detected_at", "summary", "edits", "diff",
                 "from_version_id", "to_version_id", "reverted_to_version_id")
 
@@ -24,6 +24,7 @@ HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ subject }}<
 <div style="margin-bottom: 2em">
   <h2 style="font-size: 1.1em">{{ item.kind }}{% if item.silent %} (silent){% endif %}: {{ item.title }}</h2>
   {% if item.url %}<p><a href="{{ item.url }}">{{ item.url }}</a></p>{% endif %}
+  {% if item.change_url %}<p>What changed, side by side: <a href="{{ item.change_url }}">{{ item.change_url }}</a></p>{% endif %}
   <p>source: {{ item.source }} · detected: {{ item.detected_at }}
   {% if item.classes %} · classes: {{ item.classes | join(", ") }}{% endif %}
   {% if item.significance is not none %} · significance: {{ item.significance }}{% endif %}</p>
@@ -55,15 +56,21 @@ class Message:
     short: str = ""      # for chat (Apprise): what changed and a link, a few lines at most
 
 
-def change_item(change: dict) -> dict:
-    """An alert's content from a change row (archive.get_change) or a synthetic one."""
+def change_item(change: dict, public_url: str | None = None) -> dict:
+    """An alert's content from a change row (archive.get_change) or a synthetic one; with the
+    archive's `public_url`, `change_url` is the change's own page (the diff), else null."""
     item = {key: change.get(key) for key in PAYLOAD_KEYS}
     item["change_id"] = change.get("id")
+    item["change_url"] = change_url(public_url, change.get("id"))
     return item
 
 
+def change_url(public_url: str | None, change_id) -> str | None:
+    return f"{public_url.rstrip('/')}/-/change/{change_id}" if public_url and change_id else None
+
+
 def event_item(event: dict) -> dict:
-    return {"kind": event["kind"], "source": event["source"], "title": f"source {event['source']}",
+    return {"kind": event["kind"], "source": event["source"], "title": f"source {event['source']}", "change_url": None,
             "summary": event.get("detail"), "detected_at": event["detected_at"], "event_id": event["id"],
             "url": None, "classes": [], "edits": [], "diff": "", "significance": None, "silent": False}
 
@@ -172,6 +179,8 @@ def _text(items: list[dict], note: str) -> str:
         lines = [f"{item['kind']}{' (silent)' if item.get('silent') else ''}: {safe(item.get('title'))}"]
         if item.get("url"):
             lines.append(safe(item["url"]))
+        if item.get("change_url"):
+            lines.append(f"what changed: {safe(item['change_url'])}")
         meta = f"source: {item['source']}  detected: {item['detected_at']}"
         if item.get("classes"):
             meta += f"  classes: {', '.join(item['classes'])}"

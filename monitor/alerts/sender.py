@@ -49,7 +49,8 @@ def backoff_s(channel: Channel, attempts: int, rng: random.Random) -> float:
 
 
 def deliver(db, channels: Iterable[Channel], clock: Callable[[], str], env=None,
-            senders: dict | None = None, rng: random.Random | None = None) -> SendReport:
+            senders: dict | None = None, rng: random.Random | None = None,
+            public_url: str | None = None) -> SendReport:
     """Deliver every channel's due alerts. Each channel goes on its own: one whose secrets are
     missing is held back (its alerts stay pending, the reason reported) and the others are sent.
     One delivering process at a time per archive (a lock row), so a manual `alerts send` during
@@ -67,13 +68,13 @@ def deliver(db, channels: Iterable[Channel], clock: Callable[[], str], env=None,
                 report.held[channel.name] = "not set in the environment: " + ", ".join(f"${m}" for m in missing)
                 report.errors.append(f"{channel.name}: held back, {report.held[channel.name]}")
                 continue
-            _deliver_channel(db, channel, clock, env, senders[channel.kind], rng, report)
+            _deliver_channel(db, channel, clock, env, senders[channel.kind], rng, report, public_url)
     finally:
         schedule_store.release_lock(db, DELIVERY_LOCK)
     return report
 
 
-def _deliver_channel(db, channel: Channel, clock, env, send, rng, report: SendReport) -> None:
+def _deliver_channel(db, channel: Channel, clock, env, send, rng, report: SendReport, public_url=None) -> None:
     """Send the channel's due rows, oldest first, page by page, until none is due or one fails."""
     size = DIGEST_MAX_ITEMS if channel.mode == "digest" else 1
     first = True
@@ -83,7 +84,7 @@ def _deliver_channel(db, channel: Channel, clock, env, send, rng, report: SendRe
             return
         first = False
         for start in range(0, len(rows), size):
-            if not _send_batch(db, channel, rows[start:start + size], clock, env, send, rng, report):
+            if not _send_batch(db, channel, rows[start:start + size], clock, env, send, rng, report, public_url):
                 return   # keep the channel's order: the rest waits for this one
 
 
@@ -97,9 +98,10 @@ def _digest_due(db, channel: Channel, rows: list[dict], now: str) -> bool:
     return datetime.fromisoformat(now) >= datetime.fromisoformat(last) + timedelta(minutes=channel.digest_minutes)
 
 
-def _send_batch(db, channel: Channel, batch: list[dict], clock, env, send, rng, report: SendReport) -> bool:
+def _send_batch(db, channel: Channel, batch: list[dict], clock, env, send, rng, report: SendReport,
+                public_url=None) -> bool:
     try:
-        message = messages.build([_item(db, row) for row in batch], [r["idempotency_key"] for r in batch],
+        message = messages.build([_item(db, row, public_url) for row in batch], [r["idempotency_key"] for r in batch],
                                  channel.option("max_bytes", DEFAULT_MAX_BYTES) if channel.kind == "email" else None)
     except LookupError as exc:
         result, message = Result(False, error=str(exc)), None
@@ -147,12 +149,12 @@ def send_within(send, channel: Channel, message, env=None) -> Result:
     return outcome[0]
 
 
-def _item(db, row: dict) -> dict:
+def _item(db, row: dict, public_url: str | None = None) -> dict:
     if row["change_id"] is not None:
         change = archive.get_change(db, row["change_id"])
         if change is None:
             raise LookupError(f"outbox row {row['id']}: change {row['change_id']} is missing")
-        return messages.change_item(change)
+        return messages.change_item(change, public_url)
     event = outbox.get_event(db, row["event_id"])
     if event is None:
         raise LookupError(f"outbox row {row['id']}: event {row['event_id']} is missing")
