@@ -5,7 +5,8 @@ Run by hand:  .venv/bin/python bench/web_bench.py [--versions 50000] [--repeat 1
 Builds an archive of N versions (N/2 documents, each published then edited once, ~300-word
 transcripts) through the real ingest, so the FTS index, turns and changes are what a crawl
 writes; then times requests through Datasette's own client, in process (no network): a
-full-text search of the versions table, the phrase-history canned query, and latest changes.
+full-text search of the versions table, the phrase-history canned query, latest changes, and the
+newsroom pages (front page, search with passages, a document's timeline, a version).
 """
 from __future__ import annotations
 
@@ -67,6 +68,13 @@ def measure(path: Path, repeat: int) -> None:
         "phrase history (canned, FTS phrase)": f"/{name}/phrase_history.json?phrase=only+this+briefing+ever",
         "latest changes (canned)": f"/{name}/latest_changes.json",
         "change page (/-/change/ID)": "/-/change/40001",
+        "front page (/)": "/",
+        "front page, one speaker (/?speaker=)": "/?speaker=SECRETARY+BLINKEN",
+        "new releases (/?tab=new)": "/?tab=new",
+        "search page, common words (/-/search)": "/-/search?q=ceasefire+refugees",
+        "search page, phrase, newest first": "/-/search?q=%22aid+workers%22&order=date",
+        "document timeline (/-/document/ID)": "/-/document/20000",
+        "version page (/-/version/ID)": "/-/version/40000",
     }
 
     async def run():

@@ -56,12 +56,16 @@ def _get(url: str, user_agent: str, timeout: float, max_bytes: int) -> tuple[int
         return response.status_code, bytes(body).decode(response.encoding or "utf-8", "replace")
 
 
-def _reason(exc: Exception) -> str:
-    """The innermost cause of a requests/urllib3 error, in one line (not the whole chain)."""
-    while exc.__context__ is not None and not isinstance(exc, (ConnectionRefusedError, OSError)):
-        exc = exc.__context__
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text.split("] ", 1)[-1][:200]
+def _reason(exc: BaseException) -> str:
+    """The operating system's reason at the bottom of a requests/urllib3 error ("Connection
+    refused", "Name or service not known"), not the whole wrapped chain; else the error's kind."""
+    reason, seen = None, set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if getattr(exc, "strerror", None):
+            reason = exc.strerror
+        exc = exc.__cause__ or exc.__context__
+    return reason or "no answer (timed out or refused)"
 
 
 def check(html: str, url: str, profile: Profile) -> dict:

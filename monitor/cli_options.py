@@ -14,6 +14,7 @@ from storage.db import MissingDatabase, open_db
 
 CONFIG_HELP = "Config file (default: $REMARKWATCH_CONFIG, else ./remarkwatch.toml, else the bundled default)."
 DB_HELP = "Database file; overrides `db` in the config and $REMARKWATCH_DB."
+SECRET_KEYS = ("secret_env", "password_env", "url_env")    # not username_env: a user name is no secret
 
 
 def config_options(func):
@@ -46,7 +47,8 @@ def register_secrets(config, env=None) -> None:
     variables, literal hook URLs), so no log record, ours or a library's, can show one."""
     env = os.environ if env is None else env
     for channel in config.alerts:
-        LOG_FILTER.add(*(env.get(name) for name in channel.secret_names()), channel.option("url"))
+        names = [channel.option(key) for key in SECRET_KEYS if channel.option(key)]
+        LOG_FILTER.add(*(env.get(name) for name in names), channel.option("url"))
 
 
 def open_archive(config):

@@ -252,6 +252,9 @@ def _weight(classes: list[str]) -> int:
     return max((WEIGHTS[c] for c in classes), default=0)
 
 
+COARSE_CLASS = {"replace": "wording", "delete": "deletion", "insert": "insertion"}
+
+
 def body_edits(old_body: str, new_body: str) -> list[Edit]:
     """Word-level edits of the body, each located by paragraph and speaker turn."""
     old_paras, new_paras = transcript.paragraphs(old_body), transcript.paragraphs(new_body)
@@ -265,7 +268,7 @@ def body_edits(old_body: str, new_body: str) -> list[Edit]:
         if align.is_coarse((op, i1, i2, j1, j2)):
             # Too many paragraphs changed among too many alike to align them one by one.
             edits.append(Edit("body", op, _short("\n".join(old_paras[i1:i2]), 300),
-                              _short("\n".join(new_paras[j1:j2]), 300), [*classify(op, ["a"], ["b"])], 70,
+                              _short("\n".join(new_paras[j1:j2]), 300), [COARSE_CLASS[op]], 70,
                               j1 + 1, *_turn_at(new_turns, j1 + 1)))
             continue
         old_words = _words(folded_old, i1, i2)

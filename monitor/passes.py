@@ -158,13 +158,14 @@ class CrawlPass:
     def _source_done(self, source: Source, result: PassResult) -> None:
         stats = result.sources.get(source.name, Counter())
         problems = [p for p in result.problems if p.startswith(f"{source.name}: ")]
-        if pass_failed(stats):
+        failing = pass_failed(stats)
+        if failing:
             result.failed_sources.append(source.name)
         else:
             with self.db.atomic():
                 schedule_store.mark_baseline_done(self.db, source.name, self.clock())
         event = record_source_pass(
-            self.db, source.name, failing=pass_failed(stats), error=problems[-1] if problems else None,
+            self.db, source.name, failing=failing, error=problems[-1] if problems else None,
             run_id=result.run_id, now=self.clock(), channels=self.config.alerts,
             after=self.config.source_failing_after)
         if event:

@@ -89,10 +89,6 @@ def find_document(db: sqlite_utils.Database, key: str, urls: Iterable[str]) -> d
     return None
 
 
-def has_documents(db: sqlite_utils.Database, source: str) -> bool:
-    return db.execute("SELECT 1 FROM documents WHERE source = ? LIMIT 1", [source]).fetchone() is not None
-
-
 def create_document(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     return insert_row(db, "documents", row)
 

@@ -84,6 +84,7 @@ def test_a_channel_missing_its_secret_holds_back_only_itself(tmp_path, server, s
 def test_test_alert_sends_the_schema_of_a_real_alert(tmp_path, server, site):
     with WebhookReceiver() as receiver:
         config_path = add_channels(write_config(tmp_path, server.base_url), webhook("hook", receiver.url, "RW_S"))
+        config_path.write_text('public_url = "https://archive.example.org/"\n' + config_path.read_text())
         env = {"RW_S": SECRET}
         run_cli("test-alert", "hook", "--config", config_path, env=env, check=True)
         crawl(config_path)
@@ -91,7 +92,8 @@ def test_test_alert_sends_the_schema_of_a_real_alert(tmp_path, server, site):
         run_cli("crawl", "--config", config_path, env=env, check=True)
         sample, real = (r.json for r in receiver.received)
         assert set(sample) == set(real) and sample["change_id"] == 0 and sample["to_version_id"] == 0
-        assert real["change_id"] > 0
+        assert real["change_id"] > 0 and sample["change_url"] is None
+        assert real["change_url"] == f"https://archive.example.org/-/change/{real['change_id']}"   # the diff, one click
 
 
 # --- failures look like failures ----------------------------------------------------------------
