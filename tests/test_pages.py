@@ -15,7 +15,7 @@ from monitor.web.server import build_datasette
 from storage.db import open_db
 from tests.conftest import ROOT
 from tests.receivers import free_port
-from tests.test_web import ARTIFACTS, _wait_for, archive_path, browser, client, config_for  # noqa: F401 (fixtures)
+from tests.test_web import ARTIFACTS, _wait_for, archive_path, browser, client, config_for  # noqa: F401, F811
 
 
 def test_front_page_lists_significant_changes_with_filters(client):
@@ -111,8 +111,15 @@ def test_plain_datasette_finds_the_plugin_queries_and_pages(tmp_path, archive_pa
         server.wait(timeout=10)
 
 
-PAGES = {"front": "/", "new": "/?tab=new", "search": "/-/search?q=%22Eritrean+refugees%22", "change": "/-/change/{injected}?view=side",
-         "version": "/-/version/{injected_version}", "document": "/-/document/2", "compare": "/-/compare?from=2&to={injected_version}"}
+PAGES = {   # name: (path, text the page must show)
+    "front": ("/", "turn 1, MR PRICE: 'forces' -&gt; 'refugees'"),
+    "new": ("/?tab=new", "Releases that appeared after watching began"),
+    "search": ("/-/search?q=%22Eritrean+refugees%22", "<mark>Eritrean refugees</mark>"),
+    "change": ("/-/change/{injected}?view=side", 'data-label="after"'),
+    "version": ("/-/version/{injected_version}", "Transcript"),
+    "document": ("/-/document/2", "Timeline"),
+    "compare": ("/-/compare?from=2&to={injected_version}", "<ins>"),
+}
 
 
 @pytest.mark.slow
@@ -133,10 +140,10 @@ def test_every_page_in_a_real_browser(tmp_path, archive_path, width):
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         _wait_for(f"http://127.0.0.1:{port}/-/versions.json")
-        for name, path in PAGES.items():
+        for name, (path, expected) in PAGES.items():
             url = f"http://127.0.0.1:{port}" + path.format(injected=injected["id"], injected_version=injected["to_version_id"])
             dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=90).stdout
-            assert "remarkwatch archive" in dom, (name, dom[:300])
+            assert "remarkwatch archive" in dom and expected in dom, (name, expected, dom[-3000:])
             assert "data-pwned" not in dom, f"a script from page content ran on the {name} page"
             shot = ARTIFACTS / f"page-{name}-{width}.png"
             shot.unlink(missing_ok=True)
