@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from html import escape
 from datetime import datetime
 from urllib.parse import urljoin
@@ -232,6 +233,31 @@ def _fill_from_header_lines(fields: Extracted, lines: list[str], profile: Profil
     fields.speakers = fields.speakers or speakers
     fields.location = fields.location or location
     fields.audience = fields.audience or audience
+
+
+# A profile that misses a page this way may be facing a redesign: the generic extractor steps in.
+FALLBACK_OUTCOMES = (NO_BODY, INCOMPLETE, EMPTY_BODY)
+
+
+def fallback_profile(site: Profile, generic: Profile) -> Profile:
+    """The generic extractor (trafilatura, standard meta tags) with the site's own block markers,
+    post-id rules and date formats, for pages the site's profile no longer matches."""
+    return replace(generic, name=f"{site.name}+fallback", site=site.site,
+                   blocked_markers=(*site.blocked_markers, *generic.blocked_markers),
+                   post_id=(*site.post_id, *generic.post_id), date_formats=(*site.date_formats, *generic.date_formats),
+                   speaker_role_words=site.speaker_role_words, expect_html_end=site.expect_html_end)
+
+
+def extract_or_fallback(html: str, url: str, profile: Profile, fallback: Profile | None) -> tuple[Extraction, str | None]:
+    """The profile's extraction; when it misses the page (no body, no title, an empty body), the
+    fallback's, with what the profile missed (None when the profile did the work)."""
+    result = extract_article(html, url, profile)
+    if fallback is None or result.outcome not in FALLBACK_OUTCOMES:
+        return result, None
+    rescued = extract_article(html, url, fallback)
+    if rescued.outcome != OK:
+        return result, None
+    return rescued, result.problem or result.outcome
 
 
 def extract_feed_item(content_html: str, *, url: str, title: str | None, creator: str | None,

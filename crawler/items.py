@@ -19,6 +19,7 @@ GONE = "gone"                  # 404/410, a "page not found" page, or a redirect
 NOT_MODIFIED = "not_modified"  # 304 to a conditional request: checked, unchanged, nothing stored
 EXTRACT_ERROR = "extract_error"  # the extractor failed on this page (the error is recorded)
 TOO_LARGE = "too_large"        # the response (or its decompressed body) is over the size limit
+FALLBACK_PREFIX = "fallback:"   # an extractor name with it: the generic extractor stood in for the profile
 OUTCOMES = (OK, BLOCKED, NO_BODY, EMPTY_BODY, HTTP_ERROR, NETWORK_ERROR, OFFSITE, NOT_HTML, ROBOTS,
             TRUNCATED, INCOMPLETE, GONE, NOT_MODIFIED, EXTRACT_ERROR, TOO_LARGE)
 
@@ -69,3 +70,4 @@ class Capture:
     redirect_urls: list[str] = field(default_factory=list)
     fields: Extracted | None = None
     extractor: str = ""
+    missed: str | None = None      # what the profile missed when the generic fallback extracted it

@@ -26,7 +26,7 @@ KINDS = (NEW, EDITED, REVERTED, MOVED, REMOVED, RESTORED, BLOCKED, REEXTRACTED)
 WEIGHTS = {
     "title": 0, "metadata": 0, "url": 30, "wording": 70, "number": 70, "punctuation": 40,
     "case": 15, "insertion": 60, "deletion": 70, "speaker": 70, "inaudible": 60,
-    "correction": 60, "media": 40, "links": 5, "cosmetic": 0,
+    "correction": 60, "media": 40, "links": 5, "cosmetic": 0, "replaced": 90,
 }
 CLASSES = tuple(WEIGHTS)
 KIND_FLOOR = {NEW: 50, REVERTED: 70, MOVED: 30, REMOVED: 80, RESTORED: 60, BLOCKED: 5}
@@ -134,6 +134,9 @@ def compare(previous: dict | None, current: dict, *,
     elif "url" in changed:
         kind = MOVED
     significance = max(e.significance for e in edits)
+    replaced = _replaced(previous, current, changed, edits)
+    if replaced:
+        classes, significance = ["replaced"], max(significance, WEIGHTS["replaced"])
     silent = content_changed and any(
         e.field in ("body", "title") and e.significance >= ALERT_THRESHOLD for e in edits
     ) and (previous.get("modified_time") or "") == (current.get("modified_time") or "")
@@ -147,7 +150,23 @@ def compare(previous: dict | None, current: dict, *,
     }
     diff = body_diff(previous.get("body_text") or "", current.get("body_text") or "") if "body" in changed else ""
     return Change(kind, changed, classes, min(significance, 100), silent, edits, field_diffs, diff,
-                  summarize(edits), reverted_to)
+                  replaced or summarize(edits), reverted_to)
+
+
+REPLACED_SHARE = 0.6    # of the old body's words rewritten, with a new title: another document
+
+
+def _replaced(previous: dict, current: dict, changed: list[str], edits: list[Edit]) -> str:
+    """A summary when the page now holds a different document under the same identity (a
+    briefing's page overwritten by unrelated remarks), else ""."""
+    if "title" not in changed or "body" not in changed:
+        return ""
+    old_words = len((previous.get("body_text") or "").split())
+    rewritten = sum(len(e.old.split()) for e in edits if e.field == "body" and e.op in ("replace", "delete"))
+    if old_words < 30 or rewritten / old_words < REPLACED_SHARE:
+        return ""
+    return (f"replaced by a different document: '{_short(previous.get('title') or '')}' -> "
+            f"'{_short(current.get('title') or '')}' ({min(100, round(100 * rewritten / old_words))}% of the words rewritten)")
 
 
 def field_edits(previous: dict, current: dict) -> list[Edit]:
@@ -204,6 +223,8 @@ def _text_field_edits(name: str, field_class: str, old: str, new: str) -> list[E
     folded_old, folded_new = normalize.text(old), normalize.text(new)
     if folded_old == folded_new:
         return [Edit(name, "cosmetic", old, new, ["cosmetic"], 0)]
+    if name == "speakers":
+        return [_byline_edit(old, new, folded_old, folded_new)]
     out = []
     for op, old_words, new_words in align.word_edits(folded_old, folded_new):
         nature = classify(op, old_words, new_words)
@@ -212,11 +233,33 @@ def _text_field_edits(name: str, field_class: str, old: str, new: str) -> list[E
     return out
 
 
+def _byline_edit(old: str, new: str, folded_old: str, folded_new: str) -> Edit:
+    """A byline changes as a whole: who is credited with the words. One edit, old list -> new
+    list (not word fragments of names): `speaker`, unless only capitals changed."""
+    old_shown, new_shown = old.replace("\n", "; "), new.replace("\n", "; ")
+    op = "insert" if not old else "delete" if not new else "replace"
+    if folded_old.lower() == folded_new.lower():
+        return Edit("speakers", op, old_shown, new_shown, ["metadata", "case"], WEIGHTS["case"])
+    return Edit("speakers", op, old_shown, new_shown, ["metadata", "speaker"], WEIGHTS["speaker"])
+
+
+# A name addressed at the start of a sentence ("Jake, we ..."): taking it out anonymises a speaker.
+_VOCATIVE = re.compile(r"^([A-Z][a-z]+),\s*")
+_NOT_NAMES = frozenset("However Yes No Well So Now First Second Third Finally Thanks Thank Okay OK Again "
+                       "Also And But Sir Look Today Again Indeed Still Meanwhile Second Last Next".split())
+
+
+def _name_removed(old: str, new: str) -> bool:
+    found = _VOCATIVE.match(old)
+    return bool(found) and found.group(1) not in _NOT_NAMES and old[found.end():].lower() == new.lower()
+
+
 def classify(op: str, old_words: list[str], new_words: list[str], touches_label: bool = False) -> list[str]:
     """The nature of one word-level edit: wording, number, punctuation, case, speaker, ..."""
     old, new = " ".join(old_words), " ".join(new_words)
     classes: list[str] = []
-    if touches_label or len(_ANONYMISED.findall(old)) != len(_ANONYMISED.findall(new)):
+    if touches_label or len(_ANONYMISED.findall(old)) != len(_ANONYMISED.findall(new)) or (
+            op in ("replace", "delete") and _name_removed(old, new)):
         classes.append("speaker")
     struck = "~~" in old or "~~" in new
     brackets = Counter(_BRACKET.findall(old)) != Counter(_BRACKET.findall(new))

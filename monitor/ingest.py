@@ -16,7 +16,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from crawler.items import BLOCKED, GONE, OK, Capture
+from crawler.items import BLOCKED, FALLBACK_PREFIX, GONE, OK, Capture
 from monitor import detect, normalize, transcript
 from monitor.sides import rows_json, side_by_side
 from monitor.alerts import routing
@@ -156,6 +156,12 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
     if reextracted and change is not None:
         change.kind, change.significance = detect.REEXTRACTED, 0
         change.summary = f"re-extraction ({capture.extractor}): {change.summary}"
+    elif change is not None and previous is not None and _family(previous.get("extractor")) != _family(capture.extractor):
+        # The profile stopped matching (or matches again): a switch of extractor is not an edit
+        # by the site. Recorded, never alerted; the next capture compares like with like.
+        change.kind, change.significance = detect.REEXTRACTED, 0
+        change.summary = (f"extractor switched ({previous.get('extractor') or 'unknown'} -> {capture.extractor}), "
+                          f"not an edit by the site: {change.summary}")
     update = {"last_seen": now, "url": capture.final_url}
     if document is not None and document["state"] != ACTIVE and not reextracted:
         update.update(state=ACTIVE, state_since=now, missing_since=None, missing_passes=0, missing_run_id=None)
@@ -182,6 +188,11 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
         archive.link_capture(db, capture_id, document_id, version_id or (previous or {}).get("id"))
     archive.touch_document(db, document_id, update)
     return change.kind
+
+
+def _family(extractor: str | None) -> str:
+    """Profile or generic fallback: versions of one family are compared as edits."""
+    return "fallback" if (extractor or "").startswith(FALLBACK_PREFIX) else "profile"
 
 
 def _document_for(db, capture: Capture, fields: dict, site: str, now: str):

@@ -12,12 +12,14 @@ import unicodedata
 
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\r\f\v"
 _TABLE = {ord(c): " " for c in _SPACES}
-_TABLE.update({ord(c): None for c in "\u200b\u200c\u200d\u2060\u00ad\ufeff"})
+_TABLE.update({ord(c): None for c in "\u200b\u200c\u200d\u2060\u00ad\ufeff\ufffc"})   # ...and U+FFFC
 _TABLE.update({ord(c): "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"})
 _TABLE.update({ord(c): '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"})
 _TABLE.update({ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
 _TABLE[ord("\u2026")] = "..."
 _RUNS = re.compile(r" {2,}")
+# House styles of abbreviations: "D.C." and "DC", "U.S." and "US" are the same words.
+_ABBREVIATION = re.compile(r"(?<![\w.])((?:[A-Z]\.){2,})")
 
 COMPARED_FIELDS = ("title", "doc_type", "speakers", "audience", "location", "published", "tags", "body")
 
@@ -27,6 +29,7 @@ def text(value: str | None) -> str:
     if not value:
         return ""
     folded = unicodedata.normalize("NFC", html.unescape(value)).translate(_TABLE)
+    folded = _ABBREVIATION.sub(lambda m: m.group(1).replace(".", ""), folded)
     lines = (_RUNS.sub(" ", line).strip() for line in folded.split("\n"))
     return "\n".join(line for line in lines if line)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
+from crawler.extract import FALLBACK_OUTCOMES
 from crawler.items import (BLOCKED, EXTRACT_ERROR, HTTP_ERROR, NETWORK_ERROR, NOT_MODIFIED, OK, TOO_LARGE, TRUNCATED,
                            Capture)
 from crawler.politeness import pacer_of
@@ -18,7 +19,7 @@ from crawler.settings import build_settings
 from crawler.spiders.remarks import RemarksSpider
 from monitor.config import Config, Source
 from monitor.errors import PassFailed
-from monitor.health import pass_failed, record_source_pass
+from monitor.health import pass_failed, record_extraction_health, record_source_pass
 from monitor.ingest import RemovalPolicy, ingest
 from monitor.progress import Progress
 from monitor.schedule import parse_time
@@ -50,6 +51,8 @@ class PassResult:
     kinds: Counter = field(default_factory=Counter)
     sources: dict = field(default_factory=dict)    # source name -> Counter of listing/article outcomes
     failed_sources: list[str] = field(default_factory=list)   # no listing readable, or every fetch failed
+    misses: dict = field(default_factory=dict)      # source -> Counter of what the profile missed
+    examples: dict = field(default_factory=dict)    # source -> one page the profile missed
 
     def summary(self) -> str:
         c = self.counts
@@ -170,6 +173,13 @@ class CrawlPass:
             after=self.config.source_failing_after)
         if event:
             result.kinds[event] += 1
+        misses = result.misses.get(source.name, Counter())
+        layout = record_extraction_health(
+            self.db, source.name, stats, problem=misses.most_common(1)[0][0] if misses else None,
+            example=result.examples.get(source.name), run_id=result.run_id, now=self.clock(),
+            channels=self.config.alerts)
+        if layout:
+            result.kinds[layout] += 1
 
     def _spider_args(self, source: Source, result: PassResult) -> dict:
         stats = result.sources.setdefault(source.name, Counter())
@@ -231,10 +241,17 @@ class CrawlPass:
             self._fatal = exc
             problem(f"{source.name}: database error while recording {capture.url}: {exc}")
             return
+        stats = result.sources[source.name]
         if capture.outcome == OK:
-            result.sources[source.name]["ok"] += 1
+            stats["ok"] += 1
+            stats["fallback" if capture.missed else "extracted"] += 1   # extraction health
+        elif capture.outcome in FALLBACK_OUTCOMES:
+            stats["missed"] += 1
         elif capture.outcome in SOURCE_FAILURES:
-            result.sources[source.name]["failed"] += 1
+            stats["failed"] += 1
+        if capture.missed or capture.outcome in FALLBACK_OUTCOMES:
+            result.misses.setdefault(source.name, Counter())[capture.missed or capture.error or capture.outcome] += 1
+            result.examples.setdefault(source.name, capture.final_url)
         if capture.outcome != OK:
             problem(f"{source.name}: {capture.url}: {capture.outcome} ({capture.error or 'no detail'})")
         self.progress.update(source.name, result.counts)

@@ -240,3 +240,18 @@ def m008_change_window(db):
     """When the document was last seen unchanged before each change: with the detection time,
     the window in which an edit was made (304 answers leave no capture, so it is kept here)."""
     db.execute("ALTER TABLE changes ADD COLUMN previous_seen_at TEXT")
+
+
+@migrations()
+def m009_extraction_health(db):
+    """Per pass and source, how many article pages the profile extracted, how many the generic
+    fallback had to read, and how many neither could; and whether the source's layout is
+    currently reported changed (a redesign the profile no longer matches)."""
+    db["extraction_health"].create(
+        {"id": int, "source": str, "run_id": int, "at": str, "attempted": int, "extracted": int,
+         "fallback": int, "missed": int, "problem": str, "example_url": str},
+        pk="id", not_null={"source", "at", "attempted", "extracted", "fallback", "missed"},
+    )
+    db["extraction_health"].create_index(["source", "id"])
+    db.execute("ALTER TABLE source_health ADD COLUMN layout_state TEXT")
+    db.execute("ALTER TABLE source_health ADD COLUMN layout_since TEXT")

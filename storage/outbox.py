@@ -102,6 +102,15 @@ def source_health(db: sqlite_utils.Database, source: str) -> dict | None:
     return next(db.query("SELECT * FROM source_health WHERE source = ?", [source]), None)
 
 
+def insert_extraction_health(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    insert_row(db, "extraction_health", row)
+
+
+def recent_extraction_health(db: sqlite_utils.Database, source: str, passes: int) -> list[dict]:
+    return list(db.query("SELECT * FROM extraction_health WHERE source = ? ORDER BY id DESC LIMIT ?",
+                         [source, passes]))
+
+
 def save_source_health(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     columns = ", ".join(row)
     db.execute(

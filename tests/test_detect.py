@@ -58,10 +58,12 @@ def test_metadata_fields_each_reported():
     assert change.changed_fields == ["title", "speakers", "location"]
     assert change.field_diffs["location"] == {"old": "Duluth, Wisconsin", "new": "Duluth, Minnesota"}
     assert change.diff == ""
-    assert change.classes == ["title", "metadata", "wording", "insertion"]
+    assert change.classes == ["title", "metadata", "wording", "speaker"]
     by_field = {e.field: e for e in change.edits}
     assert (by_field["location"].old, by_field["location"].new) == ("Wisconsin", "Minnesota")
-    assert by_field["speakers"].op == "insert" and by_field["speakers"].new == "B, Minister"
+    # A byline changes as a whole (who is credited), old list -> new list, not name fragments.
+    assert by_field["speakers"].op == "replace" and by_field["speakers"].classes == ["metadata", "speaker"]
+    assert (by_field["speakers"].old, by_field["speakers"].new) == ("A, Secretary", "A, Secretary; B, Minister")
 
 
 def test_paragraph_added_and_removed():

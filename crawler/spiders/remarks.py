@@ -16,10 +16,11 @@ from twisted.internet import defer
 from scrapy.utils.sitemap import Sitemap
 
 from crawler import items
-from crawler.extract import EXTRACTOR_VERSION, extract_article, extract_listing
+from crawler.extract import EXTRACTOR_VERSION, extract_listing, extract_or_fallback, fallback_profile
+from crawler.items import FALLBACK_PREFIX
 from crawler.offsite import host_allowed
 from crawler.politeness import LEFT_FOR_NEXT_PASS, STOPPING
-from crawler.profiles import Profile
+from crawler.profiles import Profile, get_profile
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ class RemarksSpider(scrapy.Spider):
         self.on_problem = on_problem or (lambda message: logger.warning(message))
         self.on_listing = on_listing or (lambda ok: None)   # told whether each listing page was read
         self.extractor = f"{profile.name}/{EXTRACTOR_VERSION}"
+        # When the profile stops matching (a redesign), pages are still read by the generic
+        # extractor, their versions marked with its name.
+        self.fallback = fallback_profile(profile, get_profile("generic")) if profile.extractor == "selectors" else None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -231,8 +235,11 @@ class RemarksSpider(scrapy.Spider):
         elif not _is_html(response) and not (self.profile.extractor == "govuk" and _is_json(response)):
             capture.outcome, capture.error = items.NOT_HTML, f"content type {capture.content_type!r}"
         else:
-            result = extract_article(response.text, response.url, self.profile)
+            result, missed = extract_or_fallback(response.text, response.url, self.profile, self.fallback)
             capture.outcome, capture.fields, capture.error = result.outcome, result.fields, result.problem
+            if missed:
+                capture.extractor, capture.missed = f"{FALLBACK_PREFIX}{self.extractor}", missed
+                capture.error = f"the profile missed this page ({missed}); read by the generic extractor"
         yield capture
 
     def _is_landing(self, url: str) -> bool:

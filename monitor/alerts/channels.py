@@ -14,7 +14,8 @@ from monitor.detect import ALERT_THRESHOLD, KINDS, REEXTRACTED
 from monitor.errors import ConfigError
 
 SOURCE_FAILING, SOURCE_RECOVERED = "source-failing", "source-recovered"
-EVENT_KINDS = (SOURCE_FAILING, SOURCE_RECOVERED)
+LAYOUT_CHANGED, LAYOUT_RESTORED = "layout-changed", "layout-restored"
+EVENT_KINDS = (SOURCE_FAILING, SOURCE_RECOVERED, LAYOUT_CHANGED, LAYOUT_RESTORED)
 ALERT_KINDS = (*KINDS, *EVENT_KINDS)
 DEFAULT_KINDS = tuple(k for k in ALERT_KINDS if k != REEXTRACTED)   # a parser fix is not news
 MODES = ("each", "digest")

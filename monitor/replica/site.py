@@ -233,6 +233,18 @@ class Site:
                 self.patches[path].pop()
                 raise
 
+    def redesign(self, old: str, new: str) -> None:
+        """Replace `old` with `new` in every article page (a site redesign: same releases, new
+        markup); `unpatch()` takes it back."""
+        for path in list(self.releases):
+            self.patch(path, old, new)
+
+    def unpatch(self) -> None:
+        """Serve every page as rendered again, without patches."""
+        with self._lock:
+            self.patches.clear()
+            self._cache.clear()
+
     def override(self, path: str, response: Response | None) -> None:
         """Serve `response` at `path` instead of the page (None restores the page)."""
         with self._lock:

@@ -23,6 +23,7 @@ CLASS_WORDS = {
     "speaker": "who spoke", "correction": "a correction", "inaudible": "inaudible filled in",
     "punctuation": "punctuation", "case": "capitals only", "title": "in the title", "metadata": "byline, place or date",
     "url": "its address", "media": "video or audio", "links": "links only", "cosmetic": "formatting only",
+    "replaced": "replaced by another document",
 }
 PAGE_SIZE = 30
 
