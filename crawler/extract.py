@@ -204,6 +204,7 @@ def _extract_article(html: str, url: str, profile: Profile) -> Extraction:
     if profile.extractor == "govuk":
         return extract_govuk(html, url, profile)
     sel = Selector(text=html or "<html></html>")
+    profile = profile.for_page(sel)          # the site's layout of this page's era
     body = next((m for s in profile.sel("body") for m in sel.css(s)), None)
     marker = is_blocked(sel, profile, body is not None)
     if marker:
@@ -282,6 +283,7 @@ def extract_feed_item(content_html: str, *, url: str, title: str | None, creator
 def extract_listing(html: str, url: str, profile: Profile) -> tuple[list[str], str | None]:
     """Article links on a listing page, in page order, and the next page's URL if any."""
     sel = Selector(text=html or "<html></html>")
+    profile = profile.for_page(sel)
     links: list[str] = []
     for item_selector in profile.sel("items") or ("body",):
         for item in sel.css(item_selector):

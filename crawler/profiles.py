@@ -16,8 +16,9 @@ ARTICLE_KEYS = (
 )
 TOP_KEYS = {
     "name", "site", "description", "delay_s", "date_formats", "blocked_markers",
-    "speaker_role_words", "expect_html_end", "listing", "article", "signals", "extractor",
+    "speaker_role_words", "expect_html_end", "listing", "article", "signals", "extractor", "hosts", "eras",
 }
+ERA_KEYS = {"name", "match", "listing", "article"}
 SELECTOR_KEYS = LISTING_KEYS + ARTICLE_KEYS
 
 
@@ -40,6 +41,16 @@ class PostIdRule:
 
 
 @dataclass(frozen=True)
+class Era:
+    """One layout of a site: the elements that tell it (`match`, CSS) and the selectors that
+    differ from the profile's own. Told by markup, never by date or by a substring of the page."""
+    name: str
+    match: tuple[str, ...]
+    selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    post_id: tuple[PostIdRule, ...] = ()
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     site: str
@@ -56,9 +67,27 @@ class Profile:
     feeds: tuple[str, ...] = ()             # RSS/Atom feed paths or URLs: new releases in one request
     rest: tuple[str, ...] = ()              # WordPress REST URLs with {since}: posts modified since
     extractor: str = "selectors"            # "trafilatura": automatic main text; "govuk": GOV.UK Content API JSON
+    hosts: tuple[str, ...] = ()             # more hosts it reads (archive hosts), besides `site`
+    eras: tuple[Era, ...] = ()              # older layouts, each told by its own elements
+    era: str = ""                           # the era this profile was narrowed to, "" for its own selectors
 
     def sel(self, key: str) -> tuple[str, ...]:
         return self.selectors.get(key, ())
+
+    def for_page(self, selector) -> "Profile":
+        """This profile narrowed to the era whose `match` elements the page has (the first that
+        matches), or itself. `selector` is the page's parsel Selector."""
+        for era in self.eras:
+            if any(selector.css(css) for css in era.match):
+                return replace(self, selectors={**self.selectors, **era.selectors},
+                               post_id=era.post_id or self.post_id, eras=(), era=era.name)
+        return self
+
+    def reads_host(self, host: str) -> int:
+        """How specifically this profile reads `host`: the length of the site or archive host it
+        matches (0: not at all), so 2009-2017.state.gov goes to its archive profile, not state.gov's."""
+        host = host.lower()
+        return max((len(h) for h in (self.site, *self.hosts) if host == h or host.endswith("." + h)), default=0)
 
     def with_overrides(self, overrides: dict[str, tuple[str, ...]]) -> "Profile":
         """The same profile with some selectors replaced (a source's [sources.selectors])."""
@@ -108,18 +137,8 @@ def parse_profile(data: dict, origin: str) -> Profile:
     for required in ("name", "site"):
         if not isinstance(data.get(required), str) or not data[required]:
             raise ProfileError(f"{origin}: key {required!r} is required and must be a string")
-    selectors: dict[str, tuple[str, ...]] = {}
-    post_id: list[PostIdRule] = []
-    for section, keys in (("listing", LISTING_KEYS), ("article", ARTICLE_KEYS + ("post_id",))):
-        table = data.get(section, {})
-        for key, value in table.items():
-            where = f"{origin}: {section}.{key}"
-            if key not in keys:
-                raise ProfileError(f"{where}: unknown selector key (valid: {', '.join(keys)})")
-            if key == "post_id":
-                post_id = [_post_id_rule(rule, where) for rule in value]
-            else:
-                selectors[key] = css_selectors(value, where)
+    selectors, post_id = _selector_tables(data, origin)
+    eras = tuple(_era(raw, f"{origin}: eras[{i}]") for i, raw in enumerate(data.get("eras", [])))
     try:
         delay = float(data.get("delay_s", 1.0))
     except (TypeError, ValueError):
@@ -133,7 +152,33 @@ def parse_profile(data: dict, origin: str) -> Profile:
         expect_html_end=bool(data.get("expect_html_end", True)),
         selectors=selectors, post_id=tuple(post_id), **_signals(data.get("signals", {}), origin),
         extractor=_extractor(data.get("extractor", "selectors"), origin),
+        hosts=_strings(data.get("hosts", []), f"{origin}: hosts"), eras=eras,
     )
+
+
+def _selector_tables(data: dict, origin: str) -> tuple[dict[str, tuple[str, ...]], list[PostIdRule]]:
+    selectors: dict[str, tuple[str, ...]] = {}
+    post_id: list[PostIdRule] = []
+    for section, keys in (("listing", LISTING_KEYS), ("article", ARTICLE_KEYS + ("post_id",))):
+        table = data.get(section, {})
+        for key, value in table.items():
+            where = f"{origin}: {section}.{key}"
+            if key not in keys:
+                raise ProfileError(f"{where}: unknown selector key (valid: {', '.join(keys)})")
+            if key == "post_id":
+                post_id = [_post_id_rule(rule, where) for rule in value]
+            else:
+                selectors[key] = css_selectors(value, where)
+    return selectors, post_id
+
+
+def _era(raw, origin: str) -> Era:
+    if not isinstance(raw, dict) or set(raw) - ERA_KEYS or not raw.get("name") or not raw.get("match"):
+        raise ProfileError(f"{origin}: an [[eras]] table takes name, match (CSS: elements only this layout has), "
+                           f"listing and article")
+    selectors, post_id = _selector_tables(raw, origin)
+    return Era(name=str(raw["name"]), match=css_selectors(raw["match"], f"{origin}.match"),
+               selectors=selectors, post_id=tuple(post_id))
 
 
 EXTRACTORS = ("selectors", "trafilatura", "govuk")

@@ -24,9 +24,9 @@ def pick_profile(profiles: dict[str, Profile], url: str, name: str | None) -> Pr
             raise NotFound(f"no profile {name!r} (profiles: {', '.join(sorted(profiles))})")
         return profiles[name]
     host = (urlsplit(url).hostname or "").lower()
-    for profile in profiles.values():
-        if host == profile.site or host.endswith("." + profile.site):
-            return profile
+    best = max(profiles.values(), key=lambda p: p.reads_host(host), default=None)
+    if best is not None and best.reads_host(host):       # its site, or one of its archive hosts
+        return best
     raise NotFound(f"no profile for {host or url!r}; name one with --profile (profiles: {', '.join(sorted(profiles))})")
 
 

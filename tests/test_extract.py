@@ -22,7 +22,9 @@ NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.
 
 
 # Saved pages of other sites, by file-name prefix: (profile, the URL they are read as).
-OTHER_SITES = {"wh-": ("whitehouse.gov", "https://www.whitehouse.gov/remarks/2026/09/{stem}/"),
+OTHER_SITES = {"wh-2017-2021-": ("whitehouse.gov", "https://trumpwhitehouse.archives.gov/briefings-statements/{stem}/"),
+               "wh-2009-2017-": ("whitehouse.gov", "https://obamawhitehouse.archives.gov/the-press-office/2016/06/18/{stem}"),
+               "wh-": ("whitehouse.gov", "https://www.whitehouse.gov/remarks/2026/09/{stem}/"),
                "state2009-": ("state.gov-archive", "https://2009-2017.state.gov/secretary/remarks/2013/05/209065.htm"),
                "generic-": ("generic", "https://www.example.gov/speeches/harbour-forum-2026"),
                "dod-": ("defense.gov", "https://www.war.gov/News/Transcripts/Transcript/Article/4301123/x/")}
@@ -33,6 +35,7 @@ def _golden(page: Path) -> dict:
     for prefix, (name, pattern) in OTHER_SITES.items():
         if page.stem.startswith(prefix):
             profile, url = get_profile(name), pattern.format(stem=page.stem)
+            break
     result = extract_article(page.read_text(encoding="utf-8"), url, profile)
     fields = result.fields.as_dict() if result.fields else None
     if fields:
