@@ -233,13 +233,18 @@ def profiles(as_json):
 
     found = load_profiles()
     if as_json:
-        click.echo(json.dumps([{"name": p.name, "site": p.site, "description": p.description,
-                                "sitemaps": list(p.sitemaps), "feeds": list(p.feeds), "rest": list(p.rest)}
+        click.echo(json.dumps([{"name": p.name, "site": p.site, "hosts": list(p.hosts), "description": p.description,
+                                "eras": [e.name for e in p.eras], "sitemaps": list(p.sitemaps),
+                                "feeds": list(p.feeds), "rest": list(p.rest)}
                                for p in found.values()], indent=2))
         return
     for p in sorted(found.values(), key=lambda p: p.name):
         signals = ", ".join(k for k, v in (("sitemaps", p.sitemaps), ("feeds", p.feeds), ("rest", p.rest)) if v)
         click.echo(f"{p.name:<16} {p.site:<20} signals: {signals or 'none':<24} {p.description}")
+        if p.hosts or p.eras:
+            click.echo(f"{'':<16} " + "; ".join(filter(None, [
+                f"also reads {', '.join(p.hosts)}" if p.hosts else "",
+                f"older layouts: {', '.join(e.name for e in p.eras)}" if p.eras else ""])))
 
 
 @cli.command()
