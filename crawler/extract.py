@@ -238,6 +238,7 @@ def _fill_from_header_lines(fields: Extracted, lines: list[str], profile: Profil
 
 # A profile that misses a page this way may be facing a redesign: the generic extractor steps in.
 FALLBACK_OUTCOMES = (NO_BODY, INCOMPLETE, EMPTY_BODY)
+MIN_FALLBACK_WORDS = 40     # what the generic extractor finds must read like a release, not a hero line
 
 
 def fallback_profile(site: Profile, generic: Profile) -> Profile:
@@ -256,8 +257,8 @@ def extract_or_fallback(html: str, url: str, profile: Profile, fallback: Profile
     if fallback is None or result.outcome not in FALLBACK_OUTCOMES:
         return result, None
     rescued = extract_article(html, url, fallback)
-    if rescued.outcome != OK:
-        return result, None
+    if rescued.outcome != OK or len(rescued.fields.body_text.split()) < MIN_FALLBACK_WORDS:
+        return result, None        # a home or hub page at an article's address is no release
     return rescued, result.problem or result.outcome
 
 

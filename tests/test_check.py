@@ -13,7 +13,7 @@ URL = "https://www.state.gov/department-press-briefing-july-27-2021/"
 
 def test_profiles_lists_each_with_its_signals():
     out = run_cli("profiles", check=True).stdout
-    lines = {line.split()[0]: line for line in out.splitlines()}
+    lines = {line.split()[0]: line for line in out.splitlines() if not line.startswith(" ")}
     assert sorted(lines) == NAMES and {"defense.gov", "state.gov", "whitehouse.gov"} <= set(NAMES)
     assert "signals: sitemaps, feeds, rest" in lines["state.gov"]
     assert "signals: sitemaps, rest" in lines["whitehouse.gov"] and "signals: feeds" in lines["defense.gov"]

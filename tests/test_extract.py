@@ -268,3 +268,17 @@ def test_real_white_house_edit_pair_with_its_profile():
     change = detect.compare(*pair)
     assert change.kind == "edited" and change.changed_fields == ["body"] and "wording" in change.classes
     assert change.summary.startswith("turn 11, Q:")
+
+
+def test_the_generic_fallback_reads_a_redesigned_release_but_not_a_home_page():
+    from crawler.extract import extract_or_fallback, fallback_profile
+
+    fallback = fallback_profile(PROFILE, get_profile("generic"))
+    home = (FIXTURES / "pages" / "no-body-selector.html").read_text(encoding="utf-8")
+    result, missed = extract_or_fallback(home, "https://www.state.gov/x/", PROFILE, fallback)
+    assert result.outcome == NO_BODY and missed is None          # a hero line is no release
+    page = (FIXTURES / "pages" / "state-2019-press-briefing.html").read_text(encoding="utf-8")
+    redesigned = page.replace("entry-content", "article-body")
+    result, missed = extract_or_fallback(redesigned, "https://www.state.gov/x/", PROFILE, fallback)
+    assert result.outcome == OK and "no element matches body selectors" in missed
+    assert result.fields.post_id == extract_article(page, "https://www.state.gov/x/", PROFILE).fields.post_id
