@@ -143,21 +143,23 @@ async def search_page(request, datasette):
         "next_url": links.search(q=q, order=order, offset=offset + PAGE_SIZE) if more else None})
 
 
-async def version_page(request, datasette):
+async def _one(request, datasette, var: str, read):
+    """The archive, its links, the id in the route, and what `read(conn, id)` finds (else 404)."""
     database, links = await _archive(request, datasette)
-    version_id = _int(request.url_vars["version_id"], "version")
-    found = await database.execute_fn(lambda conn: queries.version(conn, version_id))
+    row_id = _int(request.url_vars[f"{var}_id"], var)
+    found = await database.execute_fn(lambda conn: read(conn, row_id))
     if found is None:
-        raise NotFound(f"No version #{version_id}")
+        raise NotFound(f"No {var} #{row_id}")
+    return links, row_id, found
+
+
+async def version_page(request, datasette):
+    links, _, found = await _one(request, datasette, "version", queries.version)
     return await _render(datasette, request, "remarkwatch_version.html", links, {"version": found})
 
 
 async def document_page(request, datasette):
-    database, links = await _archive(request, datasette)
-    document_id = _int(request.url_vars["document_id"], "document")
-    found = await database.execute_fn(lambda conn: queries.timeline(conn, document_id))
-    if found is None:
-        raise NotFound(f"No document #{document_id}")
+    links, _, found = await _one(request, datasette, "document", queries.timeline)
     # Versions and changes on one time line: a version's own `new`/`edited` change stands for it.
     shown = {c["to_version_id"] for c in found["changes"] if c["to_version_id"]}
     items = [{"when": c["detected_at"], "change": c} for c in found["changes"]]
@@ -201,11 +203,7 @@ def _load_change(conn, change_id: int) -> dict | None:
 
 
 async def change_page(request, datasette):
-    database, links = await _archive(request, datasette)
-    change_id = _int(request.url_vars["change_id"], "change")
-    context = await database.execute_fn(lambda conn: _load_change(conn, change_id))
-    if context is None:
-        raise NotFound(f"No change #{change_id}")
+    links, change_id, context = await _one(request, datasette, "change", _load_change)
     base = links.change(change_id)
     context.update(view="side" if request.args.get("view") == "side" else "inline",
                    side_url=base + ("&" if "?" in base else "?") + "view=side", inline_url=base)
