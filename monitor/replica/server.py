@@ -1,6 +1,7 @@
 """Serve a replica Site over HTTP on 127.0.0.1 (a free port by default), in a background thread."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,9 +77,16 @@ def _not_modified(validators: dict, request_headers) -> bool:
     return False
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that hangs up (a crawl cancelling an oversized page, a killed crawl) is normal."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class ReplicaServer:
     def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0):
-        self.httpd = ThreadingHTTPServer((host, port), _Handler)
+        self.httpd = _Server((host, port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.site = site
         self.site = site
