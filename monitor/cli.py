@@ -15,14 +15,12 @@ from monitor.cli_alerts import alerts, deliver_outbox, test_alert
 from monitor.cli_archive import changes, diff, export, history
 from monitor.cli_options import CONFIG_HELP, DB_HELP, open_archive, with_config
 from monitor.config import bundled_config
-from monitor.errors import ConfigError, RemarkwatchError
+from monitor.errors import EXIT_SOURCE_FAILING, ConfigError, RemarkwatchError
 from monitor.progress import Progress
 from storage import archive
 from storage.db import StorageError, open_db
 
 logger = logging.getLogger(__name__)
-# 0 ok, 1 runtime failure, 2 usage or configuration error; and for cron and health checks:
-EXIT_SOURCE_FAILING = 3     # the pass ran, but a source could not be read (no listing, every fetch failed)
 
 
 class Group(click.Group):

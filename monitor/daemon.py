@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,6 +22,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import Config
+from monitor.errors import EXIT_SOURCE_FAILING
 from monitor.schedule import duration_s
 from storage import schedule as schedule_store
 from storage.db import open_db
@@ -48,6 +50,7 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         )
         self._lock = threading.Lock()
+        self._db_lock = threading.Lock()     # the scheduler's threads share self.db: one user at a time
         self.idle = threading.Event()     # set while no pass runs
         self.idle.set()
 
@@ -78,30 +81,42 @@ class Daemon:
             self.idle.clear()
             self.state = f"crawling {source_name}"
             self.child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self._beat()
-        output, _ = self.child.communicate()
-        with self._lock:
-            code, self.child, self.state = self.child.returncode, None, "idle"
-        for line in output.strip().splitlines():
-            self.say(f"[{source_name}] {line}")
-        if code not in (0, -signal.SIGTERM):
-            self.say(f"[{source_name}] pass exited with status {code}")
-        self._beat()
-        self.idle.set()
+        try:
+            self._beat()
+            output, _ = self.child.communicate()
+            code = self.child.returncode
+            for line in output.strip().splitlines():
+                self.say(f"[{source_name}] {line}")
+            if code not in (0, EXIT_SOURCE_FAILING, -signal.SIGTERM):
+                self.say(f"[{source_name}] pass exited with status {code}")
+        finally:
+            # Whatever happened, the daemon is idle again: a stop never waits for a pass that is over.
+            with self._lock:
+                self.child, self.state = None, "idle"
+            self.idle.set()
+            self._beat()
 
     def _send(self) -> None:
         if self.stopping.is_set():
             return
         from monitor.alerts.sender import deliver
 
-        report = deliver(self.db, self.config.alerts, utcnow, public_url=self.config.public_url)
+        with self._db_lock:
+            report = deliver(self.db, self.config.alerts, utcnow, public_url=self.config.public_url)
         for name, why in report.held.items():
             self.say(f"alerts of channel {name} held back: {why}")
         if report.counts:
             self.say(report.summary())
 
     def _beat(self) -> None:
-        schedule_store.heartbeat(self.db, utcnow(), "stopping" if self.stopping.is_set() else "running", self.state)
+        """The heartbeat. It runs on the scheduler's threads, which share one connection: one at a
+        time, and a busy database costs a beat (logged), never the pass that called it."""
+        try:
+            with self._db_lock:
+                schedule_store.heartbeat(self.db, utcnow(), "stopping" if self.stopping.is_set() else "running",
+                                         self.state)
+        except sqlite3.Error as exc:
+            logger.warning("heartbeat not written: %s", exc)
 
     def _stop(self, signum, frame) -> None:
         if self.stopping.is_set():
@@ -120,6 +135,7 @@ class Daemon:
                 if self.child is not None:
                     self.child.kill()   # each document is one transaction: nothing is half-written
             self.idle.wait(timeout=30)
-        schedule_store.heartbeat(self.db, utcnow(), "stopped", "")
+        with self._db_lock:
+            schedule_store.heartbeat(self.db, utcnow(), "stopped", "")
         self.say("remarkwatch daemon: stopped cleanly")
         return 0

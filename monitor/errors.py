@@ -19,3 +19,7 @@ class NotFound(RemarkwatchError):
 class PassFailed(RemarkwatchError):
     """A crawl pass could not run at all (not: some pages failed, which is recorded)."""
     exit_code = 1
+
+
+# Exit statuses beyond 0 (ok), 1 (runtime failure) and 2 (usage or configuration error):
+EXIT_SOURCE_FAILING = 3     # `crawl`: the pass ran, but a source could not be read
