@@ -406,30 +406,46 @@ def test_sixty_simultaneous_first_starts_neither_crash_nor_race_the_migrations(t
 
 # --- 15. read-only storage -----------------------------------------------------------------------
 
-def test_reading_commands_work_on_an_archive_they_cannot_write(tmp_path):
-    if os.geteuid() != 0 or not os.path.exists("/usr/bin/setpriv"):
-        pytest.skip("needs root and setpriv to read as another user")
-    import tempfile
-    from pathlib import Path
+def _read_only(folder) -> list[str] | None:
+    """A command prefix that runs with `folder` on read-only storage (a read-only bind mount in a
+    private mount namespace), or None where this machine cannot make one."""
+    import shlex
 
-    folder = Path(tempfile.mkdtemp(prefix="rw-readonly-"))   # /tmp itself is open to every user
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        return None
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", f"mount --bind {shlex.quote(str(folder))} {shlex.quote(str(folder))}"
+                            f" && mount -o remount,bind,ro {shlex.quote(str(folder))} && ! touch {shlex.quote(str(folder))}/w"],
+                           capture_output=True, timeout=30)
+    if probe.returncode != 0:
+        return None
+    quoted = shlex.quote(str(folder))
+    return ["unshare", "-m", "sh", "-c",
+            f'mount --bind {quoted} {quoted} && mount -o remount,bind,ro {quoted} && exec "$0" "$@"']
+
+
+def test_reading_commands_work_on_an_archive_on_read_only_storage(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    prefix = _read_only(folder)
+    if prefix is None:
+        pytest.skip("cannot make read-only storage here (needs root and unshare)")
     db = open_db(folder / "archive.db")
     ingest(db, Capture(source="s", url="https://www.state.gov/a/", final_url="https://www.state.gov/a/", status=200,
                        fetched_at="t", outcome=OK, extractor="x",
                        fields=Extracted(title="Readable", body_text="MR PRICE: Hello.", post_id="1")),
            site="state.gov", run_id=None, now="2026-11-27T10:00:00+00:00")
-    db.close()
+    db.execute("INSERT INTO runs (started_at, outcome) VALUES ('2026-11-27T10:00:00+00:00', 'ok')")
+    db.close()                 # a clean close: no -wal or -shm file is left beside it
     (folder / "remarkwatch.toml").write_text('db = "archive.db"\n' + SOURCE)
-    for path in [folder, *folder.iterdir()]:
-        os.chmod(path, 0o755 if path.is_dir() else 0o644)
-    as_nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "monitor"]
-    for command in (["changes"], ["status"], ["history", "1"], ["export", "versions"]):
-        result = subprocess.run([*as_nobody, *command, "--config", str(folder / "remarkwatch.toml")], cwd="/",
-                                capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        assert result.returncode == 0, (command, result.stderr)
-        assert "readonly" not in result.stderr
-    assert "Readable" in result.stdout
-    shutil.rmtree(folder)
+    before = sorted(p.name for p in folder.iterdir())
+    shown = {}
+    for command in (["changes"], ["status"], ["history", "1"], ["export", "versions"], ["alerts"]):
+        result = subprocess.run([*prefix, sys.executable, "-m", "monitor", *command, "--config",
+                                 str(folder / "remarkwatch.toml")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 and "readonly" not in result.stderr, (command, result.stderr)
+        shown[command[0]] = result.stdout
+    assert "Readable" in shown["changes"] and "Readable" in shown["history"] and "Readable" in shown["export"]
+    assert sorted(p.name for p in folder.iterdir()) == before      # nothing was written beside it
 
 
 def test_reading_commands_never_create_an_archive(tmp_path):
