@@ -17,11 +17,12 @@ TRUNCATED = "truncated"        # the HTML stops before its end (</html>)
 INCOMPLETE = "incomplete"      # an article without a title: a fragment, not the page
 GONE = "gone"                  # 404/410, a "page not found" page, or a redirect to the home/listing page
 NOT_MODIFIED = "not_modified"  # 304 to a conditional request: checked, unchanged, nothing stored
+SAME_BYTES = "same_bytes"      # answered with the very bytes of its last good page: checked, unchanged, nothing stored
 EXTRACT_ERROR = "extract_error"  # the extractor failed on this page (the error is recorded)
 TOO_LARGE = "too_large"        # the response (or its decompressed body) is over the size limit
 FALLBACK_PREFIX = "fallback:"   # an extractor name with it: the generic extractor stood in for the profile
 OUTCOMES = (OK, BLOCKED, NO_BODY, EMPTY_BODY, HTTP_ERROR, NETWORK_ERROR, OFFSITE, NOT_HTML, ROBOTS,
-            TRUNCATED, INCOMPLETE, GONE, NOT_MODIFIED, EXTRACT_ERROR, TOO_LARGE)
+            TRUNCATED, INCOMPLETE, GONE, NOT_MODIFIED, SAME_BYTES, EXTRACT_ERROR, TOO_LARGE)
 
 
 @dataclass

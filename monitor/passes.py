@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
 from crawler.extract import FALLBACK_OUTCOMES
-from crawler.items import (BLOCKED, EXTRACT_ERROR, HTTP_ERROR, NETWORK_ERROR, NOT_MODIFIED, OK, TOO_LARGE, TRUNCATED,
-                           Capture)
+from crawler.items import (BLOCKED, EXTRACT_ERROR, HTTP_ERROR, NETWORK_ERROR, NOT_MODIFIED, OK, SAME_BYTES, TOO_LARGE,
+                           TRUNCATED, Capture)
 from crawler.politeness import pacer_of
 from crawler.settings import build_settings
 from crawler.spiders.remarks import RemarksSpider
@@ -32,7 +32,7 @@ COUNT_KEYS = ("pages", "new", "edited", "unchanged", "failed")
 SOURCE_FAILURES = (BLOCKED, HTTP_ERROR, NETWORK_ERROR, TRUNCATED, EXTRACT_ERROR, TOO_LARGE)
 # Which runs-table count each ingest result adds to; the kinds are also counted on their own.
 BUCKETS = {"new": "new", "unchanged": "unchanged", "failed": "failed", "removed": "failed",
-           NOT_MODIFIED: "unchanged",
+           NOT_MODIFIED: "unchanged", SAME_BYTES: "unchanged",
            "blocked": "failed"}
 
 
@@ -223,10 +223,11 @@ class CrawlPass:
         def next_check(first_seen: str) -> str:
             return source.recheck.next_check(parse_time(first_seen), parse_time(now)).isoformat(timespec="seconds")
 
-        if capture.outcome == NOT_MODIFIED:
+        if capture.outcome in (NOT_MODIFIED, SAME_BYTES):
+            # A 304, or the very bytes of the last good page: only the check time is written.
             with self.db.atomic():
                 schedule_store.mark_checked_url(self.db, capture.final_url, now, next_check)
-                self._count(result, NOT_MODIFIED)
+                self._count(result, capture.outcome)
             result.sources[source.name]["ok"] += 1      # the page answered: the source is readable
             return
         try:

@@ -19,17 +19,20 @@ def due_documents(db: sqlite_utils.Database, source: str, now: str, everything: 
     ETag and Last-Modified of its last good fetch at its current URL, for a conditional request.
 
     `everything` (a sweep, or --full) returns every document without validators: a sweep exists
-    to catch the edits that a site's validators do not admit (a CDN serving a stale ETag).
+    to catch the edits that a site's validators do not admit (a CDN serving a stale ETag). Each
+    carries the hash of its last good page's raw bytes: the same bytes again need no extraction.
     """
     if everything:
-        return list(db.query("SELECT id, url, NULL AS etag, NULL AS last_modified FROM documents "
-                             "WHERE source = ? ORDER BY id", [source]))
+        return list(db.query(f"SELECT d.id, d.url, d.state, NULL AS etag, NULL AS last_modified, "
+                             f"{VALIDATORS.format(column='blob_hash')} AS blob_hash FROM documents d "
+                             f"WHERE d.source = ? ORDER BY d.id", [source]))
     # A missing or blocked document is followed every pass, whatever its age: a removal is
     # declared after a few passes, not a few weeks.
     clause = "AND (d.next_check_at IS NULL OR d.next_check_at <= ? OR d.state IN ('missing', 'blocked'))"
     return list(db.query(
-        f"SELECT d.id, d.url, {VALIDATORS.format(column='etag')} AS etag, "
-        f"{VALIDATORS.format(column='last_modified')} AS last_modified "
+        f"SELECT d.id, d.url, d.state, {VALIDATORS.format(column='etag')} AS etag, "
+        f"{VALIDATORS.format(column='last_modified')} AS last_modified, "
+        f"{VALIDATORS.format(column='blob_hash')} AS blob_hash "
         f"FROM documents d WHERE d.source = ? {clause} ORDER BY d.next_check_at, d.id",
         [source, now],
     ))

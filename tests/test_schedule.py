@@ -154,8 +154,13 @@ def test_conditional_requests_and_the_sweep(tmp_path, server, site):
     assert "1 edited" in third and "(33 not_modified)" in third
     # The sweep re-fetches everything without validators: it catches what a stale ETag would hide.
     config_path.write_text(config_path.read_text() + "sweep_days = 0.000001\n")
-    before = site.not_modified
-    assert "34 unchanged" in crawl(config_path).stdout and site.not_modified == before
+    before, stored = site.not_modified, db["captures"].count
+    swept = crawl(config_path).stdout
+    assert "34 unchanged" in swept and site.not_modified == before
+    # Pages answered with the very bytes of their last good fetch: nothing extracted, nothing stored.
+    assert "(34 same_bytes)" in swept and db["captures"].count == stored
+    site.edit("department-press-briefing-july-27-2021", "Eritrean refugees", "Eritrean forces")
+    assert "1 edited" in crawl(config_path).stdout                    # new bytes are read in full
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """The generic remarks spider: walk a source's listing pages, fetch and extract each article."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -48,6 +49,11 @@ class RemarksSpider(scrapy.Spider):
         # Due archived documents are requested by start() with their validators; the listing must
         # not request them again without (whichever reached the dupefilter first would win).
         self.due_urls = frozenset(known["url"] for known in self.known_urls)
+        # The SHA-256 of each due document's last good page: a page answered with the very same
+        # bytes is checked and unchanged, with nothing to extract or compare.
+        # Only for active documents: a removed or blocked one coming back must be seen doing so.
+        self.raw_hashes = {known["url"]: known["blob_hash"] for known in self.known_urls
+                           if known.get("blob_hash") and known.get("state", "active") == "active"}
         self.skip_urls = frozenset(skip_urls)   # archived documents not due for a re-check
         self.checked = dict(checked or {})      # archived document URL -> when it was last checked
         self.signals_since = _when(signals_since)   # the source's last pass: older sitemaps are skipped
@@ -224,6 +230,8 @@ class RemarksSpider(scrapy.Spider):
         )
         if response.status == 304:
             capture.outcome, capture.body = items.NOT_MODIFIED, b""
+        elif response.status == 200 and self._same_bytes(response):
+            capture.outcome, capture.body = items.SAME_BYTES, b""
         elif response.status in GONE_STATUSES:
             capture.outcome, capture.error = items.GONE, f"HTTP {response.status}"
         elif response.status in REFUSED_STATUSES:
@@ -241,6 +249,11 @@ class RemarksSpider(scrapy.Spider):
                 capture.extractor, capture.missed = f"{FALLBACK_PREFIX}{self.extractor}", missed
                 capture.error = f"the profile missed this page ({missed}); read by the generic extractor"
         yield capture
+
+    def _same_bytes(self, response) -> bool:
+        known = self.raw_hashes.get(response.url)
+        return known is not None and not response.request.meta.get("redirect_urls") and \
+            hashlib.sha256(response.body).hexdigest() == known
 
     def _is_landing(self, url: str) -> bool:
         """The home page or one of the source's listing pages: where WordPress sends a dead link."""
