@@ -62,7 +62,7 @@ def test_demo_offline(tmp_path):
     assert "pass 2: run 2 (ok): 35 pages fetched, 1 new, 1 edited" in out
     assert "turn 1, MR PRICE (para 2): [-forces-] {+refugees+}  (wording)" in out
     assert "silent: the page's modified time did not change" in out
-    assert "pass 3: run 3 (ok): 35 pages fetched, 0 new, 1 edited, 34 unchanged, 0 failed (1 reverted)" in out
+    assert "pass 3: run 3 (ok): 35 pages fetched, 0 new, 1 edited, 34 unchanged, 0 failed (1 reverted, 34 same_bytes)" in out
     assert ("alert received by the demo webhook: edited — Department Press Briefing – July 27, 2021: "
             "turn 1, MR PRICE: 'forces' -> 'refugees' (signature valid)") in out
     assert "alert received by the demo webhook: reverted" in out
