@@ -72,20 +72,16 @@ def record_extraction_health(db, source: str, stats: dict, *, problem: str | Non
                       f"({extracted} of {attempted}; recent passes {max(shares):.0%}). It stopped matching: "
                       f"{problem or 'no detail'}; for example {example or '-'}. Watching goes on with the "
                       f"generic extractor ({fallback} page(s) read by it); its versions are marked `fallback:`.")
-            return _layout_event(db, source, LAYOUT_CHANGED, detail, run_id, now, channels, health)
+            return _layout_event(db, source, LAYOUT_CHANGED, detail, run_id, now, channels)
         if changed and share >= HEALTHY:
             detail = f"{source}: the profile extracts {share:.0%} of the article pages again ({extracted} of {attempted})"
-            return _layout_event(db, source, LAYOUT_RESTORED, detail, run_id, now, channels, health)
+            return _layout_event(db, source, LAYOUT_RESTORED, detail, run_id, now, channels)
     return None
 
 
-
-def _layout_event(db, source: str, kind: str, detail: str, run_id, now: str, channels, health: dict) -> str:
-    outbox.save_source_health(db, {
-        "source": source, "state": health.get("state", OK_STATE),
-        "consecutive_failures": health.get("consecutive_failures", 0), "since": health.get("since", now),
-        "last_pass_at": health.get("last_pass_at", now), "last_error": health.get("last_error"),
-        "layout_state": "changed" if kind == LAYOUT_CHANGED else "ok", "layout_since": now})
+def _layout_event(db, source: str, kind: str, detail: str, run_id, now: str, channels) -> str:
+    # The source's health row exists: record_source_pass wrote it earlier in the same pass.
+    outbox.set_layout_state(db, source, "changed" if kind == LAYOUT_CHANGED else "ok", now)
     event_id = outbox.insert_event(db, {"kind": kind, "source": source, "detected_at": now, "run_id": run_id,
                                         "detail": detail})
     routing.enqueue_event(db, channels, event_id, kind=kind, source=source, now=now)

@@ -111,6 +111,10 @@ def recent_extraction_health(db: sqlite_utils.Database, source: str, passes: int
                          [source, passes]))
 
 
+def set_layout_state(db: sqlite_utils.Database, source: str, state: str, since: str) -> None:
+    db.execute("UPDATE source_health SET layout_state = ?, layout_since = ? WHERE source = ?", [state, since, source])
+
+
 def save_source_health(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     columns = ", ".join(row)
     db.execute(

@@ -144,13 +144,11 @@ def timeline(conn, document_id: int) -> dict | None:
                            "WHERE document_id = ? ORDER BY created_at, seq", [document_id])
     changes = _decode(_rows(conn, (
         "SELECT c.id, c.kind, c.detected_at, c.significance, c.silent, c.classes, c.summary, c.from_version_id, "
-        "c.to_version_id, c.reverted_to_version_id, c.previous_seen_at, "
-        "(SELECT max(k.fetched_at) FROM captures k WHERE k.document_id = c.document_id AND k.outcome = 'ok' "
-        " AND k.version_id = c.from_version_id AND k.fetched_at < c.detected_at) AS last_capture_before "
-        "FROM changes c WHERE c.document_id = ? ORDER BY c.detected_at, c.id"), [document_id]))
-    for change in changes:
-        change["seen_unchanged_at"] = change.pop("previous_seen_at") or change.pop("last_capture_before", None)
-        change.pop("last_capture_before", None)
+        "c.to_version_id, c.reverted_to_version_id, "
+        # Changes written before m008 have no previous_seen_at: their last capture of the old version.
+        "coalesce(c.previous_seen_at, (SELECT max(k.fetched_at) FROM captures k WHERE k.document_id = c.document_id "
+        " AND k.outcome = 'ok' AND k.version_id = c.from_version_id AND k.fetched_at < c.detected_at)) "
+        "AS seen_unchanged_at FROM changes c WHERE c.document_id = ? ORDER BY c.detected_at, c.id"), [document_id]))
     urls = _rows(conn, "SELECT url, first_seen, last_seen FROM document_urls WHERE document_id = ? ORDER BY first_seen",
                  [document_id])
     return {"document": documents[0], "versions": versions, "changes": changes, "urls": urls}
