@@ -72,3 +72,8 @@ class Capture:
     fields: Extracted | None = None
     extractor: str = ""
     missed: str | None = None      # what the profile missed when the generic fallback extracted it
+    headers: list[tuple[str, str]] | None = None   # the response's headers, as received (WARC evidence)
+    origin: str = "live"           # "live": fetched from the site; "wayback": a memento from a web archive
+    memento_url: str | None = None     # the archived copy it was read from
+    memento_status: int | None = None  # the archive's own answer (the page's status is `status`)
+    observed_at: str | None = None     # when the site served it: the memento's time; live: fetched_at

@@ -13,6 +13,7 @@ from crawler.errors import ProfileError
 from monitor import __version__, render, untrusted
 from monitor.cli_alerts import alerts, deliver_outbox, test_alert
 from monitor.cli_archive import changes, diff, export, history
+from monitor.cli_backfill import backfill
 from monitor.cli_options import CONFIG_HELP, DB_HELP, open_archive, with_config
 from monitor.config import bundled_config
 from monitor.errors import EXIT_SOURCE_FAILING, ConfigError, RemarkwatchError
@@ -340,5 +341,5 @@ def demo(directory, force):
     click.echo(f"            remarkwatch history --config {result.config_path} {result.edited_url}")
 
 
-for command in (alerts, test_alert, changes, diff, history, export):
+for command in (alerts, test_alert, changes, diff, history, export, backfill):
     cli.add_command(command)

@@ -20,7 +20,11 @@ from monitor.schedule import Recheck, SourceSchedule
 
 DEFAULT_FILE = "remarkwatch.toml"
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
-            "max_page_mb": (int, float), "public_url": str, "sources": list, "alerts": list}
+            "max_page_mb": (int, float), "public_url": str, "sources": list, "alerts": list,
+            "backfill": dict}
+BACKFILL_KEYS = {"wayback_url": str, "search_per_second": (int, float), "memento_per_second": (int, float),
+                 "timeout_s": (int, float), "retries": int}
+DEFAULT_WAYBACK = "https://web.archive.org"
 DEFAULT_MAX_PAGE_MB = 5        # a long transcript is ~300 KB; a bigger answer is `too_large`
 # Databases under these would be pseudo-files or devices, never an archive.
 SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
@@ -49,6 +53,17 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Backfill:
+    """[backfill]: the web archive `remarkwatch backfill` reads (a Wayback Machine, a mirror of
+    it or a local pywb), and how fast: the Wayback Machine itself allows 24 searches a minute."""
+    wayback_url: str = DEFAULT_WAYBACK
+    search_per_second: float = 0.4
+    memento_per_second: float = 8.0
+    timeout_s: float = 60.0
+    retries: int = 4          # the package's retries of a failed request, with backoff (2, 4, 8 s ...)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     db_path: Path
@@ -60,6 +75,7 @@ class Config:
     source_failing_after: int = 3    # failed passes in a row before one source-failing alert
     max_page_bytes: int = DEFAULT_MAX_PAGE_MB * 1024 * 1024   # larger responses are `too_large`
     public_url: str | None = None    # where the archive is served: links in feeds and alerts
+    backfill: "Backfill" = field(default_factory=lambda: Backfill())
 
     def channel(self, name: str) -> Channel:
         for channel in self.alerts:
@@ -157,6 +173,7 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
     if public_url is not None and (urlsplit(public_url).scheme not in ("http", "https") or not urlsplit(public_url).hostname):
         raise ConfigError(f"{path}: public_url: {public_url!r} is not an http(s) URL (where `remarkwatch serve` "
                           f"is reached, such as \"https://archive.example.org\")")
+    backfill = _backfill(data.get("backfill", {}), path)
     base = Path.cwd() if bundled else path.resolve().parent
     db = db_flag or env.get(ENV["db"]) or data.get("db") or "remarkwatch.db"
     db_path = (base / Path(db).expanduser()).resolve()
@@ -168,8 +185,28 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
         public_url=public_url.rstrip("/") if public_url else None,
         user_agent=env.get(ENV["user_agent"]) or data.get("user_agent") or DEFAULT_USER_AGENT,
         concurrency=concurrency, sources=tuple(sources), bundled=bundled, alerts=tuple(channels),
-        source_failing_after=failing_after,
+        source_failing_after=failing_after, backfill=backfill,
     )
+
+
+def _backfill(raw: dict, path: Path) -> Backfill:
+    where = f"{path}: backfill"
+    for key, value in raw.items():
+        if key not in BACKFILL_KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r} (valid: {', '.join(BACKFILL_KEYS)})")
+        _check_type(value, BACKFILL_KEYS[key], f"{where}.{key}", "see the README's backfill section")
+    url = raw.get("wayback_url", DEFAULT_WAYBACK).rstrip("/")
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise ConfigError(f"{where}.wayback_url: {url!r} is not an http(s) URL (the default is {DEFAULT_WAYBACK})")
+    for key in ("search_per_second", "memento_per_second", "timeout_s"):
+        if key in raw and raw[key] <= 0:
+            raise ConfigError(f"{where}.{key}: above 0")
+    if not 0 <= raw.get("retries", 4) <= 10:
+        raise ConfigError(f"{where}.retries: 0 to 10")
+    return Backfill(wayback_url=url, search_per_second=float(raw.get("search_per_second", 0.4)),
+                    retries=raw.get("retries", 4),
+                    memento_per_second=float(raw.get("memento_per_second", 8)),
+                    timeout_s=float(raw.get("timeout_s", 60)))
 
 
 def _channels(tables: list, path: Path, source_names: list[str]) -> list[Channel]:

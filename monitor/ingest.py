@@ -62,6 +62,7 @@ def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: in
             "error": capture.error, "fetched_at": capture.fetched_at,
             "content_type": capture.content_type, "etag": capture.etag,
             "last_modified": capture.last_modified, "blob_hash": blob,
+            **capture_evidence(capture),
         })
         if capture.outcome != OK or capture.fields is None:
             kind = _record_failure(db, capture, capture_id, run_id, now, policy, channels)
@@ -70,6 +71,15 @@ def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: in
         if next_check is not None:
             _schedule(db, capture_id, now, next_check)
         return kind
+
+
+def capture_evidence(capture: Capture) -> dict:
+    """The capture's origin, memento and headers columns (m010)."""
+    return {
+        "origin": capture.origin, "memento_url": capture.memento_url, "memento_status": capture.memento_status,
+        "observed_at": capture.observed_at or capture.fetched_at,
+        "headers": json.dumps(capture.headers, ensure_ascii=False) if capture.headers is not None else None,
+    }
 
 
 def _schedule(db, capture_id: int, now: str, next_check) -> None:
@@ -139,7 +149,7 @@ def _insert_event(db, document: dict, kind: str, run_id, now: str, summary: str,
         "document_id": document["id"], "kind": kind, "from_version_id": document["latest_version_id"],
         "to_version_id": None, "detected_at": now, "run_id": run_id, "changed_fields": "[]",
         "field_diffs": "{}", "diff": "", "summary": summary, "classes": "[]",
-        "significance": detect.KIND_FLOOR[kind], "silent": 0, "edits": "[]",
+        "significance": detect.KIND_FLOOR[kind], "silent": 0, "edits": "[]", "observed_at": now,
     })
     routing.enqueue_change(db, channels, change_id, kind=kind, source=document["source"], classes=(),
                            significance=detect.KIND_FLOOR[kind], now=now)
@@ -214,7 +224,7 @@ def _document_for(db, capture: Capture, fields: dict, site: str, now: str):
         latest = archive.latest_version(db, document_id)
         if latest:
             previous = version_fields(latest)
-            earlier = lambda: archive.earlier_hashes(db, document_id, latest["seq"])  # noqa: E731
+            earlier = lambda: archive.earlier_hashes(db, document_id, latest)  # noqa: E731
     archive.remember_urls(db, document_id, urls, now)
     return document, document_id, previous, earlier
 
@@ -231,7 +241,7 @@ def _insert_change(db, document_id: int, change: detect.Change, previous: dict |
         "summary": change.summary, "classes": json.dumps(change.classes),
         "significance": change.significance, "silent": int(change.silent),
         "edits": json.dumps(change.edits_as_dicts(), ensure_ascii=False),
-        "reverted_to_version_id": change.reverted_to,
+        "reverted_to_version_id": change.reverted_to, "observed_at": now,
     })
 
 
@@ -254,6 +264,8 @@ def _version_row(fields: dict, capture: Capture, capture_id: int, document_id: i
     row.update({name: json.dumps(fields.get(name) or [], ensure_ascii=False) for name in LIST_FIELDS})
     row.update(
         document_id=document_id, capture_id=capture_id, created_at=now, url=capture.final_url,
+        observed_at=capture.observed_at if capture.origin != "live" and capture.observed_at else now,
+        origin=capture.origin, memento_url=capture.memento_url,
         canonical_url=fields.get("canonical_url"), content_hash=normalize.content_hash(fields),
         raw_hash=normalize.raw_hash(fields), extractor=capture.extractor,
     )

@@ -91,7 +91,8 @@ def change_line(change: dict) -> str:
 def changes_json(changes: list[dict]) -> str:
     keep = ("id", "kind", "detected_at", "document_id", "from_version_id", "to_version_id",
             "reverted_to_version_id", "changed_fields", "classes", "significance", "silent",
-            "summary", "source", "url", "title", "run_id", "edits")
+            "summary", "source", "url", "title", "run_id", "edits", "historical", "observed_at",
+            "previous_seen_at", "memento_url")
     return json.dumps([{k: c.get(k) for k in keep} for c in changes], indent=2, ensure_ascii=False)
 
 
@@ -109,6 +110,12 @@ def change_detail(change: dict, color: bool) -> str:
     ]
     if change.get("classes"):
         lines.append(f"classes:  {', '.join(change['classes'])}")
+    if change.get("historical"):
+        lines.append(f"historical: found late in a web archive's captures; made between "
+                     f"{change.get('previous_seen_at') or 'the first capture'} and {change.get('observed_at')}")
+        for label, url in (("before", change.get("from_memento_url")), ("after", change.get("memento_url"))):
+            if url:
+                lines.append(f"  evidence {label}: {safe(url)}")
     if change["kind"] == "new":
         return "\n".join(lines)
     if change.get("changed_fields"):
@@ -193,15 +200,22 @@ def history(document: dict, urls: list[dict], versions: list[dict], changes: lis
         "urls:",
         *[f"  {safe(u['url'])}  ({u['first_seen']} .. {u['last_seen']})" for u in urls],
         f"versions ({len(versions)}):",
-        *[f"  v{v['seq']:<3} #{v['id']:<6} {v['created_at']}  {v['turns']:>3} turns {v['words']:>6} words  "
-          f"{v['content_hash'][:10]}  {safe(v['title'])[:60]}" for v in versions],
+        # In the order the site had them (observed), which a backfill makes differ from `seq`.
+        *[f"  v{v['seq']:<3} #{v['id']:<6} {v.get('observed_at') or v['created_at']}  {v['turns']:>3} turns "
+          f"{v['words']:>6} words  {v['content_hash'][:10]}  {_origin(v)}{safe(v['title'])[:60]}" for v in versions],
         f"changes ({len(changes)}):",
     ]
-    for change in sorted(changes, key=lambda c: c["id"]):
+    for change in sorted(changes, key=lambda c: (c.get("observed_at") or c["detected_at"], c["id"])):
         classes = f" [{','.join(change['classes'])}]" if change["classes"] else ""
-        lines.append(f"  #{change['id']:<5} {change['detected_at']}  {change['kind']:<11} "
-                     f"{change['significance']:>3}{classes}  {safe(change.get('summary'))[:100]}")
+        when = change.get("observed_at") or change["detected_at"]
+        lines.append(f"  #{change['id']:<5} {when}  {change['kind']:<11} "
+                     f"{change['significance']:>3}{classes}  {'(historical) ' if change.get('historical') else ''}"
+                     f"{safe(change.get('summary'))[:100]}")
     return "\n".join(lines)
+
+
+def _origin(version: dict) -> str:
+    return "[wayback] " if version.get("origin") == "wayback" else ""
 
 
 def alert_line(row: dict) -> str:

@@ -107,7 +107,10 @@ def remember_urls(db: sqlite_utils.Database, document_id: int, urls: Iterable[st
 
 
 def latest_version(db: sqlite_utils.Database, document_id: int) -> dict | None:
-    rows = db.query("SELECT * FROM versions WHERE document_id = ? ORDER BY seq DESC LIMIT 1", [document_id])
+    """The version last observed (a backfill writes older versions after newer ones: `seq` is the
+    order of writing, `observed_at` the order of the site's history)."""
+    rows = db.query("SELECT * FROM versions WHERE document_id = ? ORDER BY observed_at DESC, seq DESC LIMIT 1",
+                    [document_id])
     return next(rows, None)
 
 
@@ -135,11 +138,12 @@ def versions_without_turns(db: sqlite_utils.Database) -> list[dict]:
     ))
 
 
-def earlier_hashes(db: sqlite_utils.Database, document_id: int, before_seq: int) -> dict[str, int]:
-    """Content hash -> newest version id, for a document's versions before `before_seq`."""
+def earlier_hashes(db: sqlite_utils.Database, document_id: int, before: dict) -> dict[str, int]:
+    """Content hash -> newest version id, for a document's versions observed before `before`."""
     rows = db.execute(
-        "SELECT content_hash, id FROM versions WHERE document_id = ? AND seq < ? ORDER BY seq",
-        [document_id, before_seq],
+        "SELECT content_hash, id FROM versions WHERE document_id = ? AND (observed_at, seq) < (?, ?) "
+        "ORDER BY observed_at, seq",
+        [document_id, before["observed_at"], before["seq"]],
     ).fetchall()
     return {digest: version_id for digest, version_id in rows}
 
@@ -147,7 +151,8 @@ def earlier_hashes(db: sqlite_utils.Database, document_id: int, before_seq: int)
 CHANGE_COLUMNS = (
     "c.id, c.kind, c.detected_at, c.document_id, c.from_version_id, c.to_version_id, "
     "c.changed_fields, c.summary, c.diff, c.field_diffs, c.run_id, c.classes, c.significance, "
-    "c.silent, c.edits, c.reverted_to_version_id, d.source, COALESCE(v.url, d.url) AS url, "
+    "c.silent, c.edits, c.reverted_to_version_id, c.historical, c.observed_at, c.previous_seen_at, "
+    "v.memento_url, f.memento_url AS from_memento_url, d.source, COALESCE(v.url, d.url) AS url, "
     "COALESCE(v.title, f.title, d.title) AS title"
 )
 JSON_COLUMNS = {"changed_fields": "[]", "field_diffs": "{}", "classes": "[]", "edits": "[]"}
@@ -164,6 +169,7 @@ def _change_rows(db: sqlite_utils.Database, where: str, params: list) -> list[di
         for name, empty in JSON_COLUMNS.items():
             row[name] = json.loads(row[name] or empty)
         row["silent"] = bool(row["silent"])
+        row["historical"] = bool(row["historical"])
     return rows
 
 
@@ -238,10 +244,11 @@ def resolve_document(db: sqlite_utils.Database, ref: str) -> dict | None:
 
 def document_versions(db: sqlite_utils.Database, document_id: int) -> list[dict]:
     return list(db.query(
-        "SELECT v.id, v.seq, v.created_at, v.url, v.title, v.modified_time, v.content_hash, v.extractor, "
+        "SELECT v.id, v.seq, v.created_at, v.observed_at, v.origin, v.memento_url, v.url, v.title, "
+        "v.modified_time, v.content_hash, v.extractor, "
         "(SELECT COUNT(*) FROM turns t WHERE t.version_id = v.id) AS turns, "
         "length(v.body_text) - length(replace(v.body_text, ' ', '')) + 1 AS words "
-        "FROM versions v WHERE v.document_id = ? ORDER BY v.seq",
+        "FROM versions v WHERE v.document_id = ? ORDER BY v.observed_at, v.seq",
         [document_id],
     ))
 
@@ -266,7 +273,7 @@ def latest_good_captures(db: sqlite_utils.Database, outcomes: Iterable[str],
     return list(db.query(
         f"""SELECT * FROM captures WHERE id IN (
               SELECT MAX(id) FROM captures
-              WHERE blob_hash IS NOT NULL AND status BETWEEN 200 AND 299
+              WHERE blob_hash IS NOT NULL AND status BETWEEN 200 AND 299 AND origin IS NOT 'wayback'
                 AND outcome IN ({', '.join('?' * len(outcomes))}) {source_clause}
                 AND (document_id IS NOT NULL OR url NOT IN (SELECT url FROM document_urls))
               GROUP BY COALESCE('d' || document_id, 'u' || url))

@@ -255,3 +255,48 @@ def m009_extraction_health(db):
     db["extraction_health"].create_index(["source", "id"])
     db.execute("ALTER TABLE source_health ADD COLUMN layout_state TEXT")
     db.execute("ALTER TABLE source_health ADD COLUMN layout_since TEXT")
+
+
+def _fill_append_only(db, table: str, assignments: str) -> None:
+    """Fill new columns of an append-only table's existing rows: its guard triggers (and the FTS
+    update trigger of versions, whose indexed columns do not change) are lifted for this one
+    statement of the migration and put back as they were."""
+    saved = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+                       "AND (name LIKE ? OR name = ?)", [table, f"{table}_no_%", f"{table}_au"]).fetchall()
+    for name, _ in saved:
+        db.execute(f'DROP TRIGGER "{name}"')
+    db.execute(f"UPDATE {table} SET {assignments}")
+    for _, sql in saved:
+        db.execute(sql)
+
+
+@migrations()
+def m010_history_and_evidence(db):
+    """History found in web archives, and the evidence to replay captures.
+
+    - captures: `origin` (live, wayback), the memento's URL and time (`memento_url`,
+      `observed_at`: when the page was captured, `fetched_at` staying when we fetched it), and
+      the response's full headers (`headers`, JSON pairs; older captures keep what they have).
+    - versions: `observed_at` (when this content was seen on the site: the capture time, which
+      a backfill makes older than the versions before it), `origin` and `memento_url`. A
+      document's history reads in `observed_at` order; `seq` stays the order of writing.
+    - changes: `historical` (found late in an archive, not alerted unless a channel asks) and
+      `observed_at` (when the new content was first seen, for time order). A historical change may
+      lead to a version that a live `new` change also leads to (the first version seen live), so
+      the one-change-per-version rule is kept separately for live and for historical changes.
+    """
+    for column in ("origin", "memento_url", "observed_at", "headers"):
+        db.execute(f"ALTER TABLE captures ADD COLUMN {column} TEXT")
+    db.execute("ALTER TABLE captures ADD COLUMN memento_status INTEGER")
+    db["captures"].create_index(["memento_url"])
+    for column in ("observed_at", "origin", "memento_url"):
+        db.execute(f"ALTER TABLE versions ADD COLUMN {column} TEXT")
+    _fill_append_only(db, "versions", "observed_at = created_at, origin = 'live'")
+    db["versions"].create_index(["document_id", "observed_at"])
+    db.execute("ALTER TABLE changes ADD COLUMN historical INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE changes ADD COLUMN observed_at TEXT")
+    _fill_append_only(db, "changes", "observed_at = detected_at")
+    db.execute('DROP INDEX "idx_changes_to_version_id"')
+    db.execute('CREATE UNIQUE INDEX "idx_changes_live_to_version" ON changes (to_version_id) WHERE historical = 0')
+    db.execute('CREATE UNIQUE INDEX "idx_changes_historical_to_version" ON changes (to_version_id) WHERE historical = 1')
+    db["changes"].create_index(["document_id", "observed_at"])

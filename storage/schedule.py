@@ -11,7 +11,7 @@ from storage.archive import update_row
 from storage.db import immediate
 
 VALIDATORS = """(SELECT c.{column} FROM captures c WHERE c.document_id = d.id AND c.outcome = 'ok'
-                 AND c.final_url = d.url ORDER BY c.id DESC LIMIT 1)"""
+                 AND c.final_url = d.url AND c.origin IS NOT 'wayback' ORDER BY c.id DESC LIMIT 1)"""
 
 
 def due_documents(db: sqlite_utils.Database, source: str, now: str, everything: bool = False) -> list[dict]:

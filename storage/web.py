@@ -84,7 +84,7 @@ def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset
     if not query:
         return [], 0
     total = conn.execute("SELECT COUNT(*) FROM versions_fts WHERE versions_fts MATCH ?", [query]).fetchone()[0]
-    order_by = "v.created_at DESC, v.id DESC" if order == "date" else "f.rank"
+    order_by = "v.observed_at DESC, v.id DESC" if order == "date" else "f.rank"
     # The ranking runs over rowids alone; passages are cut only for the page shown.
     top = _rows(conn, f"SELECT f.rowid AS id FROM versions_fts f JOIN versions v ON v.id = f.rowid "
                       f"WHERE versions_fts MATCH ? ORDER BY {order_by} LIMIT ? OFFSET ?", [query, limit, offset])
@@ -96,7 +96,7 @@ def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset
         f"SELECT rowid, snippet(versions_fts, 2, ?, ?, '…', 32) FROM versions_fts "
         f"WHERE versions_fts MATCH ? AND rowid IN ({marks})", [HIT_START, HIT_END, query, *ids]).fetchall())
     details = {r["id"]: r for r in _rows(conn, (
-        "SELECT v.id, v.seq, v.document_id, v.created_at, v.title, v.url, d.source, d.latest_version_id "
+        "SELECT v.id, v.seq, v.document_id, v.created_at, v.observed_at, v.title, v.url, d.source, d.latest_version_id "
         f"FROM versions v JOIN documents d ON d.id = v.document_id WHERE v.id IN ({marks})"), ids)}
     results = []
     for version_id in ids:
@@ -124,10 +124,12 @@ def version(conn, version_id: int) -> dict | None:
     found["turns"] = _rows(conn, "SELECT seq, speaker, first_para, last_para, text FROM turns WHERE version_id = ? "
                                  "ORDER BY seq", [version_id])
     found["document"] = _rows(conn, "SELECT * FROM documents WHERE id = ?", [found["document_id"]])[0]
-    neighbours = dict(conn.execute(
-        "SELECT seq, id FROM versions WHERE document_id = ? AND seq IN (?, ?)",
-        [found["document_id"], found["seq"] - 1, found["seq"] + 1]).fetchall())
-    found["previous_id"], found["next_id"] = neighbours.get(found["seq"] - 1), neighbours.get(found["seq"] + 1)
+    # Neighbours in the site's time order (a backfill writes older versions after newer ones).
+    order = [r[0] for r in conn.execute("SELECT id FROM versions WHERE document_id = ? ORDER BY observed_at, seq",
+                                        [found["document_id"]]).fetchall()]
+    at = order.index(version_id)
+    found["previous_id"] = order[at - 1] if at > 0 else None
+    found["next_id"] = order[at + 1] if at + 1 < len(order) else None
     found["changes"] = _decode(_rows(conn, "SELECT id, kind, detected_at, significance, classes, summary FROM changes "
                                            "WHERE to_version_id = ? OR from_version_id = ? ORDER BY id",
                                      [version_id, version_id]))
@@ -140,15 +142,15 @@ def timeline(conn, document_id: int) -> dict | None:
     documents = _rows(conn, "SELECT * FROM documents WHERE id = ?", [document_id])
     if not documents:
         return None
-    versions = _rows(conn, "SELECT id, seq, created_at, title, url, content_hash, extractor FROM versions "
-                           "WHERE document_id = ? ORDER BY created_at, seq", [document_id])
+    versions = _rows(conn, "SELECT id, seq, created_at, observed_at, origin, memento_url, title, url, content_hash, "
+                           "extractor FROM versions WHERE document_id = ? ORDER BY observed_at, seq", [document_id])
     changes = _decode(_rows(conn, (
         "SELECT c.id, c.kind, c.detected_at, c.significance, c.silent, c.classes, c.summary, c.from_version_id, "
-        "c.to_version_id, c.reverted_to_version_id, "
+        "c.to_version_id, c.reverted_to_version_id, c.historical, coalesce(c.observed_at, c.detected_at) AS observed_at, "
         # Changes written before m008 have no previous_seen_at: their last capture of the old version.
         "coalesce(c.previous_seen_at, (SELECT max(k.fetched_at) FROM captures k WHERE k.document_id = c.document_id "
         " AND k.outcome = 'ok' AND k.version_id = c.from_version_id AND k.fetched_at < c.detected_at)) "
-        "AS seen_unchanged_at FROM changes c WHERE c.document_id = ? ORDER BY c.detected_at, c.id"), [document_id]))
+        "AS seen_unchanged_at FROM changes c WHERE c.document_id = ? ORDER BY observed_at, c.historical DESC, c.id"), [document_id]))
     urls = _rows(conn, "SELECT url, first_seen, last_seen FROM document_urls WHERE document_id = ? ORDER BY first_seen",
                  [document_id])
     return {"document": documents[0], "versions": versions, "changes": changes, "urls": urls}

@@ -17,8 +17,8 @@ from twisted.internet import defer
 from scrapy.utils.sitemap import Sitemap
 
 from crawler import items
-from crawler.extract import EXTRACTOR_VERSION, extract_listing, extract_or_fallback, fallback_profile
-from crawler.items import FALLBACK_PREFIX
+from crawler.classify import judge
+from crawler.extract import EXTRACTOR_VERSION, extract_listing, fallback_profile
 from crawler.offsite import host_allowed
 from crawler.politeness import LEFT_FOR_NEXT_PASS, STOPPING
 from crawler.profiles import Profile, get_profile
@@ -226,28 +226,16 @@ class RemarksSpider(scrapy.Spider):
             body=response.body, content_type=_header(response, "Content-Type"),
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
             redirect_urls=list(response.request.meta.get("redirect_urls", [])),
-            extractor=self.extractor,
+            extractor=self.extractor, headers=_headers(response),
         )
         if response.status == 304:
             capture.outcome, capture.body = items.NOT_MODIFIED, b""
         elif response.status == 200 and self._same_bytes(response):
             capture.outcome, capture.body = items.SAME_BYTES, b""
-        elif response.status in GONE_STATUSES:
-            capture.outcome, capture.error = items.GONE, f"HTTP {response.status}"
-        elif response.status in REFUSED_STATUSES:
-            capture.outcome, capture.error = items.BLOCKED, f"HTTP {response.status} (refused by the server or its edge)"
-        elif not 200 <= response.status < 300:
-            capture.outcome, capture.error = items.HTTP_ERROR, f"HTTP {response.status}"
-        elif capture.redirect_urls and self._is_landing(response.url):
-            capture.outcome, capture.error = items.GONE, f"redirected to {response.url} (soft 404)"
-        elif not _is_html(response) and not (self.profile.extractor == "govuk" and _is_json(response)):
-            capture.outcome, capture.error = items.NOT_HTML, f"content type {capture.content_type!r}"
         else:
-            result, missed = extract_or_fallback(response.text, response.url, self.profile, self.fallback)
-            capture.outcome, capture.fields, capture.error = result.outcome, result.fields, result.problem
-            if missed:
-                capture.extractor, capture.missed = f"{FALLBACK_PREFIX}{self.extractor}", missed
-                capture.error = f"the profile missed this page ({missed}); read by the generic extractor"
+            judge(capture, text=lambda: response.text, profile=self.profile, fallback=self.fallback,
+                  is_landing=bool(capture.redirect_urls) and self._is_landing(response.url),
+                  accepts_json=self.profile.extractor == "govuk")
         yield capture
 
     def _same_bytes(self, response) -> bool:
@@ -287,7 +275,6 @@ class RemarksSpider(scrapy.Spider):
         )
 
 
-GONE_STATUSES = (404, 410)
 
 
 def _too_large(failure) -> bool:
@@ -307,7 +294,6 @@ def _conditional(known: dict) -> dict:
     if known.get("last_modified"):
         headers["If-Modified-Since"] = known["last_modified"]
     return headers
-REFUSED_STATUSES = (401, 403, 429)
 
 
 def _when(text: str | None) -> datetime | None:
@@ -349,6 +335,12 @@ def _feed_links(response) -> list[str]:
     selector = Selector(text=response.text, type="xml")
     links = selector.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href").getall()
     return list(dict.fromkeys(urljoin(response.url, href.strip()) for href in links if href.strip()))
+
+
+def _headers(response) -> list[tuple[str, str]]:
+    """Every response header as received (repeats kept), for the capture's WARC record."""
+    return [(name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items() for value in values]
 
 
 def _header(response, name: str) -> str | None:

@@ -24,6 +24,7 @@ COMMON_KEYS = {
     "name": str, "kind": str, "sources": list, "kinds": list, "classes": list,
     "min_significance": int, "mode": str, "digest_minutes": (int, float), "max_attempts": int,
     "retry_base_s": (int, float), "timeout_s": (int, float), "deadline_s": (int, float),
+    "historical": bool,
 }
 KIND_KEYS = {
     "webhook": {"url": str, "url_env": str, "secret_env": str},
@@ -49,6 +50,7 @@ class Channel:
     retry_base_s: float = 30.0
     timeout_s: float = 10.0                 # per network read
     deadline_s: float = 30.0                # the whole delivery, however slowly the endpoint answers
+    historical: bool = False                # also the edits a backfill finds in web archives (old news)
     options: dict = field(default_factory=dict, hash=False)
 
     def option(self, key: str, default=None):
@@ -83,7 +85,7 @@ def build_channel(raw: dict, where: str, check_type, source_names: list[str]) ->
         digest_minutes=float(raw.get("digest_minutes", 0)), max_attempts=raw.get("max_attempts", 8),
         retry_base_s=float(raw.get("retry_base_s", 30)), timeout_s=float(raw.get("timeout_s", 10)),
         deadline_s=float(raw.get("deadline_s", max(30, 3 * raw.get("timeout_s", 10)))),
-        options=options,
+        historical=raw.get("historical", False), options=options,
     )
 
 

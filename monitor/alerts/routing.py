@@ -20,11 +20,13 @@ def wants(channel: Channel, kind: str, source: str, classes: Iterable[str] = (),
 
 
 def enqueue_change(db, channels: Iterable[Channel], change_id: int, *, kind: str, source: str,
-                   classes: Iterable[str], significance: int, now: str) -> list[int]:
+                   classes: Iterable[str], significance: int, now: str, historical: bool = False) -> list[int]:
+    """Outbox rows for the channels that want the change; a historical one (found late in a web
+    archive) only for the channels that ask for those (`historical = true`)."""
     classes = list(classes)
     return outbox.enqueue(db, [
         {"channel": c.name, "change_id": change_id, "idempotency_key": _key(), "created_at": now}
-        for c in channels if wants(c, kind, source, classes, significance)
+        for c in channels if wants(c, kind, source, classes, significance) and (c.historical or not historical)
     ])
 
 

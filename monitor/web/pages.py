@@ -162,9 +162,12 @@ async def document_page(request, datasette):
     links, _, found = await _one(request, datasette, "document", queries.timeline)
     # Versions and changes on one time line: a version's own `new`/`edited` change stands for it.
     shown = {c["to_version_id"] for c in found["changes"] if c["to_version_id"]}
-    items = [{"when": c["detected_at"], "change": c} for c in found["changes"]]
-    items += [{"when": v["created_at"], "version": v} for v in found["versions"] if v["id"] not in shown]
-    items.sort(key=lambda item: item["when"])
+    # In the site's time order: when each content was observed (a backfill's history comes
+    # before what live crawls saw, though written after it); a historical join before the live
+    # `new` of the same version.
+    items = [{"when": c["observed_at"], "rank": 0 if c["historical"] else 1, "change": c} for c in found["changes"]]
+    items += [{"when": v["observed_at"], "rank": 0, "version": v} for v in found["versions"] if v["id"] not in shown]
+    items.sort(key=lambda item: (item["when"], item["rank"]))
     return await _render(datasette, request, "remarkwatch_document.html", links, {
         "document": found["document"], "versions": found["versions"], "addresses": found["urls"], "timeline": items})
 
