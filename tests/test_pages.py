@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -97,7 +98,7 @@ def test_plain_datasette_finds_the_plugin_queries_and_pages(tmp_path, archive_pa
     other = tmp_path / "whatever.db"
     shutil.copy(archive_path, other)
     port = free_port()
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "datasette") if (ROOT / ".venv").exists() else "datasette",
+    server = subprocess.Popen([str(Path(sys.executable).parent / "datasette"),
                                str(other), "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _wait_for(f"http://127.0.0.1:{port}/-/versions.json")
