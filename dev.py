@@ -58,6 +58,26 @@ def ensure_browser() -> None:
             print("dev.py: could not install chromium; the browser test will skip", file=sys.stderr)
 
 
+PYWB = ROOT / ".venv-pywb"
+
+
+def ensure_pywb() -> subprocess.Popen | None:
+    """The WARC replay test checks exports with pywb, which pins old redis and gevent and so gets
+    a venv of its own (tests/requirements-pywb.txt). Installed in the background while the other
+    tests run; `.installed` or `.failed` in it says how that went, and the test waits for it."""
+    requirements = ROOT / "tests" / "requirements-pywb.txt"
+    done = PYWB / ".installed"
+    if done.exists() and done.stat().st_mtime >= requirements.stat().st_mtime:
+        return None
+    shutil.rmtree(PYWB, ignore_errors=True)
+    venv.EnvBuilder(with_pip=True).create(PYWB)
+    log = PYWB / "install.log"
+    script = (f'"{PYWB / "bin" / "python"}" -m pip install --quiet --disable-pip-version-check -r "{requirements}" '
+              f'> "{log}" 2>&1 && touch "{done}" || cp "{log}" "{PYWB / ".failed"}"')
+    print("dev.py: installing pywb (for the WARC replay test) in the background", file=sys.stderr)
+    return subprocess.Popen(["sh", "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(USAGE)
@@ -74,7 +94,12 @@ def main(argv: list[str]) -> int:
         return subprocess.call([python, "-m", "monitor", "demo", *rest], cwd=ROOT)
     if command == "test":
         ensure_browser()
-        return subprocess.call([python, "-m", "pytest", *rest], cwd=ROOT)
+        installing = ensure_pywb()
+        try:
+            return subprocess.call([python, "-m", "pytest", *rest], cwd=ROOT)
+        finally:
+            if installing is not None and installing.poll() is None:
+                installing.terminate()
     if command == "rw":
         return subprocess.call([python, "-m", "monitor", *rest])
     print(USAGE, file=sys.stderr)
