@@ -245,3 +245,21 @@ def test_an_unreachable_archive_is_reported_not_a_traceback(live):
     done = backfill(config, f"{server.base_url}{RELEASE.path}")
     assert done.returncode == 1 and "the archive's search failed" in done.stderr and "Traceback" not in done.stderr
     assert "1 fetch errors" in done.stdout
+
+
+def test_progress_shows_counts_and_the_time_the_rate_limits_need():
+    import io
+
+    from monitor.backfill import BackfillProgress, BackfillResult
+    from monitor.config import Backfill
+
+    stream = io.StringIO()
+    result = BackfillResult()
+    result.counts.update(listed=40, fetched=8, versions=3, edits=2)
+    BackfillProgress(Backfill(), stream, enabled=True).update(result, done=2, total=12)
+    line = stream.getvalue()
+    # 10 documents left: a search each at 0.4/s (25 s) and ~4 mementos each at 8/s (5 s).
+    assert "2/12 documents, 40 captures listed, 8 fetched, 3 versions, 2 edits, ETA 30s" in line
+    quiet = io.StringIO()
+    BackfillProgress(Backfill(), quiet, enabled=False).update(result, done=2, total=12)
+    assert quiet.getvalue() == ""

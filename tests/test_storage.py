@@ -77,3 +77,38 @@ def test_upgrade_from_the_first_schema_keeps_every_row(tmp_path):
     # Versions written before full-text search existed are indexed by the upgrade.
     assert db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH 'price'").fetchall() == [(version,)]
     assert integrity_check(db) == ["ok"]
+
+
+def test_upgrade_to_observed_time_keeps_versions_append_only_and_indexed(tmp_path):
+    """m010 gives existing versions and changes their observed time (the time they were written),
+    and puts back the append-only guards and the full-text triggers it lifted to do so."""
+    from sqlite_utils import Database
+
+    from storage.migrations import migrations
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m010_history_and_evidence")
+    doc = archive.create_document(old, {"source": "s", "key": "k", "url": "u", "first_seen": "t", "last_seen": "t"})
+    version = archive.insert_version(old, {"document_id": doc, "created_at": "2025-01-02T03:04:05+00:00",
+                                           "body_text": "MR PRICE: Hi.", "content_hash": "h"})
+    old.execute("INSERT INTO changes (document_id, kind, to_version_id, detected_at, changed_fields) "
+                "VALUES (?, 'new', ?, '2025-01-02T03:04:05+00:00', '[]')", [doc, version])
+    old.conn.commit()
+    old.close()
+    db = open_db(path)
+    assert db.execute("SELECT observed_at, origin FROM versions").fetchone() == ("2025-01-02T03:04:05+00:00", "live")
+    assert db.execute("SELECT observed_at, historical FROM changes").fetchone() == ("2025-01-02T03:04:05+00:00", 0)
+    for statement in ("UPDATE versions SET title = 'x'", "DELETE FROM versions", "UPDATE changes SET kind = 'x'"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(statement)
+    # One live change per version still; a historical one may lead to the same version.
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO changes (document_id, kind, to_version_id, detected_at, changed_fields) "
+                   "VALUES (?, 'edited', ?, 't', '[]')", [doc, version])
+    db.execute("INSERT INTO changes (document_id, kind, to_version_id, detected_at, changed_fields, historical) "
+               "VALUES (?, 'edited', ?, 't', '[]', 1)", [doc, version])
+    archive.insert_version(db, {"document_id": doc, "created_at": "t", "observed_at": "t", "body_text": "Q: Why?",
+                                "content_hash": "h2"})
+    assert len(db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH 'price OR why'").fetchall()) == 2
+    assert integrity_check(db) == ["ok"]

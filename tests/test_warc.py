@@ -57,6 +57,7 @@ def test_export_is_valid_warc_with_bodies_digests_and_ids(crawled, tmp_path):
     assert "digest pass" in checked.stdout
     db = open_db(crawled.parent / "archive.db")
     stored = list(db.query("SELECT * FROM captures WHERE blob_hash IS NOT NULL ORDER BY id"))
+    assert all(json.loads(row["headers"]) for row in stored)       # every header, as received
     found = records(out)
     responses = [r for r in found if r[0] == "response"]
     assert found[0][0] == "warcinfo" and found[0][1].get_header("WARC-Type") == "warcinfo"

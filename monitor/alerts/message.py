@@ -16,7 +16,8 @@ from monitor.render import safe
 SCHEMA, DIGEST_SCHEMA = "remarkwatch.alert/1", "remarkwatch.digest/1"
 PAYLOAD_KEYS = ("kind", "source", "url", "change_url", "title", "document_id", "change_id", "classes", "changed_fields",
                 "significance", "silent", "detected_at", "summary", "edits", "diff",
-                "from_version_id", "to_version_id", "reverted_to_version_id")
+                "from_version_id", "to_version_id", "reverted_to_version_id",
+                "historical", "observed_at", "previous_seen_at", "memento_url")
 
 HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ subject }}</title></head>
 <body style="font-family: sans-serif; line-height: 1.4">
@@ -28,6 +29,7 @@ HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ subject }}<
   <p>source: {{ item.source }} · detected: {{ item.detected_at }}
   {% if item.classes %} · classes: {{ item.classes | join(", ") }}{% endif %}
   {% if item.significance is not none %} · significance: {{ item.significance }}{% endif %}</p>
+  {% if item.historical %}<p>Found late in a web archive's captures: made between {{ item.previous_seen_at or "the first capture" }} and {{ item.observed_at }}{% if item.memento_url %} (<a href="{{ item.memento_url }}">the capture</a>){% endif %}.</p>{% endif %}
   {% if item.summary %}<p>{{ item.summary }}</p>{% endif %}
   {% if item.edits %}<table style="border-collapse: collapse">
   {% for edit in item.edits %}<tr>
