@@ -263,3 +263,30 @@ def test_progress_shows_counts_and_the_time_the_rate_limits_need():
     quiet = io.StringIO()
     BackfillProgress(Backfill(), quiet, enabled=False).update(result, done=2, total=12)
     assert quiet.getvalue() == ""
+
+
+def test_a_huge_memento_is_too_large_and_a_broken_archive_is_reported(tmp_path):
+    """A memento over max_page_mb is not read past the limit and never becomes a version; an
+    archive answering garbage to the search is one clear problem, not a traceback."""
+    site = Site(demo_releases())
+    with ReplicaServer(site) as server:
+        url = server.base_url + RELEASE.path
+        huge = b"<html><body>" + b"<p>padding</p>" * 200_000 + b"</body></html>"     # ~2.8 MB
+        archive = WaybackArchive([ArchivedCapture(url, "20210727180000", body=huge),
+                                  ArchivedCapture(url, "20210728180000", body=article_2019(RELEASE, server.base_url).encode())])
+        with WaybackReplica(archive) as wayback:
+            config = write_config(tmp_path, server.base_url)
+            config.write_text("max_page_mb = 1\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+            with config.open("a", encoding="utf-8") as out:
+                out.write(f'\n[backfill]\nwayback_url = "{wayback.base_url}"\nsearch_per_second = 50\n'
+                          f'memento_per_second = 50\nretries = 0\n')
+            done = backfill(config, url)
+            assert done.returncode == 0, done.stderr
+            db = open_db(tmp_path / "archive.db")
+            assert db.execute("SELECT outcome, blob_hash FROM captures ORDER BY observed_at").fetchall()[0] == \
+                ("too_large", None)
+            assert db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 1
+            archive.search_override = b"<html><body>Service Unavailable</body></html>\n"    # no CDX line
+            broken = backfill(config, url)
+            assert broken.returncode == 1 and "the archive's search failed" in broken.stderr
+            assert "Traceback" not in broken.stderr

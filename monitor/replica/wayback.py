@@ -60,6 +60,7 @@ class WaybackArchive:
         self.captures: list[ArchivedCapture] = []
         self.requests = {"search": 0, "memento": 0}
         self.latency_s = 0.0          # each memento answer waits this long (a slow archive)
+        self.search_override: bytes | None = None    # answered to every search instead (a broken archive)
         self._lock = threading.Lock()
         for capture in captures:
             self.add(capture)
@@ -97,6 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _search(self, query: dict) -> None:
         archive = self.server.archive
         archive.requests["search"] += 1
+        if archive.search_override is not None:
+            self._send(200, archive.search_override, {"Content-Type": "text/plain"})
+            return
         url = query.get("url", [""])[0]
         found = archive.search(url, query.get("from", [None])[0], query.get("to", [None])[0])
         limit = int(query.get("limit", ["10000"])[0])
