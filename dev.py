@@ -58,6 +58,24 @@ def ensure_browser() -> None:
             print("dev.py: could not install chromium; the browser test will skip", file=sys.stderr)
 
 
+def ensure_redis() -> None:
+    """The cluster tests run a real redis-server on loopback: install Debian's if it is missing
+    and this machine can (root with apt-get); otherwise those tests skip and say why."""
+    if shutil.which("redis-server") or os.environ.get("REMARKWATCH_NO_REDIS_INSTALL"):
+        return
+    if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print("dev.py: no redis-server and no way to install it here; the cluster tests will skip", file=sys.stderr)
+        return
+    print("dev.py: installing Debian's redis-server for the cluster tests (apt-get)", file=sys.stderr)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "redis-server"]
+    if subprocess.call(command, **quiet) != 0:
+        subprocess.call(["apt-get", "update", "-q"], **quiet)
+        if subprocess.call(command, **quiet) != 0:
+            print("dev.py: could not install redis-server; the cluster tests will skip", file=sys.stderr)
+
+
 PYWB = ROOT / ".venv-pywb"
 
 
@@ -94,6 +112,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call([python, "-m", "monitor", "demo", *rest], cwd=ROOT)
     if command == "test":
         ensure_browser()
+        ensure_redis()
         installing = ensure_pywb()
         try:
             return subprocess.call([python, "-m", "pytest", *rest], cwd=ROOT)

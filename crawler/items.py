@@ -77,3 +77,4 @@ class Capture:
     memento_url: str | None = None     # the archived copy it was read from
     memento_status: int | None = None  # the archive's own answer (the page's status is `status`)
     observed_at: str | None = None     # when the site served it: the memento's time; live: fetched_at
+    capture_key: str | None = None     # a cluster worker's key for it: written once, however often delivered

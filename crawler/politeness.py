@@ -61,8 +61,18 @@ class Pacer:
 
 
 def pacer_of(crawler) -> Pacer:
+    """The crawl's pacer: in this process, or (a cluster worker) shared by every worker in Redis."""
     if not hasattr(crawler, "remarkwatch_pacer"):
-        crawler.remarkwatch_pacer = Pacer(max_wait_s=crawler.settings.getfloat("REMARKWATCH_MAX_WAIT_S", MAX_BACKOFF_S))
+        max_wait = crawler.settings.getfloat("REMARKWATCH_MAX_WAIT_S", MAX_BACKOFF_S)
+        if crawler.settings.get("REMARKWATCH_REDIS_URL"):
+            import redis
+
+            from crawler.cluster import Keys, RedisPacer
+            crawler.remarkwatch_pacer = RedisPacer(redis.Redis.from_url(crawler.settings["REMARKWATCH_REDIS_URL"]),
+                                                   Keys(crawler.settings.get("REMARKWATCH_REDIS_PREFIX") or "remarkwatch"),
+                                                   max_wait)
+        else:
+            crawler.remarkwatch_pacer = Pacer(max_wait_s=max_wait)
     return crawler.remarkwatch_pacer
 
 
@@ -94,13 +104,19 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         self.process_request_2(parser, request)
         user_agent = request.headers.get(b"User-Agent", self._default_useragent)
         crawl_delay = (parser.crawl_delay(user_agent) if parser is not None else None) or 0
-        own_delay = self.crawler.settings.getfloat("DOWNLOAD_DELAY")
         host = urlparse_cached(request).netloc
         pacer = pacer_of(self.crawler)
         if host in pacer.given_up:
             raise IgnoreRequest(f"{host} asked to be left alone for {pacer.given_up[host]:.0f} s (Retry-After), "
                                 f"longer than until this source's next pass: {LEFT_FOR_NEXT_PASS}")
-        wait = pacer.reserve(host, crawl_delay if crawl_delay > own_delay else 0)
+        if "rw_delay" in request.meta:
+            # A cluster worker: every delay is one reservation per host across all workers
+            # (Scrapy's own DOWNLOAD_DELAY is per process, so it is off there).
+            interval = max(float(request.meta["rw_delay"]), float(crawl_delay))
+        else:
+            own_delay = self.crawler.settings.getfloat("DOWNLOAD_DELAY")
+            interval = crawl_delay if crawl_delay > own_delay else 0
+        wait = pacer.reserve(host, interval)
         if wait > 0:
             logger.debug("waiting %.1f s for %s (Crawl-delay %s, back-off)", wait, host, crawl_delay)
             await pacer.wait(wait)

@@ -109,6 +109,11 @@ def crawl(config, source_names, full, ignore_schedule):
     sources = [config.source(n) for n in source_names] if source_names else list(config.sources)
     if not sources:
         raise ConfigError(f"{config.path}: no [[sources]] to crawl; add one (see `remarkwatch init`)")
+    cluster = None
+    if config.cluster is not None:
+        from monitor.cluster import connect
+
+        cluster = connect(config)         # an unreachable Redis stops here, exit 2
     db = open_db(config.db_path)
     holder = schedule_store.acquire_lock(db, "pass", utcnow())
     if holder is not None:
@@ -121,7 +126,10 @@ def crawl(config, source_names, full, ignore_schedule):
             sources, waiting = plan(db, sources, utcnow())
             for name, when in waiting.items():
                 click.echo(f"{name}: not due until {when}")
-        if sources:
+        if sources and cluster is not None:
+            step = _cluster_pass(config, db, sources, full, cluster)
+            click.echo(step.result.summary())
+        elif sources:
             step = CrawlPass(config, db, sources, Progress(), full=full)
             run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
             click.echo(step.result.summary())
@@ -134,6 +142,51 @@ def crawl(config, source_names, full, ignore_schedule):
     if step is not None and step.result.failed_sources:
         click.echo(f"failing: {', '.join(step.result.failed_sources)} (see the problems above)", err=True)
         sys.exit(EXIT_SOURCE_FAILING)
+
+
+def _cluster_pass(config, db, sources, full, redis):
+    """A pass whose fetching the cluster's workers do; SIGTERM/SIGINT end it as interrupted."""
+    import signal
+
+    from monitor.cluster import ClusterPass
+
+    step = ClusterPass(config, db, sources, Progress(), full=full, redis=redis)
+
+    def stop(signum, frame):
+        step.stop_requested = True
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        step.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return step
+
+
+@cli.command()
+@with_config
+@click.option("--id", "worker_id", default=None, help="This worker's name (default: HOST-PID).")
+def worker(config, worker_id):
+    """Run a crawl worker of the clustered mode ([cluster] in the config, or $REMARKWATCH_REDIS_URL).
+
+    It fetches what the shared Redis frontier holds (any number of workers, on any machines, with
+    the same config and profiles as the coordinator), extracts each page with the profiles and
+    pushes every capture to the Redis stream the coordinator's `crawl`/`run` writes to the archive.
+    It never opens the archive. Politeness is shared: all workers together wait each host's delay.
+    Stops cleanly on SIGTERM or Ctrl-C.
+
+    Example: remarkwatch worker --config remarkwatch.toml
+    """
+    from monitor.cluster import run_worker
+
+    if config.cluster is None:
+        raise ConfigError(f"{config.path}: no [cluster] redis_url and no $REMARKWATCH_REDIS_URL: a worker needs "
+                          f"the Redis its coordinator uses")
+    if not config.sources:
+        raise ConfigError(f"{config.path}: no [[sources]]; a worker reads the pages of configured sources")
+    click.echo(f"remarkwatch worker {worker_id or ''} on {len(config.sources)} source(s); SIGTERM or Ctrl-C stops it",
+               err=True)
+    sys.exit(run_worker(config, log_level=click.get_current_context().obj["scrapy_log_level"], worker_id=worker_id))
 
 
 @cli.command()
@@ -183,6 +236,13 @@ def status(config, as_json):
     from monitor.status import collect
 
     report = collect(open_archive(config), config)
+    if config.cluster is not None:
+        from monitor.cluster import status as cluster_status
+
+        try:
+            report["cluster"] = cluster_status(config)
+        except ConfigError as exc:
+            report["cluster"] = {"error": str(exc)}
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return

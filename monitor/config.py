@@ -21,7 +21,8 @@ from monitor.schedule import Recheck, SourceSchedule
 DEFAULT_FILE = "remarkwatch.toml"
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
             "max_page_mb": (int, float), "public_url": str, "sources": list, "alerts": list,
-            "backfill": dict}
+            "backfill": dict, "cluster": dict}
+CLUSTER_KEYS = {"redis_url": str, "key_prefix": str, "worker_wait_s": (int, float)}
 BACKFILL_KEYS = {"wayback_url": str, "search_per_second": (int, float), "memento_per_second": (int, float),
                  "timeout_s": (int, float), "retries": int}
 DEFAULT_WAYBACK = "https://web.archive.org"
@@ -33,7 +34,8 @@ SOURCE_KEYS = {
     "delay_s": (int, float), "allowed_domains": list, "selectors": dict,
     "schedule": str, "recheck": list, "sweep_days": (int, float), "removed_after_passes": int, "removed_after_hours": (int, float),
 }
-ENV = {"db": "REMARKWATCH_DB", "user_agent": "REMARKWATCH_USER_AGENT", "config": "REMARKWATCH_CONFIG"}
+ENV = {"db": "REMARKWATCH_DB", "user_agent": "REMARKWATCH_USER_AGENT", "config": "REMARKWATCH_CONFIG",
+       "redis_url": "REMARKWATCH_REDIS_URL"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -64,6 +66,15 @@ class Backfill:
 
 
 @dataclass(frozen=True)
+class Cluster:
+    """[cluster] (or $REMARKWATCH_REDIS_URL): passes run on `remarkwatch worker` processes that
+    share a Redis frontier; this process decides the work and writes the archive."""
+    redis_url: str
+    key_prefix: str = "remarkwatch"
+    worker_wait_s: float = 60.0     # a pass with no live worker for this long fails
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     db_path: Path
@@ -76,6 +87,7 @@ class Config:
     max_page_bytes: int = DEFAULT_MAX_PAGE_MB * 1024 * 1024   # larger responses are `too_large`
     public_url: str | None = None    # where the archive is served: links in feeds and alerts
     backfill: "Backfill" = field(default_factory=lambda: Backfill())
+    cluster: Cluster | None = None   # None: the single-machine default, no Redis
 
     def channel(self, name: str) -> Channel:
         for channel in self.alerts:
@@ -174,6 +186,7 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
         raise ConfigError(f"{path}: public_url: {public_url!r} is not an http(s) URL (where `remarkwatch serve` "
                           f"is reached, such as \"https://archive.example.org\")")
     backfill = _backfill(data.get("backfill", {}), path)
+    cluster = _cluster(data.get("cluster"), path, env)
     base = Path.cwd() if bundled else path.resolve().parent
     db = db_flag or env.get(ENV["db"]) or data.get("db") or "remarkwatch.db"
     db_path = (base / Path(db).expanduser()).resolve()
@@ -185,8 +198,31 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
         public_url=public_url.rstrip("/") if public_url else None,
         user_agent=env.get(ENV["user_agent"]) or data.get("user_agent") or DEFAULT_USER_AGENT,
         concurrency=concurrency, sources=tuple(sources), bundled=bundled, alerts=tuple(channels),
-        source_failing_after=failing_after, backfill=backfill,
+        source_failing_after=failing_after, backfill=backfill, cluster=cluster,
     )
+
+
+def _cluster(raw: dict | None, path: Path, env) -> Cluster | None:
+    where = f"{path}: cluster"
+    raw = dict(raw or {})
+    for key, value in raw.items():
+        if key not in CLUSTER_KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r} (valid: {', '.join(CLUSTER_KEYS)})")
+        _check_type(value, CLUSTER_KEYS[key], f"{where}.{key}", "see the README's cluster section")
+    url = env.get(ENV["redis_url"]) or raw.get("redis_url")
+    if not url:
+        if raw:
+            raise ConfigError(f"{where}: redis_url is required (\"redis://HOST:PORT/DB\"), or set ${ENV['redis_url']}")
+        return None
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix") or (urlsplit(url).scheme != "unix" and not urlsplit(url).hostname):
+        raise ConfigError(f"{where}.redis_url: {url!r} is not a Redis URL (redis://HOST:PORT/DB, rediss://..., unix://...)")
+    prefix = raw.get("key_prefix", "remarkwatch")
+    if not _NAME.match(prefix):
+        raise ConfigError(f"{where}.key_prefix: letters, digits, '.', '_' and '-'")
+    wait = raw.get("worker_wait_s", 60)
+    if wait <= 0:
+        raise ConfigError(f"{where}.worker_wait_s: above 0")
+    return Cluster(redis_url=url, key_prefix=prefix, worker_wait_s=float(wait))
 
 
 def _backfill(raw: dict, path: Path) -> Backfill:

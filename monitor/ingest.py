@@ -77,6 +77,7 @@ def capture_evidence(capture: Capture) -> dict:
     """The capture's origin, memento and headers columns (m010)."""
     return {
         "origin": capture.origin, "memento_url": capture.memento_url, "memento_status": capture.memento_status,
+        "capture_key": capture.capture_key,
         "observed_at": capture.observed_at or capture.fetched_at,
         "headers": json.dumps(capture.headers, ensure_ascii=False) if capture.headers is not None else None,
     }

@@ -270,4 +270,19 @@ def status(report: dict) -> str:
         oldest = f", oldest {_age(age)} old" if age is not None else ""
         lines.append(f"  {channel['channel']} ({channel['kind']}): {channel['pending']} pending{oldest}; "
                      f"{safe(channel['why'])}")
+    cluster = report.get("cluster")
+    if cluster is not None:
+        lines.append("")
+        if cluster.get("error"):
+            lines.append(f"cluster: {safe(cluster['error'])}")
+            return "\n".join(lines)
+        backlog = cluster["backlog"]
+        lines.append(f"cluster: {cluster['redis_url']}; frontier {backlog['frontier']} requests, stream "
+                     f"{backlog['lag']} captures not yet written, {backlog['pending']} being written")
+        if not cluster["workers"]:
+            lines.append("  no live workers (start `remarkwatch worker` on each crawl machine)")
+        for w in cluster["workers"]:
+            state = f"refusing: {safe(w['refusing'])}" if w.get("refusing") else "idle" if w["idle"] else "busy"
+            lines.append(f"  worker {safe(w['id'])} on {safe(w['host'])} (pid {w['pid']}): last heartbeat "
+                         f"{w['seconds_since_heartbeat']} s ago, {w['pages']} pages fetched, {state}")
     return "\n".join(lines)

@@ -300,3 +300,12 @@ def m010_history_and_evidence(db):
     db.execute('CREATE UNIQUE INDEX "idx_changes_live_to_version" ON changes (to_version_id) WHERE historical = 0')
     db.execute('CREATE UNIQUE INDEX "idx_changes_historical_to_version" ON changes (to_version_id) WHERE historical = 1')
     db["changes"].create_index(["document_id", "observed_at"])
+
+
+@migrations()
+def m011_cluster_capture_keys(db):
+    """A capture written from the cluster's stream carries the key its worker gave it: a capture
+    delivered again (the writer killed between its commit and its acknowledgement) is written
+    once."""
+    db.execute("ALTER TABLE captures ADD COLUMN capture_key TEXT")
+    db.execute('CREATE UNIQUE INDEX "idx_captures_capture_key" ON captures (capture_key) WHERE capture_key IS NOT NULL')
