@@ -40,7 +40,7 @@ from crawler.items import Capture, Extracted
 logger = logging.getLogger(__name__)
 DEFAULT_PREFIX = "remarkwatch"
 HEARTBEAT_S = 0.5
-WORKER_TTL_S = 5          # a worker silent this long is gone (killed, partitioned)
+WORKER_TTL_S = 3          # a worker silent this long (six heartbeats) is gone: killed, partitioned
 CALLBACKS = ("parse_listing", "parse_sitemap", "parse_rest", "parse_feed", "parse_article",
              "listing_failed", "signal_failed", "article_failed")
 

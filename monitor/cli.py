@@ -109,7 +109,7 @@ def crawl(config, source_names, full, ignore_schedule):
     sources = [config.source(n) for n in source_names] if source_names else list(config.sources)
     if not sources:
         raise ConfigError(f"{config.path}: no [[sources]] to crawl; add one (see `remarkwatch init`)")
-    cluster = None
+    cluster, cluster_failed = None, False
     if config.cluster is not None:
         from monitor.cluster import connect
 
@@ -129,6 +129,9 @@ def crawl(config, source_names, full, ignore_schedule):
         if sources and cluster is not None:
             step = _cluster_pass(config, db, sources, full, cluster)
             click.echo(step.result.summary())
+            if step.result.outcome == "failed" and step.result.problems:
+                click.echo(f"error: {step.result.problems[-1]}", err=True)
+                cluster_failed = True
         elif sources:
             step = CrawlPass(config, db, sources, Progress(), full=full)
             run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
@@ -139,6 +142,8 @@ def crawl(config, source_names, full, ignore_schedule):
     # retries go out even when no source was due.
     if config.alerts:
         deliver_outbox(config, db, strict=False)
+    if cluster_failed:
+        sys.exit(1)
     if step is not None and step.result.failed_sources:
         click.echo(f"failing: {', '.join(step.result.failed_sources)} (see the problems above)", err=True)
         sys.exit(EXIT_SOURCE_FAILING)

@@ -35,7 +35,7 @@ from monitor.passes import CrawlPass, PassResult, outcome_of
 from storage import archive
 
 logger = logging.getLogger(__name__)
-STABLE_S = 1.5           # the frontier empty and every worker idle for this long: the pass is done
+STABLE_S = 1.0           # the frontier empty and every worker idle for this long: the pass is done
 
 
 def connect(config: Config):
@@ -325,7 +325,8 @@ def run_worker(config: Config, *, log_level: str = "ERROR", worker_id: str | Non
 
     def stop(signum, frame):
         crawler.remarkwatch_stopping = True
-        logger.warning("worker %s: %s received, finishing what it holds", worker_id, signals_module.Signals(signum).name)
+        logger.warning("worker %s: %s received, stopping (what it holds stays due for the next pass)", worker_id,
+                       signals_module.Signals(signum).name)
         reactor.callFromThread(process.stop)
 
     process.crawl(crawler, sources={s.name: s for s in config.sources}, redis=redis, keys=keys,

@@ -239,18 +239,21 @@ def test_changing_recheck_reschedules_archived_documents(tmp_path, server):
 
 # --- deployment files -----------------------------------------------------------------------------
 
-def test_the_systemd_unit_is_hardened_and_verifies(tmp_path):
+@pytest.mark.parametrize("name, writes", [("remarkwatch.service", "ReadWritePaths="),
+                                          ("remarkwatch-coordinator.service", "ReadWritePaths="),
+                                          ("remarkwatch-worker@.service", "ReadOnlyPaths=")])
+def test_the_systemd_unit_is_hardened_and_verifies(tmp_path, name, writes):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed")
-    unit = (ROOT / "config" / "deploy" / "remarkwatch.service").read_text()
-    for key in ("ProtectSystem=strict", "ReadWritePaths=", "NoNewPrivileges=yes", "PrivateTmp=yes",
+    unit = (ROOT / "config" / "deploy" / name).read_text()
+    for key in ("ProtectSystem=strict", writes, "NoNewPrivileges=yes", "PrivateTmp=yes",
                 "ProtectHome=yes", "UMask=0027"):
         assert key in unit
-    local = tmp_path / "remarkwatch.service"
+    local = tmp_path / name.replace("@", "@1")
     local.write_text(unit.replace("/srv/remarkwatch/.venv/bin/remarkwatch", "/bin/true"))
     verified = subprocess.run([analyze, "verify", str(local)], capture_output=True, text=True)
-    assert verified.returncode == 0 and "remarkwatch.service" not in verified.stderr, verified.stderr
+    assert verified.returncode == 0 and local.name not in verified.stderr, verified.stderr
     security = subprocess.run([analyze, "security", "--offline=true", str(local)], capture_output=True, text=True)
     score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", security.stdout).group(1))
     assert score <= 2.0, security.stdout[-500:]
