@@ -23,6 +23,7 @@ import base64
 import json
 import logging
 import os
+import random
 import socket
 import time
 import uuid
@@ -106,7 +107,13 @@ def request_from_json(data: dict, spider) -> scrapy.Request:
 
 
 class JsonPriorityQueue(PriorityQueue):
-    """scrapy-redis's priority queue, with requests stored as JSON (never pickle)."""
+    """scrapy-redis's priority queue, with requests stored as JSON (never pickle). Within one
+    priority the order is random: a sorted set orders equal scores by member, which would hand
+    the workers one host's URLs after another, each host paced, the others idle."""
+
+    def push(self, request):
+        score = -request.priority + random.random() * 0.5
+        self.server.zadd(self.key, {self._encode_request(request): score})
 
     def _encode_request(self, request):
         return json.dumps(request_to_json(request), separators=(",", ":")).encode()
