@@ -9,7 +9,7 @@ import pytest
 from monitor import __version__
 from monitor.alerts.channels import COMMON_KEYS, KIND_KEYS
 from monitor.cli import cli
-from monitor.config import SOURCE_KEYS, TOP_KEYS
+from monitor.config import BACKFILL_KEYS, CLUSTER_KEYS, SOURCE_KEYS, TOP_KEYS
 from tests.conftest import ROOT, run_cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -42,7 +42,7 @@ def test_every_command_has_summary_example_and_docs(name):
 CHANNEL_KEYS = set(COMMON_KEYS).union(*KIND_KEYS.values())
 
 
-@pytest.mark.parametrize("key", sorted(set(TOP_KEYS) | set(SOURCE_KEYS) | CHANNEL_KEYS))
+@pytest.mark.parametrize("key", sorted(set(TOP_KEYS) | set(SOURCE_KEYS) | CHANNEL_KEYS | set(BACKFILL_KEYS) | set(CLUSTER_KEYS)))
 def test_every_config_key_is_documented(key):
     assert f"`{key}`" in README, f"config key {key!r} is not documented in the README"
 

@@ -167,6 +167,25 @@ def test_politeness_holds_across_workers(cluster):
     assert min(gaps) >= 0.25 - 0.03, gaps
 
 
+def test_a_retry_after_holds_for_every_worker(cluster):
+    """One worker is told 429 Retry-After: 2 s; no worker asks that host anything before then."""
+    from monitor.replica.site import Response
+
+    workers_up(cluster, "w1", "w2")
+    polite = cluster["polite"]
+    article = demo_releases()[1].path
+    polite.once[article] = Response(429, b"slow down", "text/plain", (("Retry-After", "2"),))
+    polite.hit_times.clear()
+    done = coordinate(cluster, "retry.db", "--source", "polite")
+    assert done.returncode == 0, done.stderr
+    hits = sorted((t, path) for path, t in polite.hit_times if path != "/robots.txt")
+    refused = next(t for t, path in hits if path == article)
+    after = [t for t, _ in hits if t > refused]
+    assert after and min(after) - refused >= 2 - 0.05, [round(t - refused, 2) for t in after]
+    db = open_db(cluster["folder"] / "retry.db")
+    assert db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 4     # the retry came through
+
+
 def test_a_worker_killed_mid_pass_loses_nothing_for_good(cluster):
     workers_up(cluster, "w1", "w2")
     site = cluster["site"]
