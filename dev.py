@@ -41,39 +41,34 @@ def ensure_venv() -> None:
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
-def ensure_browser() -> None:
-    """The web-view test drives a real headless browser: install Debian's chromium if it is
-    missing and this machine can (root with apt-get); otherwise that one test skips and says why."""
-    if any(shutil.which(name) for name in BROWSERS) or os.environ.get("REMARKWATCH_NO_BROWSER_INSTALL"):
-        return
+def _apt_install(package: str, purpose: str) -> None:
+    """Install a Debian package for some tests where this machine can (root with apt-get);
+    otherwise say that those tests will skip."""
     if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        print("dev.py: no chromium and no way to install it here; the browser test will skip", file=sys.stderr)
+        print(f"dev.py: no {package} and no way to install it here; {purpose} will skip", file=sys.stderr)
         return
-    print("dev.py: installing Debian's chromium for the browser test (apt-get)", file=sys.stderr)
+    print(f"dev.py: installing Debian's {package} for {purpose} (apt-get)", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
-    if subprocess.call(["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], **quiet) != 0:
-        subprocess.call(["apt-get", "update", "-q"], **quiet)
-        if subprocess.call(["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], **quiet) != 0:
-            print("dev.py: could not install chromium; the browser test will skip", file=sys.stderr)
-
-
-def ensure_redis() -> None:
-    """The cluster tests run a real redis-server on loopback: install Debian's if it is missing
-    and this machine can (root with apt-get); otherwise those tests skip and say why."""
-    if shutil.which("redis-server") or os.environ.get("REMARKWATCH_NO_REDIS_INSTALL"):
-        return
-    if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        print("dev.py: no redis-server and no way to install it here; the cluster tests will skip", file=sys.stderr)
-        return
-    print("dev.py: installing Debian's redis-server for the cluster tests (apt-get)", file=sys.stderr)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
-    command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "redis-server"]
+    command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
     if subprocess.call(command, **quiet) != 0:
         subprocess.call(["apt-get", "update", "-q"], **quiet)
         if subprocess.call(command, **quiet) != 0:
-            print("dev.py: could not install redis-server; the cluster tests will skip", file=sys.stderr)
+            print(f"dev.py: could not install {package}; {purpose} will skip", file=sys.stderr)
+
+
+def ensure_browser() -> None:
+    """The web-view test drives a real headless browser: Debian's chromium."""
+    if any(shutil.which(name) for name in BROWSERS) or os.environ.get("REMARKWATCH_NO_BROWSER_INSTALL"):
+        return
+    _apt_install("chromium", "the browser test")
+
+
+def ensure_redis() -> None:
+    """The cluster tests run a real redis-server on loopback: Debian's."""
+    if shutil.which("redis-server") or os.environ.get("REMARKWATCH_NO_REDIS_INSTALL"):
+        return
+    _apt_install("redis-server", "the cluster tests")
 
 
 PYWB = ROOT / ".venv-pywb"

@@ -23,11 +23,11 @@ import base64
 import json
 import logging
 import os
-import random
 import socket
 import time
 import uuid
 from dataclasses import asdict
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -107,13 +107,16 @@ def request_from_json(data: dict, spider) -> scrapy.Request:
 
 
 class JsonPriorityQueue(PriorityQueue):
-    """scrapy-redis's priority queue, with requests stored as JSON (never pickle). Within one
-    priority the order is random: a sorted set orders equal scores by member, which would hand
-    the workers one host's URLs after another, each host paced, the others idle."""
+    """scrapy-redis's priority queue, with requests stored as JSON (never pickle), taken host by
+    host in turn within one priority: each request's score counts the requests of its host
+    pushed before it. A sorted set orders equal scores by member (by URL), which handed the
+    workers one host's pages after another, each host paced and the rest idle; a random order
+    still let the hosts with most left fill every slot of a worker."""
 
     def push(self, request):
-        score = -request.priority + random.random() * 0.5
-        self.server.zadd(self.key, {self._encode_request(request): score})
+        host = urlsplit(request.url).netloc
+        turn = self.server.hincrby(self.key + ":turns", host, 1)
+        self.server.zadd(self.key, {self._encode_request(request): -request.priority * 1e9 + turn})
 
     def _encode_request(self, request):
         return json.dumps(request_to_json(request), separators=(",", ":")).encode()

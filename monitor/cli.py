@@ -359,6 +359,14 @@ def check_config(config):
     if unset:
         click.echo(f"warning: {unset} secret(s) not set in this environment: those channels' alerts would wait "
                    f"(set them where remarkwatch runs: the cron line's env file, the systemd EnvironmentFile)")
+    if config.backfill.wayback_url != "https://web.archive.org":
+        click.echo(f"backfill: reads {config.backfill.wayback_url}")
+    if config.cluster is not None:
+        from monitor.cluster import _safe_url, connect
+
+        connect(config)     # exit 2 with the reason when it cannot be reached
+        click.echo(f"cluster: Redis at {_safe_url(config.cluster.redis_url)} reachable, key prefix "
+                   f"{config.cluster.key_prefix!r}; passes run on `remarkwatch worker` processes")
     click.echo("ok")
 
 

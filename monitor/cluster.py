@@ -160,7 +160,7 @@ class ClusterPass(CrawlPass):
         self._ensure_group()
         # Entries a killed writer had read but not written come first.
         self._drain(handlers, by_name, result, pending=True)
-        self.redis.delete(self.keys.frontier, self.keys.dupefilter)
+        self.redis.delete(self.keys.frontier, self.keys.frontier + ":turns", self.keys.dupefilter)
         self.redis.set(self.keys.config, fingerprint(self.config))
         self.redis.set(self.keys.current_pass, f"{run_id}-{uuid.uuid4().hex[:8]}")
         seeder, encoder = _Seeder(self.keys), _Encoder(self.redis, self.keys)

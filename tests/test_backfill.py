@@ -30,6 +30,14 @@ TECHNICAL_DIFFICULTIES = (b"<!DOCTYPE html><html><head><title>Technical Difficul
                           b"technical difficulties. Please try again in a few moments.</p></body></html>")
 
 
+def with_wayback(config, wayback_url: str, retries: int | None = 0):
+    """The test config pointed at the replica Wayback, without its rate limits."""
+    with config.open("a", encoding="utf-8") as out:
+        out.write(f'\n[backfill]\nwayback_url = "{wayback_url}"\nsearch_per_second = 50\nmemento_per_second = 50\n'
+                  + (f"retries = {retries}\n" if retries is not None else ""))
+    return config
+
+
 def history_of(base: str) -> list[ArchivedCapture]:
     """Six captures of the briefing's URL: A (old layout) twice with one digest, a 404, a block
     page, B (the edit forces -> refugees) in the old layout, and B again in the new layout."""
@@ -57,10 +65,7 @@ def live(tmp_path):
     with ReplicaServer(site) as server:
         archive = WaybackArchive(history_of(server.base_url))
         with WaybackReplica(archive) as wayback:
-            config = write_config(tmp_path, server.base_url)
-            with config.open("a", encoding="utf-8") as out:
-                out.write(f'\n[backfill]\nwayback_url = "{wayback.base_url}"\nsearch_per_second = 50\n'
-                          f'memento_per_second = 50\nretries = 0\n')
+            config = with_wayback(write_config(tmp_path, server.base_url), wayback.base_url)
             assert crawl(config).returncode == 0
             yield config, server, archive
 
@@ -205,10 +210,7 @@ def test_a_url_new_to_the_archive_gets_its_history(tmp_path):
     with ReplicaServer(site) as server:
         archive = WaybackArchive(history_of(server.base_url))
         with WaybackReplica(archive) as wayback:
-            config = write_config(tmp_path, server.base_url)
-            with config.open("a", encoding="utf-8") as out:
-                out.write(f'\n[backfill]\nwayback_url = "{wayback.base_url}"\nsearch_per_second = 50\n'
-                          f'memento_per_second = 50\n')
+            config = with_wayback(write_config(tmp_path, server.base_url), wayback.base_url, retries=None)
             done = backfill(config, f"{server.base_url}{RELEASE.path}")
             assert done.returncode == 0, done.stderr
             db = open_db(tmp_path / "archive.db")
@@ -277,9 +279,7 @@ def test_a_huge_memento_is_too_large_and_a_broken_archive_is_reported(tmp_path):
         with WaybackReplica(archive) as wayback:
             config = write_config(tmp_path, server.base_url)
             config.write_text("max_page_mb = 1\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
-            with config.open("a", encoding="utf-8") as out:
-                out.write(f'\n[backfill]\nwayback_url = "{wayback.base_url}"\nsearch_per_second = 50\n'
-                          f'memento_per_second = 50\nretries = 0\n')
+            with_wayback(config, wayback.base_url)
             done = backfill(config, url)
             assert done.returncode == 0, done.stderr
             db = open_db(tmp_path / "archive.db")
