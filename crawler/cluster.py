@@ -185,6 +185,14 @@ if until_ > back then redis.call('SET', KEYS[1], string.format('%.6f', until_), 
 return 1
 """
 
+LEFT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local back = tonumber(redis.call('GET', KEYS[1]) or '0')
+if back > now then return string.format('%.6f', back - now) end
+return '0'
+"""
+
 
 class RedisPacer:
     """The single-machine Pacer's interface (crawler/politeness.py), with each host's next start
@@ -200,6 +208,7 @@ class RedisPacer:
         self.stopping = False
         self._reserve = redis.register_script(RESERVE)
         self._back_off = redis.register_script(BACK_OFF)
+        self._left = redis.register_script(LEFT)
 
     def reserve(self, host: str, interval_s: float) -> float:
         return float(self._reserve(keys=list(self.keys.pace(host)), args=[interval_s]))
@@ -210,6 +219,9 @@ class RedisPacer:
             return False
         self._back_off(keys=[self.keys.pace(host)[1]], args=[min(seconds, self.max_backoff_s)])
         return True
+
+    def backoff_left(self, host: str) -> float:
+        return float(self._left(keys=[self.keys.pace(host)[1]]))
 
     async def wait(self, seconds: float) -> None:
         import asyncio

@@ -53,6 +53,10 @@ class Pacer:
         self.backoff_until[host] = max(self.backoff_until.get(host, 0), self.clock() + min(seconds, MAX_BACKOFF_S))
         return True
 
+    def backoff_left(self, host: str) -> float:
+        """Seconds of back-off the host still asks for (set, maybe, while a request waited)."""
+        return max(0.0, self.backoff_until.get(host, 0) - self.clock())
+
     async def wait(self, seconds: float) -> None:
         """Sleep, in short steps, so that a stop request ends the wait within a second."""
         end = self.clock() + seconds
@@ -117,9 +121,11 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             own_delay = self.crawler.settings.getfloat("DOWNLOAD_DELAY")
             interval = crawl_delay if crawl_delay > own_delay else 0
         wait = pacer.reserve(host, interval)
-        if wait > 0:
+        while wait > 0 and not pacer.stopping:
             logger.debug("waiting %.1f s for %s (Crawl-delay %s, back-off)", wait, host, crawl_delay)
             await pacer.wait(wait)
+            # A Retry-After that arrived while this request waited holds it too.
+            wait = pacer.backoff_left(host)
         if pacer.stopping:
             raise IgnoreRequest(STOPPING)
         return None

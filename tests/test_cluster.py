@@ -90,8 +90,10 @@ def source_table(name: str, base: str, delay: float) -> str:
 
 
 def start_worker(state, name: str, config: Path | None = None) -> subprocess.Popen:
+    # Its log goes to a file: a pipe nobody reads would stop the worker once full.
+    log = (state["folder"] / f"worker-{name}.log").open("ab")
     process = subprocess.Popen([sys.executable, "-m", "monitor", "worker", "--config", str(config or state["config"]),
-                                "--id", name], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                "--id", name], cwd=ROOT, stdout=log, stderr=log)
     state["workers"][name] = process
     return process
 
