@@ -6,6 +6,7 @@ or a "page not found" page is judged exactly as a live one is, and never becomes
 from __future__ import annotations
 
 from typing import Callable
+from urllib.parse import urlsplit
 
 from crawler import items
 from crawler.extract import extract_or_fallback
@@ -40,3 +41,11 @@ def judge(capture: Capture, *, text: Callable[[], str], profile: Profile, fallba
             capture.extractor, capture.missed = f"{FALLBACK_PREFIX}{capture.extractor}", missed
             capture.error = f"the profile missed this page ({missed}); read by the generic extractor"
     return capture
+
+
+def is_landing(url: str, start_urls) -> bool:
+    """The home page or one of the source's listing pages (or their later pages): where
+    WordPress sends a dead link."""
+    path = urlsplit(url).path.rstrip("/")
+    listing_paths = {urlsplit(u).path.rstrip("/") for u in start_urls}
+    return path == "" or path in listing_paths or any(path.startswith(p + "/page/") for p in listing_paths if p)

@@ -27,9 +27,10 @@ from typing import Iterable
 from urllib.parse import urlsplit
 
 import requests
+from w3lib.encoding import html_to_unicode
 
 from crawler import items
-from crawler.classify import judge
+from crawler.classify import is_landing, judge
 from crawler.extract import EXTRACTOR_VERSION, fallback_profile
 from crawler.items import Capture
 from crawler.offsite import host_allowed
@@ -383,8 +384,9 @@ class Backfiller:
         fallback = fallback_profile(profile, get_profile("generic")) if profile.extractor == "selectors" else None
         capture.outcome, capture.fields, capture.error = items.OK, None, None
         capture.extractor = f"{profile.name}/{EXTRACTOR_VERSION}"
-        judge(capture, text=lambda: capture.body.decode(_charset(capture.content_type), "replace"),
-              profile=profile, fallback=fallback, is_landing=bool(capture.redirect_urls) and _is_landing(
+        # Decoded as Scrapy decodes a live page (the header's charset, else the page's own meta).
+        judge(capture, text=lambda: html_to_unicode(capture.content_type, capture.body)[1],
+              profile=profile, fallback=fallback, is_landing=bool(capture.redirect_urls) and is_landing(
                   capture.final_url, target.source.start_urls), accepts_json=profile.extractor == "govuk")
 
     def _store(self, capture: Capture) -> None:
@@ -527,25 +529,6 @@ def open_regions(db, document_id: int | None) -> list[Region]:
 def _document_at(db, url: str) -> int | None:
     found = archive.resolve_document(db, url)
     return found["id"] if found else None
-
-
-def _charset(content_type: str | None) -> str:
-    for part in (content_type or "").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "charset" and value:
-            try:
-                import codecs
-
-                return codecs.lookup(value.strip('"')).name
-            except LookupError:
-                break
-    return "utf-8"
-
-
-def _is_landing(url: str, start_urls) -> bool:
-    path = urlsplit(url).path.rstrip("/")
-    listing = {urlsplit(u).path.rstrip("/") for u in start_urls}
-    return path == "" or path in listing
 
 
 def _archive_error(exc: Exception) -> bool:

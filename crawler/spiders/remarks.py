@@ -17,7 +17,7 @@ from twisted.internet import defer
 from scrapy.utils.sitemap import Sitemap
 
 from crawler import items
-from crawler.classify import judge
+from crawler.classify import is_landing, judge
 from crawler.extract import EXTRACTOR_VERSION, extract_listing, fallback_profile
 from crawler.offsite import host_allowed
 from crawler.politeness import LEFT_FOR_NEXT_PASS, STOPPING
@@ -244,11 +244,7 @@ class RemarksSpider(scrapy.Spider):
             hashlib.sha256(response.body).hexdigest() == known
 
     def _is_landing(self, url: str) -> bool:
-        """The home page or one of the source's listing pages: where WordPress sends a dead link."""
-        path = urlsplit(url).path.rstrip("/")
-        listing_paths = {urlsplit(u).path.rstrip("/") for u in self.start_urls}
-        return path == "" or path in listing_paths or any(
-            path.startswith(p + "/page/") for p in listing_paths if p)
+        return is_landing(url, self.start_urls)
 
     def article_failed(self, failure):
         request = failure.request
