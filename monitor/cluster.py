@@ -31,7 +31,7 @@ from crawler.extract import EXTRACTOR_VERSION
 from monitor import __version__
 from monitor.config import Config
 from monitor.errors import ConfigError, PassFailed
-from monitor.passes import CrawlPass, PassResult, outcome_of
+from monitor.passes import MIN_DOWNLOAD_DELAY_S, CrawlPass, PassResult, outcome_of
 from storage import archive
 
 logger = logging.getLogger(__name__)
@@ -302,8 +302,9 @@ def worker_settings(config: Config, log_level: str) -> dict:
         "REDIS_URL": config.cluster.redis_url,
         "REMARKWATCH_REDIS_URL": config.cluster.redis_url,
         "REMARKWATCH_REDIS_PREFIX": config.cluster.key_prefix,
-        # Delays are global (one reservation per host in Redis), never per process.
-        "DOWNLOAD_DELAY": 0,
+        # Delays are global (one reservation per host in Redis), never per process; a millisecond
+        # here keeps Scrapy's per-host concurrency (see MIN_DOWNLOAD_DELAY_S).
+        "DOWNLOAD_DELAY": MIN_DOWNLOAD_DELAY_S,
         "AUTOTHROTTLE_ENABLED": False,
         "LOG_INSTALL_ROOT_HANDLER": False,
     })

@@ -270,13 +270,20 @@ def outcome_of(result: PassResult, *, fatal: bool, interrupted: bool, crawled: i
     return "ok"
 
 
+# Scrapy 2.19's downloader starts every queued request of a slot at once when the slot's delay is
+# 0 (the coroutines it schedules mark themselves transferring only later), so a source without a
+# delay got more requests at a time per host than `concurrency` allows. Any delay above 0 takes
+# its one-at-a-time path; a millisecond costs nothing.
+MIN_DOWNLOAD_DELAY_S = 0.001
+
+
 def source_settings(source: Source) -> dict:
     """Per-source politeness: the delay, and AutoThrottle only where a delay is asked for."""
     now = datetime.now(timezone.utc)
     return {
         # A Retry-After longer than the time to the source's next pass is not waited out.
         "REMARKWATCH_MAX_WAIT_S": max(60.0, (source.schedule.next_due(now, now) - now).total_seconds()),
-        "DOWNLOAD_DELAY": source.delay_s,
+        "DOWNLOAD_DELAY": max(source.delay_s, MIN_DOWNLOAD_DELAY_S),
         "AUTOTHROTTLE_ENABLED": source.delay_s > 0,
         "AUTOTHROTTLE_START_DELAY": max(source.delay_s, 0.1),
     }

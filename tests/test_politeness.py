@@ -51,6 +51,19 @@ def test_crawl_delay_from_robots_txt_is_honoured(tmp_path):
     assert all(later - earlier >= 0.95 for earlier, later in zip(times, times[1:])), times
 
 
+def test_one_request_at_a_time_per_host_without_a_delay(tmp_path):
+    """`concurrency = 1` holds even for a source with no delay (Scrapy 2.19 starts every queued
+    request of a slot at once when its delay is 0)."""
+    site = Site(demo_releases()[:8])
+    site.latency_s = 0.1
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url)
+        text = config_path.read_text(encoding="utf-8").replace("concurrency = 4", "concurrency = 1")
+        config_path.write_text(text, encoding="utf-8")
+        assert "8 new" in crawl(config_path).stdout
+    assert site.max_in_flight == 1
+
+
 @pytest.mark.slow
 def test_retry_after_on_429_is_waited_out(tmp_path):
     site = Site(demo_releases()[:2])

@@ -27,6 +27,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
             return
         site.user_agents.add(self.headers.get("User-Agent", ""))
+        counted = not self.path.startswith("/robots.txt")   # each crawler asks for it once, up front
+        with site._lock:
+            site.in_flight += counted
+            site.max_in_flight = max(site.max_in_flight, site.in_flight)
+        try:
+            self._answer(site)
+        finally:
+            with site._lock:
+                site.in_flight -= counted
+
+    def _answer(self, site: "Site") -> None:
         if site.latency_s:
             time.sleep(site.latency_s)
         parts = urlsplit(self.path)

@@ -181,6 +181,8 @@ class Site:
         self.user_agents: set[str] = set()
         self.validators = True       # send ETag and Last-Modified, answer conditional requests with 304
         self.not_modified = 0        # 304 answers given
+        self.in_flight = 0           # requests being answered now, and the most at once (politeness)
+        self.max_in_flight = 0
         self.requests = 0            # requests answered, and bytes sent (benchmarks)
         self.bytes_sent = 0
 
