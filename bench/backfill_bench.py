@@ -33,19 +33,7 @@ from monitor.replica.content import demo_releases  # noqa: E402
 from monitor.replica.server import ReplicaServer  # noqa: E402
 from monitor.replica.site import Site, article_2019  # noqa: E402
 from monitor.replica.wayback import ArchivedCapture, WaybackArchive, WaybackReplica, stamp  # noqa: E402
-
-SERVE = """
-import sys, time
-sys.path.insert(0, {root!r})
-from monitor.replica.content import generated_releases
-from monitor.replica.server import ReplicaServer
-from monitor.replica.site import Site
-site = Site(generated_releases({n}), per_page=50)
-srv = ReplicaServer(site).start()
-print(srv.base_url, flush=True)
-time.sleep(3600)
-"""
-
+from replica_process import start_replica  # noqa: E402
 
 def history(release, base: str, captures: int, distinct: int, edits: int) -> tuple[list[ArchivedCapture], object]:
     """CAPTURES captures, DISTINCT digests, EDITS of them real edits (one word each, spread out)."""
@@ -100,9 +88,7 @@ def bench_backfill(args) -> None:
 
 
 def bench_warc(args) -> None:
-    server = subprocess.Popen([sys.executable, "-c", SERVE.format(root=str(ROOT), n=args.warc_releases)],
-                              stdout=subprocess.PIPE, text=True)
-    base = server.stdout.readline().strip()
+    server, (base,) = start_replica(args.warc_releases)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "remarkwatch.toml"

@@ -28,24 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SERVE = """
-import sys, time
-sys.path.insert(0, {root!r})
-from dataclasses import replace
-from monitor.replica.content import generated_releases
-from monitor.replica.server import ReplicaServer
-from monitor.replica.site import Site
-urls = []
-for i in range({hosts}):
-    # Each site's own post ids, as distinct sites have (documents are keyed by them).
-    releases = [replace(r, post_id=r.post_id + 1_000_000 * (i + 1)) for r in generated_releases({releases}, seed=i + 1)]
-    site = Site(releases, per_page=50)
-    site.latency_s = {latency}
-    urls.append(ReplicaServer(site, host=f"127.0.0.{{i + 2}}").start().base_url)
-print(" ".join(urls), flush=True)
-time.sleep(36000)
-"""
-
+from replica_process import start_replica  # noqa: E402
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -190,10 +173,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("redis-server") is None:
         sys.exit("cluster_bench: redis-server is not installed (apt-get install redis-server)")
-    server = subprocess.Popen([sys.executable, "-c", SERVE.format(root=str(ROOT), hosts=args.hosts,
-                                                                  releases=args.releases, latency=args.latency)],
-                              stdout=subprocess.PIPE, text=True)
-    bases = server.stdout.readline().split()
+    server, bases = start_replica(args.releases, hosts=args.hosts, latency=args.latency)
     try:
         print(f"{args.hosts} hosts x {args.releases} releases, latency {args.latency} s, delay {args.delay} s per host; "
               f"{os.cpu_count()} cores")

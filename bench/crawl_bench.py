@@ -15,19 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from replica_process import start_replica
 
-SERVE = """
-import sys, time
-sys.path.insert(0, {root!r})
-from monitor.replica.content import generated_releases
-from monitor.replica.server import ReplicaServer
-from monitor.replica.site import Site
-site = Site(generated_releases({n}), per_page=50)
-srv = ReplicaServer(site).start()
-print(srv.base_url, flush=True)
-time.sleep(3600)
-"""
+ROOT = Path(__file__).resolve().parents[1]
 
 BARE = """
 import sys
@@ -79,10 +69,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, "-c", SERVE.format(root=str(ROOT), n=args.releases)],
-                              stdout=subprocess.PIPE, text=True)
+    server, (base,) = start_replica(args.releases)
     try:
-        base = server.stdout.readline().strip()
         start = f"{base}/press-releases/"
         work = Path(tempfile.mkdtemp(prefix="rw-bench-"))
         bare_script = work / "bare.py"

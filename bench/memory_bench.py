@@ -15,19 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from replica_process import start_replica
+
 ROOT = Path(__file__).resolve().parents[1]
-SERVE = """
-import sys, time
-sys.path.insert(0, {root!r})
-from monitor.replica.content import generated_releases
-from monitor.replica.server import ReplicaServer
-from monitor.replica.site import Site
-srv = ReplicaServer(Site(generated_releases({n}), per_page=50)).start()
-print(srv.base_url, flush=True)
-time.sleep(36000)
-"""
-
-
 def crawl(config: Path) -> tuple[str, float, float]:
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "monitor", "crawl", "--config", str(config)], cwd=ROOT,
@@ -48,9 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", type=int, default=10_000)
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, "-c", SERVE.format(root=str(ROOT), n=args.releases)],
-                              stdout=subprocess.PIPE, text=True)
-    base = server.stdout.readline().strip()
+    server, (base,) = start_replica(args.releases)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "remarkwatch.toml"

@@ -17,29 +17,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from replica_process import start_replica
+
 ROOT = Path(__file__).resolve().parents[1]
-SERVE = """
-import sys, time
-sys.path.insert(0, {root!r})
-from monitor.replica.content import generated_releases
-from monitor.replica.server import ReplicaServer
-from monitor.replica.site import Site
-site = Site(generated_releases({n}), per_page=50)
-site.validators = False
-srv = ReplicaServer(site).start()
-print(srv.base_url, flush=True)
-time.sleep(3600)
-"""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, "-c", SERVE.format(root=str(ROOT), n=args.releases)],
-                              stdout=subprocess.PIPE, text=True)
-    base = server.stdout.readline().strip()
+    server, (base,) = start_replica(args.releases, validators=False)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "remarkwatch.toml"
