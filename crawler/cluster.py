@@ -236,6 +236,7 @@ class RedisPacer:
 def capture_to_entry(capture: Capture) -> dict:
     data = asdict(capture)
     body = data.pop("body") or b""
+    data.pop("prepared", None)      # a worker's pool is off: the writer computes it
     return {"type": "capture", "source": capture.source, "key": uuid.uuid4().hex,
             "capture": json.dumps(data, ensure_ascii=False), "body": body}
 
@@ -387,8 +388,10 @@ class ClusterSpider(scrapy.Spider):
     def parse_feed(self, response, **kwargs):
         return self._run("parse_feed", response, kwargs)
 
-    def parse_article(self, response, **kwargs):
-        return self._run("parse_article", response, kwargs)
+    async def parse_article(self, response, **kwargs):
+        # An article yields only its capture (no requests to relay); it is judged in process.
+        async for item in self.context(response.meta["rw_source"]).parse_article(response, **kwargs):
+            yield item
 
     def listing_failed(self, failure):
         return self._fail("listing_failed", failure)

@@ -55,6 +55,20 @@ class Extraction:
 
 
 @dataclass
+class Prepared:
+    """What recording a capture costs in CPU, computed off the archive writer (a worker process):
+    its body's hash and zlib form, and for a page its content and raw hashes, the fields holding a
+    value and its speaker turns. The writer uses these instead of computing them again."""
+    blob_hash: str | None = None
+    blob: bytes | None = None          # the body, zlib-compressed
+    blob_size: int = 0
+    content_hash: str | None = None
+    raw_hash: str | None = None
+    present: list[str] | None = None   # the fields with a value (a new document's change)
+    turns: list | None = None          # monitor.transcript.Turn of the body
+
+
+@dataclass
 class Capture:
     """One fetch of one article URL, with what was extracted from it."""
     source: str
@@ -78,3 +92,4 @@ class Capture:
     memento_status: int | None = None  # the archive's own answer (the page's status is `status`)
     observed_at: str | None = None     # when the site served it: the memento's time; live: fetched_at
     capture_key: str | None = None     # a cluster worker's key for it: written once, however often delivered
+    prepared: Prepared | None = None   # computed in a worker process (monitor.prepare); None: the writer computes

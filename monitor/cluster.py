@@ -291,7 +291,7 @@ def worker_settings(config: Config, log_level: str) -> dict:
         # A request waiting out its host's delay holds one of these slots: with a few per host,
         # a host with much left to fetch cannot starve the others (16 slots on 20 hosts gave
         # 12 pages/s where politeness allows 100).
-        "CONCURRENT_REQUESTS": min(512, max(settings["CONCURRENT_REQUESTS"], 4 * len(hosts))),
+        "CONCURRENT_REQUESTS": min(512, max(16, settings["CONCURRENT_REQUESTS"], 4 * len(hosts))),
         "SCHEDULER": "crawler.cluster.ClusterScheduler",
         "SCHEDULER_QUEUE_CLASS": "crawler.cluster.JsonPriorityQueue",
         "SCHEDULER_QUEUE_KEY": Keys(config.cluster.key_prefix).frontier,

@@ -21,7 +21,7 @@ from monitor.schedule import Recheck, SourceSchedule
 DEFAULT_FILE = "remarkwatch.toml"
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
             "max_page_mb": (int, float), "public_url": str, "sources": list, "alerts": list,
-            "backfill": dict, "cluster": dict}
+            "backfill": dict, "cluster": dict, "extract_workers": (int, str)}
 CLUSTER_KEYS = {"redis_url": str, "key_prefix": str, "worker_wait_s": (int, float)}
 BACKFILL_KEYS = {"wayback_url": str, "search_per_second": (int, float), "memento_per_second": (int, float),
                  "timeout_s": (int, float), "retries": int}
@@ -88,6 +88,7 @@ class Config:
     public_url: str | None = None    # where the archive is served: links in feeds and alerts
     backfill: "Backfill" = field(default_factory=lambda: Backfill())
     cluster: Cluster | None = None   # None: the single-machine default, no Redis
+    extract_workers: int | str = "auto"   # processes that judge and extract pages (monitor.pool); 0: none
 
     def channel(self, name: str) -> Channel:
         for channel in self.alerts:
@@ -185,6 +186,10 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
     if public_url is not None and (urlsplit(public_url).scheme not in ("http", "https") or not urlsplit(public_url).hostname):
         raise ConfigError(f"{path}: public_url: {public_url!r} is not an http(s) URL (where `remarkwatch serve` "
                           f"is reached, such as \"https://archive.example.org\")")
+    extract_workers = data.get("extract_workers", "auto")
+    if extract_workers != "auto" and (isinstance(extract_workers, (str, bool)) or not 0 <= extract_workers <= 64):
+        raise ConfigError(f"{path}: extract_workers: \"auto\" or a number from 0 to 64 (processes that extract "
+                          f"pages; 0 extracts in the crawling process)")
     backfill = _backfill(data.get("backfill", {}), path)
     cluster = _cluster(data.get("cluster"), path, env)
     base = Path.cwd() if bundled else path.resolve().parent
@@ -198,7 +203,7 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
         public_url=public_url.rstrip("/") if public_url else None,
         user_agent=env.get(ENV["user_agent"]) or data.get("user_agent") or DEFAULT_USER_AGENT,
         concurrency=concurrency, sources=tuple(sources), bundled=bundled, alerts=tuple(channels),
-        source_failing_after=failing_after, backfill=backfill, cluster=cluster,
+        source_failing_after=failing_after, backfill=backfill, cluster=cluster, extract_workers=extract_workers,
     )
 
 

@@ -108,15 +108,18 @@ class Change:
 
 
 def compare(previous: dict | None, current: dict, *,
-            earlier: dict[str, int] | Callable[[], dict[str, int]] | None = None) -> Change | None:
+            earlier: dict[str, int] | Callable[[], dict[str, int]] | None = None,
+            present: list[str] | None = None) -> Change | None:
     """What `current` changes relative to `previous`; None when every stored field is identical.
 
     Both are field dicts (Extracted's names plus "url"). `earlier` maps the content hashes of the
     document's versions before `previous` to their ids, to tell a revert from an edit; it may be
-    a function, called only when the content did change.
+    a function, called only when the content did change. `present`: the names of `current`'s
+    comparable fields that hold a value, when already known (a worker computed them).
     """
     if previous is None:
-        present = [name for name, value in normalize.comparable(current).items() if value]
+        if present is None:
+            present = [name for name, value in normalize.comparable(current).items() if value]
         return Change(NEW, present, significance=KIND_FLOOR[NEW],
                       summary=f"new: {current.get('title') or '(untitled)'}")
     edits = field_edits(previous, current)

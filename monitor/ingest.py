@@ -55,7 +55,9 @@ def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: in
     `next_check(first_seen)` gives the document's next re-check time, written with the capture.
     """
     with db.atomic():
-        blob = archive.put_blob(db, capture.body) if capture.body else None
+        prepared = capture.prepared
+        blob = archive.put_blob(db, capture.body, *((prepared.blob_hash, prepared.blob) if prepared else ())) \
+            if capture.body else None
         capture_id = archive.insert_capture(db, {
             "run_id": run_id, "source": capture.source, "url": capture.url,
             "final_url": capture.final_url, "status": capture.status, "outcome": capture.outcome,
@@ -160,8 +162,15 @@ def _insert_event(db, document: dict, kind: str, run_id, now: str, summary: str,
 def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, now: str, *,
                     reextracted: bool = False, channels: tuple = ()) -> str:
     fields = asdict(capture.fields)
+    prepared = capture.prepared if not reextracted else None
     document, document_id, previous, earlier = _document_for(db, capture, fields, site, now)
-    change = detect.compare(previous, {**fields, "url": capture.final_url}, earlier=earlier)
+    current = {**fields, "url": capture.final_url}
+    if previous is not None and prepared is not None and prepared.raw_hash == previous.get("raw_hash") \
+            and detect.page_url(previous) == detect.page_url(current):
+        change = None     # every compared field as extracted is the same (a page differing only by noise)
+    else:
+        change = detect.compare(previous, current, earlier=earlier,
+                                present=prepared.present if prepared is not None else None)
     if document is not None and document["state"] == REMOVED and not reextracted:
         change = _restored(change, capture)
     if reextracted and change is not None:
@@ -184,8 +193,9 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
         return UNCHANGED
     version_id = None
     if change.changed_fields or previous is None:
-        version_id = archive.insert_version(db, _version_row(fields, capture, capture_id, document_id, now))
-        archive.insert_turns(db, version_id, transcript.split_turns(fields.get("body_text")))
+        version_id = archive.insert_version(db, _version_row(fields, capture, capture_id, document_id, now, prepared))
+        turns = prepared.turns if prepared is not None else None
+        archive.insert_turns(db, version_id, turns if turns is not None else transcript.split_turns(fields.get("body_text")))
         update.update(title=fields.get("title"), latest_version_id=version_id,
                       canonical_url=fields.get("canonical_url") or capture.final_url)
     sides = None
@@ -257,7 +267,8 @@ def _restored(change: detect.Change | None, capture: Capture) -> detect.Change:
     return change
 
 
-def _version_row(fields: dict, capture: Capture, capture_id: int, document_id: int, now: str) -> dict:
+def _version_row(fields: dict, capture: Capture, capture_id: int, document_id: int, now: str,
+                 prepared=None) -> dict:
     row = {name: fields.get(name) for name in (
         "post_id", "title", "doc_type", "audience", "location", "published", "published_text",
         "modified_time", "body_html", "body_text",
@@ -267,7 +278,8 @@ def _version_row(fields: dict, capture: Capture, capture_id: int, document_id: i
         document_id=document_id, capture_id=capture_id, created_at=now, url=capture.final_url,
         observed_at=capture.observed_at if capture.origin != "live" and capture.observed_at else now,
         origin=capture.origin, memento_url=capture.memento_url,
-        canonical_url=fields.get("canonical_url"), content_hash=normalize.content_hash(fields),
-        raw_hash=normalize.raw_hash(fields), extractor=capture.extractor,
+        canonical_url=fields.get("canonical_url"),
+        content_hash=prepared.content_hash if prepared is not None else normalize.content_hash(fields),
+        raw_hash=prepared.raw_hash if prepared is not None else normalize.raw_hash(fields), extractor=capture.extractor,
     )
     return row

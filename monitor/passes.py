@@ -21,6 +21,7 @@ from monitor.config import Config, Source
 from monitor.errors import PassFailed
 from monitor.health import pass_failed, record_extraction_health, record_source_pass
 from monitor.ingest import RemovalPolicy, ingest
+from monitor.pool import ExtractPool
 from monitor.progress import Progress
 from monitor.schedule import parse_time
 from storage import archive
@@ -53,6 +54,8 @@ class PassResult:
     failed_sources: list[str] = field(default_factory=list)   # no listing readable, or every fetch failed
     misses: dict = field(default_factory=dict)      # source -> Counter of what the profile missed
     examples: dict = field(default_factory=dict)    # source -> one page the profile missed
+    pooled: int = 0            # pages judged in extraction worker processes (monitor.pool)
+    workers: int = 0
 
     def summary(self) -> str:
         c = self.counts
@@ -60,7 +63,9 @@ class PassResult:
                           if kind not in ("new", "edited", "unchanged", "failed"))
         return (f"run {self.run_id} ({self.outcome}): {c['pages']} pages fetched, {c['new']} new, "
                 f"{c['edited']} edited, {c['unchanged']} unchanged, {c['failed']} failed"
-                + (f" ({other})" if other else "") + f" in {self.seconds:.1f} s")
+                + (f" ({other})" if other else "") + f" in {self.seconds:.1f} s"
+                + (f" ({self.pooled} extracted in {self.workers} worker process{'es' if self.workers > 1 else ''})"
+                   if self.pooled else ""))
 
 
 class CrawlPass:
@@ -93,6 +98,8 @@ class CrawlPass:
         started = time.monotonic()
         run_id = self._write(archive.start_run, self.db, [s.name for s in self.sources], self.clock()).result()
         self.result = result = PassResult(run_id)
+        pool = getattr(process, "extract_pool", None)
+        pooled_before = pool.pooled if pool is not None else 0
         interrupted = False
         for source in self.sources:
             if getattr(process, "stop_requested", False):
@@ -105,7 +112,7 @@ class CrawlPass:
             crawler = process.create_crawler(RemarksSpider)
             crawler.settings.setdict(source_settings(source), priority="spider")
             await process.crawl(crawler, **self._spider_args(source, result), known_urls=known, skip_urls=skip,
-                                checked=checked, signals_since=since)
+                                checked=checked, signals_since=since, extract_pool=getattr(process, "extract_pool", None))
             reason = "shutdown" if getattr(process, "stop_requested", False) else crawler.stats.get_value("finish_reason")
             if self._fatal is None and reason != "shutdown":
                 self._write(self._source_done, source, result).result()
@@ -116,6 +123,8 @@ class CrawlPass:
                 interrupted = True
                 break
         result.seconds = time.monotonic() - started
+        if pool is not None:
+            result.pooled, result.workers = pool.pooled - pooled_before, pool.workers
         result.outcome = outcome_of(result, fatal=self._fatal is not None, interrupted=interrupted,
                                     crawled=len(result.sources))
         self.progress.clear()
@@ -271,9 +280,12 @@ def outcome_of(result: PassResult, *, fatal: bool, interrupted: bool, crawled: i
 
 
 # Scrapy 2.19's downloader starts every queued request of a slot at once when the slot's delay is
-# 0 (the coroutines it schedules mark themselves transferring only later), so a source without a
-# delay got more requests at a time per host than `concurrency` allows. Any delay above 0 takes
-# its one-at-a-time path; a millisecond costs nothing.
+# 0 (the coroutines it schedules mark themselves transferring only later), so a slot can have more
+# requests at a time than its per-host limit. A single-machine pass crawls one source per crawler
+# with CONCURRENT_REQUESTS equal to the per-host `concurrency` (crawler/settings.py), so no slot
+# can be handed more than that. The cluster's workers serve many hosts from one crawler and keep
+# any delay above 0 (which takes Scrapy's one-at-a-time path); a millisecond there, since a
+# millisecond on every request cost a single-machine first crawl 15% of its speed.
 MIN_DOWNLOAD_DELAY_S = 0.001
 
 
@@ -283,7 +295,7 @@ def source_settings(source: Source) -> dict:
     return {
         # A Retry-After longer than the time to the source's next pass is not waited out.
         "REMARKWATCH_MAX_WAIT_S": max(60.0, (source.schedule.next_due(now, now) - now).total_seconds()),
-        "DOWNLOAD_DELAY": max(source.delay_s, MIN_DOWNLOAD_DELAY_S),
+        "DOWNLOAD_DELAY": source.delay_s,
         "AUTOTHROTTLE_ENABLED": source.delay_s > 0,
         "AUTOTHROTTLE_START_DELAY": max(source.delay_s, 0.1),
     }
@@ -307,6 +319,8 @@ def run_steps(config: Config, steps: list[Callable], *, log_level: str = "ERROR"
 
     errors: list = []
     process.stop_requested = False   # read by CrawlPass between sources
+    # Pages are judged in worker processes, shared by every pass of this run (monitor.pool).
+    process.extract_pool = ExtractPool(config.extract_workers)
     shutdown = _shutdown_handler(process, reactor)
 
     @defer.inlineCallbacks
@@ -329,6 +343,7 @@ def run_steps(config: Config, steps: list[Callable], *, log_level: str = "ERROR"
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        process.extract_pool.shutdown()
     if errors:
         raise errors[0]
 

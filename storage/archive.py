@@ -22,12 +22,15 @@ def update_row(db: sqlite_utils.Database, table: str, row_id: int, fields: dict[
     db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*fields.values(), row_id])
 
 
-def put_blob(db: sqlite_utils.Database, content: bytes) -> str:
-    """Store raw bytes once per distinct SHA-256, zlib-compressed; return the hash."""
-    digest = hashlib.sha256(content).hexdigest()
+def put_blob(db: sqlite_utils.Database, content: bytes, digest: str | None = None,
+             compressed: bytes | None = None) -> str:
+    """Store raw bytes once per distinct SHA-256, zlib-compressed; return the hash. `digest` and
+    `compressed` are the two when a worker process computed them already."""
+    if digest is None or compressed is None:
+        digest, compressed = hashlib.sha256(content).hexdigest(), zlib.compress(content, 6)
     db.execute(
         "INSERT OR IGNORE INTO blobs (hash, size, encoding, content) VALUES (?, ?, 'zlib', ?)",
-        [digest, len(content), zlib.compress(content, 6)],
+        [digest, len(content), compressed],
     )
     return digest
 

@@ -280,7 +280,10 @@ HOOK = '[[alerts]]\nname = "h"\nkind = "webhook"\nsecret_env = "S"\n'
      'ca_file = "/nonexistent/ca.pem"\n', "ca_file: /nonexistent/ca.pem is not a readable file"),
     ('db = "/proc/self/remarkwatch.db"\n' + SOURCE, "is under a system folder"),
     (SOURCE + "max_page_mb = 0\n", "max_page_mb"),
-], ids=["bad-selector", "pseudo-element", "file-url", "gopher-url", "inf-delay", "missing-ca", "db-in-proc", "page-size"])
+    ("extract_workers = -1\n" + SOURCE, "extract_workers: \"auto\" or a number from 0 to 64"),
+    ('extract_workers = "many"\n' + SOURCE, "extract_workers: \"auto\" or a number from 0 to 64"),
+], ids=["bad-selector", "pseudo-element", "file-url", "gopher-url", "inf-delay", "missing-ca", "db-in-proc", "page-size", "workers-negative",
+        "workers-word"])
 def test_check_config_refuses(tmp_path, text, message):
     path = tmp_path / "remarkwatch.toml"
     path.write_text(text, encoding="utf-8")
@@ -330,9 +333,17 @@ def test_a_huge_retry_after_is_not_waited_out(tmp_path, server, site):
     config_path = write_config(tmp_path, server.base_url)
     started = time.monotonic()
     result = crawl(config_path)
-    assert time.monotonic() - started < 45 and "33 new" in result.stdout
-    outcome = db_at(config_path).execute("SELECT outcome, error FROM captures WHERE url LIKE ?", [f"%{BRIEFING}"]).fetchone()
+    assert time.monotonic() - started < 45 and "34 pages fetched" in result.stdout
+    db = db_at(config_path)
+    outcome = db.execute("SELECT outcome, error FROM captures WHERE url LIKE ?", [f"%{BRIEFING}"]).fetchone()
     assert outcome[0] == "blocked"
+    # The host is left alone for the rest of the pass: what was fetched before the 429 is
+    # recorded, every other page is recorded as left for the next pass, which fetches it.
+    left = db.execute("SELECT COUNT(*) FROM captures WHERE error LIKE '%left for the next pass%'").fetchone()[0]
+    assert db["documents"].count + left == 33 and db["documents"].count >= 1
+    site.override(BRIEFING, None)
+    crawl(config_path)
+    assert db["documents"].count == 34
 
 
 @pytest.mark.slow

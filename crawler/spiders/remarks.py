@@ -1,9 +1,11 @@
 """The generic remarks spider: walk a source's listing pages, fetch and extract each article."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+from concurrent.futures import Future
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -38,7 +40,7 @@ class RemarksSpider(scrapy.Spider):
                  on_problem: Callable[[str], None] | None = None, known_urls: list[dict] = (),
                  on_listing: Callable[[bool], None] | None = None, skip_urls: frozenset = frozenset(),
                  checked: dict | None = None, signals_since: str | None = None,
-                 on_signal: Callable[[str, str], None] | None = None, **kwargs):
+                 on_signal: Callable[[str, str], None] | None = None, extract_pool=None, **kwargs):
         super().__init__(**kwargs)
         self.source_name = source_name
         self.start_urls = list(start_urls)
@@ -66,6 +68,8 @@ class RemarksSpider(scrapy.Spider):
         # When the profile stops matching (a redesign), pages are still read by the generic
         # extractor, their versions marked with its name.
         self.fallback = fallback_profile(profile, get_profile("generic")) if profile.extractor == "selectors" else None
+        # Judges pages in worker processes (monitor.pool.ExtractPool); None: in this process.
+        self.extract_pool = extract_pool
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -219,7 +223,7 @@ class RemarksSpider(scrapy.Spider):
             failure.getErrorMessage()
         self.on_problem(f"{self.source_name}: listing {failure.request.url} failed: {reason}")
 
-    def parse_article(self, response):
+    async def parse_article(self, response):
         capture = items.Capture(
             source=self.source_name, url=response.request.meta.get("redirect_urls", [response.url])[0],
             final_url=response.url, status=response.status, fetched_at=utcnow(), outcome=items.OK,
@@ -233,9 +237,20 @@ class RemarksSpider(scrapy.Spider):
         elif response.status == 200 and self._same_bytes(response):
             capture.outcome, capture.body = items.SAME_BYTES, b""
         else:
-            judge(capture, text=lambda: response.text, profile=self.profile, fallback=self.fallback,
-                  is_landing=bool(capture.redirect_urls) and self._is_landing(response.url),
-                  accepts_json=self.profile.extractor == "govuk")
+            how = dict(text=lambda: response.text, profile=self.profile, fallback=self.fallback,
+                       is_landing=bool(capture.redirect_urls) and self._is_landing(response.url),
+                       accepts_json=self.profile.extractor == "govuk")
+            if self.extract_pool is None:
+                judge(capture, **how)
+            else:
+                capture = await self.extract_pool.judge(capture, **how)
+        if self.sink is not None:
+            # Straight to the archive writer, skipping Scrapy's item machinery (a task per
+            # output); the response stays counted by Scrapy's scraper until it is written.
+            pending = self.sink(capture)
+            if isinstance(pending, Future):
+                await asyncio.wrap_future(pending)
+            return
         yield capture
 
     def _same_bytes(self, response) -> bool:

@@ -1,0 +1,112 @@
+"""Pages judged in worker processes (monitor.pool) give the very archive the in-process path gives,
+and a worker that dies costs one page, never the crawl."""
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import zlib
+
+import pytest
+
+from crawler import items
+from crawler.profiles import get_profile
+from monitor.pool import ExtractPool
+from monitor.prepare import judge_and_prepare
+from monitor.replica.content import demo_releases, generated_releases
+from monitor.replica.server import ReplicaServer
+from monitor.replica.site import Response, Site, article_2019
+from tests.conftest import crawl, write_config
+
+ROWS = {
+    "versions": "SELECT d.key, v.seq, v.title, v.doc_type, v.speakers, v.audience, v.location, v.published, "
+                "v.published_text, v.modified_time, v.tags, v.body_html, v.body_text, v.links, v.media, "
+                "v.content_hash, v.raw_hash, v.extractor, v.url FROM versions v JOIN documents d ON d.id = v.document_id",
+    "turns": "SELECT d.key, v.seq, t.seq, t.speaker, t.first_para, t.last_para, t.text FROM turns t "
+             "JOIN versions v ON v.id = t.version_id JOIN documents d ON d.id = v.document_id",
+    "changes": "SELECT d.key, c.kind, c.changed_fields, c.field_diffs, c.diff, c.summary, c.classes, c.significance, "
+               "c.silent, c.edits, c.sides FROM changes c JOIN documents d ON d.id = c.document_id",
+    "captures": "SELECT c.url, c.status, c.outcome, c.error, c.blob_hash, c.content_type FROM captures c",
+    "blobs": "SELECT hash, size, content FROM blobs",
+}
+
+
+def archive_rows(db_path) -> dict[str, list]:
+    with sqlite3.connect(db_path) as conn:
+        out = {name: sorted(map(repr, conn.execute(sql).fetchall())) for name, sql in ROWS.items() if name != "blobs"}
+        out["blobs"] = sorted((h, n, zlib.decompress(c)) for h, n, c in conn.execute(ROWS["blobs"]))
+    return out
+
+
+@pytest.fixture
+def shared_site():
+    site = Site([*demo_releases(), *generated_releases(40)], per_page=10)
+    with ReplicaServer(site) as server:
+        yield site, server
+
+
+def test_worker_processes_record_the_same_archive_as_one_process(tmp_path, shared_site):
+    """Two archives of the same site, one judged in process and one in a worker process from the
+    first page: every version, turn, change, capture and blob is the same, through a first pass,
+    an edit, a page whose bytes change only in its chrome (noise) and a removed page."""
+    site, server = shared_site
+    configs = {}
+    for workers in (0, 1):
+        directory = tmp_path / f"workers{workers}"
+        directory.mkdir()
+        path = write_config(directory, server.base_url)
+        path.write_text(f"extract_workers = {workers}\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+        configs[workers] = path
+    outputs = {w: crawl(path).stdout for w, path in configs.items()}
+    assert "extracted in 1 worker process" in outputs[1] and "worker process" not in outputs[0]
+    releases = list(site.releases.values())
+    edited, noisy, gone = releases[0], releases[1], releases[2]
+    site.edit(edited.slug, edited.paragraphs[0].split()[0], "Indeed, " + edited.paragraphs[0].split()[0])
+    site.patch(noisy.path, "Here's how you know", "Here is how you know")      # chrome only: no edit
+    site.override(gone.path, Response(404, b"<html><head><title>Page Not Found</title></head></html>"))
+    try:
+        for path in configs.values():
+            out = crawl(path).stdout
+            assert "1 edited" in out, out
+    finally:
+        site.unpatch()
+        site.overrides.clear()
+    first, second = (archive_rows(path.parent / "archive.db") for path in configs.values())
+    for name in ROWS:
+        assert first[name] == second[name], name
+    assert any("edited" in row for row in first["changes"])
+
+
+def die_on_crash(capture, *args):
+    """A job that kills its worker process on a page holding CRASH (as a parser crash would)."""
+    if b"CRASH" in capture.body:
+        os._exit(3)
+    return judge_and_prepare(capture, *args)
+
+
+def test_a_worker_that_dies_costs_one_page():
+    profile = get_profile("state.gov")
+    release = demo_releases()[0]
+    page = article_2019(release, "http://127.0.0.1:9").encode()
+
+    def capture(body: bytes) -> items.Capture:
+        return items.Capture(source="s", url="http://127.0.0.1:9" + release.path, final_url="http://127.0.0.1:9" + release.path,
+                             status=200, fetched_at="2026-11-27T00:00:00+00:00", outcome=items.OK, body=body,
+                             content_type="text/html; charset=utf-8", extractor="state.gov/2")
+
+    async def run():
+        pool = ExtractPool(1, job=die_on_crash)
+        how = dict(text=lambda: page.decode(), profile=profile, fallback=None, is_landing=False, accepts_json=False)
+        try:
+            before = await pool.judge(capture(page), **how)
+            crashed = await pool.judge(capture(page.replace(b"</body>", b"CRASH</body>")), **how)
+            after = await pool.judge(capture(page), **how)
+        finally:
+            pool.shutdown()
+        return before, crashed, after
+
+    before, crashed, after = asyncio.run(run())
+    assert before.outcome == items.OK and before.body == page and before.prepared.turns
+    assert crashed.outcome == items.EXTRACT_ERROR and "worker died" in crashed.error and crashed.fields is None
+    assert after.outcome == items.OK and after.fields == before.fields      # a new pool took over
+    assert after.prepared.blob_hash == before.prepared.blob_hash and zlib.decompress(after.prepared.blob) == page
