@@ -221,7 +221,7 @@ class Bench:
                     row["bare"] = measure(f"bare Scrapy: first crawl of {n:,}", self.bare(work, server.base), work)
                 row["rw"] = measure(f"remarkwatch: first crawl of {n:,}",
                                     [*self.rw(work, "size", server.base, n // 10 + 2), "--full"], work)
-                if n == max(sizes):
+                if n == max(sizes or memory_only):
                     with sqlite3.connect(work / "size.db") as conn:
                         conn.execute("UPDATE documents SET next_check_at = NULL")
                     row["recheck"] = measure(f"remarkwatch: conditional re-check of {n:,} (304)",
