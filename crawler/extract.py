@@ -1,7 +1,6 @@
 """Pure extraction: a page's HTML and its site profile in, transcript fields out. No I/O."""
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import replace
 from functools import lru_cache
@@ -137,12 +136,13 @@ def split_header_lines(lines: list[str], profile: Profile) -> tuple[list[str], s
 
 
 def clean_body(body_root, profile: Profile, base_url: str, leading=None):
-    """Strip chrome from a copy of the body element; return (header_lines, html, text, links, media).
+    """Strip chrome from the body element, in place; return (header_lines, html, text, links, media).
 
-    `leading` decides whether a leading paragraph is a header line (feed items); by default the
-    paragraphs before the profile's hero block are header lines.
+    The page's tree is not read after this (the header fields and the block and not-found checks
+    come first), so it is not copied. `leading` decides whether a leading paragraph is a header
+    line (feed items); by default the paragraphs before the profile's hero block are header lines.
     """
-    root = copy.deepcopy(body_root)
+    root = body_root
     header_lines = _take_header_lines(root, profile, leading)
     for selector in (*profile.sel("hero"), *profile.sel("strip")):
         for match in select(root, selector):
