@@ -37,6 +37,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from crawler.items import Capture, Extracted
+from crawler.politeness import Reachability
 
 logger = logging.getLogger(__name__)
 DEFAULT_PREFIX = "remarkwatch"
@@ -194,7 +195,7 @@ return '0'
 """
 
 
-class RedisPacer:
+class RedisPacer(Reachability):
     """The single-machine Pacer's interface (crawler/politeness.py), with each host's next start
     and back-off held in Redis for every worker at once."""
 
@@ -205,6 +206,8 @@ class RedisPacer:
         self.max_wait_s = max_wait_s
         self.max_backoff_s = MAX_BACKOFF_S
         self.given_up: dict[str, float] = {}
+        self.failures: dict[str, int] = {}       # unreachable hosts are judged by each worker
+        self.unreachable: dict[str, str] = {}
         self.stopping = False
         self._reserve = redis.register_script(RESERVE)
         self._back_off = redis.register_script(BACK_OFF)

@@ -16,16 +16,50 @@ from email.utils import parsedate_to_datetime
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import ConnectError, DNSLookupError
+from twisted.internet.error import TimeoutError as ConnectTimeout
+
+# Failures that say the host cannot be reached at all (refused, timed out, no such name), not
+# that one page is bad: Twisted's, and the ones Scrapy 2.14 and later wraps them in.
+UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (ConnectError, DNSLookupError, ConnectTimeout, TimeoutError)
+try:
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
+
+    UNREACHABLE_ERRORS += (CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError)
+except ImportError:     # Scrapy 2.13 raises Twisted's own
+    pass
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_S = 3600
 DEFAULT_BACKOFF_S = 30
 BACKOFF_STATUSES = (429, 503)
 LEFT_FOR_NEXT_PASS = "left for the next pass"
+UNREACHABLE = "unreachable"
+# Connection attempts (retries included) failing in a row, with no answer from the host in
+# between, before it is left alone for the rest of the pass: a dead host costs a pass seconds,
+# not ~1 s for each of its documents (Scrapy's three attempts at a refused connection).
+UNREACHABLE_AFTER = 12
 STOPPING = "the pass is stopping"
 
 
-class Pacer:
+class Reachability:
+    """Connection attempts failing in a row per host (`failures`), and the hosts left alone for
+    the rest of the pass because of them (`unreachable`); both dicts are made by the subclass."""
+
+    failures: dict[str, int]
+    unreachable: dict[str, str]
+
+    def connection_failed(self, host: str, error: str) -> None:
+        """One more failed attempt in a row; from UNREACHABLE_AFTER on the host is left alone."""
+        self.failures[host] = self.failures.get(host, 0) + 1
+        if self.failures[host] >= UNREACHABLE_AFTER:
+            self.unreachable.setdefault(host, f"{self.failures[host]} connection attempts in a row failed, the last: {error}")
+
+    def answered(self, host: str) -> None:
+        self.failures.pop(host, None)
+
+
+class Pacer(Reachability):
     def __init__(self, clock=time.monotonic, max_wait_s: float = MAX_BACKOFF_S):
         self.clock = clock
         self.next_start: dict[str, float] = {}     # host -> earliest start of its next request
@@ -34,6 +68,8 @@ class Pacer:
         # alone for the rest of the pass instead of stalling it.
         self.max_wait_s = max_wait_s
         self.given_up: dict[str, float] = {}       # host -> the wait it asked for
+        self.failures: dict[str, int] = {}         # host -> connection attempts failed in a row
+        self.unreachable: dict[str, str] = {}      # host -> why it was left alone
         self.stopping = False                      # set on SIGTERM: waits end at once
 
     def reserve(self, host: str, interval_s: float) -> float:
@@ -113,6 +149,8 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         if host in pacer.given_up:
             raise IgnoreRequest(f"{host} asked to be left alone for {pacer.given_up[host]:.0f} s (Retry-After), "
                                 f"longer than until this source's next pass: {LEFT_FOR_NEXT_PASS}")
+        if host in pacer.unreachable:
+            raise IgnoreRequest(f"{host} is {UNREACHABLE} ({pacer.unreachable[host]}): {LEFT_FOR_NEXT_PASS}")
         if "rw_delay" in request.meta:
             # A cluster worker: every delay is one reservation per host across all workers
             # (Scrapy's own DOWNLOAD_DELAY is per process, so it is off there).
@@ -141,7 +179,15 @@ class RetryAfterMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def process_exception(self, request, exception, spider=None):
+        """Every failed attempt, retries included (this runs before Scrapy's retry sees it)."""
+        if isinstance(exception, UNREACHABLE_ERRORS):
+            pacer_of(self.crawler).connection_failed(urlparse_cached(request).netloc,
+                                                     f"{type(exception).__name__}: {str(exception)[:200]}")
+        return None
+
     def process_response(self, request, response, spider=None):
+        pacer_of(self.crawler).answered(urlparse_cached(request).netloc)
         if response.status in BACKOFF_STATUSES:
             seconds = retry_after_s(response.headers.get(b"Retry-After"))
             seconds = DEFAULT_BACKOFF_S if seconds is None else seconds

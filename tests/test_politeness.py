@@ -9,7 +9,7 @@ from crawler.politeness import Pacer, retry_after_s
 from monitor.replica.content import demo_releases
 from monitor.replica.server import ReplicaServer
 from monitor.replica.site import LISTING, Response, Site
-from tests.conftest import crawl, db_at, write_config
+from tests.conftest import crawl, db_at, run_cli, write_config
 
 
 def test_retry_after_values():
@@ -76,3 +76,25 @@ def test_retry_after_on_429_is_waited_out(tmp_path):
     hits = [t for p, t in site.hit_times if p == path]
     assert len(hits) == 2 and hits[1] - hits[0] >= 1.9
     assert db_at(config_path)["versions"].count == 2
+
+
+def test_an_unreachable_host_is_left_for_the_next_pass(tmp_path):
+    """A host that stops answering (connections refused) is given up after a dozen failed
+    attempts in a row: its other documents are recorded as left for the next pass, not each
+    tried three times, and the next pass, with the host back, re-checks every one."""
+    site = Site(demo_releases())
+    server = ReplicaServer(site).start()
+    config_path = write_config(tmp_path, server.base_url)
+    assert "34 new" in crawl(config_path).stdout
+    port = server.port
+    server.stop()
+    out = run_cli("crawl", "--config", config_path).stdout
+    assert "34 failed" in out and "(failed)" in out
+    db = db_at(config_path)
+    rows = db.execute("SELECT outcome, error FROM captures WHERE run_id = (SELECT MAX(id) FROM runs)").fetchall()
+    left = [error for outcome, error in rows if "is unreachable (" in (error or "")]
+    assert len(rows) == 34 and {outcome for outcome, _ in rows} == {"network_error"}
+    assert len(left) >= 20, rows           # at most a dozen attempts were made in all
+    assert "connection attempts in a row failed" in left[0] and "left for the next pass" in left[0]
+    with ReplicaServer(site, port=port):
+        assert "34 unchanged" in crawl(config_path).stdout

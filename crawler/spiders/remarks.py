@@ -22,7 +22,7 @@ from crawler import items
 from crawler.classify import is_landing, judge
 from crawler.extract import EXTRACTOR_VERSION, extract_listing, fallback_profile
 from crawler.offsite import host_allowed
-from crawler.politeness import LEFT_FOR_NEXT_PASS, STOPPING
+from crawler.politeness import LEFT_FOR_NEXT_PASS, STOPPING, UNREACHABLE
 from crawler.profiles import Profile, get_profile
 
 logger = logging.getLogger(__name__)
@@ -269,7 +269,7 @@ class RemarksSpider(scrapy.Spider):
         if _too_large(failure):
             outcome = items.TOO_LARGE
         elif failure.check(IgnoreRequest) and LEFT_FOR_NEXT_PASS in failure.getErrorMessage():
-            outcome = items.HTTP_ERROR
+            outcome = items.NETWORK_ERROR if f"is {UNREACHABLE} (" in failure.getErrorMessage() else items.HTTP_ERROR
         elif failure.check(IgnoreRequest) and not host_allowed(request.url, self.allowed_domains):
             outcome = items.OFFSITE
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
