@@ -110,3 +110,73 @@ def test_a_worker_that_dies_costs_one_page():
     assert crashed.outcome == items.EXTRACT_ERROR and "worker died" in crashed.error and crashed.fields is None
     assert after.outcome == items.OK and after.fields == before.fields      # a new pool took over
     assert after.prepared.blob_hash == before.prepared.blob_hash and zlib.decompress(after.prepared.blob) == page
+
+
+def children_of(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
+
+
+def versions(db_path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process trees from /proc")
+def test_workers_exit_when_the_crawl_is_killed(tmp_path, shared_site):
+    """kill -9 of the crawling process (cron's timeout, the OOM killer) leaves no worker waiting
+    for work forever; SIGTERM reaches the workers too and they ignore it (the crawl stops them)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    site, server = shared_site
+    site.latency_s = 0.05
+    path = write_config(tmp_path, server.base_url)
+    path.write_text("extract_workers = 1\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "crawl", "--config", str(path)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        workers: list[int] = []
+        while not workers and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            workers = [p for p in children_of(proc.pid) if b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()]
+        assert workers, "no worker process started"
+        while time.monotonic() < deadline and proc.poll() is None and versions(tmp_path / "archive.db") < 3:
+            time.sleep(0.05)                          # the worker has done pages: it is set up
+        os.kill(workers[0], signal.SIGTERM)          # ignored: only the crawl stops its workers
+        time.sleep(0.3)
+        assert alive(workers[0])
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(p) for p in workers), "a worker outlived the killed crawl"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        site.latency_s = 0
