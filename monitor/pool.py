@@ -3,7 +3,7 @@
 The reactor fetches; a `ProcessPoolExecutor` of `extract_workers` processes judges each page and
 does the CPU side of recording it (`monitor.prepare`); the archive writer only writes. With
 `extract_workers = "auto"` (the default) the pool has one process per core but one (at most 4)
-and starts only once a pass has extracted `INLINE_FIRST` pages itself: a small pass never pays
+and starts only once a run has extracted `INLINE_FIRST` pages itself: a small pass never pays
 for starting a process, and pages are extracted in process until the workers are ready. A
 number asks for that many from the first page; 0 keeps everything in process.
 
@@ -25,7 +25,7 @@ from crawler.items import Capture
 from crawler.profiles import Profile
 
 logger = logging.getLogger(__name__)
-INLINE_FIRST = 32      # "auto": pages a run extracts in process before it starts the workers
+INLINE_FIRST = 100     # "auto": pages a run extracts in process before it starts the workers
 MAX_AUTO_WORKERS = 4
 
 
