@@ -20,23 +20,17 @@ from crawler.spiders.remarks import RemarksSpider
 from monitor.config import Config, Source
 from monitor.errors import PassFailed
 from monitor.health import pass_failed, record_extraction_health, record_source_pass
-from monitor.ingest import RemovalPolicy, ingest
+from monitor.ingest import RemovalPolicy
 from monitor.pool import ExtractPool
+from monitor.writer import COUNT_KEYS, Rules, bucket, record
 from monitor.progress import Progress
 from monitor.schedule import parse_time
 from storage import archive
 from storage import schedule as schedule_store
 
 logger = logging.getLogger(__name__)
-COUNT_KEYS = ("pages", "new", "edited", "unchanged", "failed")
 # Article outcomes that say the source (not one page) is in trouble.
 SOURCE_FAILURES = (BLOCKED, HTTP_ERROR, NETWORK_ERROR, TRUNCATED, EXTRACT_ERROR, TOO_LARGE)
-# Which runs-table count each ingest result adds to; the kinds are also counted on their own.
-BUCKETS = {"new": "new", "unchanged": "unchanged", "failed": "failed", "removed": "failed",
-           NOT_MODIFIED: "unchanged", SAME_BYTES: "unchanged",
-           "blocked": "failed"}
-
-
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -83,6 +77,10 @@ class CrawlPass:
         # Every archive write of the pass happens on this one thread, one document per
         # transaction, so the reactor keeps fetching while a document is written.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="remarkwatch-writer")
+        # Once the pass uses extraction workers, captures are written by a process of its own
+        # instead (monitor/writer.py); the thread keeps the pass's own bookkeeping writes.
+        self._remote = None
+        self._pending: set[Future] = set()
 
     def __call__(self, process):
         from twisted.internet import defer
@@ -92,6 +90,9 @@ class CrawlPass:
         try:
             return await self._crawl_all(process)
         finally:
+            self._drain_remote()
+            if self._remote is not None:
+                self._remote.shutdown(wait=True)
             self._writer.shutdown(wait=True)
 
     async def _crawl_all(self, process):
@@ -111,8 +112,9 @@ class CrawlPass:
             self._channels[source.name] = () if baseline else self.config.alerts
             crawler = process.create_crawler(RemarksSpider)
             crawler.settings.setdict(source_settings(source), priority="spider")
-            await process.crawl(crawler, **self._spider_args(source, result), known_urls=known, skip_urls=skip,
-                                checked=checked, signals_since=since, extract_pool=getattr(process, "extract_pool", None))
+            await process.crawl(crawler, **self._spider_args(source, result, pool), known_urls=known, skip_urls=skip,
+                                checked=checked, signals_since=since, extract_pool=pool)
+            self._drain_remote()      # every capture of the source is written before its summary
             reason = "shutdown" if getattr(process, "stop_requested", False) else crawler.stats.get_value("finish_reason")
             if self._fatal is None and reason != "shutdown":
                 self._write(self._source_done, source, result).result()
@@ -190,7 +192,7 @@ class CrawlPass:
         if layout:
             result.kinds[layout] += 1
 
-    def _spider_args(self, source: Source, result: PassResult) -> dict:
+    def _spider_args(self, source: Source, result: PassResult, pool: ExtractPool | None = None) -> dict:
         stats = result.sources.setdefault(source.name, Counter())
 
         def problem(message: str) -> None:
@@ -204,6 +206,10 @@ class CrawlPass:
             result.kinds[f"via {kind}"] += 1
 
         def sink(capture: Capture) -> Future:
+            if self._remote is None and pool is not None and pool.started:
+                self._start_remote()
+            if self._remote is not None:
+                return self._sink_remote(source, capture, result, problem)
             return self._write(self._sink, source, capture, result, problem)
 
         return dict(
@@ -216,7 +222,7 @@ class CrawlPass:
     def _count(self, result: PassResult, kind: str) -> None:
         counts = Counter(result.counts)
         counts["pages"] += 1
-        counts[BUCKETS.get(kind, "edited")] += 1
+        counts[bucket(kind)] += 1
         archive.count_run(self.db, result.run_id, {k: counts[k] for k in COUNT_KEYS})
         result.counts = counts           # only once the write went through
         result.kinds[kind] += 1
@@ -224,34 +230,87 @@ class CrawlPass:
     def _write(self, func, *args) -> Future:
         return self._writer.submit(func, *args)
 
+    def _rules(self, source: Source) -> Rules:
+        return Rules(site=source.profile.site, recheck=source.recheck, channels=self._channels.get(source.name, ()),
+                     policy=RemovalPolicy(source.removed_after_passes, source.removed_after_hours))
+
     def _sink(self, source: Source, capture: Capture, result: PassResult, problem) -> None:
+        """Write one capture on the writer thread."""
         if self._fatal is not None:
             return
-        now = self.clock()
-
-        def next_check(first_seen: str) -> str:
-            return source.recheck.next_check(parse_time(first_seen), parse_time(now)).isoformat(timespec="seconds")
-
-        if capture.outcome in (NOT_MODIFIED, SAME_BYTES):
-            # A 304, or the very bytes of the last good page: only the check time is written.
-            with self.db.atomic():
-                schedule_store.mark_checked_url(self.db, capture.final_url, now, next_check)
-                self._count(result, capture.outcome)
-            result.sources[source.name]["ok"] += 1      # the page answered: the source is readable
-            return
         try:
-            policy = RemovalPolicy(source.removed_after_passes, source.removed_after_hours)
             # The run's counts are written in the capture's own transaction: a killed pass
             # still shows what it did.
             with self.db.atomic():
-                kind = ingest(self.db, capture, site=source.profile.site, run_id=result.run_id, now=now,
-                              policy=policy, channels=self._channels.get(source.name, ()), next_check=next_check)
+                kind = record(self.db, capture, self._rules(source), result.run_id, self.clock())
                 self._count(result, kind)
         except sqlite3.Error as exc:
             self._fatal = exc
             problem(f"{source.name}: database error while recording {capture.url}: {exc}")
             return
+        self._account(source, capture, result, problem)
+
+    def _start_remote(self) -> None:
+        """Hand the writing over to a writer process: the thread's queue is written first, so
+        there is only ever one writer, in arrival order."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from monitor import writer
+
+        self._write(lambda: None).result()
+        path = self.db.execute("PRAGMA database_list").fetchone()[2]
+        self._remote = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=writer.init_process, initargs=(path,))
+
+    def _sink_remote(self, source: Source, capture: Capture, result: PassResult, problem) -> Future:
+        """Write one capture in the writer process; account for it here once it is written."""
+        from concurrent.futures import BrokenExecutor
+
+        from monitor import writer
+
+        if self._fatal is not None:
+            done: Future = Future()
+            done.set_result(None)
+            return done
+        future = self._remote.submit(writer.write, capture, self._rules(source), result.run_id, self.clock())
+        self._pending.add(future)
+
+        def written(f: Future) -> None:
+            self._pending.discard(f)
+            try:
+                kind, error = f.result()
+            except (BrokenExecutor, OSError) as exc:
+                kind, error = None, f"the archive writer process died ({exc})"
+            if error is not None:
+                if self._fatal is None:
+                    self._fatal = sqlite3.OperationalError(error)
+                    problem(f"{source.name}: database error while recording {capture.url}: {error}")
+                return
+            counts = Counter(result.counts)
+            counts["pages"] += 1
+            counts[bucket(kind)] += 1
+            result.counts = counts
+            result.kinds[kind] += 1
+            self._account(source, capture, result, problem)
+
+        future.add_done_callback(written)
+        return future
+
+    def _drain_remote(self) -> None:
+        """Wait until every capture handed to the writer process is written."""
+        from concurrent.futures import wait
+
+        while self._pending:
+            wait(list(self._pending))
+
+    def _account(self, source: Source, capture: Capture, result: PassResult, problem) -> None:
+        """A written capture in the pass's in-memory statistics (source health, extraction
+        health, problems, progress)."""
         stats = result.sources[source.name]
+        if capture.outcome in (NOT_MODIFIED, SAME_BYTES):
+            stats["ok"] += 1      # the page answered: the source is readable
+            return
         if capture.outcome == OK:
             stats["ok"] += 1
             stats["fallback" if capture.missed else "extracted"] += 1   # extraction health

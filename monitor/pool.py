@@ -49,6 +49,11 @@ class ExtractPool:
         self._ready: Future | None = None   # the warm-up job: the workers have imported everything
 
     @property
+    def started(self) -> bool:
+        """Whether worker processes run (a pass this large also writes from a process)."""
+        return self._executor is not None
+
+    @property
     def enabled(self) -> bool:
         return self.workers > 0
 

@@ -64,25 +64,10 @@ def judge_and_prepare(capture: Capture, profile: Profile, fallback: Profile | No
 
 
 def init_worker() -> None:
-    """A worker ignores SIGINT and SIGTERM: they go to the whole process group (Ctrl-C, systemd),
-    and the crawling process finishes its pages gracefully, then shuts the workers down. When the
-    crawling process is killed outright (kill -9, the OOM killer), the worker notices within a
-    second that its parent is gone and exits: it would otherwise wait for work forever."""
-    import os
-    import signal
-    import threading
-    import time
+    """Set up a worker process (monitor.child.guard: signals, and exit with the parent)."""
+    from monitor.child import guard
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="remarkwatch-parent-watch", daemon=True).start()
+    guard()
 
 
 def warm() -> bool:

@@ -142,15 +142,18 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process trees from /proc")
-def test_workers_exit_when_the_crawl_is_killed(tmp_path, shared_site):
-    """kill -9 of the crawling process (cron's timeout, the OOM killer) leaves no worker waiting
-    for work forever; SIGTERM reaches the workers too and they ignore it (the crawl stops them)."""
+def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_path, shared_site):
+    """A pass with an extraction worker also writes from a writer process. kill -9 of the
+    crawling process (cron's timeout, the OOM killer) mid-pass leaves neither waiting for work
+    forever, the database sound, and the next pass finishes the job without a duplicate.
+    SIGTERM reaches the helpers too, and they ignore it (the crawl stops them)."""
     import signal
     import subprocess
     import sys
     import time
 
-    from tests.conftest import ROOT
+    from storage.db import integrity_check
+    from tests.conftest import ROOT, db_at
 
     site, server = shared_site
     site.latency_s = 0.05
@@ -160,23 +163,31 @@ def test_workers_exit_when_the_crawl_is_killed(tmp_path, shared_site):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
-        workers: list[int] = []
-        while not workers and time.monotonic() < deadline and proc.poll() is None:
+        helpers: list[int] = []
+        while (len(helpers) < 2 or versions(tmp_path / "archive.db") < 3) and time.monotonic() < deadline \
+                and proc.poll() is None:
             time.sleep(0.05)
-            workers = [p for p in children_of(proc.pid) if b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()]
-        assert workers, "no worker process started"
-        while time.monotonic() < deadline and proc.poll() is None and versions(tmp_path / "archive.db") < 3:
-            time.sleep(0.05)                          # the worker has done pages: it is set up
-        os.kill(workers[0], signal.SIGTERM)          # ignored: only the crawl stops its workers
+            helpers = [p for p in children_of(proc.pid) if b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()]
+        assert len(helpers) == 2, "no extraction worker and writer process"
+        assert versions(tmp_path / "archive.db") < 40, "the pass ended before the kill"
+        for pid in helpers:
+            os.kill(pid, signal.SIGTERM)          # ignored: only the crawl stops its helpers
         time.sleep(0.3)
-        assert alive(workers[0])
+        assert all(alive(p) for p in helpers)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         deadline = time.monotonic() + 5
-        while any(alive(p) for p in workers) and time.monotonic() < deadline:
+        while any(alive(p) for p in helpers) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not any(alive(p) for p in workers), "a worker outlived the killed crawl"
+        assert not any(alive(p) for p in helpers), "a helper process outlived the killed crawl"
     finally:
         if proc.poll() is None:
             proc.kill()
         site.latency_s = 0
+    db = db_at(path)
+    assert integrity_check(db) == ["ok"]
+    out = crawl(path).stdout
+    assert integrity_check(db) == ["ok"] and "0 failed" in out
+    total = len(site.releases)
+    assert db["documents"].count == total and db["versions"].count == total and db["changes"].count == total
+    assert db.execute("SELECT COUNT(*) FROM runs WHERE outcome = 'interrupted'").fetchone()[0] == 1
