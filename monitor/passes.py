@@ -31,6 +31,8 @@ from storage import schedule as schedule_store
 logger = logging.getLogger(__name__)
 # Article outcomes that say the source (not one page) is in trouble.
 SOURCE_FAILURES = (BLOCKED, HTTP_ERROR, NETWORK_ERROR, TRUNCATED, EXTRACT_ERROR, TOO_LARGE)
+
+
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
