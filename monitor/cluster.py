@@ -221,7 +221,7 @@ class ClusterPass(CrawlPass):
         result.seconds = time.monotonic() - started
         result.outcome = "failed" if failure else outcome_of(
             result, fatal=self._fatal is not None, interrupted=interrupted, crawled=len(self.sources))
-        self.progress.clear()
+        self.progress.finish()
         self._write(self._finish, result).result()
         if self._fatal is not None:
             raise PassFailed(f"{self.config.db_path}: cannot write to the database: {self._fatal}")

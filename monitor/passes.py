@@ -131,7 +131,7 @@ class CrawlPass:
             result.pooled, result.workers = pool.pooled - pooled_before, pool.workers
         result.outcome = outcome_of(result, fatal=self._fatal is not None, interrupted=interrupted,
                                     crawled=len(result.sources))
-        self.progress.clear()
+        self.progress.finish()
         # Queued behind every capture of the pass, so the counts it writes are complete.
         self._write(self._finish, result).result()
         if self._fatal is not None:

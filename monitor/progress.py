@@ -5,14 +5,22 @@ import sys
 import time
 
 
+# Problem lines printed per run: a host that is down fails every one of its pages, and cron would
+# mail ten thousand lines. Each page keeps its outcome and error in the archive (`captures`).
+MAX_PROBLEM_LINES = 100
+
+
 class Progress:
-    def __init__(self, stream=None, enabled: bool | None = None, clock=time.monotonic):
+    def __init__(self, stream=None, enabled: bool | None = None, clock=time.monotonic,
+                 max_problems: int = MAX_PROBLEM_LINES):
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.clock = clock
         self.started = clock()
         self._last = 0.0
         self._shown = False
+        self.max_problems = max_problems
+        self.problems = 0
 
     def update(self, label: str, counts: dict[str, int]) -> None:
         if not self.enabled:
@@ -30,9 +38,22 @@ class Progress:
         self._shown = True
 
     def problem(self, message: str) -> None:
+        self.problems += 1
+        if self.problems > self.max_problems:
+            return
         self.clear()
         self.stream.write(f"problem: {message}\n")
+        if self.problems == self.max_problems:
+            self.stream.write("problem: further problems are counted, not printed; every page keeps its outcome "
+                              "and error in the archive's captures\n")
         self.stream.flush()
+
+    def finish(self) -> None:
+        """The end of the run: the live line goes, and the problems not printed are counted."""
+        self.clear()
+        if self.problems > self.max_problems:
+            self.stream.write(f"problem: {self.problems - self.max_problems} more problems not printed\n")
+            self.stream.flush()
 
     def clear(self) -> None:
         if self._shown:

@@ -31,3 +31,16 @@ def test_cron_prints_only_problems():
     progress.update("press", {"pages": 10})
     progress.problem("press: https://x/: http_error (HTTP 500)")
     assert stream.getvalue() == "problem: press: https://x/: http_error (HTTP 500)\n"
+
+
+def test_problem_lines_are_capped_and_the_rest_counted():
+    """A host that is down fails every page: cron gets the first lines and a count, not 10,000."""
+    stream = io.StringIO()
+    progress = Progress(stream, enabled=False, max_problems=3)
+    for i in range(10):
+        progress.problem(f"press: https://x/{i}: network_error")
+    progress.finish()
+    lines = stream.getvalue().splitlines()
+    assert lines[:3] == [f"problem: press: https://x/{i}: network_error" for i in range(3)]
+    assert "further problems are counted, not printed" in lines[3]
+    assert lines[4:] == ["problem: 7 more problems not printed"]
