@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -62,12 +63,29 @@ def live(tmp_path):
     site = Site(demo_releases())
     site.edit(RELEASE.slug, FIRST_WORDS, EDITED_WORDS)
     site.edit(RELEASE.slug, TOP_OLD, TOP_NEW)
-    with ReplicaServer(site) as server:
+    with replica(site) as server:
         archive = WaybackArchive(history_of(server.base_url))
         with WaybackReplica(archive) as wayback:
             config = with_wayback(write_config(tmp_path, server.base_url), wayback.base_url)
             assert crawl(config).returncode == 0
             yield config, server, archive
+
+
+def replica(site: Site) -> ReplicaServer:
+    """The replica on a port the wayback package reads back as itself. Its CDX parser strips
+    ":80" and ":443" when they begin any port (`REDUNDANT_HTTP(S)_PORT` are not anchored), so on
+    port 443xx the https capture's URL lost two digits of its port and no longer matched: a rare
+    failure of the counts below (real sites use the default ports, where the stripping is right)."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if str(port).startswith(("80", "443")):
+            continue
+        try:
+            return ReplicaServer(site, port=port)
+        except OSError:      # taken in between: another one
+            continue
 
 
 def backfill(config, *args, **kwargs):
@@ -207,7 +225,7 @@ def test_historical_edits_reach_only_the_channels_that_ask(live, tmp_path):
 
 def test_a_url_new_to_the_archive_gets_its_history(tmp_path):
     site = Site(demo_releases())
-    with ReplicaServer(site) as server:
+    with replica(site) as server:
         archive = WaybackArchive(history_of(server.base_url))
         with WaybackReplica(archive) as wayback:
             config = with_wayback(write_config(tmp_path, server.base_url), wayback.base_url, retries=None)
@@ -271,7 +289,7 @@ def test_a_huge_memento_is_too_large_and_a_broken_archive_is_reported(tmp_path):
     """A memento over max_page_mb is not read past the limit and never becomes a version; an
     archive answering garbage to the search is one clear problem, not a traceback."""
     site = Site(demo_releases())
-    with ReplicaServer(site) as server:
+    with replica(site) as server:
         url = server.base_url + RELEASE.path
         huge = b"<html><body>" + b"<p>padding</p>" * 200_000 + b"</body></html>"     # ~2.8 MB
         archive = WaybackArchive([ArchivedCapture(url, "20210727180000", body=huge),
