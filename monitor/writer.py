@@ -82,7 +82,3 @@ def write(capture: Capture, rules: Rules, run_id: int, now: str) -> tuple[str | 
         return kind, None
     except sqlite3.Error as exc:
         return None, str(exc)
-
-
-def ready() -> bool:
-    return _db is not None

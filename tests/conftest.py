@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,15 @@ def run_cli(*args, cwd=None, env=None, timeout=90, check=False) -> subprocess.Co
 
 def crawl(config_path: Path, *extra) -> subprocess.CompletedProcess:
     return run_cli("crawl", "--config", config_path, *extra, check=True)
+
+
+def rows_so_far(db_path: Path, table: str) -> int:
+    """Rows of `table` in an archive another process is writing (0 while it cannot be read)."""
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    except sqlite3.Error:
+        return 0
 
 
 def db_at(config_path: Path):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -11,17 +10,9 @@ import time
 import pytest
 
 from storage.db import integrity_check
-from tests.conftest import ROOT, crawl, db_at
+from tests.conftest import ROOT, crawl, db_at, rows_so_far
 
 pytestmark = pytest.mark.slow
-
-
-def captures_so_far(path) -> int:
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT COUNT(*) FROM captures").fetchone()[0]
-    except sqlite3.Error:
-        return 0
 
 
 def kill_after(config_path, captures: int) -> None:
@@ -29,7 +20,7 @@ def kill_after(config_path, captures: int) -> None:
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db_path = config_path.parent / "archive.db"
     deadline = time.monotonic() + 60
-    while captures_so_far(db_path) < captures and proc.poll() is None and time.monotonic() < deadline:
+    while rows_so_far(db_path, "captures") < captures and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
@@ -44,7 +35,7 @@ def test_kill_9_mid_pass_then_resume(config_path, site):
         # time: every fetch of the pass is written, and the kill lands on writes.
         site.redesign("</body>", f"<!-- pass {offset} --></body>")
         kill_after(config_path, already + offset)
-        already = captures_so_far(config_path.parent / "archive.db")
+        already = rows_so_far(config_path.parent / "archive.db", "captures")
     db = db_at(config_path)
     assert integrity_check(db) == ["ok"]
     assert db["documents"].count < 34, "the kills came too late to test anything"

@@ -16,7 +16,7 @@ from monitor.prepare import judge_and_prepare
 from monitor.replica.content import demo_releases, generated_releases
 from monitor.replica.server import ReplicaServer
 from monitor.replica.site import Response, Site, article_2019
-from tests.conftest import crawl, write_config
+from tests.conftest import crawl, rows_so_far, write_config
 
 ROWS = {
     "versions": "SELECT d.key, v.seq, v.title, v.doc_type, v.speakers, v.audience, v.location, v.published, "
@@ -125,14 +125,6 @@ def children_of(pid: int) -> list[int]:
     return out
 
 
-def versions(db_path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -164,12 +156,12 @@ def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_pat
     try:
         deadline = time.monotonic() + 30
         helpers: list[int] = []
-        while (len(helpers) < 2 or versions(tmp_path / "archive.db") < 3) and time.monotonic() < deadline \
+        while (len(helpers) < 2 or rows_so_far(tmp_path / "archive.db", "versions") < 3) and time.monotonic() < deadline \
                 and proc.poll() is None:
             time.sleep(0.05)
             helpers = [p for p in children_of(proc.pid) if b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()]
         assert len(helpers) == 2, "no extraction worker and writer process"
-        assert versions(tmp_path / "archive.db") < 40, "the pass ended before the kill"
+        assert rows_so_far(tmp_path / "archive.db", "versions") < 40, "the pass ended before the kill"
         for pid in helpers:
             os.kill(pid, signal.SIGTERM)          # ignored: only the crawl stops its helpers
         time.sleep(0.3)
