@@ -87,8 +87,8 @@ def capture_evidence(capture: Capture) -> dict:
 
 def _schedule(db, capture_id: int, now: str, next_check) -> None:
     """The checked document's last and next check times (a capture of no known document: none)."""
-    row = next(db.query("SELECT d.id, d.first_seen FROM captures c JOIN documents d ON d.id = c.document_id "
-                        "WHERE c.id = ?", [capture_id]), None)
+    row = archive.first_row(db, "SELECT d.id, d.first_seen FROM captures c JOIN documents d ON d.id = c.document_id "
+                                "WHERE c.id = ?", [capture_id])
     if row is not None:
         archive.touch_document(db, row["id"], {"last_checked_at": now, "next_check_at": next_check(row["first_seen"])})
 

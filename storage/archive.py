@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import weakref
 import zlib
 from typing import Any, Iterable
 
@@ -15,6 +16,14 @@ def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> in
     columns = ", ".join(row)
     marks = ", ".join("?" * len(row))
     return db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values())).lastrowid
+
+
+def first_row(db: sqlite_utils.Database, sql: str, params: Iterable = ()) -> dict | None:
+    """The first row of a SELECT as a dict, or None: the per-page reads skip `db.query`'s savepoint
+    around every statement (three statements for one)."""
+    cursor = db.execute(sql, list(params))
+    row = cursor.fetchone()
+    return None if row is None else dict(zip((column[0] for column in cursor.description), row))
 
 
 def update_row(db: sqlite_utils.Database, table: str, row_id: int, fields: dict[str, Any]) -> None:
@@ -43,6 +52,9 @@ def get_blob(db: sqlite_utils.Database, digest: str) -> bytes | None:
 
 
 def start_run(db: sqlite_utils.Database, sources: Iterable[str], now: str) -> int:
+    # Versions a killed pass wrote but had not indexed for search yet (m012).
+    with db.atomic():
+        index_versions(db)
     # A run still marked running belongs to a process that died: say so instead of lying.
     db.execute(
         "UPDATE runs SET outcome = 'interrupted', finished_at = COALESCE(finished_at, ?) "
@@ -76,17 +88,12 @@ def link_capture(db: sqlite_utils.Database, capture_id: int, document_id: int,
 
 def find_document(db: sqlite_utils.Database, key: str, urls: Iterable[str]) -> dict | None:
     """Find a document by its identity key, else by any URL it was ever seen at."""
-    row = next(db.query("SELECT * FROM documents WHERE key = ?", [key]), None)
+    row = first_row(db, "SELECT * FROM documents WHERE key = ?", [key])
     if row is not None:
         return row
-    for url in urls:
-        if not url:
-            continue
-        hit = next(db.query(
-            "SELECT d.* FROM documents d JOIN document_urls u ON u.document_id = d.id "
-            "WHERE u.url = ? ORDER BY d.id LIMIT 1",
-            [url],
-        ), None)
+    for url in dict.fromkeys(url for url in urls if url):     # each URL once, in order
+        hit = first_row(db, "SELECT d.* FROM documents d JOIN document_urls u ON u.document_id = d.id "
+                            "WHERE u.url = ? ORDER BY d.id LIMIT 1", [url])
         if hit is not None:
             return hit
     return None
@@ -112,16 +119,55 @@ def remember_urls(db: sqlite_utils.Database, document_id: int, urls: Iterable[st
 def latest_version(db: sqlite_utils.Database, document_id: int) -> dict | None:
     """The version last observed (a backfill writes older versions after newer ones: `seq` is the
     order of writing, `observed_at` the order of the site's history)."""
-    rows = db.query("SELECT * FROM versions WHERE document_id = ? ORDER BY observed_at DESC, seq DESC LIMIT 1",
-                    [document_id])
-    return next(rows, None)
+    return first_row(db, "SELECT * FROM versions WHERE document_id = ? ORDER BY observed_at DESC, seq DESC LIMIT 1",
+                     [document_id])
 
 
 def insert_version(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
+    """Append a version; it is in the full-text index when this returns, unless the connection
+    indexes in batches (`defer_search_index`)."""
     seq = db.execute(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE document_id = ?", [row["document_id"]]
     ).fetchone()[0]
-    return insert_row(db, "versions", {**row, "seq": seq})
+    version_id = insert_row(db, "versions", {**row, "seq": seq})
+    if db in _deferred:
+        _deferred[db] += 1
+    else:
+        index_versions(db)
+    return version_id
+
+
+# Connections that index new versions a batch at a time -> versions written since the last batch.
+_deferred: "weakref.WeakKeyDictionary[sqlite_utils.Database, int]" = weakref.WeakKeyDictionary()
+SEARCH_BATCH = 500
+
+
+def index_versions(db: sqlite_utils.Database) -> int:
+    """Add every version the full-text index does not have yet (m012); return how many. Call it
+    in a transaction, or it is one of its own."""
+    upto = db.execute("SELECT indexed_upto FROM search_index").fetchone()[0]
+    added = db.execute("INSERT INTO versions_fts (rowid, title, speakers, body_text) "
+                       "SELECT id, title, speakers, body_text FROM versions WHERE id > ? ORDER BY id", [upto]).rowcount
+    if added:
+        db.execute("UPDATE search_index SET indexed_upto = (SELECT MAX(id) FROM versions)")
+    if db in _deferred:
+        _deferred[db] = 0
+    return added
+
+
+def defer_search_index(db: sqlite_utils.Database) -> None:
+    """Index this connection's new versions a batch at a time: `index_due` after each document's
+    transaction, `index_versions` at the end. Until then they are missing from search only."""
+    _deferred.setdefault(db, 0)
+
+
+def index_due(db: sqlite_utils.Database) -> int:
+    """On a deferring connection, index the waiting versions once there are SEARCH_BATCH of them
+    (in a transaction of their own)."""
+    if _deferred.get(db, 0) < SEARCH_BATCH:
+        return 0
+    with db.atomic():
+        return index_versions(db)
 
 
 def insert_change(db: sqlite_utils.Database, row: dict[str, Any]) -> int:

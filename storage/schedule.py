@@ -7,7 +7,7 @@ import socket
 
 import sqlite_utils
 
-from storage.archive import update_row
+from storage.archive import first_row, update_row
 from storage.db import immediate
 
 VALIDATORS = """(SELECT c.{column} FROM captures c WHERE c.document_id = d.id AND c.outcome = 'ok'
@@ -45,7 +45,7 @@ def last_checks(db: sqlite_utils.Database, source: str) -> dict[str, str | None]
 
 def mark_checked_url(db: sqlite_utils.Database, url: str, now: str, next_check) -> bool:
     """A 304 for `url`: the document was checked and is unchanged. Only check times are written."""
-    row = next(db.query("SELECT id, first_seen FROM documents WHERE url = ? ORDER BY id LIMIT 1", [url]), None)
+    row = first_row(db, "SELECT id, first_seen FROM documents WHERE url = ? ORDER BY id LIMIT 1", [url])
     if row is None:
         return False
     update_row(db, "documents", row["id"], {"last_checked_at": now, "last_seen": now,

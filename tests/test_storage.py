@@ -59,8 +59,8 @@ def test_upgrade_from_the_first_schema_keeps_every_row(tmp_path):
     old = Database(path)
     migrations.apply(old, stop_before="m002_change_intelligence")
     doc = archive.create_document(old, {"source": "s", "key": "k", "url": "u", "first_seen": "t", "last_seen": "t"})
-    version = archive.insert_version(old, {"document_id": doc, "created_at": "t", "body_text": "MR PRICE: Hi.",
-                                           "content_hash": "h"})
+    version = archive.insert_row(old, "versions", {"document_id": doc, "seq": 1, "created_at": "t",
+                                                    "body_text": "MR PRICE: Hi.", "content_hash": "h"})
     old.execute("INSERT INTO changes (document_id, kind, to_version_id, detected_at, changed_fields, summary) "
                 "VALUES (?, 'new', ?, 't', '[]', 'new: T')", [doc, version])
     old.conn.commit()
@@ -90,8 +90,8 @@ def test_upgrade_to_observed_time_keeps_versions_append_only_and_indexed(tmp_pat
     old = Database(path)
     migrations.apply(old, stop_before="m010_history_and_evidence")
     doc = archive.create_document(old, {"source": "s", "key": "k", "url": "u", "first_seen": "t", "last_seen": "t"})
-    version = archive.insert_version(old, {"document_id": doc, "created_at": "2025-01-02T03:04:05+00:00",
-                                           "body_text": "MR PRICE: Hi.", "content_hash": "h"})
+    version = archive.insert_row(old, "versions", {"document_id": doc, "seq": 1, "created_at": "2025-01-02T03:04:05+00:00",
+                                                    "body_text": "MR PRICE: Hi.", "content_hash": "h"})
     old.execute("INSERT INTO changes (document_id, kind, to_version_id, detected_at, changed_fields) "
                 "VALUES (?, 'new', ?, '2025-01-02T03:04:05+00:00', '[]')", [doc, version])
     old.conn.commit()
