@@ -112,3 +112,28 @@ def test_upgrade_to_observed_time_keeps_versions_append_only_and_indexed(tmp_pat
                                 "content_hash": "h2"})
     assert len(db.execute("SELECT rowid FROM versions_fts WHERE versions_fts MATCH 'price OR why'").fetchall()) == 2
     assert integrity_check(db) == ["ok"]
+
+
+def test_a_deferring_writer_indexes_in_batches_and_the_next_run_catches_up(tmp_path):
+    """The writer helper indexes new versions for search a batch at a time (m012). Versions it
+    wrote but had not indexed when it was killed are searchable once the next run starts."""
+    writer = open_db(tmp_path / "a.db")
+    archive.defer_search_index(writer)
+    doc = archive.create_document(writer, {"source": "s", "key": "k", "url": "u", "first_seen": "t", "last_seen": "t"})
+    for i in range(3):
+        archive.insert_version(writer, {"document_id": doc, "created_at": "t", "body_text": f"MR PRICE: take {i}.",
+                                        "content_hash": f"h{i}"})
+    writer.conn.commit()
+
+    def hits(db) -> int:
+        return db.execute("SELECT COUNT(*) FROM versions_fts WHERE versions_fts MATCH 'price'").fetchone()[0]
+
+    assert hits(writer) == 0 and archive.index_due(writer) == 0        # fewer than a batch: later
+    writer.close()                                                   # killed before the end of its pass
+    db = open_db(tmp_path / "a.db")
+    archive.start_run(db, ["s"], "t")
+    assert hits(db) == 3 and db.execute("SELECT indexed_upto FROM search_index").fetchone()[0] == 3
+    archive.insert_version(db, {"document_id": doc, "created_at": "t", "body_text": "MR PRICE: again.", "content_hash": "h9"})
+    assert hits(db) == 4                                             # any other writer indexes as it inserts
+    assert integrity_check(db) == ["ok"]
+    db.execute("INSERT INTO versions_fts (versions_fts) VALUES ('integrity-check')")
