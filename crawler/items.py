@@ -92,4 +92,6 @@ class Capture:
     memento_status: int | None = None  # the archive's own answer (the page's status is `status`)
     observed_at: str | None = None     # when the site served it: the memento's time; live: fetched_at
     capture_key: str | None = None     # a cluster worker's key for it: written once, however often delivered
+    # (profile, fallback, is_landing, accepts_json): judged by the writer helper as it is written (monitor.pool)
+    judge_later: tuple | None = None
     prepared: Prepared | None = None   # computed in a worker process (monitor.prepare); None: the writer computes

@@ -1,6 +1,7 @@
 """Run crawl passes: one Scrapy process, sources crawled one after another, a runs row per pass."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import sqlite3
@@ -79,10 +80,11 @@ class CrawlPass:
         # Every archive write of the pass happens on this one thread, one document per
         # transaction, so the reactor keeps fetching while a document is written.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="remarkwatch-writer")
-        # Once the pass uses extraction workers, captures are written by a process of its own
-        # instead (monitor/writer.py); the thread keeps the pass's own bookkeeping writes.
-        self._remote = None
-        self._pending: set[Future] = set()
+        # Once the pass uses helper processes, captures are written by the pool's writer helper
+        # instead (monitor/pool.py, monitor/writer.py); the thread keeps the pass's own bookkeeping.
+        self._pool = None
+        self._handed_over = False
+        self._pending: set[asyncio.Future] = set()
 
     def __call__(self, process):
         from twisted.internet import defer
@@ -92,17 +94,17 @@ class CrawlPass:
         try:
             return await self._crawl_all(process)
         finally:
-            self._drain_remote()
-            if self._remote is not None:
-                self._remote.shutdown(wait=True)
+            await self._drain_remote()
             self._writer.shutdown(wait=True)
 
     async def _crawl_all(self, process):
         started = time.monotonic()
         run_id = self._write(archive.start_run, self.db, [s.name for s in self.sources], self.clock()).result()
         self.result = result = PassResult(run_id)
-        pool = getattr(process, "extract_pool", None)
+        pool = self._pool = getattr(process, "extract_pool", None)
         pooled_before = pool.pooled if pool is not None else 0
+        if pool is not None and pool.db_path is None:
+            pool.db_path = self.db.execute("PRAGMA database_list").fetchone()[2]
         interrupted = False
         for source in self.sources:
             if getattr(process, "stop_requested", False):
@@ -116,7 +118,7 @@ class CrawlPass:
             crawler.settings.setdict(source_settings(source), priority="spider")
             await process.crawl(crawler, **self._spider_args(source, result, pool), known_urls=known, skip_urls=skip,
                                 checked=checked, signals_since=since, extract_pool=pool)
-            self._drain_remote()      # every capture of the source is written before its summary
+            await self._drain_remote()    # every capture of the source is written before its summary
             reason = "shutdown" if getattr(process, "stop_requested", False) else crawler.stats.get_value("finish_reason")
             if self._fatal is None and reason != "shutdown":
                 self._write(self._source_done, source, result).result()
@@ -207,11 +209,16 @@ class CrawlPass:
         def signal(kind: str, url: str) -> None:
             result.kinds[f"via {kind}"] += 1
 
-        def sink(capture: Capture) -> Future:
-            if self._remote is None and pool is not None and pool.started:
-                self._start_remote()
-            if self._remote is not None:
-                return self._sink_remote(source, capture, result, problem)
+        def sink(capture: Capture):
+            if pool is not None and pool.writing:
+                if not self._handed_over:
+                    # One writer at a time, in arrival order: the thread's queue is written first.
+                    self._write(lambda: None).result()
+                    self._handed_over = True
+                task = asyncio.ensure_future(self._sink_remote(source, capture, result, problem))
+                self._pending.add(task)
+                task.add_done_callback(self._pending.discard)
+                return task
             return self._write(self._sink, source, capture, result, problem)
 
         return dict(
@@ -252,59 +259,33 @@ class CrawlPass:
             return
         self._account(source, capture, result, problem)
 
-    def _start_remote(self) -> None:
-        """Hand the writing over to a writer process: the thread's queue is written first, so
-        there is only ever one writer, in arrival order."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        from monitor import writer
-
-        self._write(lambda: None).result()
-        path = self.db.execute("PRAGMA database_list").fetchone()[2]
-        self._remote = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=writer.init_process, initargs=(path,))
-
-    def _sink_remote(self, source: Source, capture: Capture, result: PassResult, problem) -> Future:
-        """Write one capture in the writer process; account for it here once it is written."""
-        from concurrent.futures import BrokenExecutor
-
-        from monitor import writer
-
+    async def _sink_remote(self, source: Source, capture: Capture, result: PassResult, problem) -> None:
+        """Write one capture through the pool's writer helper; account for it here once written."""
         if self._fatal is not None:
-            done: Future = Future()
-            done.set_result(None)
-            return done
-        future = self._remote.submit(writer.write, capture, self._rules(source), result.run_id, self.clock())
-        self._pending.add(future)
+            return
+        kind, error, capture = await self._pool.record(capture, self._rules(source), result.run_id, self.clock())
+        if self._fatal is not None:
+            return
+        if error is not None:
+            self._fatal = sqlite3.OperationalError(error)
+            problem(f"{source.name}: database error while recording {capture.url}: {error}")
+            return
+        counts = Counter(result.counts)
+        counts["pages"] += 1
+        counts[bucket(kind)] += 1
+        result.counts = counts
+        result.kinds[kind] += 1
+        self._account(source, capture, result, problem)
 
-        def written(f: Future) -> None:
-            self._pending.discard(f)
-            try:
-                kind, error = f.result()
-            except (BrokenExecutor, OSError) as exc:
-                kind, error = None, f"the archive writer process died ({exc})"
-            if error is not None:
-                if self._fatal is None:
-                    self._fatal = sqlite3.OperationalError(error)
-                    problem(f"{source.name}: database error while recording {capture.url}: {error}")
-                return
-            counts = Counter(result.counts)
-            counts["pages"] += 1
-            counts[bucket(kind)] += 1
-            result.counts = counts
-            result.kinds[kind] += 1
-            self._account(source, capture, result, problem)
-
-        future.add_done_callback(written)
-        return future
-
-    def _drain_remote(self) -> None:
-        """Wait until every capture handed to the writer process is written."""
-        from concurrent.futures import wait
-
+    async def _drain_remote(self) -> None:
+        """Wait until every capture handed to the writer helper is written and its new versions
+        are in the search index."""
         while self._pending:
-            wait(list(self._pending))
+            await _from_asyncio(asyncio.gather(*list(self._pending), return_exceptions=True))
+        if self._handed_over:
+            error = await _from_asyncio(self._pool.flush())
+            if error:       # the versions are written; the next run indexes them (archive.start_run)
+                logger.warning("new versions not indexed for search yet: %s", error)
 
     def _account(self, source: Source, capture: Capture, result: PassResult, problem) -> None:
         """A written capture in the pass's in-memory statistics (source health, extraction
@@ -360,6 +341,13 @@ def source_settings(source: Source) -> dict:
         "AUTOTHROTTLE_ENABLED": source.delay_s > 0,
         "AUTOTHROTTLE_START_DELAY": max(source.delay_s, 0.1),
     }
+
+
+def _from_asyncio(awaitable):
+    """An asyncio awaitable as a Deferred: a pass is a Twisted coroutine (defer.ensureDeferred),
+    and the helpers' answers are asyncio futures."""
+    from twisted.internet import defer
+    return defer.Deferred.fromFuture(asyncio.ensure_future(awaitable))
 
 
 def run_steps(config: Config, steps: list[Callable], *, log_level: str = "ERROR") -> None:

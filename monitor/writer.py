@@ -5,11 +5,14 @@ writer. In the crawling process that writer is a thread, and it shares the inter
 the reactor: its SQL gives the lock up and waits to get it back at every statement, so on a busy
 crawl each capture took ~2.8 ms of wall time for ~1 ms of work and the writer set the pace
 (bench/throughput_bench.py; a crawl with writes skipped ran in 5.6 s instead of 9.5). Once a pass
-uses extraction workers (monitor.pool), its captures are written by this process instead: one
-process, so still one writer and the arrival order, on its own connection to the same file.
+uses helper processes (monitor.pool), its captures are written by this one instead: one process,
+so still one writer and the arrival order, on its own connection to the same file. When it is the
+only helper, it also judges and prepares each page before writing it.
 
 The jobs are pure data (the capture, the source's recording rules, the run id and the time) and
-the answer is the change kind, or the database error that makes the pass fail.
+the answer is the change kind, or the database error that makes the pass fail. New versions are
+indexed for search a batch at a time (storage.archive.defer_search_index), and the rest when the
+pass has written a source's last capture (`flush`).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from crawler.items import NOT_MODIFIED, SAME_BYTES, Capture
 from monitor.ingest import RemovalPolicy, ingest
 from monitor.schedule import Recheck, parse_time
+from storage import archive
 from storage import schedule as schedule_store
 
 COUNT_KEYS = ("pages", "new", "edited", "unchanged", "failed")
@@ -63,22 +67,48 @@ _db = None
 
 
 def init_process(db_path: str) -> None:
-    from monitor.child import guard
     from storage.db import open_db
 
     global _db
-    guard()
     _db = open_db(db_path, migrate=False)
+    archive.defer_search_index(_db)     # new versions are indexed for search a batch at a time
 
 
-def write(capture: Capture, rules: Rules, run_id: int, now: str) -> tuple[str | None, str | None]:
-    """The job: (kind, None), or (None, the database error). The run's counts are added to in
-    the capture's own transaction, so a killed pass still shows what it wrote."""
+def warm() -> bool:
+    """Run first in a new writer: what judging a page needs is imported before real work."""
+    from monitor import prepare
+    return prepare.warm()
+
+
+def write(capture: Capture, rules: Rules, run_id: int, now: str) -> tuple[str | None, str | None, tuple]:
+    """The job: (kind, None, judged), or (None, the database error, judged). A capture whose
+    judging was left to this process (`judge_later`, monitor.pool) is judged and prepared first;
+    `judged` is (outcome, error, missed) for the crawling process's statistics. The run's counts
+    are added to in the capture's own transaction, so a killed pass still shows what it wrote."""
+    if capture.judge_later is not None:
+        from monitor.prepare import judge_and_prepare
+
+        body = capture.body
+        judge_and_prepare(capture, *capture.judge_later)
+        capture.body, capture.judge_later = body, None
+    judged = (capture.outcome, capture.error, capture.missed)
     try:
         with _db.atomic():
             kind = record(_db, capture, rules, run_id, now)
             _db.execute(f"UPDATE runs SET pages = COALESCE(pages, 0) + 1, {bucket(kind)} = "
                         f"COALESCE({bucket(kind)}, 0) + 1 WHERE id = ?", [run_id])
-        return kind, None
+        archive.index_due(_db)
+        return kind, None, judged
     except sqlite3.Error as exc:
-        return None, str(exc)
+        return None, str(exc), judged
+
+
+def flush() -> str | None:
+    """The job that ends a source: the versions written since the last batch are indexed for
+    search. None, or the database error."""
+    try:
+        with _db.atomic():
+            archive.index_versions(_db)
+        return None
+    except sqlite3.Error as exc:
+        return str(exc)

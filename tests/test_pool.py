@@ -46,19 +46,20 @@ def shared_site():
 
 
 def test_worker_processes_record_the_same_archive_as_one_process(tmp_path, shared_site):
-    """Two archives of the same site, one judged in process and one in a worker process from the
-    first page: every version, turn, change, capture and blob is the same, through a first pass,
-    an edit, a page whose bytes change only in its chrome (noise) and a removed page."""
+    """Three archives of the same site: judged in process; by one helper that judges and writes;
+    by two extraction helpers and a writer helper (from the first page). Every version, turn,
+    change, capture and blob is the same, through a first pass, an edit, a page whose bytes change
+    only in its chrome (noise) and a removed page."""
     site, server = shared_site
     configs = {}
-    for workers in (0, 1):
+    for workers in (0, 1, 2):
         directory = tmp_path / f"workers{workers}"
         directory.mkdir()
         path = write_config(directory, server.base_url)
         path.write_text(f"extract_workers = {workers}\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
         configs[workers] = path
     outputs = {w: crawl(path).stdout for w, path in configs.items()}
-    assert "extracted in 1 worker process" in outputs[1] and "worker process" not in outputs[0]
+    assert "worker process" not in outputs[0] and "in 1 worker process)" in outputs[1] and "in 2 worker processes)" in outputs[2]
     releases = list(site.releases.values())
     edited, noisy, gone = releases[0], releases[1], releases[2]
     site.edit(edited.slug, edited.paragraphs[0].split()[0], "Indeed, " + edited.paragraphs[0].split()[0])
@@ -71,9 +72,10 @@ def test_worker_processes_record_the_same_archive_as_one_process(tmp_path, share
     finally:
         site.unpatch()
         site.overrides.clear()
-    first, second = (archive_rows(path.parent / "archive.db") for path in configs.values())
-    for name in ROWS:
-        assert first[name] == second[name], name
+    first, *others = (archive_rows(path.parent / "archive.db") for path in configs.values())
+    for other in others:
+        for name in ROWS:
+            assert first[name] == other[name], name
     assert any("edited" in row for row in first["changes"])
 
 
@@ -112,6 +114,59 @@ def test_a_worker_that_dies_costs_one_page():
     assert after.prepared.blob_hash == before.prepared.blob_hash and zlib.decompress(after.prepared.blob) == page
 
 
+def write_or_die(capture, *args):
+    """The writer helper's job, killing its process as it judges a page holding CRASH (a parser
+    crash)."""
+    from monitor import writer
+
+    if capture.judge_later is not None and b"CRASH" in capture.body:
+        os._exit(3)
+    return writer.write(capture, *args)
+
+
+def test_a_helper_that_judges_and_writes_dies_on_one_page_and_the_pages_behind_it_are_written(tmp_path):
+    """One helper judges and writes: it dies on a page; that page is recorded as extract_error by
+    the helper that takes over, and the pages queued behind it are sent again and written."""
+    from monitor.ingest import RemovalPolicy
+    from monitor.schedule import DEFAULT_RECHECK, Recheck
+    from monitor.writer import Rules
+    from storage import archive
+    from storage.db import open_db
+
+    profile = get_profile("state.gov")
+    releases = demo_releases()[:3]
+    db = open_db(tmp_path / "archive.db")
+    run_id = archive.start_run(db, ["s"], "2026-11-27T00:00:00+00:00")
+    rules = Rules(site="state.gov", recheck=Recheck.parse(DEFAULT_RECHECK), policy=RemovalPolicy(), channels=())
+
+    def capture(release, crash: bool) -> items.Capture:
+        url = "http://127.0.0.1:9" + release.path
+        body = article_2019(release, "http://127.0.0.1:9").encode()
+        return items.Capture(source="s", url=url, final_url=url, status=200, fetched_at="2026-11-27T00:00:00+00:00",
+                             outcome=items.OK, body=body.replace(b"</body>", b"CRASH</body>") if crash else body,
+                             content_type="text/html; charset=utf-8", extractor="state.gov/2")
+
+    async def run():
+        pool = ExtractPool(1, db_path=str(tmp_path / "archive.db"), write_job=write_or_die)
+        how = dict(profile=profile, fallback=None, is_landing=False, accepts_json=False)
+        try:
+            judged = [await pool.judge(capture(r, i == 1), text=lambda: "", **how) for i, r in enumerate(releases)]
+            assert all(c.judge_later for c in judged) and pool.fused
+            return await asyncio.gather(*(pool.record(c, rules, run_id, "2026-11-27T00:00:00+00:00") for c in judged))
+        finally:
+            pool.shutdown()
+
+    results = asyncio.run(run())
+    assert [(kind, error) for kind, error, _ in results] == [("new", None), ("failed", None), ("new", None)]
+    died = results[1][2]
+    assert died.outcome == items.EXTRACT_ERROR and "worker died" in died.error
+    rows = db.execute("SELECT url, outcome, error FROM captures ORDER BY id").fetchall()
+    assert [outcome for _, outcome, _ in rows] == ["ok", "extract_error", "ok"]
+    assert db["versions"].count == 2 and db.execute("SELECT pages, new, failed FROM runs").fetchone() == (3, 2, 1)
+    # Written since the last batch, they are in the search index once the pass flushes.
+    assert archive.index_versions(db) == 2
+
+
 def children_of(pid: int) -> list[int]:
     out = []
     for entry in os.listdir("/proc"):
@@ -135,8 +190,8 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process trees from /proc")
 def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_path, shared_site):
-    """A pass with an extraction worker also writes from a writer process. kill -9 of the
-    crawling process (cron's timeout, the OOM killer) mid-pass leaves neither waiting for work
+    """With two extraction helpers a pass also writes from a writer helper. kill -9 of the
+    crawling process (cron's timeout, the OOM killer) mid-pass leaves none waiting for work
     forever, the database sound, and the next pass finishes the job without a duplicate.
     SIGTERM reaches the helpers too, and they ignore it (the crawl stops them)."""
     import signal
@@ -150,17 +205,17 @@ def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_pat
     site, server = shared_site
     site.latency_s = 0.05
     path = write_config(tmp_path, server.base_url)
-    path.write_text("extract_workers = 1\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    path.write_text("extract_workers = 2\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "monitor", "crawl", "--config", str(path)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         helpers: list[int] = []
-        while (len(helpers) < 2 or rows_so_far(tmp_path / "archive.db", "versions") < 3) and time.monotonic() < deadline \
+        while (len(helpers) < 3 or rows_so_far(tmp_path / "archive.db", "versions") < 3) and time.monotonic() < deadline \
                 and proc.poll() is None:
             time.sleep(0.05)
             helpers = [p for p in children_of(proc.pid) if b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()]
-        assert len(helpers) == 2, "no extraction worker and writer process"
+        assert len(helpers) == 3, "not two extraction helpers and a writer helper"
         assert rows_so_far(tmp_path / "archive.db", "versions") < 40, "the pass ended before the kill"
         for pid in helpers:
             os.kill(pid, signal.SIGTERM)          # ignored: only the crawl stops its helpers

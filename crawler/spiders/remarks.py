@@ -250,6 +250,8 @@ class RemarksSpider(scrapy.Spider):
             pending = self.sink(capture)
             if isinstance(pending, Future):
                 await asyncio.wrap_future(pending)
+            elif isinstance(pending, asyncio.Future):
+                await pending
             return
         yield capture
 
