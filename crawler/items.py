@@ -1,7 +1,7 @@
 """What the crawler hands on: the fields extracted from a page, and a capture of one fetch."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 # Fetch outcomes. Only "ok" can become a version; every other one is recorded and nothing more.
 OK = "ok"
@@ -44,7 +44,13 @@ class Extracted:
     media: list[str] = field(default_factory=list)   # embedded video/audio/iframe sources
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The fields by name, lists copied (dataclasses.asdict deep-copies every value: 0.05 ms
+        of a page's 2 ms, twice a page)."""
+        return {name: list(value) if isinstance(value, list) else value
+                for name, value in ((name, getattr(self, name)) for name in _EXTRACTED_FIELDS)}
+
+
+_EXTRACTED_FIELDS = tuple(f.name for f in fields(Extracted))
 
 
 @dataclass

@@ -10,7 +10,7 @@ is declared `removed` only once it has been gone for `RemovalPolicy.passes` pass
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
@@ -161,7 +161,7 @@ def _insert_event(db, document: dict, kind: str, run_id, now: str, summary: str,
 
 def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, now: str, *,
                     reextracted: bool = False, channels: tuple = ()) -> str:
-    fields = asdict(capture.fields)
+    fields = capture.fields.as_dict()
     prepared = capture.prepared if not reextracted else None
     document, document_id, previous, earlier = _document_for(db, capture, fields, site, now)
     current = {**fields, "url": capture.final_url}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from dataclasses import asdict
 
 from crawler.classify import judge
 from crawler.items import OK, Capture, Prepared
@@ -27,7 +26,7 @@ def prepare_capture(capture: Capture) -> Capture:
     prepared = Prepared(blob_hash=hashlib.sha256(body).hexdigest(), blob=zlib.compress(body, ZLIB_LEVEL),
                         blob_size=len(body)) if body else Prepared()
     if capture.outcome == OK and capture.fields is not None:
-        fields = asdict(capture.fields)
+        fields = capture.fields.as_dict()
         comparable = normalize.comparable(fields)
         prepared.content_hash = hashlib.sha256(
             json.dumps(comparable, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
