@@ -31,7 +31,7 @@ from crawler.profiles import Profile
 from monitor.helper import Helper, HelperDied
 
 logger = logging.getLogger(__name__)
-INLINE_FIRST = 100     # "auto": pages a run extracts in process before it starts the helpers
+INLINE_FIRST = 40     # "auto": pages a run extracts in process before it starts the helpers
 MAX_AUTO_WORKERS = 4
 # One helper judges and writes: when this many pages wait for it, the reactor judges the next
 # page itself (the helper then only writes it). On two cores the helper is the slower side (2.1 ms
