@@ -56,6 +56,8 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.politeness.PoliteRobotsTxtMiddleware": 100,
             "crawler.politeness.RetryAfterMiddleware": 560,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.metarefresh.QuickMetaRefreshMiddleware": 580,      # Scrapy's, without decoding every page
         },
         # Scrapy parses a generator callback's source (ast) on every response to warn about a
         # `return value`: our callbacks are known, and it cost ~3% of a crawl.

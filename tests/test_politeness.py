@@ -98,3 +98,50 @@ def test_an_unreachable_host_is_left_for_the_next_pass(tmp_path):
     assert "connection attempts in a row failed" in left[0] and "left for the next pass" in left[0]
     with ReplicaServer(site, port=port):
         assert "34 unchanged" in crawl(config_path).stdout
+
+
+REFRESH = '<meta http-equiv="refresh" content="0; url=/next/">'
+
+
+@pytest.mark.parametrize("body, encoding", [
+    (f"<html><head>{REFRESH}</head><body>Hi</body></html>", "utf-8"),
+    (f"<html><head>{REFRESH.upper().replace('/NEXT/', '/next/')}</head></html>", "utf-8"),
+    (f"<html><head><title>Déclaration — «remarques»</title>{REFRESH}</head></html>", "utf-8"),
+    (f"<html><head>{REFRESH}</head></html>", "utf-16"),
+    ("<html><head><title>Remarks</title></head><body><p>Nothing to follow here.</p></body></html>", "utf-8"),
+    ("<html><head><title>Remarks</title></head><body><p>Nothing to follow here.</p></body></html>", "utf-16"),
+])
+def test_the_quick_meta_refresh_check_redirects_exactly_as_scrapys(body, encoding):
+    """Meta refresh redirects are Scrapy's: the quick check only skips decoding pages that
+    cannot hold a refresh tag (and reads every UTF-16 page in full)."""
+    from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.metarefresh import QuickMetaRefreshMiddleware
+
+    crawler = get_crawler(settings_dict={"METAREFRESH_ENABLED": True})
+    request = Request("https://www.state.gov/page/")
+
+    def response():
+        return HtmlResponse(request.url, body=body.encode(encoding), encoding=encoding, request=request)
+
+    ours = QuickMetaRefreshMiddleware.from_crawler(crawler).process_response(request, response())
+    scrapys = MetaRefreshMiddleware.from_crawler(crawler).process_response(request, response())
+    assert type(ours) is type(scrapys)
+    if isinstance(scrapys, Request):
+        assert ours.url == scrapys.url and scrapys.url.startswith("https://www.state.gov/next/")
+    else:
+        assert "refresh" not in body
+
+
+def test_a_page_without_a_refresh_tag_is_not_decoded_for_one():
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.metarefresh import QuickMetaRefreshMiddleware
+
+    request = Request("https://www.state.gov/page/")
+    page = HtmlResponse(request.url, body=b"<html><body><p>Remarks.</p></body></html>", request=request)
+    assert QuickMetaRefreshMiddleware.from_crawler(get_crawler()).process_response(request, page) is page
+    assert getattr(page, "_cached_ubody", None) is None
