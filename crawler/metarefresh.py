@@ -14,8 +14,10 @@ from scrapy.http import HtmlResponse
 
 
 class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
-    def process_response(self, request, response, spider=None):
+    def process_response(self, request, response, spider=None):      # Scrapy's own signature
         if isinstance(response, HtmlResponse) and b"\x00" not in response.body[:1024] \
                 and b"http-equiv" not in response.body.lower():
             return response       # no refresh tag: UTF-16 and UTF-32 (NUL bytes) are read in full
-        return super().process_response(request, response, spider)
+        if spider is None:        # (passing a spider is deprecated; Scrapy still does when it can)
+            return super().process_response(request, response)
+        return super().process_response(request, response, spider=spider)

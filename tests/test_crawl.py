@@ -98,6 +98,27 @@ def test_moved_url_keeps_identity(config_path, site):
     assert doc["url"].endswith(moved.path) and db["documents"].count == 34
 
 
+def test_a_meta_refresh_to_a_moved_release_is_followed(config_path, site):
+    """The old address of a moved release answers a page with only a meta refresh to the new one
+    (crawler.metarefresh): the crawl follows it and the document keeps its identity."""
+    crawl(config_path)
+    slug = "visa-restrictions-on-ortega-murillo-regime-officials"
+    old_path = next(p for p, r in site.releases.items() if r.slug == slug)
+    moved = site.move(slug, slug + "-2")
+    site.override(old_path, Response(200, f'<html><head><META HTTP-EQUIV="Refresh" content="0; url={moved.path}">'
+                                          f'</head><body></body></html>'.encode()))
+    try:
+        result = crawl(config_path)
+    finally:
+        site.override(old_path, None)
+    assert "0 new" in result.stdout and "0 failed" in result.stdout, result.stdout
+    db = db_at(config_path)
+    doc = next(db["documents"].rows_where("key = ?", ["state.gov:post:352170"]))
+    assert doc["url"].endswith(moved.path) and db["documents"].count == 34
+    assert db.execute("SELECT COUNT(*) FROM captures WHERE url LIKE ? AND final_url LIKE ?",
+                      [f"%{old_path}", f"%{moved.path}"]).fetchone()[0] == 1
+
+
 def test_offsite_redirect_robots_and_user_agent(tmp_path, server, site):
     config_path = write_config(tmp_path, server.base_url, user_agent_placeholder=1)
     text = config_path.read_text().replace("user_agent_placeholder = 1\n", "")
