@@ -66,7 +66,8 @@ def serve(conn, init, initargs) -> None:
 
 
 class Helper:
-    """One spawned helper process. `call()` from the event loop's thread only."""
+    """One spawned helper process. `call()` from the event loop's thread only (the loop may not
+    be running yet)."""
 
     def __init__(self, name: str, init=None, initargs: tuple = ()):
         context = multiprocessing.get_context("spawn")     # never a fork of a process with threads and a database
@@ -95,7 +96,10 @@ class Helper:
 
     def call(self, func, *args) -> asyncio.Future:
         """Send a job; the future resolves to its result (or raises its exception, or HelperDied)."""
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:        # the reactor's startup calls, before its loop runs
+            loop = asyncio.get_event_loop()
         future = loop.create_future()
         if self.dead:
             future.set_exception(HelperDied(f"the {self.process.name} process has ended"))

@@ -10,9 +10,10 @@ The reactor fetches. With `extract_workers = N` (default "auto": one per core bu
   processes for two cores (a first crawl of 3,000 pages: 8.9 s with two helpers, less with one).
 - 0: everything in process, written by the pass's writer thread.
 
-Under "auto" a run extracts its first `INLINE_FIRST` pages itself and starts the helpers only
-then, so a small pass and the demo never start a process; pages are extracted in process until
-the helpers are ready. A number asks for them from the first page.
+Under "auto" the helpers start when a pass begins that will need them (a source's first pass, or
+`INLINE_FIRST` documents due: `start_for`), or else once a run has extracted `INLINE_FIRST` pages
+itself, so a small pass never starts a process; pages are extracted in process until the helpers
+are ready. A number asks for them from the first page.
 
 A helper that dies (a page that crashes the parser, the kernel's OOM killer) costs the page it
 was working on: it is recorded as `extract_error` with the reason, a new helper takes over, and
@@ -101,11 +102,20 @@ class ExtractPool:
             warming.append(self._writer.call(writer.warm))
         self._ready = asyncio.ensure_future(asyncio.gather(*warming, return_exceptions=True))
 
+    def start_for(self, expected: int, baseline: bool) -> None:
+        """Start the helpers now, before a pass's first page, when it will need them anyway: a
+        source's first pass, or one with at least INLINE_FIRST documents due. They import while
+        the pass fetches its listing (a first crawl of 1,000 pages: 3.0 -> 2.7 s)."""
+        if self.enabled and self._ready is None and (baseline or expected >= self.inline_first):
+            self._start()
+
     def _ready_now(self) -> bool:
         """Whether helpers take this page; starts them once the run has done enough itself."""
-        if not self.enabled or self.extracted <= self.inline_first:
+        if not self.enabled:
             return False
         if self._ready is None:
+            if self.extracted <= self.inline_first:
+                return False
             self._start()
         return self._taking()               # "auto": in process while the helpers start
 
