@@ -112,7 +112,7 @@ class CrawlPass:
                 break
             known, skip, checked, since, baseline = self._write(self._start_source, source).result()
             if pool is not None:
-                pool.start_for(len(known), baseline)
+                pool.start_for(baseline)
             # A source's first complete pass is its baseline: every release is recorded as new,
             # none alerted (also after a first pass that was killed half-way).
             self._channels[source.name] = () if baseline else self.config.alerts
