@@ -24,6 +24,12 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency),
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Extensions a monitor does not use, each loaded for every source's crawler: feed exports,
+        # the telnet console, the remote control (whose import of aiohttp was 0.1 s of a crawl's
+        # start), the job state file and the memory debugger.
+        "EXTENSIONS": {f"scrapy.extensions.{name}": None for name in (
+            "feedexport.FeedExporter", "telnet.TelnetConsole", "remote_control.RemoteControl",
+            "spiderstate.SpiderState", "memdebug.MemoryDebugger")},
         # Every status reaches the spider (redirects are still followed), so a 404 or 500 is
         # recorded as a capture with its outcome instead of vanishing in a middleware.
         "HTTPERROR_ALLOW_ALL": True,

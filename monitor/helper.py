@@ -23,6 +23,7 @@ import pickle
 import signal
 import socket
 import struct
+import weakref
 from collections import deque
 
 BUFFER_BYTES = 4 << 20      # socket buffers: a few hundred pages in flight without blocking either side
@@ -61,8 +62,10 @@ def serve(conn, init, initargs) -> None:
             answer = (False, exc)
         try:
             conn.send(answer)
-        except (OSError, pickle.PicklingError):
+        except OSError:
             return
+        except Exception as exc:  # noqa: BLE001 - an answer that cannot be pickled is an error answer
+            conn.send((False, RuntimeError(f"the helper's answer could not be sent back: {exc}"[:500])))
 
 
 class Helper:
@@ -83,6 +86,9 @@ class Helper:
         self.sock = socket.socket(fileno=os.dup(ours.fileno()))
         ours.close()
         self.sock.setblocking(False)
+        # Left without shutdown() (an exception on the way out): at exit, before multiprocessing
+        # joins its children, our end closes, so the helper reads the end of it and exits.
+        weakref.finalize(self, self.sock.close)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._out = bytearray()
         self._in = bytearray()
