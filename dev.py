@@ -104,7 +104,7 @@ def main(argv: list[str]) -> int:
     if command == "setup":
         return 0
     if command == "demo":
-        return subprocess.call([python, "-m", "monitor", "demo", *rest], cwd=ROOT)
+        return subprocess.call([python, "-m", "remarkwatch", "demo", *rest], cwd=ROOT)
     if command == "test":
         ensure_browser()
         ensure_redis()
@@ -115,7 +115,7 @@ def main(argv: list[str]) -> int:
             if installing is not None and installing.poll() is None:
                 installing.terminate()
     if command == "rw":
-        return subprocess.call([python, "-m", "monitor", *rest])
+        return subprocess.call([python, "-m", "remarkwatch", *rest])
     print(USAGE, file=sys.stderr)
     return 2
 

@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.items import OK, Capture, Extracted  # noqa: E402
-from monitor.alerts.channels import Channel  # noqa: E402
-from monitor.alerts.sender import deliver  # noqa: E402
-from monitor.ingest import ingest  # noqa: E402
-from monitor.passes import utcnow  # noqa: E402
-from storage.db import open_db  # noqa: E402
+from remarkwatch.crawler.items import OK, Capture, Extracted  # noqa: E402
+from remarkwatch.alerts.channels.base import Channel  # noqa: E402
+from remarkwatch.alerts.sender import deliver  # noqa: E402
+from remarkwatch.record.ingest import ingest  # noqa: E402
+from remarkwatch.passes.local import utcnow  # noqa: E402
+from remarkwatch.storage.db import open_db  # noqa: E402
 
 SECRET = "bench-secret"
 BODY = "\n\n".join(f"MR PRICE: Paragraph {i} on the situation in the region, with Eritrean forces and partners."

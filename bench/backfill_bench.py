@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.replica.content import demo_releases  # noqa: E402
-from monitor.replica.server import ReplicaServer  # noqa: E402
-from monitor.replica.site import Site, article_2019  # noqa: E402
-from monitor.replica.wayback import ArchivedCapture, WaybackArchive, WaybackReplica, stamp  # noqa: E402
+from remarkwatch.demo.replica.content import demo_releases  # noqa: E402
+from remarkwatch.demo.replica.server import ReplicaServer  # noqa: E402
+from remarkwatch.demo.replica.site import Site, article_2019  # noqa: E402
+from remarkwatch.demo.replica.wayback import ArchivedCapture, WaybackArchive, WaybackReplica, stamp  # noqa: E402
 from replica_process import start_replica  # noqa: E402
 
 def history(release, base: str, captures: int, distinct: int, edits: int) -> tuple[list[ArchivedCapture], object]:
@@ -67,14 +67,14 @@ def bench_backfill(args) -> None:
                               f'start_urls = ["{server.base_url}/press-releases/"]\ndelay_s = 0\n'
                               f'[backfill]\nwayback_url = "{wayback.base_url}"\nsearch_per_second = 100\n'
                               f'memento_per_second = 100\n')
-            subprocess.run([sys.executable, "-m", "monitor", "crawl", "--config", str(config)], cwd=ROOT,
+            subprocess.run([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(config)], cwd=ROOT,
                            check=True, capture_output=True)
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "monitor", "backfill", "--config", str(config)],
+            done = subprocess.run([sys.executable, "-m", "remarkwatch", "backfill", "--config", str(config)],
                                   cwd=ROOT, capture_output=True, text=True)
             seconds = time.perf_counter() - started
             searches, mementos = archive.requests["search"], archive.requests["memento"]
-            again = subprocess.run([sys.executable, "-m", "monitor", "backfill", "--config", str(config)],
+            again = subprocess.run([sys.executable, "-m", "remarkwatch", "backfill", "--config", str(config)],
                                    cwd=ROOT, capture_output=True, text=True)
             db = sqlite3.connect(Path(tmp) / "a.db")
             found = db.execute("SELECT COUNT(*) FROM changes WHERE historical = 1 AND significance > 0").fetchone()[0]
@@ -95,7 +95,7 @@ def bench_warc(args) -> None:
             config.write_text(f'db = "a.db"\nconcurrency = 16\n[[sources]]\nname = "r"\nprofile = "state.gov"\n'
                               f'start_urls = ["{base}/press-releases/"]\nmax_listing_pages = {args.warc_releases // 50 + 1}\n'
                               f'delay_s = 0\n')
-            subprocess.run([sys.executable, "-m", "monitor", "crawl", "--config", str(config)], cwd=ROOT,
+            subprocess.run([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(config)], cwd=ROOT,
                            check=True, capture_output=True)
             db = sqlite3.connect(Path(tmp) / "a.db")
             captures, stored, raw = db.execute(
@@ -103,7 +103,7 @@ def bench_warc(args) -> None:
             ).fetchone()
             out = Path(tmp) / "all.warc.gz"
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "monitor", "export", "warc", "--config", str(config),
+            done = subprocess.run([sys.executable, "-m", "remarkwatch", "export", "warc", "--config", str(config),
                                    "-o", str(out)], cwd=ROOT, capture_output=True, text=True)
             seconds = time.perf_counter() - started
             size = out.stat().st_size

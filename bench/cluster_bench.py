@@ -79,13 +79,13 @@ def crawl_with(workers: int, bases: list[str], args) -> dict:
         folder = Path(tmp)
         redis_process, url = start_redis(folder)
         config = write_config(folder, bases, args.releases, args.delay, url, f"bench{workers}")
-        procs = [subprocess.Popen([sys.executable, "-m", "monitor", "worker", "--config", str(config), "--id", f"w{i}"],
+        procs = [subprocess.Popen([sys.executable, "-m", "remarkwatch", "worker", "--config", str(config), "--id", f"w{i}"],
                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                  for i in range(workers)]
         try:
             time.sleep(3)       # the workers are up (imports, Redis) before the clock starts
             started = time.perf_counter()
-            coordinator = subprocess.Popen([sys.executable, "-m", "monitor", "crawl", "--config", str(config)],
+            coordinator = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(config)],
                                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             peaks = {p.pid: 0.0 for p in procs}
             coordinator_peak = 0.0
@@ -113,15 +113,15 @@ def crawl_with(workers: int, bases: list[str], args) -> dict:
 
 def writer_ceiling(count: int) -> tuple[float, int]:
     """FILL captures of distinct new documents in the stream, then the writer alone."""
-    from crawler.cluster import Keys, capture_to_entry
-    from crawler.classify import judge
-    from crawler.items import Capture
-    from crawler.profiles import get_profile
-    from monitor.cluster import ClusterPass
-    from monitor.config import load_config
-    from monitor.replica.content import generated_releases
-    from monitor.replica.site import article_2019
-    from storage.db import open_db
+    from remarkwatch.crawler.cluster.worker import Keys, capture_to_entry
+    from remarkwatch.crawler.judge import judge
+    from remarkwatch.crawler.items import Capture
+    from remarkwatch.crawler.profiles import get_profile
+    from remarkwatch.cluster.coordinator import ClusterPass
+    from remarkwatch.config import load_config
+    from remarkwatch.demo.replica.content import generated_releases
+    from remarkwatch.demo.replica.site import article_2019
+    from remarkwatch.storage.db import open_db
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -142,8 +142,8 @@ def writer_ceiling(count: int) -> tuple[float, int]:
                 client.xadd(keys.stream, capture_to_entry(capture))
             db = open_db(config.db_path)
             step = ClusterPass(config, db, config.sources, redis=client)
-            from monitor.passes import PassResult
-            from storage import archive
+            from remarkwatch.passes.local import PassResult
+            from remarkwatch.storage import archive
 
             step.result = result = PassResult(archive.start_run(db, ["site1"], "2026-11-27T00:00:00+00:00"))
             handlers = {s.name: step._spider_args(s, result) for s in config.sources}

@@ -24,8 +24,8 @@ import sys
 sys.path.insert(0, {root!r})
 import scrapy
 from scrapy.crawler import CrawlerProcess
-from crawler.extract import extract_article, extract_listing
-from crawler.profiles import get_profile
+from remarkwatch.crawler.extract import extract_article, extract_listing
+from remarkwatch.crawler.profiles import get_profile
 PROFILE = get_profile("state.gov")
 class Bare(scrapy.Spider):
     name = "bare"
@@ -81,7 +81,7 @@ def main() -> None:
             config.write_text(f'db = "bench{i}.db"\nconcurrency = {args.concurrency}\n[[sources]]\nname = "bench"\n'
                               f'profile = "state.gov"\nstart_urls = ["{start}"]\nmax_listing_pages = 1000\ndelay_s = 0\n')
             commands = [("bare scrapy", [sys.executable, str(bare_script)]),
-                        ("remarkwatch crawl", [sys.executable, "-m", "monitor", "crawl", "--config", str(config)])]
+                        ("remarkwatch crawl", [sys.executable, "-m", "remarkwatch", "crawl", "--config", str(config)])]
             for name, cmd in (commands if i % 2 == 0 else commands[::-1]):
                 wall, rss, output = measure(cmd)
                 runs[name].append({"pages_per_s": args.releases / wall, "peak_rss_mb": rss,

@@ -2,7 +2,7 @@
 
 Run by hand:  .venv/bin/python bench/diff_bench.py [--words 20000] [--edits 20] [--repeat 21]
 
-Times `monitor.detect.compare` on the two versions' fields: the paragraph alignment, the
+Times `remarkwatch.core.detect.compare` on the two versions' fields: the paragraph alignment, the
 word-level diff of each changed paragraph, locating every edit by turn and speaker, classing
 it, and the unified text diff; everything a crawl does for an edited transcript before writing.
 Three shapes: a transcript in paragraphs of ~80 words (state.gov's), the same with speaker turns
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor import detect  # noqa: E402
+from remarkwatch.core import detect  # noqa: E402
 
 WORDS = ("the United States will continue to work with our partners and allies on security "
          "humanitarian access diplomacy region people government support we have been clear that "

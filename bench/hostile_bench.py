@@ -25,16 +25,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.items import OK, Capture, Extracted  # noqa: E402
-from monitor import detect  # noqa: E402
-from monitor.ingest import ingest  # noqa: E402
-from monitor.replica.content import demo_releases  # noqa: E402
-from monitor.replica.server import ReplicaServer  # noqa: E402
-from monitor.replica.site import Response, Site  # noqa: E402
-from monitor.web.server import build_datasette  # noqa: E402
-from storage.db import open_db  # noqa: E402
+from remarkwatch.crawler.items import OK, Capture, Extracted  # noqa: E402
+from remarkwatch.core import detect  # noqa: E402
+from remarkwatch.record.ingest import ingest  # noqa: E402
+from remarkwatch.demo.replica.content import demo_releases  # noqa: E402
+from remarkwatch.demo.replica.server import ReplicaServer  # noqa: E402
+from remarkwatch.demo.replica.site import Response, Site  # noqa: E402
+from remarkwatch.web.server import build_datasette  # noqa: E402
+from remarkwatch.storage.db import open_db  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
-from tests.test_hostile import PARA, DripServer, gzip_bomb, peak_rss_mb  # noqa: E402
+from tests.system.test_hostile import PARA, DripServer, gzip_bomb, peak_rss_mb  # noqa: E402
 
 
 def memory(folder: Path) -> None:
@@ -59,14 +59,14 @@ def drip(folder: Path) -> None:
     config.write_text(f'db = "drip.db"\n[[alerts]]\nname = "slow"\nkind = "webhook"\n'
                       f'url = "http://127.0.0.1:{server.port}/"\nsecret_env = "S"\nkinds = ["source-failing"]\n'
                       f"min_significance = 0\n")
-    from monitor.config import load_config
-    from monitor.health import record_source_pass
+    from remarkwatch.config import load_config
+    from remarkwatch.record.health import record_source_pass
 
     db = open_db(folder / "drip.db")
     record_source_pass(db, "s", failing=True, error="down", run_id=None, now="2026-11-27T10:00:00+00:00",
                        channels=load_config(config).alerts, after=1)
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "monitor", "alerts", "send", "--config", str(config)],
+    result = subprocess.run([sys.executable, "-m", "remarkwatch", "alerts", "send", "--config", str(config)],
                             cwd=ROOT, env={"S": "x", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
     print(f"alerts send to an endpoint dripping 1 byte / 0.3 s   {time.monotonic() - started:5.1f} s "
           f"(deadline_s 30)   {result.stdout.strip()}")

@@ -20,7 +20,7 @@ from replica_process import start_replica
 ROOT = Path(__file__).resolve().parents[1]
 def crawl(config: Path) -> tuple[str, float, float]:
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "monitor", "crawl", "--config", str(config)], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(config)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     peak = 0.0
     while process.poll() is None:

@@ -32,9 +32,9 @@ UW_VENV = OUT / "urlwatch-venv"
 SERVE = """
 import sys, time
 sys.path.insert(0, {root!r})
-from monitor.replica.content import generated_releases
-from monitor.replica.server import ReplicaServer
-from monitor.replica.site import Site
+from remarkwatch.demo.replica.content import generated_releases
+from remarkwatch.demo.replica.server import ReplicaServer
+from remarkwatch.demo.replica.site import Site
 site = Site(generated_releases({n}), per_page=50)
 site.robots = "User-agent: *\\nDisallow: /private/\\n"
 srv = ReplicaServer(site).start()
@@ -102,7 +102,7 @@ def main() -> None:
     server = subprocess.Popen([sys.executable, "-c", SERVE.format(root=str(ROOT), n=args.releases)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     base = server.stdout.readline().strip()
-    rw = [str(ROOT / ".venv" / "bin" / "python"), "-m", "monitor", "crawl", "--config", "remarkwatch.toml"]
+    rw = [str(ROOT / ".venv" / "bin" / "python"), "-m", "remarkwatch", "crawl", "--config", "remarkwatch.toml"]
     config = work / "remarkwatch.toml"
 
     def write(pages: int, recheck: str = "") -> None:

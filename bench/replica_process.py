@@ -11,9 +11,9 @@ SERVE = """
 import sys, time
 from dataclasses import replace
 sys.path.insert(0, {root!r})
-from monitor.replica.content import generated_releases
-from monitor.replica.server import ReplicaServer
-from monitor.replica.site import Site
+from remarkwatch.demo.replica.content import generated_releases
+from remarkwatch.demo.replica.server import ReplicaServer
+from remarkwatch.demo.replica.site import Site
 urls = []
 for i in range({hosts}):
     # Each site its own post ids, as distinct sites have (documents are keyed by them).

@@ -12,7 +12,7 @@ measures before and after a change.
 - ingest, new page: `ingest` of each page as a new document into a real SQLite file (zlib,
   hashes, compare, turns, SQL with the FTS triggers): what runs on the writer thread. After
   issue 17 a worker process has computed the zlib form, hashes and turns (`worker_prepare_ms`,
-  `monitor.prepare.prepare_capture`), and the writer uses them;
+  `remarkwatch.parallel.prepare.prepare_capture`), and the writer uses them;
 - ingest, re-fetched page with different bytes and the same content (a changed nonce in the
   chrome): the path an unconditional sweep takes when the bytes differ only by noise.
 """
@@ -32,9 +32,9 @@ from static_site import write_site
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler import items  # noqa: E402
-from crawler.extract import extract_article  # noqa: E402
-from crawler.profiles import get_profile  # noqa: E402
+from remarkwatch.crawler import items  # noqa: E402
+from remarkwatch.crawler.extract import extract_article  # noqa: E402
+from remarkwatch.crawler.profiles import get_profile  # noqa: E402
 
 EXTRACT_PARTS = {
     "parse": ("parsel/selector.py", "__init__"),
@@ -98,8 +98,8 @@ def main() -> None:
     split = shares(prof, EXTRACT_PARTS, ("crawler/extract.py", "extract_article"))
     result["extraction_ms"] = {"total": round(total, 3), **{k: round(v * total, 3) for k, v in split.items()}}
 
-    from monitor.ingest import ingest
-    from storage import db as storage_db
+    from remarkwatch.record.ingest import ingest
+    from remarkwatch.storage import db as storage_db
 
     def captures(tag: str):
         out = []
@@ -110,16 +110,16 @@ def main() -> None:
                                     extractor="state.gov/2")
             result_ = extract_article(body.decode("utf-8"), url, profile)
             capture.outcome, capture.fields = result_.outcome, result_.fields
-            prepare = getattr(sys.modules.get("monitor.prepare"), "prepare_capture", None)
+            prepare = getattr(sys.modules.get("remarkwatch.parallel.prepare"), "prepare_capture", None)
             if prepare is not None:       # after issue 17: the worker's side, done off the writer
                 prepare(capture)
             out.append(capture)
         return out
 
     try:
-        import monitor.prepare  # noqa: F401  (after issue 17: what the worker does besides extraction)
+        import remarkwatch.parallel.prepare  # noqa: F401  (after issue 17: what the worker does besides extraction)
         prepare_all = captures("a")
-        result["worker_prepare_ms"] = round(timed(lambda: [monitor.prepare.prepare_capture(c) for c in prepare_all],
+        result["worker_prepare_ms"] = round(timed(lambda: [remarkwatch.parallel.prepare.prepare_capture(c) for c in prepare_all],
                                                   args.repeat) / n * 1000, 3)
     except ImportError:
         pass

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.replica.content import generated_releases  # noqa: E402
-from monitor.replica.site import BANNER, FOOTER, Site  # noqa: E402
+from remarkwatch.demo.replica.content import generated_releases  # noqa: E402
+from remarkwatch.demo.replica.site import BANNER, FOOTER, Site  # noqa: E402
 
 TOPICS = (
     "Arms Control and International Security", "Civilian Security, Democracy, and Human Rights",

@@ -35,7 +35,7 @@ def main() -> None:
 
             def crawl() -> tuple[float, str]:
                 started = time.perf_counter()
-                done = subprocess.run([sys.executable, "-m", "monitor", "crawl", "--full", "--config", str(config)],
+                done = subprocess.run([sys.executable, "-m", "remarkwatch", "crawl", "--full", "--config", str(config)],
                                       cwd=ROOT, capture_output=True, text=True)
                 return time.perf_counter() - started, (done.stdout.strip().splitlines() or [done.stderr[-200:]])[0]
 

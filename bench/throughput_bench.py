@@ -161,7 +161,7 @@ class Bench:
     def rw(self, work: Path, name: str, base: str, pages: int, recheck: str = "") -> list[str]:
         config = work / f"{name}.toml"
         config.write_text(CONFIG.format(db=f"{name}.db", c=self.c, base=base, pages=pages, recheck=recheck))
-        return [PYTHON, "-m", "monitor", "crawl", "--config", config.name]
+        return [PYTHON, "-m", "remarkwatch", "crawl", "--config", config.name]
 
     def bare(self, work: Path, base: str) -> list[str]:
         script = work / "bare.py"

@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.items import OK, Capture, Extracted  # noqa: E402
-from monitor.ingest import ingest  # noqa: E402
-from monitor.web.server import build_datasette  # noqa: E402
-from storage.db import open_db  # noqa: E402
+from remarkwatch.crawler.items import OK, Capture, Extracted  # noqa: E402
+from remarkwatch.record.ingest import ingest  # noqa: E402
+from remarkwatch.web.server import build_datasette  # noqa: E402
+from remarkwatch.storage.db import open_db  # noqa: E402
 
 VOCAB = ("the United States will continue to work with partners and allies on security humanitarian "
          "access diplomacy region people government support clear President Secretary Minister "

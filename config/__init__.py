@@ -1,3 +1,3 @@
 """remarkwatch's bundled configuration, shipped inside the installed package as
-`remarkwatch_config` (see pyproject.toml): the default config, site profiles, Datasette metadata
+`remarkwatch.data` (see pyproject.toml): the default config, site profiles, Datasette metadata
 and deployment samples. Data only: it is read with importlib.resources, never imported for code."""

@@ -13,10 +13,10 @@ from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
-from crawler import htmltext
-from crawler.items import (BLOCKED, EMPTY_BODY, EXTRACT_ERROR, GONE, INCOMPLETE, NO_BODY, NOT_HTML, OK, TRUNCATED, Extracted,
+from remarkwatch.crawler import htmltext
+from remarkwatch.crawler.items import (BLOCKED, EMPTY_BODY, EXTRACT_ERROR, GONE, INCOMPLETE, NO_BODY, NOT_HTML, OK, TRUNCATED, Extracted,
                            Extraction)
-from crawler.profiles import Profile
+from remarkwatch.crawler.profiles import Profile
 
 EXTRACTOR_VERSION = "2"   # 2: embedded media sources recorded
 _ATTR = re.compile(r"::(attr\([^)]*\)|text)$")

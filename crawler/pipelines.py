@@ -7,7 +7,7 @@ from concurrent.futures import Future
 
 from scrapy.exceptions import DropItem
 
-from crawler.items import Capture
+from remarkwatch.crawler.items import Capture
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from importlib import resources
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from crawler.errors import ProfileError
+from remarkwatch.crawler.errors import ProfileError
 
 LISTING_KEYS = ("items", "link", "next")
 ARTICLE_KEYS = (
@@ -23,10 +23,10 @@ SELECTOR_KEYS = LISTING_KEYS + ARTICLE_KEYS
 
 
 def config_dir() -> Path:
-    """The bundled config/ folder: the `remarkwatch_config` package data of an install (a venv,
+    """The bundled config/ folder: the `remarkwatch.data` package data of an install (a venv,
     `pip install --user`, a system pip, an editable checkout alike), else the checkout's config/."""
     try:
-        found = Path(str(resources.files("remarkwatch_config")))
+        found = Path(str(resources.files("remarkwatch.data")))
     except ModuleNotFoundError:
         found = None
     if found is not None and (found / "profiles").is_dir():

@@ -54,16 +54,16 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
         # conditional re-check peaks at 144 MB instead of 165 (each waiting article callback is
         # now a coroutine awaiting the writer).
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 500_000,
-        "DUPEFILTER_CLASS": "crawler.dupefilter.RedirectAwareDupeFilter",
+        "DUPEFILTER_CLASS": "remarkwatch.crawler.middlewares.dupefilter.RedirectAwareDupeFilter",
         # robots.txt Crawl-delay and Retry-After on 429/503 (crawler/politeness.py); the back-off
         # is recorded before Scrapy's retry (550) resends the request.
         "DOWNLOADER_MIDDLEWARES": {
-            "crawler.offsite.StrictOffsiteMiddleware": 50,
+            "remarkwatch.crawler.middlewares.offsite.StrictOffsiteMiddleware": 50,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-            "crawler.politeness.PoliteRobotsTxtMiddleware": 100,
-            "crawler.politeness.RetryAfterMiddleware": 560,
+            "remarkwatch.crawler.middlewares.politeness.PoliteRobotsTxtMiddleware": 100,
+            "remarkwatch.crawler.middlewares.politeness.RetryAfterMiddleware": 560,
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-            "crawler.metarefresh.QuickMetaRefreshMiddleware": 580,      # Scrapy's, without decoding every page
+            "remarkwatch.crawler.middlewares.metarefresh.QuickMetaRefreshMiddleware": 580,      # Scrapy's, without decoding every page
         },
         # Scrapy parses a generator callback's source (ast) on every response to warn about a
         # `return value`: our callbacks are known, and it cost ~3% of a crawl.
@@ -72,7 +72,7 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
         # wrapper), and a Referer header a monitor has no reason to send.
         "DOWNLOADER_STATS": False,
         "REFERER_ENABLED": False,
-        "ITEM_PIPELINES": {"crawler.pipelines.CapturePipeline": 300},
-        "SPIDER_MODULES": ["crawler.spiders"],
-        "NEWSPIDER_MODULE": "crawler.spiders",
+        "ITEM_PIPELINES": {"remarkwatch.crawler.pipelines.CapturePipeline": 300},
+        "SPIDER_MODULES": ["remarkwatch.crawler.spiders"],
+        "NEWSPIDER_MODULE": "remarkwatch.crawler.spiders",
     }

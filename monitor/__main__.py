@@ -1,4 +1,4 @@
-"""`python -m monitor` runs the remarkwatch CLI."""
-from monitor.cli import cli
+"""`python -m remarkwatch` runs the remarkwatch CLI."""
+from remarkwatch.cli.main import cli
 
 cli(prog_name="remarkwatch")

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.errors import ProfileError
-from crawler.profiles import SELECTOR_KEYS, Profile, config_dir, css_selectors, load_profiles
-from crawler.settings import DEFAULT_USER_AGENT
-from monitor.alerts.channels import Channel, build_channel
-from monitor.errors import ConfigError
-from monitor.schedule import DEFAULT as DEFAULT_RECHECK
-from monitor.schedule import DEFAULT_RECHECK as DEFAULT_RECHECK_PAIRS
-from monitor.schedule import Recheck, SourceSchedule
+from remarkwatch.crawler.errors import ProfileError
+from remarkwatch.crawler.profiles import SELECTOR_KEYS, Profile, config_dir, css_selectors, load_profiles
+from remarkwatch.crawler.settings import DEFAULT_USER_AGENT
+from remarkwatch.alerts.channels.base import Channel, build_channel
+from remarkwatch.errors import ConfigError
+from remarkwatch.core.recheck import DEFAULT as DEFAULT_RECHECK
+from remarkwatch.core.recheck import DEFAULT_RECHECK as DEFAULT_RECHECK_PAIRS
+from remarkwatch.core.recheck import Recheck, SourceSchedule
 
 DEFAULT_FILE = "remarkwatch.toml"
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from storage.migrations import migrations
+from remarkwatch.storage.migrations import migrations
 
 
 class StorageError(Exception):

@@ -5,7 +5,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from storage.archive import insert_row, update_row
+from remarkwatch.storage.archive import insert_row, update_row
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.replica.content import demo_releases
-from monitor.replica.server import ReplicaServer
-from monitor.replica.site import LISTING, Site
-from storage.db import open_db
+from remarkwatch.demo.replica.content import demo_releases
+from remarkwatch.demo.replica.server import ReplicaServer
+from remarkwatch.demo.replica.site import LISTING, Site
+from remarkwatch.storage.db import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -58,10 +58,10 @@ def config_path(tmp_path, server):
 
 
 def run_cli(*args, cwd=None, env=None, timeout=90, check=False) -> subprocess.CompletedProcess:
-    """Run `python -m monitor ARGS` as a user would, in a real subprocess."""
+    """Run `python -m remarkwatch ARGS` as a user would, in a real subprocess."""
     full_env = {**os.environ, **(env or {})}
     result = subprocess.run(
-        [sys.executable, "-m", "monitor", *map(str, args)], cwd=cwd or ROOT, env=full_env,
+        [sys.executable, "-m", "remarkwatch", *map(str, args)], cwd=cwd or ROOT, env=full_env,
         capture_output=True, text=True, timeout=timeout,
     )
     if check and result.returncode != 0:

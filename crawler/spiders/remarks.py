@@ -18,12 +18,12 @@ from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from twisted.internet import defer
 from scrapy.utils.sitemap import Sitemap
 
-from crawler import items
-from crawler.classify import is_landing, judge
-from crawler.extract import EXTRACTOR_VERSION, extract_listing, fallback_profile
-from crawler.offsite import host_allowed
-from crawler.politeness import LEFT_FOR_NEXT_PASS, STOPPING, UNREACHABLE
-from crawler.profiles import Profile, get_profile
+from remarkwatch.crawler import items
+from remarkwatch.crawler.judge import is_landing, judge
+from remarkwatch.crawler.extract import EXTRACTOR_VERSION, extract_listing, fallback_profile
+from remarkwatch.crawler.middlewares.offsite import host_allowed
+from remarkwatch.crawler.middlewares.politeness import LEFT_FOR_NEXT_PASS, STOPPING, UNREACHABLE
+from remarkwatch.crawler.profiles import Profile, get_profile
 
 logger = logging.getLogger(__name__)
 

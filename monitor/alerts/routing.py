@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import Iterable
 
-from monitor.alerts.channels import Channel
-from storage import outbox
+from remarkwatch.alerts.channels.base import Channel
+from remarkwatch.storage import outbox
 
 
 def wants(channel: Channel, kind: str, source: str, classes: Iterable[str] = (), significance: int = 100) -> bool:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from monitor.alerts import message as messages
-from monitor.alerts.channels import Channel, missing_secrets
-from monitor.alerts.mail import DEFAULT_MAX_BYTES
-from monitor.alerts.registry import SENDERS
-from monitor.alerts.result import Result
-from storage import archive, outbox
-from storage import schedule as schedule_store
+from remarkwatch.alerts import message as messages
+from remarkwatch.alerts.channels.base import Channel, missing_secrets
+from remarkwatch.alerts.channels.mail import DEFAULT_MAX_BYTES
+from remarkwatch.alerts.channels.registry import SENDERS
+from remarkwatch.alerts.result import Result
+from remarkwatch.storage import archive, outbox
+from remarkwatch.storage import schedule as schedule_store
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_S = 6 * 3600

@@ -12,11 +12,11 @@ import sqlite_utils
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from monitor import detect
-from monitor.ingest import version_fields
-from monitor.sides import rows_from_json, side_by_side
-from storage import archive
-from storage import web as queries
+from remarkwatch.core import detect
+from remarkwatch.record.ingest import version_fields
+from remarkwatch.core.sides import rows_from_json, side_by_side
+from remarkwatch.storage import archive
+from remarkwatch.storage import pages as queries
 
 CLASS_WORDS = {
     "wording": "wording", "number": "a number", "deletion": "words removed", "insertion": "words added",

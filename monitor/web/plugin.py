@@ -8,10 +8,10 @@ import json
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from crawler.profiles import config_dir
-from monitor import untrusted
-from monitor.web import pages
-from monitor.web.pages import archive_names
+from remarkwatch.crawler.profiles import config_dir
+from remarkwatch import untrusted
+from remarkwatch.web import pages
+from remarkwatch.web.pages import archive_names
 
 ROUTES = [
     (r"^/$", pages.front_page),

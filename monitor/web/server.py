@@ -6,7 +6,7 @@ from pathlib import Path
 
 from datasette.app import Datasette
 
-from crawler.profiles import config_dir
+from remarkwatch.crawler.profiles import config_dir
 
 METADATA_FILE = "datasette.json"
 # Facet *suggestions* scan every column of a filtered table: 3.4 s for a search over 50,000

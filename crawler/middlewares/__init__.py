@@ -1,0 +1,1 @@
+"""Scrapy middlewares and the duplicate filter, named in settings by dotted path."""

@@ -1,0 +1,181 @@
+"""The commands that read the archive: `changes`, `diff`, `history` and `export`. They open it
+read-only and never create it."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from remarkwatch.core import detect
+
+from remarkwatch.cli import render
+from remarkwatch.cli.options import open_archive, with_config
+from remarkwatch.errors import ConfigError, NotFound
+from remarkwatch.storage import archive
+
+
+@click.command()
+@with_config
+@click.option("--limit", default=None, type=int, help="How many changes (default 20; with --since, 1000).")
+@click.option("--since", default=None, metavar="ID|TIME",
+              help="Only changes after this change id or ISO time, oldest first: for scripts that poll.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(detect.KINDS),
+              help="Only changes of this kind (repeatable).")
+@click.option("--class", "classes", multiple=True, type=click.Choice(detect.CLASSES),
+              help="Only changes with this edit class (repeatable).")
+@click.option("--min-significance", default=0, show_default=True, type=click.IntRange(0, 100),
+              help=f"Only changes at least this significant ({detect.ALERT_THRESHOLD} is the alerting default).")
+@click.option("--source", default=None, help="Only changes of this source.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def changes(config, limit, since, kinds, classes, min_significance, source, as_json):
+    """List recent changes: new releases, edits, reverts, moves, removals, blocks.
+
+    Columns: id, detected at (UTC), kind, significance (0-100), source, title, classes (and
+    `silent`). With --since, only later changes, oldest first.
+
+    Example: remarkwatch changes --kind edited --min-significance 20 --json
+    """
+    since_id, since_time = _since(since)
+    db = open_archive(config)
+    rows = archive.recent_changes(db, limit=limit or (1000 if since else 20), kinds=kinds, source=source,
+                                  classes=classes, min_significance=min_significance,
+                                  since_id=since_id, since_time=since_time)
+    if as_json:
+        click.echo(render.changes_json(rows))
+        return
+    if not rows:
+        click.echo("no changes recorded yet" if not (kinds or classes or min_significance or source or since)
+                   else "no changes match")
+        return
+    click.echo(render.changes_table(rows))
+
+
+def _since(value: str | None) -> tuple[int | None, str | None]:
+    """--since: a change id, or an ISO 8601 time (UTC when it names no offset)."""
+    from datetime import datetime, timezone
+
+    if value is None:
+        return None, None
+    if value.strip().isdigit():
+        return int(value), None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither a change id nor an ISO time such as 2026-11-27T10:00",
+                                 param_hint="--since") from None
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return None, when.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+@click.command()
+@with_config
+@click.argument("change_id", type=int)
+@click.option("--color/--no-color", default=None, help="Colour the diff (default: on a terminal, unless $NO_COLOR is set).")
+def diff(config, change_id, color):
+    """Show what one change changed: fields, located word-level edits, classes and the text diff.
+
+    Example: remarkwatch diff 35
+    """
+    from remarkwatch.core.sides import rows_from_json, side_by_side
+
+    db = open_archive(config)
+    change = archive.get_change(db, change_id)
+    if change is None:
+        raise NotFound(f"{config.db_path}: no change #{change_id} (see `remarkwatch changes`)")
+    rows = None
+    if change.get("from_version_id") and change.get("to_version_id") and "body" in change["changed_fields"]:
+        stored = archive.change_sides(db, change_id)
+        rows = rows_from_json(stored) if stored else side_by_side(
+            archive.get_version(db, change["from_version_id"])["body_text"] or "",
+            archive.get_version(db, change["to_version_id"])["body_text"] or "")
+    color = render.use_color(color)
+    click.echo(render.full_change(change, color, rows), color=color)
+
+
+@click.command()
+@with_config
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--color/--no-color", default=None, help="Colour the output (default: when on a terminal).")
+def history(config, ref, as_json, color):
+    """List one document's URLs, versions and changes. REF: a URL it was seen at, or its id.
+
+    Example: remarkwatch history https://www.state.gov/department-press-briefing-july-27-2021/
+    """
+    db = open_archive(config)
+    document = archive.resolve_document(db, ref)
+    if document is None:
+        raise NotFound(f"{config.db_path}: no document with id, URL or key {ref!r}")
+    urls = archive.document_urls(db, document["id"])
+    versions = archive.document_versions(db, document["id"])
+    rows = archive.recent_changes(db, limit=10_000, document_id=document["id"])
+    if as_json:
+        click.echo(json.dumps({"document": document, "urls": urls, "versions": versions,
+                               "changes": json.loads(render.changes_json(rows))},
+                              indent=2, ensure_ascii=False))
+        return
+    color = render.use_color(color)
+    click.echo(render.history(document, urls, versions, rows, color), color=color)
+
+
+@click.command()
+@with_config
+@click.argument("table", type=click.Choice(["documents", "versions", "changes", "warc"]))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout (warc: required).")
+@click.option("--source", default=None, help="Only this source's rows.")
+@click.option("--document", "document_id", type=int, default=None, help="warc: only this document's captures.")
+@click.option("--since", default=None, metavar="TIME", help="warc: only captures from this ISO time on (UTC).")
+def export(config, table, fmt, output, source, document_id, since):
+    """Export documents, versions or changes as JSON lines or CSV, or the captures as WARC.
+
+    `warc` writes WARC 1.1 (gzip per record): for each stored capture its request and response
+    (full headers, payload digest), and a metadata record per version naming the document,
+    version and change ids. Check it with `warcio check FILE`; replay it with pywb.
+
+    Example: remarkwatch export changes --format csv -o changes.csv
+
+    Example: remarkwatch export warc --document 12 -o evidence.warc.gz
+    """
+    from remarkwatch.history.export import export as run_export
+
+    db = open_archive(config)
+    if table == "warc":
+        _export_warc(config, db, output, source, document_id, since)
+        return
+    if document_id is not None or since is not None:
+        raise ConfigError("--document and --since apply to `export warc` only")
+    if output is None:
+        run_export(db, table, sys.stdout, fmt, source)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as out:
+        count = run_export(db, table, out, fmt, source)
+    click.echo(f"wrote {count} {table} to {output}", err=True)
+
+
+def _export_warc(config, db, output, source, document_id, since) -> None:
+    from remarkwatch.history import warc
+
+    if not output:
+        raise ConfigError("export warc needs -o FILE.warc.gz (WARC is binary; it is not written to a terminal)")
+    if source is not None and not db.execute("SELECT 1 FROM captures WHERE source = ? LIMIT 1", [source]).fetchone():
+        config.source(source)       # a name that is not configured either: say which ones are
+    since_time = _since(since)[1] if since else None
+    if since and since_time is None:
+        raise ConfigError(f"--since {since!r}: an ISO time such as 2026-11-27T10:00")
+    rows = warc.select(db, document_id=document_id, source=source, since=since_time)
+    if not rows:
+        raise ConfigError("nothing to export: no stored captures match "
+                          + (", ".join(f for f in (f"document {document_id}" if document_id else "",
+                                                   f"source {source}" if source else "",
+                                                   f"since {since_time}" if since_time else "") if f) or "(the archive is empty)"))
+    result = warc.write_warc(db, rows, output, user_agent=config.user_agent)
+    ratio = result.bytes_written / result.blob_bytes if result.blob_bytes else 0
+    click.echo(f"wrote {result.captures} captures ({result.versions} versions) to {output}: "
+               f"{result.bytes_written} bytes, {ratio:.2f}x their {result.blob_bytes} bytes of bodies", err=True)
+    if result.missing:
+        shown = ", ".join(f"#{i}" for i in result.missing[:20]) + (" ..." if len(result.missing) > 20 else "")
+        click.echo(f"error: {len(result.missing)} captures have no body in the archive (blobs missing): {shown}; "
+                   f"the rest were exported", err=True)
+        sys.exit(1)

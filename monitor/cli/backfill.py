@@ -1,0 +1,70 @@
+"""`remarkwatch backfill`: history from a web archive (see monitor/backfill.py)."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from remarkwatch.cli.options import with_config
+from remarkwatch.errors import ConfigError
+
+
+@click.command()
+@with_config
+@click.argument("urls", nargs=-1, metavar="[URL]...")
+@click.option("--source", "source_names", multiple=True, help="Every document of this source (repeatable).")
+@click.option("--from", "since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only captures from this date (YYYY-MM-DD), UTC.")
+@click.option("--to", "until", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only captures up to this date, UTC.")
+@click.option("--max-captures", type=click.IntRange(min=1), default=None,
+              help="Fetch at most N mementos per document, oldest first (the next run goes on from there).")
+def backfill(config, urls, source_names, since, until, max_captures):
+    """Find edits made before remarkwatch watched a page, in the Wayback Machine's captures.
+
+    Lists each document's captures, fetches each distinct one once, extracts it with the site
+    profile, and records each distinct content as a version observed at the capture's time; the
+    edits between them are `historical` changes (not alerted unless a channel sets
+    `historical = true`). Without URLs or --source: every document of every source. A killed
+    backfill goes on where it stopped; a second run fetches nothing it already has. The archive
+    service is [backfill] wayback_url in the config.
+
+    Example: remarkwatch backfill --source state-press-briefings --from 2021-01-01
+    """
+    from remarkwatch.history import backfill as bf
+    from remarkwatch.passes.local import utcnow
+    from remarkwatch.storage import schedule as schedule_store
+    from remarkwatch.storage.db import open_db
+
+    if since and until and since > until:
+        raise ConfigError(f"--from {since:%Y-%m-%d} is after --to {until:%Y-%m-%d}")
+    if not config.sources:
+        raise ConfigError(f"{config.path}: no [[sources]]; backfill reads documents of configured sources")
+    db = open_db(config.db_path)
+    work = bf.targets(db, config, source_names, urls)
+    if not work:
+        click.echo("nothing to backfill: the sources have no documents yet (run `remarkwatch crawl` first, "
+                   "or name URLs)")
+        return
+    holder = schedule_store.acquire_lock(db, "backfill", utcnow())
+    if holder is not None:
+        raise ConfigError(f"a backfill is already running on {config.db_path} (pid {holder['pid']} on "
+                          f"{holder['host']}, since {holder['acquired_at']})")
+    requests_sent = {"search": 0, "memento": 0}
+    client = bf.wayback_client(config.backfill, config.user_agent, requests_sent, config.max_page_bytes)
+    progress = bf.BackfillProgress(config.backfill, sys.stderr, sys.stderr.isatty())
+    try:
+        runner = bf.Backfiller(config, db, client, since=since, until=until, max_captures=max_captures,
+                               progress=progress)
+        result = runner.run(work)
+    finally:
+        progress.clear()
+        schedule_store.release_lock(db, "backfill")
+    result.requests = requests_sent
+    click.echo(result.summary())
+    if any(channel.historical for channel in config.alerts):
+        from remarkwatch.cli.alerts import deliver_outbox
+
+        deliver_outbox(config, db, strict=False)
+    if result.counts["errors"]:
+        sys.exit(1)

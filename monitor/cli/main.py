@@ -1,0 +1,419 @@
+"""The remarkwatch command line: the one place that wires the rooms together and sets exit codes."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from remarkwatch.crawler.errors import ProfileError
+from remarkwatch import __version__, untrusted
+from remarkwatch.cli import render
+from remarkwatch.cli.alerts import alerts, deliver_outbox, test_alert
+from remarkwatch.cli.archive import changes, diff, export, history
+from remarkwatch.cli.backfill import backfill
+from remarkwatch.cli.options import CONFIG_HELP, DB_HELP, open_archive, with_config
+from remarkwatch.config import bundled_config
+from remarkwatch.errors import EXIT_SOURCE_FAILING, ConfigError, RemarkwatchError
+from remarkwatch.passes.progress import Progress
+from remarkwatch.storage import archive
+from remarkwatch.storage.db import StorageError, open_db
+
+logger = logging.getLogger(__name__)
+
+
+class Group(click.Group):
+    """Turns domain errors into one line on stderr and an exit code (1 runtime, 2 usage/config)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RemarkwatchError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except ProfileError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except StorageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+QUIET_LOGGERS = ("scrapy", "twisted", "py.warnings", "asyncio")
+
+
+class _UTCFormatter(logging.Formatter):
+    converter = time.gmtime
+
+    def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's naming)
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", self.converter(record.created))
+
+
+def _setup_logging(verbose: int) -> None:
+    """Our own log lines on stderr; off a terminal (cron, systemd, a log file) each carries a UTC
+    timestamp. Scrapy's and Twisted's loggers stay quiet unless -v: remarkwatch reports every
+    fetch problem once, in its own words. Every record passes the secret-redacting filter."""
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    stamp = "" if sys.stderr.isatty() else "%(asctime)s "
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_UTCFormatter(stamp + "%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(untrusted.LOG_FILTER)
+    third_party = logging.DEBUG if verbose > 1 else logging.WARNING if verbose else logging.CRITICAL
+    # Scrapy re-levels its own loggers when a crawl starts, so the bar is kept on the handler.
+    handler.addFilter(lambda record: record.levelno >= third_party or not record.name.startswith(QUIET_LOGGERS))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(third_party)
+    # Apprise and urllib3 log notification and hook URLs, which hold tokens: errors only, unless -vv.
+    for name in ("apprise", "urllib3"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="remarkwatch")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for Scrapy's own).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--db", "db_flag", help=DB_HELP)
+@click.pass_context
+def cli(ctx, verbose, config_path, db_flag):
+    """Watch government remarks and transcripts: new releases and silent edits, every version kept."""
+    _setup_logging(verbose)
+    ctx.obj = {"scrapy_log_level": "DEBUG" if verbose > 1 else "WARNING" if verbose else "CRITICAL",
+               "config_path": config_path, "db_flag": db_flag}
+
+
+@cli.command()
+@with_config
+@click.option("--source", "source_names", multiple=True, help="Crawl only this source (repeatable).")
+@click.option("--full", is_flag=True, help="Ignore every schedule: crawl all sources and re-check every document now.")
+@click.option("--now", "ignore_schedule", is_flag=True,
+              help="Crawl the sources now even if not due (documents keep their re-check schedule).")
+def crawl(config, source_names, full, ignore_schedule):
+    """Run one pass over the sources that are due: listings, new releases, due re-checks.
+
+    Run it from cron as often as the most frequent source (every 15 minutes by default); a
+    source that is not due is skipped, and a pass already running on the database makes this
+    one exit quietly.
+
+    Example: remarkwatch crawl --source state-press-releases
+    """
+    from remarkwatch.passes.local import CrawlPass, plan, run_steps, utcnow
+    from remarkwatch.storage import schedule as schedule_store
+
+    sources = [config.source(n) for n in source_names] if source_names else list(config.sources)
+    if not sources:
+        raise ConfigError(f"{config.path}: no [[sources]] to crawl; add one (see `remarkwatch init`)")
+    cluster, cluster_failed = None, False
+    if config.cluster is not None:
+        from remarkwatch.cluster.coordinator import connect
+
+        cluster = connect(config)         # an unreachable Redis stops here, exit 2
+    db = open_db(config.db_path)
+    holder = schedule_store.acquire_lock(db, "pass", utcnow())
+    if holder is not None:
+        click.echo(f"another pass is running on {config.db_path} (pid {holder['pid']} on {holder['host']}, "
+                   f"since {holder['acquired_at']}); not starting a second one")
+        return
+    step = None
+    try:
+        if not (full or ignore_schedule):
+            sources, waiting = plan(db, sources, utcnow())
+            for name, when in waiting.items():
+                click.echo(f"{name}: not due until {when}")
+        if sources and cluster is not None:
+            step = _cluster_pass(config, db, sources, full, cluster)
+            click.echo(step.result.summary())
+            if step.result.outcome == "failed" and step.result.problems:
+                click.echo(f"error: {step.result.problems[-1]}", err=True)
+                cluster_failed = True
+        elif sources:
+            step = CrawlPass(config, db, sources, Progress(), full=full)
+            run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
+            click.echo(step.result.summary())
+    finally:
+        schedule_store.release_lock(db, "pass")
+    # After the pass lock is released: a slow alert endpoint never holds back the next pass. Due
+    # retries go out even when no source was due.
+    if config.alerts:
+        deliver_outbox(config, db, strict=False)
+    if cluster_failed:
+        sys.exit(1)
+    if step is not None and step.result.failed_sources:
+        click.echo(f"failing: {', '.join(step.result.failed_sources)} (see the problems above)", err=True)
+        sys.exit(EXIT_SOURCE_FAILING)
+
+
+def _cluster_pass(config, db, sources, full, redis):
+    """A pass whose fetching the cluster's workers do; SIGTERM/SIGINT end it as interrupted."""
+    import signal
+
+    from remarkwatch.cluster.coordinator import ClusterPass
+
+    step = ClusterPass(config, db, sources, Progress(), full=full, redis=redis)
+
+    def stop(signum, frame):
+        step.stop_requested = True
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        step.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return step
+
+
+@cli.command()
+@with_config
+@click.option("--id", "worker_id", default=None, help="This worker's name (default: HOST-PID).")
+def worker(config, worker_id):
+    """Run a crawl worker of the clustered mode ([cluster] in the config, or $REMARKWATCH_REDIS_URL).
+
+    It fetches what the shared Redis frontier holds (any number of workers, on any machines, with
+    the same config and profiles as the coordinator), extracts each page with the profiles and
+    pushes every capture to the Redis stream the coordinator's `crawl`/`run` writes to the archive.
+    It never opens the archive. Politeness is shared: all workers together wait each host's delay.
+    Stops cleanly on SIGTERM or Ctrl-C.
+
+    Example: remarkwatch worker --config remarkwatch.toml
+    """
+    from remarkwatch.cluster.coordinator import run_worker
+
+    if config.cluster is None:
+        raise ConfigError(f"{config.path}: no [cluster] redis_url and no $REMARKWATCH_REDIS_URL: a worker needs "
+                          f"the Redis its coordinator uses")
+    if not config.sources:
+        raise ConfigError(f"{config.path}: no [[sources]]; a worker reads the pages of configured sources")
+    click.echo(f"remarkwatch worker {worker_id or ''} on {len(config.sources)} source(s); SIGTERM or Ctrl-C stops it",
+               err=True)
+    sys.exit(run_worker(config, log_level=click.get_current_context().obj["scrapy_log_level"], worker_id=worker_id))
+
+
+@cli.command()
+@with_config
+@click.option("--source", "source_names", multiple=True, help="Only this source's captures (repeatable).")
+def reprocess(config, source_names):
+    """Re-extract every stored page with the current profiles, without fetching.
+
+    Differences are recorded as `reextracted` changes, never as edits by the site.
+
+    Example: remarkwatch reprocess --source state-press-releases
+    """
+    from remarkwatch.passes.local import utcnow
+    from remarkwatch.passes.reprocess import reprocess as run_reprocess
+
+    for name in source_names:
+        config.source(name)
+    db = open_db(config.db_path)
+    result = run_reprocess(db, config, utcnow(), list(source_names) or None)
+    for problem in result.problems:
+        click.echo(f"problem: {problem}", err=True)
+    click.echo(result.summary())
+
+
+@cli.command()
+@with_config
+def run(config):
+    """Run as a daemon: every source on its schedule, alerts sent between passes, until SIGTERM.
+
+    Example: remarkwatch run --config /srv/remarkwatch/remarkwatch.toml
+    """
+    from remarkwatch.passes.daemon import Daemon
+
+    if not config.sources:
+        raise ConfigError(f"{config.path}: no [[sources]] to crawl; add one (see `remarkwatch init`)")
+    sys.exit(Daemon(config, say=lambda line: click.echo(line)).start())
+
+
+@cli.command()
+@with_config
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def status(config, as_json):
+    """Show what ran, when, how long and with what outcome, and what is due next.
+
+    Example: remarkwatch status --json
+    """
+    from remarkwatch.passes.status import collect
+
+    report = collect(open_archive(config), config)
+    if config.cluster is not None:
+        from remarkwatch.cluster.coordinator import status as cluster_status
+
+        try:
+            report["cluster"] = cluster_status(config)
+        except ConfigError as exc:
+            report["cluster"] = {"error": str(exc)}
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    click.echo(render.status(report))
+
+
+@cli.command()
+@with_config
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+def serve(config, host, port):
+    """Serve the archive read-only in Datasette: search, canned queries, change pages, Atom feeds.
+
+    Example: remarkwatch serve --port 8001
+    """
+    import uvicorn
+
+    from remarkwatch.web.server import build_datasette
+
+    open_archive(config).close()   # it exists; a writable one is upgraded (schema, full-text index)
+    _check_port(host, port)
+    datasette = build_datasette(config.db_path, public_url=config.public_url)
+    click.echo(f"serving {config.db_path} at http://{host}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail before saying "serving at" when the address cannot be listened on (a busy port)."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise RemarkwatchError(f"cannot serve on {host}:{port}: {exc.strerror or exc}; "
+                               f"pick another with --port") from None
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def profiles(as_json):
+    """List the site profiles, a line each: name, site, signals, description.
+
+    Example: remarkwatch profiles
+    """
+    from remarkwatch.crawler.profiles import load_profiles
+
+    found = load_profiles()
+    if as_json:
+        click.echo(json.dumps([{"name": p.name, "site": p.site, "hosts": list(p.hosts), "description": p.description,
+                                "eras": [e.name for e in p.eras], "sitemaps": list(p.sitemaps),
+                                "feeds": list(p.feeds), "rest": list(p.rest)}
+                               for p in found.values()], indent=2))
+        return
+    for p in sorted(found.values(), key=lambda p: p.name):
+        signals = ", ".join(k for k, v in (("sitemaps", p.sitemaps), ("feeds", p.feeds), ("rest", p.rest)) if v)
+        click.echo(f"{p.name:<16} {p.site:<20} signals: {signals or 'none':<24} {p.description}")
+        if p.hosts or p.eras:
+            click.echo(f"{'':<16} " + "; ".join(filter(None, [
+                f"also reads {', '.join(p.hosts)}" if p.hosts else "",
+                f"older layouts: {', '.join(e.name for e in p.eras)}" if p.eras else ""])))
+
+
+@cli.command()
+@with_config
+@click.argument("url")
+@click.option("--file", "html_file", type=click.Path(exists=True, dir_okay=False),
+              help="Read the page from this file instead of fetching URL (offline).")
+@click.option("--profile", "profile_name", help="Profile to use (default: the one whose site matches URL).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def check(config, url, html_file, profile_name, as_json):
+    """Show what a profile extracts from one page: fields, body, speaker turns, outcome.
+
+    Example: remarkwatch check https://www.state.gov/briefings/department-press-briefing/ --file page.html
+    """
+    from remarkwatch.crawler.profiles import load_profiles
+    from remarkwatch.passes import check as checking
+
+    profile = checking.pick_profile(load_profiles(), url, profile_name)
+    html = Path(html_file).read_text(encoding="utf-8", errors="replace") if html_file else \
+        checking.fetch(url, config.user_agent, max_bytes=config.max_page_bytes)
+    report = checking.check(html, url, profile)
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render.safe_lines(checking.render(report)))
+
+
+@cli.command("check-config")
+@with_config
+def check_config(config):
+    """Validate the configuration and print what it resolves to.
+
+    Example: remarkwatch check-config --config ./remarkwatch.toml
+    """
+    origin = " (bundled default)" if config.bundled else ""
+    click.echo(f"config: {config.path}{origin}")
+    click.echo(f"db:     {config.db_path}")
+    for s in config.sources:
+        click.echo(f"source {s.name}: profile {s.profile.name}, {len(s.start_urls)} start URL(s), "
+                   f"up to {s.max_listing_pages} listing pages, delay {s.delay_s:g} s, "
+                   f"domains {', '.join(s.allowed_domains)}")
+    from remarkwatch.alerts.channels.base import missing_secrets
+
+    unset = 0
+    for channel in config.alerts:
+        missing = missing_secrets(channel)
+        unset += len(missing)
+        secrets = ", ".join(f"${name} {'NOT SET' if name in missing else 'set'}" for name in channel.secret_names())
+        click.echo(f"alert channel {channel.name}: {channel.kind}, min significance {channel.min_significance}, "
+                   f"{channel.mode}" + (f"; secrets: {secrets}" if secrets else ""))
+    if unset:
+        click.echo(f"warning: {unset} secret(s) not set in this environment: those channels' alerts would wait "
+                   f"(set them where remarkwatch runs: the cron line's env file, the systemd EnvironmentFile)")
+    if config.backfill.wayback_url != "https://web.archive.org":
+        click.echo(f"backfill: reads {config.backfill.wayback_url}")
+    if config.cluster is not None:
+        from remarkwatch.cluster.coordinator import _safe_url, connect
+
+        connect(config)     # exit 2 with the reason when it cannot be reached
+        click.echo(f"cluster: Redis at {_safe_url(config.cluster.redis_url)} reachable, key prefix "
+                   f"{config.cluster.key_prefix!r}; passes run on `remarkwatch worker` processes")
+    click.echo("ok")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False), default="remarkwatch.toml")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path, force):
+    """Write a commented starter configuration (state.gov sources).
+
+    Example: remarkwatch init ~/remarkwatch/remarkwatch.toml
+    """
+    target = Path(path)
+    if target.exists() and not force:
+        raise ConfigError(f"{target}: already exists; pass --force to overwrite it")
+    target.write_text(bundled_config().read_text(encoding="utf-8"), encoding="utf-8")
+    click.echo(f"wrote {target}; check it with: remarkwatch check-config --config {target}")
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default="remarkwatch-demo",
+              show_default=True, help="Where the demo writes its config and database.")
+@click.option("--force", is_flag=True, help="Use DIR even if it holds files the demo did not write.")
+def demo(directory, force):
+    """Offline demo: crawl a bundled replica of state.gov; it edits a transcript, then reverts it.
+
+    Example: remarkwatch demo --dir /tmp/rw-demo
+    """
+    from remarkwatch.demo.run import run_demo
+
+    color = sys.stdout.isatty()
+    log_level = click.get_current_context().obj["scrapy_log_level"]
+    result = run_demo(Path(directory).resolve(), Progress(), log_level=log_level, force=force)
+    db = open_db(result.db_path)
+    for number, result_pass in enumerate(result.passes[1:], start=2):
+        click.echo(f"\nchanges detected by pass {number}:")
+        for change in reversed(archive.recent_changes(db, limit=50)):
+            if change["run_id"] == result_pass.run_id:
+                click.echo(render.full_change(change, color) + "\n", color=color)
+    for payload, valid in result.alerts:
+        click.echo(f"alert received by the demo webhook: {payload['kind']} — {render.safe(payload['title'])}: "
+                   f"{render.safe(payload['summary'])} (signature {'valid' if valid else 'INVALID'})")
+    click.echo(f"database: {result.db_path}")
+    click.echo(f"explore it: remarkwatch changes --config {result.config_path}")
+    click.echo(f"            remarkwatch alerts --config {result.config_path}")
+    click.echo(f"            remarkwatch history --config {result.config_path} {result.edited_url}")
+
+
+for command in (alerts, test_alert, changes, diff, history, export, backfill):
+    cli.add_command(command)

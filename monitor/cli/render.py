@@ -1,0 +1,288 @@
+"""Render changes, diffs and histories as text for the terminal: coloured on a TTY, plain otherwise.
+
+Page content is untrusted: control characters (including ESC, which could drive the terminal)
+are shown as escapes before anything is printed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+
+import click
+from tabulate import tabulate
+
+from remarkwatch import untrusted
+
+safe = untrusted.terminal     # the terminal's helper; every page string printed goes through it
+
+
+def _style(color: bool):
+    return click.style if color else (lambda text, **_: text)
+
+
+def use_color(flag: bool | None, stream=None) -> bool:
+    """--color/--no-color when given; else colour on a terminal unless $NO_COLOR is set (no-color.org)."""
+    if flag is not None:
+        return flag
+    return (stream or sys.stdout).isatty() and not os.environ.get("NO_COLOR")
+
+
+CHANGE_HEADERS = ("id", "detected (UTC)", "kind", "sig", "source", "title", "classes")
+
+
+def changes_table(changes: list[dict], width: int | None = None) -> str:
+    """Changes as a table with a header, the title column sized to the terminal's width."""
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    rows = [[c["id"], (c["detected_at"] or "")[:16].replace("T", " "), c["kind"], c.get("significance", 0),
+             c["source"], safe(c.get("title") or "").replace("\n", " "),
+             ",".join(c.get("classes") or []) + (" silent" if c.get("silent") else "")] for c in changes]
+    # tabulate's "simple" format: each column as wide as its longest cell or its header plus 2,
+    # two spaces between columns. The title gets what the others leave.
+    fixed = sum(max([len(str(r[i])) for r in rows] + [len(CHANGE_HEADERS[i]) + 2])
+                for i in range(len(CHANGE_HEADERS)) if i != 5) + 2 * (len(CHANGE_HEADERS) - 1)
+    room = max(16, width - fixed)
+    for row in rows:
+        row[5] = row[5] if len(row[5]) <= room else row[5][:room - 1] + "…"
+    return tabulate(rows, headers=CHANGE_HEADERS, tablefmt="simple", disable_numparse=True)
+
+
+def in_context(rows, color: bool, words: int = 8) -> str:
+    """Each changed paragraph with its deletions and insertions in place, as `git diff
+    --color-words` shows them: struck red and underlined green, or [-x-] and {+x+} without colour."""
+    out = []
+    for row in rows:
+        if not row.changed:
+            continue
+        where = f"para {row.new_para or row.old_para}" + (f", {safe(row.speaker)}" if row.speaker else "")
+        pieces = []
+        for index, (text, kind) in enumerate(row.inline):
+            text = safe(text)
+            if kind == "same":
+                pieces.append(_clip_context(text, words, first=index == 0, last=index == len(row.inline) - 1))
+            elif color:
+                pieces.append(click.style(text, fg="red", strikethrough=True) if kind == "del"
+                              else click.style(text, fg="green", underline=True))
+            else:
+                pieces.append(f"[-{text}-]" if kind == "del" else f"{{+{text}+}}")
+        out.append(f"  {where}: " + " ".join(p for p in pieces if p))
+    return "\n".join(out)
+
+
+def _clip_context(text: str, words: int, first: bool, last: bool) -> str:
+    parts = text.split()
+    if len(parts) <= 2 * words:
+        return text
+    head = [] if first else parts[:words]
+    tail = [] if last else parts[-words:]
+    return " ".join([*head, "…", *tail])
+
+
+def change_line(change: dict) -> str:
+    classes = ",".join(change.get("classes") or [])
+    title = safe(change.get("title") or "").replace("\n", " ")
+    flags = " silent" if change.get("silent") else ""
+    return (f"#{change['id']:<5} {change['detected_at']}  {change['kind']:<11} "
+            f"{change.get('significance', 0):>3}  {change['source']:<16} {title[:64]}"
+            + (f"  [{classes}]" if classes else "") + flags)
+
+
+def changes_json(changes: list[dict]) -> str:
+    keep = ("id", "kind", "detected_at", "document_id", "from_version_id", "to_version_id",
+            "reverted_to_version_id", "changed_fields", "classes", "significance", "silent",
+            "summary", "source", "url", "title", "run_id", "edits", "historical", "observed_at",
+            "previous_seen_at", "memento_url")
+    return json.dumps([{k: c.get(k) for k in keep} for c in changes], indent=2, ensure_ascii=False)
+
+
+def change_detail(change: dict, color: bool) -> str:
+    style = _style(color)
+    lines = [
+        style(f"change #{change['id']}: {change['kind']} — {safe(change.get('title'))}", bold=True),
+        f"url:      {safe(change['url'])}",
+        f"source:   {change['source']}    detected: {change['detected_at']}",
+        f"versions: {change.get('from_version_id') or '-'} -> {change.get('to_version_id') or '-'}"
+        + (f"  (same content as version {change['reverted_to_version_id']})"
+           if change.get("reverted_to_version_id") else ""),
+        f"significance: {change.get('significance', 0)}"
+        + ("   silent: the page's modified time did not change" if change.get("silent") else ""),
+    ]
+    if change.get("classes"):
+        lines.append(f"classes:  {', '.join(change['classes'])}")
+    if change.get("historical"):
+        lines.append(f"historical: found late in a web archive's captures; made between "
+                     f"{change.get('previous_seen_at') or 'the first capture'} and {change.get('observed_at')}")
+        for label, url in (("before", change.get("from_memento_url")), ("after", change.get("memento_url"))):
+            if url:
+                lines.append(f"  evidence {label}: {safe(url)}")
+    if change["kind"] == "new":
+        return "\n".join(lines)
+    if change.get("changed_fields"):
+        lines.append(f"fields:   {', '.join(change['changed_fields'])}")
+    if change.get("summary"):
+        lines.append(f"summary:  {safe(change['summary'])}")
+    for name, values in (change.get("field_diffs") or {}).items():
+        lines.append(style(f"  {name}: - {safe(repr(values.get('old')))}", fg="red"))
+        lines.append(style(f"  {name}: + {safe(repr(values.get('new')))}", fg="green"))
+    return "\n".join(lines)
+
+
+def word_diff(edits: list[dict], color: bool) -> str:
+    """One line per edit: where it is, deletions as [-x-] and insertions as {+x+}, its classes."""
+    out = []
+    for edit in edits:
+        where = _where(edit)
+        if edit["op"] in ("cosmetic", "reflow"):
+            marked = "paragraphs re-split" if edit["op"] == "reflow" else "formatting only"
+        elif color:
+            marked = " ".join(filter(None, [
+                click.style(safe(edit["old"]), fg="red", strikethrough=True) if edit["old"] else "",
+                click.style(safe(edit["new"]), fg="green", underline=True) if edit["new"] else "",
+            ]))
+        else:
+            marked = " ".join(filter(None, [
+                f"[-{safe(edit['old'])}-]" if edit["old"] else "",
+                f"{{+{safe(edit['new'])}+}}" if edit["new"] else "",
+            ]))
+        out.append(f"  {where}: {marked}  ({', '.join(edit['classes'])})")
+    return "\n".join(out)
+
+
+def _where(edit: dict) -> str:
+    if edit["field"] != "body":
+        return edit["field"]
+    para = f"para {edit['para']}" if edit.get("para") else "body"
+    if edit.get("turn") is not None and edit.get("speaker"):
+        return f"turn {edit['turn']}, {safe(edit['speaker'])} ({para})"
+    return para
+
+
+def unified(diff: str, color: bool) -> str:
+    diff = safe_lines(diff)
+    if not color:
+        return diff
+    colored = []
+    for line in diff.splitlines():
+        if line.startswith("+") and not line.startswith("+++"):
+            colored.append(click.style(line, fg="green"))
+        elif line.startswith("-") and not line.startswith("---"):
+            colored.append(click.style(line, fg="red"))
+        else:
+            colored.append(line)
+    return "\n".join(colored)
+
+
+def safe_lines(text: str) -> str:
+    return "\n".join(safe(line) for line in (text or "").split("\n"))
+
+
+def full_change(change: dict, color: bool, rows=None) -> str:
+    """Everything `remarkwatch diff` shows for one change (`rows`: its side-by-side rows, for the
+    changed paragraphs in context)."""
+    parts = [change_detail(change, color)]
+    if change["kind"] != "new" and change.get("edits"):
+        parts += ["edits:", word_diff(change["edits"], color)]
+    if rows and any(r.changed for r in rows):
+        parts += ["in context:", in_context(rows, color)]
+    if change.get("diff"):
+        parts += ["text diff:", unified(change["diff"], color)]
+    return "\n".join(parts)
+
+
+def history(document: dict, urls: list[dict], versions: list[dict], changes: list[dict], color: bool) -> str:
+    style = _style(color)
+    lines = [
+        style(f"document {document['id']}: {safe(document.get('title'))}", bold=True),
+        f"key:      {safe(document['key'])}    source: {document['source']}",
+        f"state:    {document['state']}" + (f" since {document['state_since']}" if document.get("state_since") else ""),
+        f"seen:     {document['first_seen']} .. {document['last_seen']}",
+        "urls:",
+        *[f"  {safe(u['url'])}  ({u['first_seen']} .. {u['last_seen']})" for u in urls],
+        f"versions ({len(versions)}):",
+        # In the order the site had them (observed), which a backfill makes differ from `seq`.
+        *[f"  v{v['seq']:<3} #{v['id']:<6} {v.get('observed_at') or v['created_at']}  {v['turns']:>3} turns "
+          f"{v['words']:>6} words  {v['content_hash'][:10]}  {_origin(v)}{safe(v['title'])[:60]}" for v in versions],
+        f"changes ({len(changes)}):",
+    ]
+    for change in sorted(changes, key=lambda c: (c.get("observed_at") or c["detected_at"], c["id"])):
+        classes = f" [{','.join(change['classes'])}]" if change["classes"] else ""
+        when = change.get("observed_at") or change["detected_at"]
+        lines.append(f"  #{change['id']:<5} {when}  {change['kind']:<11} "
+                     f"{change['significance']:>3}{classes}  {'(historical) ' if change.get('historical') else ''}"
+                     f"{safe(change.get('summary'))[:100]}")
+    return "\n".join(lines)
+
+
+def _origin(version: dict) -> str:
+    return "[wayback] " if version.get("origin") == "wayback" else ""
+
+
+def alert_line(row: dict) -> str:
+    what = f"change #{row['change_id']}" if row.get("change_id") else f"event #{row['event_id']}"
+    when = row["delivered_at"] if row["state"] == "delivered" else row["next_attempt_at"]
+    error = f"  last error: {safe(row['last_error'])[:80]}" if row.get("last_error") else ""
+    return (f"#{row['id']:<5} {row['state']:<9} {row['channel']:<16} {what:<13} {row.get('kind') or '':<16} "
+            f"attempts {row['attempts']}  {when}  {safe(row.get('title') or '')[:50]}{error}")
+
+
+def _age(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds} s"
+
+
+def status(report: dict) -> str:
+    daemon = report["daemon"]
+    if daemon is None:
+        line = "daemon:   never run (cron or manual passes only)"
+    elif daemon["alive"]:
+        line = (f"daemon:   running, pid {daemon['pid']} on {daemon['host']}, since {daemon['started_at']}, "
+                f"heartbeat {daemon['heartbeat_age_s']} s ago ({daemon['detail'] or 'idle'})")
+    elif daemon["state"] != "stopped" and not daemon.get("process_alive", True):
+        line = (f"daemon:   not running (killed? pid {daemon['pid']} is gone without stopping; "
+                f"last heartbeat {daemon['heartbeat_at']})")
+    else:
+        line = f"daemon:   not running (last {daemon['state']}, heartbeat {daemon['heartbeat_at']})"
+    lines = [f"database: {report['database']}", line, ""]
+    for s in report["sources"]:
+        lines.append(f"source {s['source']} (every {s['schedule']}): last pass {s['last_started_at'] or 'never'}"
+                     f" -> {s['last_finished_at'] or '-'} ({s['last_outcome'] or '-'}); next due {s['next_due_at']}; "
+                     f"health {s['health']}")
+        lines.append(f"  {s['documents']} documents, {s['documents_due_now']} due for a re-check now, next "
+                     f"{s['next_document_check_at'] or '-'}; last sweep {s['last_sweep_at'] or 'never'}")
+    lines.append("")
+    lines.append("recent runs:")
+    for run in report["runs"]:
+        seconds = ""
+        if run["finished_at"]:
+            from datetime import datetime
+            seconds = f"{(datetime.fromisoformat(run['finished_at']) - datetime.fromisoformat(run['started_at'])).total_seconds():.0f} s"
+        lines.append(f"  #{run['id']:<5} {run['started_at']}  {seconds:>6}  {run['outcome']:<11} {run['sources']}: "
+                     f"{run['pages']} pages, {run['new']} new, {run['edited']} edited, {run['failed']} failed")
+    alerts = report["alerts"]
+    lines.append("")
+    lines.append(f"alerts: {alerts.get('pending', 0)} pending, {alerts.get('delivered', 0)} delivered, "
+                 f"{alerts.get('dead', 0)} dead")
+    for channel in report.get("channels", []):
+        age = channel["oldest_pending_age_s"]
+        oldest = f", oldest {_age(age)} old" if age is not None else ""
+        lines.append(f"  {channel['channel']} ({channel['kind']}): {channel['pending']} pending{oldest}; "
+                     f"{safe(channel['why'])}")
+    cluster = report.get("cluster")
+    if cluster is not None:
+        lines.append("")
+        if cluster.get("error"):
+            lines.append(f"cluster: {safe(cluster['error'])}")
+            return "\n".join(lines)
+        backlog = cluster["backlog"]
+        lines.append(f"cluster: {cluster['redis_url']}; frontier {backlog['frontier']} requests, stream "
+                     f"{backlog['lag']} captures not yet written, {backlog['pending']} being written")
+        if not cluster["workers"]:
+            lines.append("  no live workers (start `remarkwatch worker` on each crawl machine)")
+        for w in cluster["workers"]:
+            state = f"refusing: {safe(w['refusing'])}" if w.get("refusing") else "idle" if w["idle"] else "busy"
+            lines.append(f"  worker {safe(w['id'])} on {safe(w['host'])} (pid {w['pid']}): last heartbeat "
+                         f"{w['seconds_since_heartbeat']} s ago, {w['pages']} pages fetched, {state}")
+    return "\n".join(lines)

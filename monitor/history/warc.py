@@ -1,0 +1,146 @@
+"""`remarkwatch export warc`: the archive's captures as WARC 1.1, the web-archiving world's
+evidence format, written with `warcio` (records gzipped one by one, payload and block digests).
+
+For each capture with a stored body: a `request` record (the GET remarkwatch sent; its own
+request headers were not kept, so the request names only what it asked for) and a `response`
+record with the status and the full headers as received (migration m010; older captures have
+only the content type and validators). The body is stored decoded, as remarkwatch stored it, so
+`Content-Encoding`/`Transfer-Encoding` are dropped and `Content-Length` is the body's length; a
+replay tool serves exactly the bytes remarkwatch read. Each version the capture produced gets a
+`metadata` record (JSON: document, version and change ids, origin and memento) referring to the
+response. A capture read from a web archive (a backfill) is dated with the memento's time and
+names the memento in its metadata.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.client import responses
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from remarkwatch import __version__
+from remarkwatch.errors import ConfigError
+from remarkwatch.storage import archive
+
+DROPPED = {"content-encoding", "transfer-encoding", "content-length"}
+
+
+@dataclass
+class WarcResult:
+    captures: int = 0
+    versions: int = 0
+    missing: list = field(default_factory=list)      # capture ids whose body is not in the archive
+    bytes_written: int = 0
+    blob_bytes: int = 0
+
+
+def select(db, *, document_id: int | None = None, source: str | None = None, since: str | None = None) -> list[dict]:
+    """The captures to export (with a stored body), oldest first."""
+    clauses, params = ["c.blob_hash IS NOT NULL", "c.status IS NOT NULL"], []
+    if document_id is not None:
+        if archive.get_document(db, document_id) is None:
+            raise ConfigError(f"--document {document_id}: no such document in the archive "
+                              f"(see `remarkwatch changes` or the web view for ids)")
+        clauses.append("c.document_id = ?")
+        params.append(document_id)
+    if source:
+        clauses.append("c.source = ?")
+        params.append(source)
+    if since:
+        clauses.append("COALESCE(c.observed_at, c.fetched_at) >= ?")
+        params.append(since)
+    return list(db.query(f"SELECT c.* FROM captures c WHERE {' AND '.join(clauses)} ORDER BY c.id", params))
+
+
+def write_warc(db, rows: list[dict], output: Path, *, user_agent: str) -> WarcResult:
+    """Write `rows` as a WARC file at `output` (through a temporary file, so a failed export
+    leaves no half file)."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    output = Path(output)
+    folder = output.resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ConfigError(f"{output}: cannot write there ({folder} is not a writable folder)")
+    result = WarcResult()
+    handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".warc.gz", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            writer = WARCWriter(out, gzip=True, warc_version="1.1")
+            writer.write_record(writer.create_warcinfo_record(output.name, {
+                "software": f"remarkwatch/{__version__} (warcio)", "format": "WARC File Format 1.1",
+                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                "description": "captures of government remarks pages kept by remarkwatch",
+            }))
+            for row in rows:
+                body = archive.get_blob(db, row["blob_hash"])
+                if body is None:
+                    result.missing.append(row["id"])
+                    continue
+                when = _warc_date(row["observed_at"] if row.get("origin") == "wayback" and row.get("observed_at")
+                                  else row["fetched_at"])
+                uri = row["final_url"] or row["url"]
+                http = StatusAndHeaders(f"{row['status']} {responses.get(row['status'], 'Unknown')}",
+                                        _headers(row, len(body)), protocol="HTTP/1.1")
+                response = writer.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=http,
+                                                     warc_headers_dict={"WARC-Date": when})
+                parts = urlsplit(uri)
+                request = writer.create_warc_record(uri, "request", http_headers=StatusAndHeaders(
+                    f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+                    [("Host", parts.netloc), ("User-Agent", user_agent)], is_http_request=True),
+                    warc_headers_dict={"WARC-Date": when})
+                request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
+                writer.write_record(response)
+                writer.write_record(request)
+                for version_id, meta in _metadata(db, row):
+                    # Its own URI, so replay tools never serve it in place of the page.
+                    record = writer.create_warc_record(f"urn:remarkwatch:version:{version_id}", "metadata",
+                                                       payload=io.BytesIO(meta), warc_content_type="application/json",
+                                                       warc_headers_dict={"WARC-Date": when})
+                    record.rec_headers.add_header("WARC-Refers-To", response.rec_headers.get_header("WARC-Record-ID"))
+                    record.rec_headers.add_header("WARC-Refers-To-Target-URI", uri)
+                    writer.write_record(record)
+                    result.versions += 1
+                result.captures += 1
+                result.blob_bytes += len(body)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    result.bytes_written = output.stat().st_size
+    return result
+
+
+def _headers(row: dict, length: int) -> list[tuple[str, str]]:
+    if row.get("headers"):
+        pairs = [(str(k), str(v)) for k, v in json.loads(row["headers"])]
+    else:
+        pairs = [(name, row[key]) for name, key in (("Content-Type", "content_type"), ("ETag", "etag"),
+                                                    ("Last-Modified", "last_modified")) if row.get(key)]
+    return [(k, v) for k, v in pairs if k.lower() not in DROPPED] + [("Content-Length", str(length))]
+
+
+def _metadata(db, row: dict) -> list[tuple[int, bytes]]:
+    found = []
+    for version in db.query("SELECT id, document_id, seq, observed_at, origin, memento_url, content_hash, title "
+                            "FROM versions WHERE capture_id = ? ORDER BY id", [row["id"]]):
+        changes = [r[0] for r in db.execute("SELECT id FROM changes WHERE to_version_id = ? ORDER BY id",
+                                            [version["id"]]).fetchall()]
+        found.append((version["id"], json.dumps({
+            "document_id": version["document_id"], "version_id": version["id"], "version_seq": version["seq"],
+            "change_ids": changes, "capture_id": row["id"], "source": row["source"], "title": version["title"],
+            "observed_at": version["observed_at"], "origin": version["origin"] or "live",
+            "memento_url": version["memento_url"], "content_hash": version["content_hash"],
+        }, ensure_ascii=False, indent=1).encode("utf-8")))
+    return found
+
+
+def _warc_date(value: str) -> str:
+    when = datetime.fromisoformat(value)
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,285 @@
+"""Turn one capture into archive rows: the capture, and when something changed, a version and a change.
+
+Everything for one document is written in one transaction, so a crash leaves all or nothing.
+
+A document is `active`, `missing` (gone at its current URL, not yet long enough to say so),
+`removed`, or `blocked`. A page that is gone (404/410, or a redirect to the home or listing page)
+is declared `removed` only once it has been gone for `RemovalPolicy.passes` passes and
+`RemovalPolicy.hours` hours; when it comes back it is `restored`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+import sqlite_utils
+
+from remarkwatch.crawler.items import BLOCKED, FALLBACK_PREFIX, GONE, OK, Capture
+from remarkwatch.core import detect, normalize, transcript
+from remarkwatch.core.sides import rows_json, side_by_side
+from remarkwatch.alerts import routing
+from remarkwatch.storage import archive
+
+LIST_FIELDS = ("speakers", "tags", "links", "media")
+ACTIVE, MISSING, REMOVED, BLOCKED_STATE = "active", "missing", "removed", "blocked"
+UNCHANGED, FAILED = "unchanged", "failed"
+
+
+@dataclass(frozen=True)
+class RemovalPolicy:
+    passes: int = 2       # consecutive passes a page must be gone before it is declared removed
+    hours: float = 1.0    # and for at least this long
+
+
+def identity_key(site: str, post_id: str | None, url: str) -> str:
+    """A document's stable identity: the site's post id when known, else its canonical URL."""
+    return f"{site}:post:{post_id}" if post_id else f"url:{url}"
+
+
+def version_fields(row: dict) -> dict:
+    """A versions row as the field dict detect works on (JSON lists decoded)."""
+    fields = dict(row)
+    for name in LIST_FIELDS:
+        fields[name] = json.loads(row.get(name) or "[]")
+    return fields
+
+
+def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: int | None,
+           now: str, policy: RemovalPolicy = RemovalPolicy(), channels: tuple = (),
+           next_check: Callable[[str], str] | None = None) -> str:
+    """Record `capture`; return the change kind, "unchanged" or "failed".
+
+    The outbox rows of the channels that want a change are written in the change's transaction.
+    `next_check(first_seen)` gives the document's next re-check time, written with the capture.
+    """
+    with db.atomic():
+        prepared = capture.prepared
+        blob = archive.put_blob(db, capture.body, *((prepared.blob_hash, prepared.blob) if prepared else ())) \
+            if capture.body else None
+        capture_id = archive.insert_capture(db, {
+            "run_id": run_id, "source": capture.source, "url": capture.url,
+            "final_url": capture.final_url, "status": capture.status, "outcome": capture.outcome,
+            "error": capture.error, "fetched_at": capture.fetched_at,
+            "content_type": capture.content_type, "etag": capture.etag,
+            "last_modified": capture.last_modified, "blob_hash": blob,
+            **capture_evidence(capture),
+        })
+        if capture.outcome != OK or capture.fields is None:
+            kind = _record_failure(db, capture, capture_id, run_id, now, policy, channels)
+        else:
+            kind = _record_content(db, capture, capture_id, site, run_id, now, channels=channels)
+        if next_check is not None:
+            _schedule(db, capture_id, now, next_check)
+        return kind
+
+
+def capture_evidence(capture: Capture) -> dict:
+    """The capture's origin, memento and headers columns (m010)."""
+    return {
+        "origin": capture.origin, "memento_url": capture.memento_url, "memento_status": capture.memento_status,
+        "capture_key": capture.capture_key,
+        "observed_at": capture.observed_at or capture.fetched_at,
+        "headers": json.dumps(capture.headers, ensure_ascii=False) if capture.headers is not None else None,
+    }
+
+
+def _schedule(db, capture_id: int, now: str, next_check) -> None:
+    """The checked document's last and next check times (a capture of no known document: none)."""
+    row = archive.first_row(db, "SELECT d.id, d.first_seen FROM captures c JOIN documents d ON d.id = c.document_id "
+                                "WHERE c.id = ?", [capture_id])
+    if row is not None:
+        archive.touch_document(db, row["id"], {"last_checked_at": now, "next_check_at": next_check(row["first_seen"])})
+
+
+def reextract(db: sqlite_utils.Database, capture: Capture, capture_id: int, *, site: str,
+              now: str) -> str:
+    """Record what a stored capture extracts to now; a difference is a `reextracted` change."""
+    with db.atomic():
+        return _record_content(db, capture, capture_id, site, None, now, reextracted=True)
+
+
+def _record_failure(db, capture: Capture, capture_id: int, run_id, now: str, policy: RemovalPolicy,
+                    channels: tuple) -> str:
+    urls = [capture.url, capture.final_url, *capture.redirect_urls]
+    document = archive.find_document(db, "", urls)
+    if document is None:
+        return FAILED
+    archive.link_capture(db, capture_id, document["id"], None)
+    if capture.outcome == GONE:
+        return _record_gone(db, document, capture, urls, run_id, now, policy, channels)
+    if capture.outcome == BLOCKED and document["state"] not in (BLOCKED_STATE, REMOVED):
+        archive.touch_document(db, document["id"], {"state": BLOCKED_STATE, "state_since": now})
+        _insert_event(db, document, detect.BLOCKED, run_id, now,
+                      f"blocked: {capture.error or 'block page'} at {capture.final_url}", channels)
+        return detect.BLOCKED
+    return FAILED
+
+
+def _record_gone(db, document: dict, capture: Capture, urls: list[str], run_id, now: str,
+                 policy: RemovalPolicy, channels: tuple) -> str:
+    # An old URL of a moved document answering 404 says nothing about the document.
+    if document["state"] == REMOVED or document["url"] not in urls:
+        return FAILED
+    run_key = run_id or 0
+    passes = document["missing_passes"] + (0 if document["missing_run_id"] == run_key else 1)
+    since = document["missing_since"] or now
+    update = {"missing_passes": passes, "missing_run_id": run_key, "missing_since": since}
+    if document["state"] != MISSING:
+        update.update(state=MISSING, state_since=now)
+    if passes >= policy.passes and _hours(since, now) >= policy.hours:
+        update.update(state=REMOVED, state_since=now)
+        archive.touch_document(db, document["id"], update)
+        how = capture.error or (f"HTTP {capture.status}" if capture.status else "gone")
+        _insert_event(db, document, detect.REMOVED, run_id, now,
+                      f"removed: {how} at {capture.url} (gone since {since}, {passes} passes)", channels)
+        return detect.REMOVED
+    archive.touch_document(db, document["id"], update)
+    return FAILED
+
+
+def _hours(start: str, end: str) -> float:
+    try:
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 3600
+    except ValueError:
+        return 0.0
+
+
+def _insert_event(db, document: dict, kind: str, run_id, now: str, summary: str, channels: tuple) -> int:
+    """A change that writes no version: removed or blocked."""
+    change_id = archive.insert_change(db, {
+        "document_id": document["id"], "kind": kind, "from_version_id": document["latest_version_id"],
+        "to_version_id": None, "detected_at": now, "run_id": run_id, "changed_fields": "[]",
+        "field_diffs": "{}", "diff": "", "summary": summary, "classes": "[]",
+        "significance": detect.KIND_FLOOR[kind], "silent": 0, "edits": "[]", "observed_at": now,
+    })
+    routing.enqueue_change(db, channels, change_id, kind=kind, source=document["source"], classes=(),
+                           significance=detect.KIND_FLOOR[kind], now=now)
+    return change_id
+
+
+def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, now: str, *,
+                    reextracted: bool = False, channels: tuple = ()) -> str:
+    fields = capture.fields.as_dict()
+    prepared = capture.prepared if not reextracted else None
+    document, document_id, previous, earlier = _document_for(db, capture, fields, site, now)
+    current = {**fields, "url": capture.final_url}
+    if previous is not None and prepared is not None and prepared.raw_hash == previous.get("raw_hash") \
+            and detect.page_url(previous) == detect.page_url(current):
+        change = None     # every compared field as extracted is the same (a page differing only by noise)
+    else:
+        change = detect.compare(previous, current, earlier=earlier,
+                                present=prepared.present if prepared is not None else None)
+    if document is not None and document["state"] == REMOVED and not reextracted:
+        change = _restored(change, capture)
+    if reextracted and change is not None:
+        change.kind, change.significance = detect.REEXTRACTED, 0
+        change.summary = f"re-extraction ({capture.extractor}): {change.summary}"
+    elif change is not None and previous is not None and _family(previous.get("extractor")) != _family(capture.extractor):
+        # The profile stopped matching (or matches again): a switch of extractor is not an edit
+        # by the site. Recorded, never alerted; the next capture compares like with like.
+        change.kind, change.significance = detect.REEXTRACTED, 0
+        change.summary = (f"extractor switched ({previous.get('extractor') or 'unknown'} -> {capture.extractor}), "
+                          f"not an edit by the site: {change.summary}")
+    update = {"last_seen": now, "url": capture.final_url}
+    if document is not None and document["state"] != ACTIVE and not reextracted:
+        update.update(state=ACTIVE, state_since=now, missing_since=None, missing_passes=0, missing_run_id=None)
+    if document is not None and fields.get("post_id") and not document.get("post_id"):
+        update.update(post_id=fields["post_id"], key=identity_key(site, fields["post_id"], ""))
+    if change is None:
+        archive.link_capture(db, capture_id, document_id, previous["id"])
+        archive.touch_document(db, document_id, update)
+        return UNCHANGED
+    version_id = None
+    if change.changed_fields or previous is None:
+        version_id = archive.insert_version(db, _version_row(fields, capture, capture_id, document_id, now, prepared))
+        turns = prepared.turns if prepared is not None else None
+        archive.insert_turns(db, version_id, turns if turns is not None else transcript.split_turns(fields.get("body_text")))
+        update.update(title=fields.get("title"), latest_version_id=version_id,
+                      canonical_url=fields.get("canonical_url") or capture.final_url)
+    sides = None
+    if previous is not None and "body" in change.changed_fields:
+        sides = rows_json(side_by_side(previous.get("body_text") or "", fields.get("body_text") or ""))
+    change_id = _insert_change(db, document_id, change, previous, version_id, run_id, now, sides,
+                               previous_seen_at=document["last_seen"] if document is not None else None)
+    routing.enqueue_change(db, channels, change_id, kind=change.kind, source=capture.source,
+                           classes=change.classes, significance=change.significance, now=now)
+    if not reextracted:
+        archive.link_capture(db, capture_id, document_id, version_id or (previous or {}).get("id"))
+    archive.touch_document(db, document_id, update)
+    return change.kind
+
+
+def _family(extractor: str | None) -> str:
+    """Profile or generic fallback: versions of one family are compared as edits."""
+    return "fallback" if (extractor or "").startswith(FALLBACK_PREFIX) else "profile"
+
+
+def _document_for(db, capture: Capture, fields: dict, site: str, now: str):
+    """The capture's document (created when new), its latest version's fields, and a lookup of
+    its earlier versions' content hashes for telling reverts."""
+    canonical = fields.get("canonical_url") or capture.final_url
+    urls = [canonical, capture.url, capture.final_url, *capture.redirect_urls]
+    key = identity_key(site, fields.get("post_id"), canonical)
+    document = archive.find_document(db, key, urls)
+    previous = earlier = None
+    if document is None:
+        document_id = archive.create_document(db, {
+            "source": capture.source, "key": key, "post_id": fields.get("post_id"),
+            "url": capture.final_url, "canonical_url": canonical, "title": fields.get("title"),
+            "first_seen": now, "last_seen": now,
+        })
+    else:
+        document_id = document["id"]
+        latest = archive.latest_version(db, document_id)
+        if latest:
+            previous = version_fields(latest)
+            earlier = lambda: archive.earlier_hashes(db, document_id, latest)  # noqa: E731
+    archive.remember_urls(db, document_id, urls, now)
+    return document, document_id, previous, earlier
+
+
+def _insert_change(db, document_id: int, change: detect.Change, previous: dict | None,
+                   version_id: int | None, run_id, now: str, sides: str | None = None,
+                   previous_seen_at: str | None = None) -> int:
+    return archive.insert_change(db, {
+        "sides": sides, "previous_seen_at": previous_seen_at,
+        "document_id": document_id, "kind": change.kind,
+        "from_version_id": previous["id"] if previous else None, "to_version_id": version_id,
+        "detected_at": now, "run_id": run_id, "changed_fields": json.dumps(change.changed_fields),
+        "field_diffs": json.dumps(change.field_diffs, ensure_ascii=False), "diff": change.diff,
+        "summary": change.summary, "classes": json.dumps(change.classes),
+        "significance": change.significance, "silent": int(change.silent),
+        "edits": json.dumps(change.edits_as_dicts(), ensure_ascii=False),
+        "reverted_to_version_id": change.reverted_to, "observed_at": now,
+    })
+
+
+def _restored(change: detect.Change | None, capture: Capture) -> detect.Change:
+    """A removed document is back: with its old content (no new version) or with edits."""
+    if change is None:
+        return detect.Change(detect.RESTORED, [], significance=detect.KIND_FLOOR[detect.RESTORED],
+                             summary=f"restored: back at {capture.final_url}, content unchanged")
+    change.kind = detect.RESTORED
+    change.significance = max(change.significance, detect.KIND_FLOOR[detect.RESTORED])
+    change.summary = f"restored with changes: {change.summary}"
+    return change
+
+
+def _version_row(fields: dict, capture: Capture, capture_id: int, document_id: int, now: str,
+                 prepared=None) -> dict:
+    row = {name: fields.get(name) for name in (
+        "post_id", "title", "doc_type", "audience", "location", "published", "published_text",
+        "modified_time", "body_html", "body_text",
+    )}
+    row.update({name: json.dumps(fields.get(name) or [], ensure_ascii=False) for name in LIST_FIELDS})
+    row.update(
+        document_id=document_id, capture_id=capture_id, created_at=now, url=capture.final_url,
+        observed_at=capture.observed_at if capture.origin != "live" and capture.observed_at else now,
+        origin=capture.origin, memento_url=capture.memento_url,
+        canonical_url=fields.get("canonical_url"),
+        content_hash=prepared.content_hash if prepared is not None else normalize.content_hash(fields),
+        raw_hash=prepared.raw_hash if prepared is not None else normalize.raw_hash(fields), extractor=capture.extractor,
+    )
+    return row

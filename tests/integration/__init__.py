@@ -1,0 +1,1 @@
+"""Loopback servers (HTTP replica, SMTP, webhook receiver, Datasette) and real crawls."""

@@ -1,0 +1,155 @@
+"""The newsroom pages (issue 12): front page, search, version, document timeline, compare, change;
+several archives served at once, any file name, hidden internal tables, feeds that link to the
+change page; and every page in a real headless browser at phone and desktop widths."""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from remarkwatch.web.server import build_datasette
+from remarkwatch.storage.db import open_db
+from tests.conftest import ROOT
+from tests.receivers import free_port
+from tests.integration.test_web import ARTIFACTS, _wait_for, archive_path, browser, client, config_for  # noqa: F401, F811
+
+
+def test_front_page_lists_significant_changes_with_filters(client):
+    page = client("/").text
+    assert "Latest changes" in page and "turn 1, MR PRICE: &#39;forces&#39; -&gt; &#39;refugees&#39;" in page
+    assert "a correction" in page and "silent" in page and 'href="/-/change/' in page
+    assert "remarkwatch archive" in page and "public domain" in page          # the instance, its license
+    assert "&lt;script&gt;" in page and "<script>document" not in page
+    assert ">moved<" not in page.split("<ul class=\"rw-list\">")[1]            # significance 30 ... listed
+    only_class = client("/?class=number").text.split('<ul class="rw-list">')[1]
+    assert only_class.count("<li>") == 1 and "136" in only_class
+    by_speaker = client("/?speaker=mr+price").text.split('<ul class="rw-list">')[1]
+    assert by_speaker.count("<li>") >= 2
+    new = client("/?tab=new").text.split('<ul class="rw-list">')[1]
+    assert new.count("<li>") == 4 and "edited" not in new
+    assert client("/?since=2030-01-01").text.count('class="rw-title"') == 0
+
+
+def test_search_highlights_the_passage_with_its_speaker(client):
+    page = client('/-/search?q=%22Eritrean+refugees%22').text
+    assert "<mark>Eritrean refugees</mark>" in page and "MR PRICE" in page
+    assert "Put a phrase in quotes" in page and 'href="/-/version/5"' in page and 'href="/-/document/1"' in page
+    words = client("/-/search?q=refugees+Eritrean&order=date").text
+    assert "version 4" in words.split('<ul class="rw-list">')[1].split("</li>")[0]   # newest first
+    hostile = client("/-/search?q=%3Cscript%3E").text
+    assert "<mark><script>" not in hostile and "&lt;script&gt;" in hostile
+    assert client('/-/search?q=NEAR(%22x').status_code == 200                      # operators are quoted
+
+
+def test_version_document_and_compare_pages(client):
+    version = client("/-/version/5").text
+    assert '<span class="rw-speaker">MR PRICE</span>: Good afternoon' in version
+    assert "previous version" in version and "next version" in version and "/-/change/" in version
+    document = client("/-/document/1").text
+    assert document.count('class="rw-window"') >= 2 and "last seen unchanged" in document
+    assert "compare the two versions" in document
+    compare = client("/-/compare?from=5&to=9").text
+    assert "<del>136</del>" in compare or "<ins>~~136~~ [3.6]</ins>" in compare
+    assert "<del>refugees</del>" in compare and "<ins>forces</ins>" in compare
+    assert client("/-/compare?from=1&to=2").status_code == 404                        # two documents
+    assert client("/-/version/999").status_code == 404 and client("/-/document/999").status_code == 404
+
+
+def test_feeds_link_to_change_pages_and_leave_out_noise(tmp_path, archive_path):
+    datasette = build_datasette(archive_path, public_url="https://archive.example.org")
+    feed = feedparser.parse(asyncio.run(datasette.client.get("/archive/feed.atom")).text)
+    assert all(e.link.startswith("https://archive.example.org/-/change/") for e in feed.entries)
+    db = open_db(archive_path)
+    db.execute("INSERT INTO source_state (source, baseline_done_at) VALUES ('state-briefings', '2026-11-27T11:00:03+00:00') "
+               "ON CONFLICT (source) DO UPDATE SET baseline_done_at = excluded.baseline_done_at")
+    try:
+        quiet = feedparser.parse(asyncio.run(datasette.client.get("/archive/feed.atom")).text)
+        everything = feedparser.parse(asyncio.run(datasette.client.get("/archive/feed.atom?all=1")).text)
+        assert not any(e.title.startswith("new:") for e in quiet.entries)
+        assert sum(e.title.startswith("new:") for e in everything.entries) == 4
+        assert "New releases" in asyncio.run(datasette.client.get("/?tab=new")).text
+    finally:
+        db.execute("DELETE FROM source_state WHERE source = 'state-briefings'")
+
+
+def test_several_archives_and_any_file_name(tmp_path, archive_path):
+    other = tmp_path / "newsroom-2026.db"
+    shutil.copy(archive_path, other)
+    datasette = build_datasette(archive_path, other)
+
+    def get(path):
+        return asyncio.run(datasette.client.get(path))
+    assert get("/-/change/5").status_code == 200 and 'href="/-/document/1?db=archive"' in get("/-/change/5").text
+    assert get("/-/change/5?db=newsroom-2026").status_code == 200
+    assert get("/-/change/5?db=nope").status_code == 404
+    assert get("/newsroom-2026/latest_changes.json?_shape=array").status_code == 200   # queries, any name
+    tables = get("/newsroom-2026").text
+    for hidden in ("_sqlite_migrations", "locks", "daemon", "blobs"):
+        assert f'href="/newsroom-2026/{hidden}"' not in tables
+    assert 'href="/newsroom-2026/changes"' in tables
+
+
+def test_plain_datasette_finds_the_plugin_queries_and_pages(tmp_path, archive_path):
+    other = tmp_path / "whatever.db"
+    shutil.copy(archive_path, other)
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "datasette"),
+                               str(other), "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/-/versions.json")
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/whatever/phrase_history.json?phrase=forces&_shape=array") as r:
+            assert r.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as r:
+            assert b"Latest changes" in r.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+PAGES = {   # name: (path, text the page must show)
+    "front": ("/", "turn 1, MR PRICE: 'forces' -&gt; 'refugees'"),
+    "new": ("/?tab=new", "Releases that appeared after watching began"),
+    "search": ("/-/search?q=%22Eritrean+refugees%22", "<mark>Eritrean refugees</mark>"),
+    "change": ("/-/change/{injected}?view=side", 'data-label="after"'),
+    "version": ("/-/version/{injected_version}", "Transcript"),
+    "document": ("/-/document/2", "Timeline"),
+    "compare": ("/-/compare?from=2&to={injected_version}", "<ins>"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_page_in_a_real_browser(tmp_path, archive_path, width):
+    executable = browser()
+    if executable is None:
+        pytest.skip("no chromium: `python3 dev.py test` installs Debian's chromium where it can (root with apt-get)")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "remarkwatch", "serve", "--port", str(port), "--config",
+                               str(config_for(tmp_path, archive_path))], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    db = open_db(archive_path)
+    injected = next(db.query("SELECT id, to_version_id FROM changes WHERE kind = 'edited' AND document_id = 2"))
+    flags = [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--disable-background-networking", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+             "--virtual-time-budget=2000", "--hide-scrollbars", f"--window-size={width},1200"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/-/versions.json")
+        for name, (path, expected) in PAGES.items():
+            url = f"http://127.0.0.1:{port}" + path.format(injected=injected["id"], injected_version=injected["to_version_id"])
+            dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=90).stdout
+            assert "remarkwatch archive" in dom and expected in dom, (name, expected, dom[-3000:])
+            assert "data-pwned" not in dom, f"a script from page content ran on the {name} page"
+            shot = ARTIFACTS / f"page-{name}-{width}.png"
+            shot.unlink(missing_ok=True)
+            subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, timeout=90)
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,147 @@
+"""Politeness: robots.txt Crawl-delay and Retry-After, as the replica sees the requests arrive."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from remarkwatch.crawler.middlewares.politeness import Pacer, retry_after_s
+from remarkwatch.demo.replica.content import demo_releases
+from remarkwatch.demo.replica.server import ReplicaServer
+from remarkwatch.demo.replica.site import LISTING, Response, Site
+from tests.conftest import crawl, db_at, run_cli, write_config
+
+
+def test_retry_after_values():
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+    assert retry_after_s(b"120") == 120
+    assert retry_after_s("Fri, 27 Nov 2026 12:01:30 GMT", now) == 90
+    assert retry_after_s("Fri, 27 Nov 2026 11:00:00 GMT", now) == 0
+    assert retry_after_s(b"soon") is None and retry_after_s(None) is None
+
+
+def test_pacer_spaces_a_host_and_backs_off():
+    clock = [100.0]
+    pacer = Pacer(clock=lambda: clock[0])
+    assert [pacer.reserve("a", 5) for _ in range(3)] == [0, 5, 10]      # reserved one after another
+    assert pacer.reserve("b", 0) == 0                                   # another host is not held up
+    pacer.back_off("b", 30)
+    assert pacer.reserve("b", 0) == 30
+    assert pacer.back_off("b", 10**6) is False and pacer.given_up == {"b": 10**6}   # past the cap:
+    assert pacer.reserve("b", 0) == 30                                  # given up, not waited for
+    short = Pacer(clock=lambda: clock[0], max_wait_s=60)               # the time to the next pass
+    assert short.back_off("c", 59) is True and short.back_off("d", 61) is False and "d" in short.given_up
+    clock[0] += 40
+    assert pacer.reserve("a", 5) == 0                                   # its turn came long ago
+
+
+def article_hits(site: Site) -> list[float]:
+    return [t for path, t in site.hit_times if path not in (LISTING, "/robots.txt") and "/page/" not in path
+            and "sitemap" not in path and "rss-feed" not in path and not path.startswith("/wp-json/")]
+
+
+@pytest.mark.slow
+def test_crawl_delay_from_robots_txt_is_honoured(tmp_path):
+    site = Site(demo_releases()[:3], robots="User-agent: *\nCrawl-delay: 1\nDisallow: /private/\n")
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url)
+        assert "3 new" in crawl(config_path).stdout
+    times = sorted(article_hits(site))
+    assert len(times) == 3
+    assert all(later - earlier >= 0.95 for earlier, later in zip(times, times[1:])), times
+
+
+def test_one_request_at_a_time_per_host_without_a_delay(tmp_path):
+    """`concurrency = 1` holds even for a source with no delay (Scrapy 2.19 starts every queued
+    request of a slot at once when its delay is 0)."""
+    site = Site(demo_releases()[:8])
+    site.latency_s = 0.1
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url)
+        text = config_path.read_text(encoding="utf-8").replace("concurrency = 4", "concurrency = 1")
+        config_path.write_text(text, encoding="utf-8")
+        assert "8 new" in crawl(config_path).stdout
+    assert site.max_in_flight == 1
+
+
+@pytest.mark.slow
+def test_retry_after_on_429_is_waited_out(tmp_path):
+    site = Site(demo_releases()[:2])
+    path = sorted(site.releases)[0]
+    site.once[path] = Response(429, b"<h1>Too Many Requests</h1>", headers=(("Retry-After", "2"),))
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url)
+        result = crawl(config_path)
+    assert "2 new" in result.stdout and "0 failed" in result.stdout
+    hits = [t for p, t in site.hit_times if p == path]
+    assert len(hits) == 2 and hits[1] - hits[0] >= 1.9
+    assert db_at(config_path)["versions"].count == 2
+
+
+def test_an_unreachable_host_is_left_for_the_next_pass(tmp_path):
+    """A host that stops answering (connections refused) is given up after a dozen failed
+    attempts in a row: its other documents are recorded as left for the next pass, not each
+    tried three times, and the next pass, with the host back, re-checks every one."""
+    site = Site(demo_releases())
+    server = ReplicaServer(site).start()
+    config_path = write_config(tmp_path, server.base_url)
+    assert "34 new" in crawl(config_path).stdout
+    port = server.port
+    server.stop()
+    out = run_cli("crawl", "--config", config_path).stdout
+    assert "34 failed" in out and "(failed)" in out
+    db = db_at(config_path)
+    rows = db.execute("SELECT outcome, error FROM captures WHERE run_id = (SELECT MAX(id) FROM runs)").fetchall()
+    left = [error for outcome, error in rows if "is unreachable (" in (error or "")]
+    assert len(rows) == 34 and {outcome for outcome, _ in rows} == {"network_error"}
+    assert len(left) >= 20, rows           # at most a dozen attempts were made in all
+    assert "connection attempts in a row failed" in left[0] and "left for the next pass" in left[0]
+    with ReplicaServer(site, port=port):
+        assert "34 unchanged" in crawl(config_path).stdout
+
+
+REFRESH = '<meta http-equiv="refresh" content="0; url=/next/">'
+
+
+@pytest.mark.parametrize("body, encoding", [
+    (f"<html><head>{REFRESH}</head><body>Hi</body></html>", "utf-8"),
+    (f"<html><head>{REFRESH.upper().replace('/NEXT/', '/next/')}</head></html>", "utf-8"),
+    (f"<html><head><title>Déclaration — «remarques»</title>{REFRESH}</head></html>", "utf-8"),
+    (f"<html><head>{REFRESH}</head></html>", "utf-16"),
+    ("<html><head><title>Remarks</title></head><body><p>Nothing to follow here.</p></body></html>", "utf-8"),
+    ("<html><head><title>Remarks</title></head><body><p>Nothing to follow here.</p></body></html>", "utf-16"),
+])
+def test_the_quick_meta_refresh_check_redirects_exactly_as_scrapys(body, encoding):
+    """Meta refresh redirects are Scrapy's: the quick check only skips decoding pages that
+    cannot hold a refresh tag (and reads every UTF-16 page in full)."""
+    from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from remarkwatch.crawler.middlewares.metarefresh import QuickMetaRefreshMiddleware
+
+    crawler = get_crawler(settings_dict={"METAREFRESH_ENABLED": True})
+    request = Request("https://www.state.gov/page/")
+
+    def response():
+        return HtmlResponse(request.url, body=body.encode(encoding), encoding=encoding, request=request)
+
+    ours = QuickMetaRefreshMiddleware.from_crawler(crawler).process_response(request, response())
+    scrapys = MetaRefreshMiddleware.from_crawler(crawler).process_response(request, response())
+    assert type(ours) is type(scrapys)
+    if isinstance(scrapys, Request):
+        assert ours.url == scrapys.url and scrapys.url.startswith("https://www.state.gov/next/")
+    else:
+        assert "refresh" not in body
+
+
+def test_a_page_without_a_refresh_tag_is_not_decoded_for_one():
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from remarkwatch.crawler.middlewares.metarefresh import QuickMetaRefreshMiddleware
+
+    request = Request("https://www.state.gov/page/")
+    page = HtmlResponse(request.url, body=b"<html><body><p>Remarks.</p></body></html>", request=request)
+    assert QuickMetaRefreshMiddleware.from_crawler(get_crawler()).process_response(request, page) is page
+    assert getattr(page, "_cached_ubody", None) is None

@@ -1,0 +1,241 @@
+"""The archive in Datasette: canned queries, full-text search, Atom feeds, change pages, export,
+and the change page in a real headless browser."""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from remarkwatch.crawler.items import GONE, OK, Capture, Extracted
+from remarkwatch.record.ingest import RemovalPolicy, ingest
+from remarkwatch.web.server import build_datasette
+from remarkwatch.storage import archive
+from remarkwatch.storage.db import open_db
+from tests.conftest import ROOT, run_cli
+from tests.receivers import free_port
+
+BRIEFING = "\n\n".join([
+    "MR PRICE: Good afternoon. We call on all armed actors to stop attacks against Eritrean forces and all refugees.",
+    "QUESTION: Thanks, Ned. How many people have been displaced?",
+    "MR PRICE: Our latest figure is 136 million people.",
+])
+INJECTION = ("<script>document.body.dataset.pwned = 'script'</script>"
+             "<img src=x onerror=\"document.body.dataset.pwned = 'img'\">")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def capture(post_id: str, body: str, *, url: str | None = None, title: str = "Briefing", outcome=OK, status=200,
+            modified: str = "t1") -> Capture:
+    url = url or f"https://www.state.gov/briefing-{post_id}/"
+    fields = None
+    if outcome == OK:
+        fields = Extracted(title=title, body_text=body, post_id=post_id, canonical_url=url, modified_time=modified,
+                           speakers=["Ned Price, Department Spokesperson"])
+    return Capture(source="state-briefings", url=url, final_url=url, status=status, fetched_at="t",
+                   outcome=outcome, fields=fields, extractor="state.gov/2")
+
+
+@pytest.fixture(scope="module")
+def archive_path(tmp_path_factory) -> Path:
+    """An archive holding each kind of change, written through the real ingest."""
+    path = tmp_path_factory.mktemp("web") / "archive.db"
+    db = open_db(path)
+    for _ in range(4):
+        archive.start_run(db, ["state-briefings"], "2026-11-27T10:00:00+00:00")
+    steps = [
+        (1, capture("1", BRIEFING)),
+        (1, capture("2", BRIEFING, title=f"Remarks {INJECTION}")),
+        (1, capture("3", BRIEFING)),
+        (1, capture("4", BRIEFING)),
+        (2, capture("1", BRIEFING.replace("Eritrean forces", "Eritrean refugees"))),
+        (2, capture("2", BRIEFING + "\n\nMR PRICE: " + INJECTION, title=f"Remarks {INJECTION}")),
+        (2, capture("3", "", outcome=GONE, status=404)),
+        (2, capture("4", BRIEFING, url="https://www.state.gov/briefing-4-renamed/")),
+        (3, capture("1", BRIEFING)),
+        (3, capture("1", BRIEFING.replace("136 million", "~~136~~ [3.6] million"))),
+    ]
+    for number, (run, item) in enumerate(steps):
+        ingest(db, item, site="state.gov", run_id=run, now=f"2026-11-27T1{run}:00:{number:02d}+00:00",
+               policy=RemovalPolicy(passes=1, hours=0))
+    db.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def client(archive_path):
+    datasette = build_datasette(archive_path)
+
+    def get(path: str):
+        return asyncio.run(datasette.client.get(path))
+    return get
+
+
+def rows(client, path: str) -> list[dict]:
+    response = client(path + ("&" if "?" in path else "?") + "_shape=array")
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def test_canned_queries(client):
+    latest = rows(client, "/archive/latest_changes.json")
+    assert [r["kind"] for r in latest][:4] == ["edited", "reverted", "moved", "removed"]
+    assert {r["kind"] for r in latest} == {"new", "edited", "reverted", "moved", "removed"}
+    edits = rows(client, "/archive/edits_only.json")
+    assert edits and "new" not in {r["kind"] for r in edits} and "removed" not in {r["kind"] for r in edits}
+    by_speaker = rows(client, "/archive/changes_by_speaker.json?speaker=mr+price")
+    assert {r["kind"] for r in by_speaker} == {"edited", "reverted"} and len(by_speaker) == 4
+    assert [r["kind"] for r in rows(client, "/archive/changes_by_class.json?class=number")] == ["edited"]
+    gone = rows(client, "/archive/removed_and_moved.json")
+    assert {(r["kind"], r["state_now"]) for r in gone} == {("removed", "removed"), ("moved", "active")}
+    history = rows(client, "/archive/document_history.json?document=https://www.state.gov/briefing-1/")
+    assert [(r["version"], r["kind"]) for r in history] == [(1, "new"), (2, "edited"), (3, "reverted"), (4, "edited")]
+    removed = rows(client, "/archive/document_history.json?document=3")
+    assert [r["kind"] for r in removed] == ["new", "removed"]
+
+
+def test_phrase_history_gives_every_appearance_and_disappearance(client):
+    found = rows(client, "/archive/phrase_history.json?phrase=Eritrean+refugees")
+    assert [(r["seq"], r["event"], r["created_at"]) for r in found] == [
+        (2, "appeared", "2026-11-27T12:00:04+00:00"), (3, "disappeared", "2026-11-27T13:00:08+00:00")]
+    reverted = rows(client, "/archive/document_history.json?document=1")[2]
+    assert found[1]["change_id"] == reverted["change_id"]
+    # A flip-flop: "forces" in versions 1, 3 and 4, not in 2. Every step is there.
+    flips = rows(client, "/archive/phrase_history.json?phrase=Eritrean+forces")
+    assert [(r["seq"], r["event"]) for r in flips if r["document_id"] == 1] == [
+        (1, "appeared"), (2, "disappeared"), (3, "appeared")]
+    # A phrase with quotes cannot break out of the phrase query.
+    assert rows(client, '/archive/phrase_history.json?phrase=refugees%22+OR+%22forces') == []
+
+
+def test_full_text_search_finds_versions_gone_from_the_site(client):
+    hits = rows(client, "/archive/versions.json?_search=%22Eritrean+refugees%22&_col=document_id&_col=seq")
+    assert hits == [{"id": 5, "document_id": 1, "seq": 2}]
+    page = client("/archive/versions?_search=refugees")
+    assert page.status_code == 200 and 'name="_search"' in page.text
+
+
+def test_atom_feeds(client):
+    first = feedparser.parse(client("/archive/feed.atom").text)
+    assert not first.bozo and first.feed.title == "remarkwatch: all changes"
+    assert len(first.entries) == 10
+    assert first.entries[0].id.startswith("tag:remarkwatch,2026:change/")
+    again = feedparser.parse(client("/archive/feed.atom").text)
+    assert [e.id for e in again.entries] == [e.id for e in first.entries]
+    edited = feedparser.parse(client("/archive/feed_by_kind.atom?kind=edited").text)
+    assert {e.title.split(":")[0] for e in edited.entries} == {"edited"} and len(edited.entries) == 3
+    assert "forces" in " ".join(e.summary for e in edited.entries)
+    by_source = feedparser.parse(client("/archive/feed_by_source.atom?source=state-briefings").text)
+    assert len(by_source.entries) == 10
+    assert feedparser.parse(client("/archive/feed_by_source.atom?source=nope").text).entries == []
+
+
+def test_change_page_inline_side_by_side_and_escaped(client, archive_path):
+    db = open_db(archive_path)
+    edit_id = next(db.query("SELECT id FROM changes WHERE kind = 'edited' AND document_id = 1 ORDER BY id"))["id"]
+    injected_id = next(db.query("SELECT id FROM changes WHERE kind = 'edited' AND document_id = 2"))["id"]
+    inline = client(f"/-/change/{edit_id}").text
+    assert "<del>forces</del>" in inline and "<ins>refugees</ins>" in inline
+    assert "turn 1, MR PRICE" in inline and "wording" in inline
+    assert 'href="/-/document/1"' in inline and 'href="/-/version/5"' in inline
+    side = client(f"/-/change/{edit_id}?view=side").text
+    assert 'class="rw-side rw-diff"' in side and "<del>forces</del>" in side and "<ins>refugees</ins>" in side
+    page = client(f"/-/change/{injected_id}").text
+    assert "<script>document.body" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;document.body.dataset.pwned" in page
+    assert client("/-/change/999999").status_code == 404
+
+
+def test_rows_link_both_ways(client):
+    changes = client("/archive/changes").text
+    assert '<a href="/-/change/1">new</a>' in changes
+    document = client("/archive/documents/1").text
+    assert "changes.document_id" in document or "/archive/changes?document_id=1" in document
+    latest = client("/archive/latest_changes").text
+    assert 'href="/-/change/' in latest
+
+
+def test_metadata_and_read_only(client, archive_path):
+    index = client("/").text
+    assert "remarkwatch archive" in index and "public domain" in index
+    before = open_db(archive_path)["changes"].count
+    response = client("/archive.json?sql=delete+from+changes")
+    assert response.status_code >= 400
+    assert open_db(archive_path)["changes"].count == before
+
+
+def config_for(directory: Path, db: Path) -> Path:
+    path = directory / "remarkwatch.toml"
+    path.write_text(f'db = "{db}"\n\n[[sources]]\nname = "state-briefings"\nprofile = "state.gov"\n'
+                    'start_urls = ["https://www.state.gov/press-releases/"]\n')
+    return path
+
+
+def test_export_jsonl_and_csv(tmp_path, archive_path):
+    config = config_for(tmp_path, archive_path)
+    lines = run_cli("export", "changes", "--config", config, check=True).stdout.splitlines()
+    assert len(lines) == 10 and json.loads(lines[0])["kind"] == "new"
+    out = tmp_path / "versions.csv"
+    result = run_cli("export", "versions", "--format", "csv", "-o", out, "--config", config, check=True)
+    assert "wrote 9 versions" in result.stderr
+    parsed = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(parsed) == 9 and "Eritrean" in parsed[0]["body_text"]
+    assert run_cli("export", "documents", "--source", "nope", "--config", config, check=True).stdout == ""
+
+
+def browser() -> str | None:
+    return next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
+                 if shutil.which(name)), None)
+
+
+@pytest.mark.slow
+def test_change_page_in_a_real_browser(tmp_path, archive_path):
+    executable = browser()
+    if executable is None:
+        pytest.skip("no chromium: `python3 dev.py test` installs Debian's chromium where it can (root with apt-get)")
+    port = free_port()
+    config = config_for(tmp_path, archive_path)
+    server = subprocess.Popen([sys.executable, "-m", "remarkwatch", "serve", "--port", str(port), "--config", str(config)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/-/versions.json")
+        injected = next(open_db(archive_path).query(
+            "SELECT id FROM changes WHERE kind = 'edited' AND document_id = 2"))["id"]
+        url = f"http://127.0.0.1:{port}/-/change/{injected}?view=side"
+        flags = [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+                 "--virtual-time-budget=3000"]
+        dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=90).stdout
+        assert "<ins>" in dom and "Change #" in dom
+        assert "data-pwned" not in dom, "a script injected through page content ran"
+        assert "&lt;script&gt;document.body.dataset.pwned" in dom
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "change-page.png"
+        shot.unlink(missing_ok=True)
+        subprocess.run([*flags, "--window-size=1280,1000", f"--screenshot={shot}", url],
+                       capture_output=True, timeout=90)
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {seconds} s")
+

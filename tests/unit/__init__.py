@@ -1,0 +1,1 @@
+"""In process, no subprocess and no network: `pytest tests/unit` runs in seconds."""
