@@ -19,7 +19,8 @@ STAMP = VENV / ".installed"
 USAGE = """usage: python3 dev.py COMMAND [ARGS...]
 
   demo [ARGS]    run the offline demo (replica site on 127.0.0.1), same as `remarkwatch demo`
-  test [ARGS]    run the test suite (pytest ARGS)
+  test [ARGS]    run the test suite (pytest ARGS); `test tests/unit` takes seconds
+  lint           ruff over the tree (what CI runs before the tests)
   rw ARGS        run any remarkwatch command, e.g. `python3 dev.py rw changes`
   setup          only create .venv and install the project
 """
@@ -114,6 +115,8 @@ def main(argv: list[str]) -> int:
         finally:
             if installing is not None and installing.poll() is None:
                 installing.terminate()
+    if command == "lint":
+        return subprocess.call([python, "-m", "ruff", "check", "."], cwd=ROOT)
     if command == "rw":
         return subprocess.call([python, "-m", "remarkwatch", *rest])
     print(USAGE, file=sys.stderr)

@@ -133,7 +133,8 @@ def test_seed_page_gives_transcript_without_banner_or_teaser():
     result = extract_article(page, "https://www.state.gov/secretary-antony-j-blinken-remarks-to-mission-mexico-staff/", PROFILE)
     assert result.outcome == OK
     got = result.fields.body_text.split("\n\n")
-    squash = lambda s: re.sub(r"\s+", " ", s.replace("\xa0", " ")).strip()
+    def squash(s):
+        return re.sub(r"\s+", " ", s.replace("\xa0", " ")).strip()
     assert [squash(p) for p in got] == [squash(p) for p in transcript]
     for line in banner:
         assert squash(line)[:40] not in squash(result.fields.body_text)
