@@ -4,7 +4,7 @@ large pass written, outside the reactor's process.
 The reactor fetches. With `extract_workers = N` (default "auto": one per core but one, at most 4):
 
 - N >= 2: N helpers judge each page and do the CPU side of recording it (`remarkwatch.parallel.prepare`), and
-  one more helper, the archive writer (`remarkwatch.record.writer`), writes the pass's captures.
+  one more helper, the archive writer (`remarkwatch.parallel.writer`), writes the pass's captures.
 - N == 1: one helper does both for each page: judges it, prepares it and writes it. On two cores
   this is the fastest: a page crosses one process boundary once, and there are two busy
   processes for two cores (a first crawl of 3,000 pages: 8.9 s with two helpers, less with one).
@@ -87,12 +87,12 @@ class ExtractPool:
         return Helper("remarkwatch-extract")
 
     def _new_writer(self) -> Helper:
-        from remarkwatch.record import writer
+        from remarkwatch.parallel import writer
         return Helper("remarkwatch-writer", init=writer.init_process, initargs=(self.db_path,))
 
     def _start(self) -> None:
         from remarkwatch.parallel import prepare
-        from remarkwatch.record import writer
+        from remarkwatch.parallel import writer
 
         warming = []
         if not self.fused:
@@ -168,7 +168,7 @@ class ExtractPool:
         that dies judging this page gets it recorded as `extract_error` by the next one; one that
         dies before starting it gets it again; one that dies writing an already judged capture is
         a database error."""
-        from remarkwatch.record import writer
+        from remarkwatch.parallel import writer
 
         while True:
             if self._writer is None or self._writer.dead:
@@ -189,7 +189,7 @@ class ExtractPool:
 
     async def flush(self) -> str | None:
         """Index the versions written since the last batch for search; None, or the error."""
-        from remarkwatch.record import writer
+        from remarkwatch.parallel import writer
 
         if self._writer is None or self._writer.dead:
             return None

@@ -23,7 +23,7 @@ from remarkwatch.errors import PassFailed
 from remarkwatch.record.health import pass_failed, record_extraction_health, record_source_pass
 from remarkwatch.record.ingest import RemovalPolicy
 from remarkwatch.parallel.pool import ExtractPool
-from remarkwatch.record.writer import COUNT_KEYS, Rules, bucket, record
+from remarkwatch.record.record import COUNT_KEYS, Rules, bucket, record
 from remarkwatch.passes.progress import Progress
 from remarkwatch.core.recheck import parse_time
 from remarkwatch.storage import archive

@@ -117,7 +117,7 @@ def test_a_worker_that_dies_costs_one_page():
 def write_or_die(capture, *args):
     """The writer helper's job, killing its process as it judges a page holding CRASH (a parser
     crash)."""
-    from remarkwatch.record import writer
+    from remarkwatch.parallel import writer
 
     if capture.judge_later is not None and b"CRASH" in capture.body:
         os._exit(3)
@@ -129,7 +129,7 @@ def test_a_helper_that_judges_and_writes_dies_on_one_page_and_the_pages_behind_i
     the helper that takes over, and the pages queued behind it are sent again and written."""
     from remarkwatch.record.ingest import RemovalPolicy
     from remarkwatch.core.recheck import DEFAULT_RECHECK, Recheck
-    from remarkwatch.record.writer import Rules
+    from remarkwatch.record.record import Rules
     from remarkwatch.storage import archive
     from remarkwatch.storage.db import open_db
 
