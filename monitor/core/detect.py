@@ -16,19 +16,16 @@ from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from remarkwatch.core import align, normalize, transcript
+from remarkwatch.core import classes as class_table
 
 NEW, EDITED, REVERTED, MOVED = "new", "edited", "reverted", "moved"
 REMOVED, RESTORED, BLOCKED, REEXTRACTED = "removed", "restored", "blocked", "reextracted"
 KINDS = (NEW, EDITED, REVERTED, MOVED, REMOVED, RESTORED, BLOCKED, REEXTRACTED)
 
-# How much an edit of each class matters, 0-100. "title" and "metadata" say where an edit is;
-# its nature (wording, number, ...) says how much it matters.
-WEIGHTS = {
-    "title": 0, "metadata": 0, "url": 30, "wording": 70, "number": 70, "punctuation": 40,
-    "case": 15, "insertion": 60, "deletion": 70, "speaker": 70, "inaudible": 60,
-    "correction": 60, "media": 40, "links": 5, "cosmetic": 0, "replaced": 90,
-}
-CLASSES = tuple(WEIGHTS)
+# How much an edit of each class matters, 0-100, from the one table of classes (`classes`).
+# "title" and "metadata" say where an edit is; its nature (wording, number, ...) how much it matters.
+WEIGHTS = class_table.WEIGHTS
+CLASSES = class_table.NAMES
 KIND_FLOOR = {NEW: 50, REVERTED: 70, MOVED: 30, REMOVED: 80, RESTORED: 60, BLOCKED: 5}
 # Metadata without words to compare: a changed date matters more than a re-saved page.
 SCALAR_WEIGHTS = {"published": 50, "doc_type": 40, "tags": 20, "modified_time": 5}

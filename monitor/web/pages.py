@@ -12,19 +12,14 @@ import sqlite_utils
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
+from remarkwatch.core import classes as class_table
 from remarkwatch.core import detect
 from remarkwatch.record.ingest import version_fields
 from remarkwatch.core.sides import rows_from_json, side_by_side
 from remarkwatch.storage import archive
 from remarkwatch.storage import pages as queries
 
-CLASS_WORDS = {
-    "wording": "wording", "number": "a number", "deletion": "words removed", "insertion": "words added",
-    "speaker": "who spoke", "correction": "a correction", "inaudible": "inaudible filled in",
-    "punctuation": "punctuation", "case": "capitals only", "title": "in the title", "metadata": "byline, place or date",
-    "url": "its address", "media": "video or audio", "links": "links only", "cosmetic": "formatting only",
-    "replaced": "replaced by another document",
-}
+CLASS_WORDS = class_table.LABELS   # the web label of each edit class, in the filter menu's order
 PAGE_SIZE = 30
 
 
