@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from jinja2 import DictLoader, Environment, select_autoescape
 
 from remarkwatch import untrusted
-from remarkwatch.cli.render import safe
+from remarkwatch.untrusted import terminal as safe
 
 SCHEMA, DIGEST_SCHEMA = "remarkwatch.alert/1", "remarkwatch.digest/1"
 PAYLOAD_KEYS = ("kind", "source", "url", "change_url", "title", "document_id", "change_id", "classes", "changed_fields",
