@@ -105,7 +105,9 @@ def main(argv: list[str]) -> int:
     if command == "setup":
         return 0
     if command == "demo":
-        return subprocess.call([python, "-m", "remarkwatch", "demo", *rest], cwd=ROOT)
+        here = Path.cwd().resolve() == ROOT
+        env = {**os.environ, "REMARKWATCH_PROG": f"python3 {'dev.py' if here else ROOT / 'dev.py'} rw"}
+        return subprocess.call([python, "-m", "remarkwatch", "demo", *rest], cwd=ROOT, env=env)
     if command == "test":
         ensure_browser()
         ensure_redis()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -410,9 +411,12 @@ def demo(directory, force):
         click.echo(f"alert received by the demo webhook: {payload['kind']} — {render.safe(payload['title'])}: "
                    f"{render.safe(payload['summary'])} (signature {'valid' if valid else 'INVALID'})")
     click.echo(f"database: {result.db_path}")
-    click.echo(f"explore it: remarkwatch changes --config {result.config_path}")
-    click.echo(f"            remarkwatch alerts --config {result.config_path}")
-    click.echo(f"            remarkwatch history --config {result.config_path} {result.edited_url}")
+    # The hints name a command that works from where the demo was started: under dev.py the
+    # `remarkwatch` script is inside .venv, so dev.py says how to reach it.
+    prog = os.environ.get("REMARKWATCH_PROG") or "remarkwatch"
+    click.echo(f"explore it: {prog} changes --config {result.config_path}")
+    click.echo(f"            {prog} alerts --config {result.config_path}")
+    click.echo(f"            {prog} history --config {result.config_path} {result.edited_url}")
 
 
 for command in (alerts, test_alert, changes, diff, history, export, backfill):
