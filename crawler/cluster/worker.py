@@ -404,3 +404,12 @@ class ClusterSpider(scrapy.Spider):
 
     def article_failed(self, failure):
         return self._fail("article_failed", failure)
+
+
+def redis_pacer(crawler, max_wait_s: float) -> RedisPacer:
+    """The pacer of a cluster worker (`REMARKWATCH_PACER`): one reservation per host across every
+    worker, in Redis."""
+    import redis
+
+    return RedisPacer(redis.Redis.from_url(crawler.settings["REMARKWATCH_REDIS_URL"]),
+                      Keys(crawler.settings.get("REMARKWATCH_REDIS_PREFIX") or "remarkwatch"), max_wait_s)

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.utils.misc import load_object
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import ConnectError, DNSLookupError
@@ -101,18 +102,13 @@ class Pacer(Reachability):
 
 
 def pacer_of(crawler) -> Pacer:
-    """The crawl's pacer: in this process, or (a cluster worker) shared by every worker in Redis."""
+    """The crawl's pacer: in this process, or the one `REMARKWATCH_PACER` names (a dotted path to a
+    factory of (crawler, max_wait_s), as Scrapy names its components): a cluster worker's is shared
+    by every worker in Redis. This module never imports the cluster."""
     if not hasattr(crawler, "remarkwatch_pacer"):
         max_wait = crawler.settings.getfloat("REMARKWATCH_MAX_WAIT_S", MAX_BACKOFF_S)
-        if crawler.settings.get("REMARKWATCH_REDIS_URL"):
-            import redis
-
-            from remarkwatch.crawler.cluster.worker import Keys, RedisPacer
-            crawler.remarkwatch_pacer = RedisPacer(redis.Redis.from_url(crawler.settings["REMARKWATCH_REDIS_URL"]),
-                                                   Keys(crawler.settings.get("REMARKWATCH_REDIS_PREFIX") or "remarkwatch"),
-                                                   max_wait)
-        else:
-            crawler.remarkwatch_pacer = Pacer(max_wait_s=max_wait)
+        factory = crawler.settings.get("REMARKWATCH_PACER")
+        crawler.remarkwatch_pacer = load_object(factory)(crawler, max_wait) if factory else Pacer(max_wait_s=max_wait)
     return crawler.remarkwatch_pacer
 
 

@@ -302,6 +302,7 @@ def worker_settings(config: Config, log_level: str) -> dict:
         "REDIS_URL": config.cluster.redis_url,
         "REMARKWATCH_REDIS_URL": config.cluster.redis_url,
         "REMARKWATCH_REDIS_PREFIX": config.cluster.key_prefix,
+        "REMARKWATCH_PACER": "remarkwatch.crawler.cluster.worker.redis_pacer",
         # Delays are global (one reservation per host in Redis), never per process; a millisecond
         # here keeps Scrapy's per-host concurrency (see MIN_DOWNLOAD_DELAY_S).
         "DOWNLOAD_DELAY": MIN_DOWNLOAD_DELAY_S,

@@ -40,7 +40,7 @@ from remarkwatch.record import ingest
 from remarkwatch.alerts import routing
 from remarkwatch.config import DEFAULT_WAYBACK, Backfill, Config, Source
 from remarkwatch.errors import ConfigError
-from remarkwatch.demo.replica.wayback import surt_key
+from remarkwatch.history.surt import surt_key
 from remarkwatch.core.sides import rows_json, side_by_side
 from remarkwatch.storage import archive
 

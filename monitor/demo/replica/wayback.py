@@ -22,6 +22,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from remarkwatch.history.surt import surt_key
+
 TIMESTAMP = "%Y%m%d%H%M%S"
 
 
@@ -37,14 +39,6 @@ class ArchivedCapture:
     @property
     def digest(self) -> str:
         return base64.b32encode(hashlib.sha1(self.body).digest()).decode()
-
-
-def surt_key(url: str) -> str:
-    """The CDX's match key: no scheme, no `www.`, the host lower-cased, no trailing slash."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    path = parts.path.rstrip("/") or "/"
-    return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
 def _urlkey(url: str) -> str:

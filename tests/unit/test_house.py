@@ -1,0 +1,88 @@
+"""The house's rules, read from the source with `ast`: no import circles, no production import of
+the demo's replicas, and crawler/ and storage/ importing nothing of the other wings."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Folder -> import name, as pyproject.toml's package-dir maps them.
+ROOTS = {"monitor": "remarkwatch", "crawler": "remarkwatch.crawler", "storage": "remarkwatch.storage"}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for folder, name in ROOTS.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = [p for p in path.relative_to(ROOT / folder).with_suffix("").parts if p != "__init__"]
+            found[".".join([name, *parts])] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imports(path: Path) -> set[str]:
+    """Every remarkwatch module a file imports, at any depth (imports inside functions count)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {n for n in names if n in MODULES and n.startswith("remarkwatch")}
+
+
+GRAPH = {module: _imports(path) - {module} for module, path in MODULES.items()}
+
+
+def _cycle() -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(GRAPH[node]):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for module in sorted(GRAPH):
+        if module not in state and (found := visit(module)):
+            return found
+    return None
+
+
+def test_no_import_circle():
+    # A package importing its own submodule is not a circle of modules: drop package -> child arrows.
+    for module in GRAPH:
+        GRAPH[module] = {n for n in GRAPH[module] if not n.startswith(module + ".")}
+    cycle = _cycle()
+    assert cycle is None, "import circle: " + " -> ".join(cycle or [])
+
+
+def _wing(module: str) -> str:
+    for name in ("remarkwatch.crawler", "remarkwatch.storage", "remarkwatch.demo", "remarkwatch.cli"):
+        if module == name or module.startswith(name + "."):
+            return name
+    return "remarkwatch"
+
+
+@pytest.mark.parametrize("wing, may_import", [
+    ("remarkwatch.crawler", {"remarkwatch.crawler"}),
+    ("remarkwatch.storage", {"remarkwatch.storage"}),
+    ("remarkwatch", {"remarkwatch", "remarkwatch.crawler", "remarkwatch.storage"}),   # no demo, no cli (but __main__)
+])
+def test_wings_import_only_downward(wing, may_import):
+    wrong = sorted(f"{module} imports {target}" for module, targets in GRAPH.items()
+                   if _wing(module) == wing and module != "remarkwatch.__main__"
+                   for target in targets if _wing(target) not in may_import)
+    assert not wrong, wrong
