@@ -25,6 +25,11 @@ OUTCOMES = (OK, BLOCKED, NO_BODY, EMPTY_BODY, HTTP_ERROR, NETWORK_ERROR, OFFSITE
             TRUNCATED, INCOMPLETE, GONE, NOT_MODIFIED, SAME_BYTES, EXTRACT_ERROR, TOO_LARGE)
 
 
+def extractor_family(extractor: str | None) -> str:
+    """Profile or generic fallback: versions of one family are compared as edits."""
+    return "fallback" if (extractor or "").startswith(FALLBACK_PREFIX) else "profile"
+
+
 @dataclass
 class Extracted:
     title: str | None = None
@@ -101,3 +106,5 @@ class Capture:
     # (profile, fallback, is_landing, accepts_json): judged by the writer helper as it is written (monitor.pool)
     judge_later: tuple | None = None
     prepared: Prepared | None = None   # computed in a worker process (monitor.prepare); None: the writer computes
+    capture_id: int | None = None      # its captures row, once stored (backfill stores as it fetches)
+    seen_until: str | None = None      # a memento's: the last time the archive showed the same bytes

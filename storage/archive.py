@@ -355,3 +355,31 @@ def get_version(db: sqlite_utils.Database, version_id: int) -> dict | None:
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:
     return {t: db[t].count for t in ("documents", "versions", "changes", "captures", "runs", "turns")}
+
+
+def source_documents(db: sqlite_utils.Database, source: str) -> list[dict]:
+    """The id and URL of every document of `source`, oldest first."""
+    return list(db.query("SELECT id, url FROM documents WHERE source = ? ORDER BY id", [source]))
+
+
+def memento_capture(db: sqlite_utils.Database, memento_url: str, *, reached: bool = False) -> dict | None:
+    """The latest capture read from `memento_url` (with `reached`: one that was not a network error)."""
+    skip = " AND outcome NOT IN ('network_error')" if reached else ""
+    return first_row(db, f"SELECT * FROM captures WHERE memento_url = ?{skip} ORDER BY id DESC LIMIT 1",
+                     [memento_url])
+
+
+def versions_observed(db: sqlite_utils.Database, document_id: int) -> list[dict]:
+    """A document's versions in the order the site showed them."""
+    return list(db.query("SELECT * FROM versions WHERE document_id = ? ORDER BY observed_at, seq", [document_id]))
+
+
+def joined_versions(db: sqlite_utils.Database, document_id: int) -> set[tuple[int, int]]:
+    """The (from, to) version pairs a change of the document already joins."""
+    return set(db.execute("SELECT from_version_id, to_version_id FROM changes WHERE document_id = ? "
+                          "AND from_version_id IS NOT NULL AND to_version_id IS NOT NULL", [document_id]).fetchall())
+
+
+def first_observed(db: sqlite_utils.Database, document_id: int) -> str | None:
+    """When the site first showed any version of the document."""
+    return db.execute("SELECT MIN(observed_at) FROM versions WHERE document_id = ?", [document_id]).fetchone()[0]

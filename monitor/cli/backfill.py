@@ -1,4 +1,4 @@
-"""`remarkwatch backfill`: history from a web archive (see monitor/backfill.py)."""
+"""`remarkwatch backfill`: history from a web archive (see monitor/history/backfill.py)."""
 from __future__ import annotations
 
 import sys
@@ -32,6 +32,8 @@ def backfill(config, urls, source_names, since, until, max_captures):
     Example: remarkwatch backfill --source state-press-briefings --from 2021-01-01
     """
     from remarkwatch.history import backfill as bf
+    from remarkwatch.history.progress import BackfillProgress
+    from remarkwatch.history.wayback import wayback_client
     from remarkwatch.passes.local import utcnow
     from remarkwatch.storage import schedule as schedule_store
     from remarkwatch.storage.db import open_db
@@ -51,8 +53,8 @@ def backfill(config, urls, source_names, since, until, max_captures):
         raise ConfigError(f"a backfill is already running on {config.db_path} (pid {holder['pid']} on "
                           f"{holder['host']}, since {holder['acquired_at']})")
     requests_sent = {"search": 0, "memento": 0}
-    client = bf.wayback_client(config.backfill, config.user_agent, requests_sent, config.max_page_bytes)
-    progress = bf.BackfillProgress(config.backfill, sys.stderr, sys.stderr.isatty())
+    client = wayback_client(config.backfill, config.user_agent, requests_sent, config.max_page_bytes)
+    progress = BackfillProgress(config.backfill, sys.stderr, sys.stderr.isatty())
     try:
         runner = bf.Backfiller(config, db, client, since=since, until=until, max_captures=max_captures,
                                progress=progress)

@@ -15,8 +15,9 @@ from w3lib.encoding import html_to_unicode
 
 from remarkwatch.crawler.extract import EXTRACTOR_VERSION, extract_article
 from remarkwatch.crawler.items import EMPTY_BODY, EXTRACT_ERROR, INCOMPLETE, NO_BODY, OK, Capture
-from remarkwatch.record import ingest
-from remarkwatch.core import transcript
+from remarkwatch.record.ingest import UNCHANGED
+from remarkwatch.record.record import Rules, record
+from remarkwatch.record.rows import add_turns
 from remarkwatch.config import Config
 from remarkwatch.storage import archive
 
@@ -40,7 +41,7 @@ def reprocess(db: sqlite_utils.Database, config: Config, now: str,
     result = ReprocessResult()
     for row in archive.versions_without_turns(db):
         with db.atomic():
-            archive.insert_turns(db, row["id"], transcript.split_turns(row["body_text"]))
+            add_turns(db, row["id"], row["body_text"])
         result.counts["turns"] += 1
     sources = {s.name: s for s in config.sources}
     for row in archive.latest_good_captures(db, RETRIED_OUTCOMES, source_names):
@@ -60,8 +61,8 @@ def reprocess(db: sqlite_utils.Database, config: Config, now: str,
         capture = Capture(
             source=row["source"], url=row["url"], final_url=row["final_url"], status=row["status"],
             fetched_at=row["fetched_at"], outcome=OK, fields=extraction.fields,
-            extractor=f"{source.profile.name}/{EXTRACTOR_VERSION}",
+            extractor=f"{source.profile.name}/{EXTRACTOR_VERSION}", capture_id=row["id"],
         )
-        kind = ingest.reextract(db, capture, row["id"], site=source.profile.site, now=now)
-        result.counts["unchanged" if kind == ingest.UNCHANGED else "reextracted"] += 1
+        kind = record(db, capture, Rules(site=source.profile.site), None, now, reextract=True)
+        result.counts["unchanged" if kind == UNCHANGED else "reextracted"] += 1
     return result

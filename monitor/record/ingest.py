@@ -9,20 +9,19 @@ is declared `removed` only once it has been gone for `RemovalPolicy.passes` pass
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
 import sqlite_utils
 
-from remarkwatch.crawler.items import BLOCKED, FALLBACK_PREFIX, GONE, OK, Capture
-from remarkwatch.core import detect, normalize, transcript
-from remarkwatch.core.sides import rows_json, side_by_side
+from remarkwatch.crawler.items import BLOCKED, GONE, OK, Capture, extractor_family
+from remarkwatch.core import decide, detect
+from remarkwatch.core.fields import version_fields
 from remarkwatch.alerts import routing
+from remarkwatch.record.rows import add_change, add_version, identity_key, store_capture
 from remarkwatch.storage import archive
 
-LIST_FIELDS = ("speakers", "tags", "links", "media")
 ACTIVE, MISSING, REMOVED, BLOCKED_STATE = "active", "missing", "removed", "blocked"
 UNCHANGED, FAILED = "unchanged", "failed"
 
@@ -31,19 +30,6 @@ UNCHANGED, FAILED = "unchanged", "failed"
 class RemovalPolicy:
     passes: int = 2       # consecutive passes a page must be gone before it is declared removed
     hours: float = 1.0    # and for at least this long
-
-
-def identity_key(site: str, post_id: str | None, url: str) -> str:
-    """A document's stable identity: the site's post id when known, else its canonical URL."""
-    return f"{site}:post:{post_id}" if post_id else f"url:{url}"
-
-
-def version_fields(row: dict) -> dict:
-    """A versions row as the field dict detect works on (JSON lists decoded)."""
-    fields = dict(row)
-    for name in LIST_FIELDS:
-        fields[name] = json.loads(row.get(name) or "[]")
-    return fields
 
 
 def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: int | None,
@@ -55,17 +41,7 @@ def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: in
     `next_check(first_seen)` gives the document's next re-check time, written with the capture.
     """
     with db.atomic():
-        prepared = capture.prepared
-        blob = archive.put_blob(db, capture.body, *((prepared.blob_hash, prepared.blob) if prepared else ())) \
-            if capture.body else None
-        capture_id = archive.insert_capture(db, {
-            "run_id": run_id, "source": capture.source, "url": capture.url,
-            "final_url": capture.final_url, "status": capture.status, "outcome": capture.outcome,
-            "error": capture.error, "fetched_at": capture.fetched_at,
-            "content_type": capture.content_type, "etag": capture.etag,
-            "last_modified": capture.last_modified, "blob_hash": blob,
-            **capture_evidence(capture),
-        })
+        capture_id = store_capture(db, capture, run_id)
         if capture.outcome != OK or capture.fields is None:
             kind = _record_failure(db, capture, capture_id, run_id, now, policy, channels)
         else:
@@ -73,16 +49,6 @@ def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: in
         if next_check is not None:
             _schedule(db, capture_id, now, next_check)
         return kind
-
-
-def capture_evidence(capture: Capture) -> dict:
-    """The capture's origin, memento and headers columns (m010)."""
-    return {
-        "origin": capture.origin, "memento_url": capture.memento_url, "memento_status": capture.memento_status,
-        "capture_key": capture.capture_key,
-        "observed_at": capture.observed_at or capture.fetched_at,
-        "headers": json.dumps(capture.headers, ensure_ascii=False) if capture.headers is not None else None,
-    }
 
 
 def _schedule(db, capture_id: int, now: str, next_check) -> None:
@@ -93,11 +59,11 @@ def _schedule(db, capture_id: int, now: str, next_check) -> None:
         archive.touch_document(db, row["id"], {"last_checked_at": now, "next_check_at": next_check(row["first_seen"])})
 
 
-def reextract(db: sqlite_utils.Database, capture: Capture, capture_id: int, *, site: str,
-              now: str) -> str:
-    """Record what a stored capture extracts to now; a difference is a `reextracted` change."""
+def reextract(db: sqlite_utils.Database, capture: Capture, *, site: str, now: str) -> str:
+    """Record what a stored capture (`capture.capture_id`) extracts to now; a difference is a
+    `reextracted` change."""
     with db.atomic():
-        return _record_content(db, capture, capture_id, site, None, now, reextracted=True)
+        return _record_content(db, capture, capture.capture_id, site, None, now, reextracted=True)
 
 
 def _record_failure(db, capture: Capture, capture_id: int, run_id, now: str, policy: RemovalPolicy,
@@ -172,16 +138,12 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
         change = detect.compare(previous, current, earlier=earlier,
                                 present=prepared.present if prepared is not None else None)
     if document is not None and document["state"] == REMOVED and not reextracted:
-        change = _restored(change, capture)
+        change = decide.restored(change, capture.final_url)
     if reextracted and change is not None:
-        change.kind, change.significance = detect.REEXTRACTED, 0
-        change.summary = f"re-extraction ({capture.extractor}): {change.summary}"
-    elif change is not None and previous is not None and _family(previous.get("extractor")) != _family(capture.extractor):
-        # The profile stopped matching (or matches again): a switch of extractor is not an edit
-        # by the site. Recorded, never alerted; the next capture compares like with like.
-        change.kind, change.significance = detect.REEXTRACTED, 0
-        change.summary = (f"extractor switched ({previous.get('extractor') or 'unknown'} -> {capture.extractor}), "
-                          f"not an edit by the site: {change.summary}")
+        change = decide.reextracted(change, capture.extractor)
+    elif change is not None and previous is not None and \
+            extractor_family(previous.get("extractor")) != extractor_family(capture.extractor):
+        change = decide.extractor_switched(change, previous.get("extractor"), capture.extractor)
     update = {"last_seen": now, "url": capture.final_url}
     if document is not None and document["state"] != ACTIVE and not reextracted:
         update.update(state=ACTIVE, state_since=now, missing_since=None, missing_passes=0, missing_run_id=None)
@@ -193,27 +155,16 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
         return UNCHANGED
     version_id = None
     if change.changed_fields or previous is None:
-        version_id = archive.insert_version(db, _version_row(fields, capture, capture_id, document_id, now, prepared))
-        turns = prepared.turns if prepared is not None else None
-        archive.insert_turns(db, version_id, turns if turns is not None else transcript.split_turns(fields.get("body_text")))
+        version_id = add_version(db, fields, capture, document_id, now, prepared=prepared)
         update.update(title=fields.get("title"), latest_version_id=version_id,
                       canonical_url=fields.get("canonical_url") or capture.final_url)
-    sides = None
-    if previous is not None and "body" in change.changed_fields:
-        sides = rows_json(side_by_side(previous.get("body_text") or "", fields.get("body_text") or ""))
-    change_id = _insert_change(db, document_id, change, previous, version_id, run_id, now, sides,
-                               previous_seen_at=document["last_seen"] if document is not None else None)
-    routing.enqueue_change(db, channels, change_id, kind=change.kind, source=capture.source,
-                           classes=change.classes, significance=change.significance, now=now)
+    add_change(db, document_id, change, previous, version_id, fields.get("body_text"), run_id=run_id, now=now,
+               observed_at=now, previous_seen_at=document["last_seen"] if document is not None else None,
+               source=capture.source, channels=channels)
     if not reextracted:
         archive.link_capture(db, capture_id, document_id, version_id or (previous or {}).get("id"))
     archive.touch_document(db, document_id, update)
     return change.kind
-
-
-def _family(extractor: str | None) -> str:
-    """Profile or generic fallback: versions of one family are compared as edits."""
-    return "fallback" if (extractor or "").startswith(FALLBACK_PREFIX) else "profile"
 
 
 def _document_for(db, capture: Capture, fields: dict, site: str, now: str):
@@ -240,46 +191,3 @@ def _document_for(db, capture: Capture, fields: dict, site: str, now: str):
     return document, document_id, previous, earlier
 
 
-def _insert_change(db, document_id: int, change: detect.Change, previous: dict | None,
-                   version_id: int | None, run_id, now: str, sides: str | None = None,
-                   previous_seen_at: str | None = None) -> int:
-    return archive.insert_change(db, {
-        "sides": sides, "previous_seen_at": previous_seen_at,
-        "document_id": document_id, "kind": change.kind,
-        "from_version_id": previous["id"] if previous else None, "to_version_id": version_id,
-        "detected_at": now, "run_id": run_id, "changed_fields": json.dumps(change.changed_fields),
-        "field_diffs": json.dumps(change.field_diffs, ensure_ascii=False), "diff": change.diff,
-        "summary": change.summary, "classes": json.dumps(change.classes),
-        "significance": change.significance, "silent": int(change.silent),
-        "edits": json.dumps(change.edits_as_dicts(), ensure_ascii=False),
-        "reverted_to_version_id": change.reverted_to, "observed_at": now,
-    })
-
-
-def _restored(change: detect.Change | None, capture: Capture) -> detect.Change:
-    """A removed document is back: with its old content (no new version) or with edits."""
-    if change is None:
-        return detect.Change(detect.RESTORED, [], significance=detect.KIND_FLOOR[detect.RESTORED],
-                             summary=f"restored: back at {capture.final_url}, content unchanged")
-    change.kind = detect.RESTORED
-    change.significance = max(change.significance, detect.KIND_FLOOR[detect.RESTORED])
-    change.summary = f"restored with changes: {change.summary}"
-    return change
-
-
-def _version_row(fields: dict, capture: Capture, capture_id: int, document_id: int, now: str,
-                 prepared=None) -> dict:
-    row = {name: fields.get(name) for name in (
-        "post_id", "title", "doc_type", "audience", "location", "published", "published_text",
-        "modified_time", "body_html", "body_text",
-    )}
-    row.update({name: json.dumps(fields.get(name) or [], ensure_ascii=False) for name in LIST_FIELDS})
-    row.update(
-        document_id=document_id, capture_id=capture_id, created_at=now, url=capture.final_url,
-        observed_at=capture.observed_at if capture.origin != "live" and capture.observed_at else now,
-        origin=capture.origin, memento_url=capture.memento_url,
-        canonical_url=fields.get("canonical_url"),
-        content_hash=prepared.content_hash if prepared is not None else normalize.content_hash(fields),
-        raw_hash=prepared.raw_hash if prepared is not None else normalize.raw_hash(fields), extractor=capture.extractor,
-    )
-    return row

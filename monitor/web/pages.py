@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from remarkwatch.core import classes as class_table
 from remarkwatch.core import detect
-from remarkwatch.record.ingest import version_fields
+from remarkwatch.core.fields import version_fields
 from remarkwatch.core.sides import rows_from_json, side_by_side
 from remarkwatch.storage import archive
 from remarkwatch.storage import pages as queries

@@ -270,7 +270,8 @@ def test_an_unreachable_archive_is_reported_not_a_traceback(live):
 def test_progress_shows_counts_and_the_time_the_rate_limits_need():
     import io
 
-    from remarkwatch.history.backfill import BackfillProgress, BackfillResult
+    from remarkwatch.history.backfill import BackfillResult
+    from remarkwatch.history.progress import BackfillProgress
     from remarkwatch.config import Backfill
 
     stream = io.StringIO()

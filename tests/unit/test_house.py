@@ -86,3 +86,19 @@ def test_wings_import_only_downward(wing, may_import):
                    if _wing(module) == wing and module != "remarkwatch.__main__"
                    for target in targets if _wing(target) not in may_import)
     assert not wrong, wrong
+
+
+ROW_WRITERS = {"insert_capture", "insert_version", "insert_change", "insert_turns", "create_document", "put_blob",
+               "link_capture"}
+
+
+def test_only_the_record_wing_writes_captures_documents_versions_and_changes():
+    """One road into the archive: every other wing records through record.record()."""
+    wrong = []
+    for module, path in MODULES.items():
+        if module.startswith(("remarkwatch.record", "remarkwatch.storage")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ROW_WRITERS:
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} calls {node.func.attr}")
+    assert not wrong, wrong
