@@ -383,3 +383,31 @@ def joined_versions(db: sqlite_utils.Database, document_id: int) -> set[tuple[in
 def first_observed(db: sqlite_utils.Database, document_id: int) -> str | None:
     """When the site first showed any version of the document."""
     return db.execute("SELECT MIN(observed_at) FROM versions WHERE document_id = ?", [document_id]).fetchone()[0]
+
+
+def stored_captures(db: sqlite_utils.Database, *, document_id: int | None = None, source: str | None = None,
+                    since: str | None = None) -> list[dict]:
+    """The captures with a stored body (of a document, a source, observed since a time), oldest first."""
+    clauses, params = ["c.blob_hash IS NOT NULL", "c.status IS NOT NULL"], []
+    if document_id is not None:
+        clauses.append("c.document_id = ?")
+        params.append(document_id)
+    if source:
+        clauses.append("c.source = ?")
+        params.append(source)
+    if since:
+        clauses.append("COALESCE(c.observed_at, c.fetched_at) >= ?")
+        params.append(since)
+    return list(db.query(f"SELECT c.* FROM captures c WHERE {' AND '.join(clauses)} ORDER BY c.id", params))
+
+
+def capture_versions(db: sqlite_utils.Database, capture_id: int) -> list[dict]:
+    """The versions a capture made (what a WARC metadata record says of it)."""
+    return list(db.query("SELECT id, document_id, seq, observed_at, origin, memento_url, content_hash, title "
+                         "FROM versions WHERE capture_id = ? ORDER BY id", [capture_id]))
+
+
+def change_ids_to(db: sqlite_utils.Database, version_id: int) -> list[int]:
+    """The ids of the changes that lead to a version."""
+    return [r[0] for r in db.execute("SELECT id FROM changes WHERE to_version_id = ? ORDER BY id",
+                                     [version_id]).fetchall()]

@@ -41,20 +41,10 @@ class WarcResult:
 
 def select(db, *, document_id: int | None = None, source: str | None = None, since: str | None = None) -> list[dict]:
     """The captures to export (with a stored body), oldest first."""
-    clauses, params = ["c.blob_hash IS NOT NULL", "c.status IS NOT NULL"], []
-    if document_id is not None:
-        if archive.get_document(db, document_id) is None:
-            raise ConfigError(f"--document {document_id}: no such document in the archive "
-                              f"(see `remarkwatch changes` or the web view for ids)")
-        clauses.append("c.document_id = ?")
-        params.append(document_id)
-    if source:
-        clauses.append("c.source = ?")
-        params.append(source)
-    if since:
-        clauses.append("COALESCE(c.observed_at, c.fetched_at) >= ?")
-        params.append(since)
-    return list(db.query(f"SELECT c.* FROM captures c WHERE {' AND '.join(clauses)} ORDER BY c.id", params))
+    if document_id is not None and archive.get_document(db, document_id) is None:
+        raise ConfigError(f"--document {document_id}: no such document in the archive "
+                          f"(see `remarkwatch changes` or the web view for ids)")
+    return archive.stored_captures(db, document_id=document_id, source=source, since=since)
 
 
 def write_warc(db, rows: list[dict], output: Path, *, user_agent: str) -> WarcResult:
@@ -127,10 +117,8 @@ def _headers(row: dict, length: int) -> list[tuple[str, str]]:
 
 def _metadata(db, row: dict) -> list[tuple[int, bytes]]:
     found = []
-    for version in db.query("SELECT id, document_id, seq, observed_at, origin, memento_url, content_hash, title "
-                            "FROM versions WHERE capture_id = ? ORDER BY id", [row["id"]]):
-        changes = [r[0] for r in db.execute("SELECT id FROM changes WHERE to_version_id = ? ORDER BY id",
-                                            [version["id"]]).fetchall()]
+    for version in archive.capture_versions(db, row["id"]):
+        changes = archive.change_ids_to(db, version["id"])
         found.append((version["id"], json.dumps({
             "document_id": version["document_id"], "version_id": version["id"], "version_seq": version["seq"],
             "change_ids": changes, "capture_id": row["id"], "source": row["source"], "title": version["title"],
