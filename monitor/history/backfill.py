@@ -35,7 +35,7 @@ from remarkwatch.crawler.middlewares.offsite import host_allowed
 from remarkwatch.crawler.profiles import get_profile
 from remarkwatch.config import Config, Source
 from remarkwatch.errors import ConfigError
-from remarkwatch.history.surt import surt_key
+from remarkwatch.history.urlkey import surt_key
 from remarkwatch.history.wayback import TooLarge, archive_error, service_url
 from remarkwatch.record import history
 from remarkwatch.record.history import Place

@@ -22,7 +22,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from remarkwatch.history.surt import surt_key
+from remarkwatch.history.urlkey import surt_key
 
 TIMESTAMP = "%Y%m%d%H%M%S"
 
@@ -39,12 +39,6 @@ class ArchivedCapture:
     @property
     def digest(self) -> str:
         return base64.b32encode(hashlib.sha1(self.body).digest()).decode()
-
-
-def _urlkey(url: str) -> str:
-    parts = urlsplit(url)
-    host = ",".join(reversed((parts.hostname or "").lower().removeprefix("www.").split(".")))
-    return f"{host}){(parts.path.rstrip('/') or '/').lower()}"
 
 
 class WaybackArchive:
@@ -100,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
         limit = int(query.get("limit", ["10000"])[0])
         offset = int(query.get("resumeKey", ["0"])[0])
         page = found[offset:offset + limit]
-        lines = [f"{_urlkey(c.url)} {c.timestamp} {c.url} {c.content_type.split(';')[0]} {c.status} "
+        lines = [f"{surt_key(c.url)} {c.timestamp} {c.url} {c.content_type.split(';')[0]} {c.status} "
                  f"{c.digest} {len(c.body)}" for c in page]
         if query.get("showResumeKey", ["false"])[0] == "true" and offset + limit < len(found):
             lines += ["", str(offset + limit)]
