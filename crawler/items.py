@@ -20,9 +20,10 @@ NOT_MODIFIED = "not_modified"  # 304 to a conditional request: checked, unchange
 SAME_BYTES = "same_bytes"      # answered with the very bytes of its last good page: checked, unchanged, nothing stored
 EXTRACT_ERROR = "extract_error"  # the extractor failed on this page (the error is recorded)
 TOO_LARGE = "too_large"        # the response (or its decompressed body) is over the size limit
+UNPLAYABLE = "unplayable"      # a web archive lists the capture but cannot play it back (it redirects elsewhere)
 FALLBACK_PREFIX = "fallback:"   # an extractor name with it: the generic extractor stood in for the profile
 OUTCOMES = (OK, BLOCKED, NO_BODY, EMPTY_BODY, HTTP_ERROR, NETWORK_ERROR, OFFSITE, NOT_HTML, ROBOTS,
-            TRUNCATED, INCOMPLETE, GONE, NOT_MODIFIED, SAME_BYTES, EXTRACT_ERROR, TOO_LARGE)
+            TRUNCATED, INCOMPLETE, GONE, NOT_MODIFIED, SAME_BYTES, EXTRACT_ERROR, TOO_LARGE, UNPLAYABLE)
 
 
 def extractor_family(extractor: str | None) -> str:

@@ -24,7 +24,8 @@ TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_af
             "backfill": dict, "cluster": dict, "extract_workers": (int, str)}
 CLUSTER_KEYS = {"redis_url": str, "key_prefix": str, "worker_wait_s": (int, float)}
 BACKFILL_KEYS = {"wayback_url": str, "search_per_second": (int, float), "memento_per_second": (int, float),
-                 "timeout_s": (int, float), "retries": int}
+                 "timeout_s": (int, float), "retries": int, "rate_limit_backoff_s": (int, float),
+                 "rate_limit_waits": int}
 DEFAULT_WAYBACK = "https://web.archive.org"
 DEFAULT_MAX_PAGE_MB = 5        # a long transcript is ~300 KB; a bigger answer is `too_large`
 # Databases under these would be pseudo-files or devices, never an archive.
@@ -63,6 +64,10 @@ class Backfill:
     memento_per_second: float = 8.0
     timeout_s: float = 60.0
     retries: int = 4          # the package's retries of a failed request, with backoff (2, 4, 8 s ...)
+    # A 429 (past the archive's limits) stops the whole client for its Retry-After, or without one
+    # for this long, doubled at each further 429 of the same request, up to `rate_limit_waits` times.
+    rate_limit_backoff_s: float = 60.0
+    rate_limit_waits: int = 5
 
 
 @dataclass(frozen=True)
@@ -239,15 +244,18 @@ def _backfill(raw: dict, path: Path) -> Backfill:
     url = raw.get("wayback_url", DEFAULT_WAYBACK).rstrip("/")
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise ConfigError(f"{where}.wayback_url: {url!r} is not an http(s) URL (the default is {DEFAULT_WAYBACK})")
-    for key in ("search_per_second", "memento_per_second", "timeout_s"):
+    for key in ("search_per_second", "memento_per_second", "timeout_s", "rate_limit_backoff_s"):
         if key in raw and raw[key] <= 0:
             raise ConfigError(f"{where}.{key}: above 0")
-    if not 0 <= raw.get("retries", 4) <= 10:
-        raise ConfigError(f"{where}.retries: 0 to 10")
+    for key, default in (("retries", 4), ("rate_limit_waits", 5)):
+        if not 0 <= raw.get(key, default) <= 10:
+            raise ConfigError(f"{where}.{key}: 0 to 10")
     return Backfill(wayback_url=url, search_per_second=float(raw.get("search_per_second", 0.4)),
                     retries=raw.get("retries", 4),
                     memento_per_second=float(raw.get("memento_per_second", 8)),
-                    timeout_s=float(raw.get("timeout_s", 60)))
+                    timeout_s=float(raw.get("timeout_s", 60)),
+                    rate_limit_backoff_s=float(raw.get("rate_limit_backoff_s", 60)),
+                    rate_limit_waits=raw.get("rate_limit_waits", 5))
 
 
 def _channels(tables: list, path: Path, source_names: list[str]) -> list[Channel]:

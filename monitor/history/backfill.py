@@ -2,7 +2,8 @@
 archive's captures through EDGI's `wayback` package (its CDX search and memento playback, its
 rate limits and retries; no CDX client of our own).
 
-For each document (or URL): list its captures, keep the 200s, drop repeats of one digest, fetch
+For each document (or URL): list its captures, keep the 200s and the revisits (content the archive
+held already), drop repeats of one digest, fetch
 each remaining memento once (stored as a capture with its memento URL, so a killed backfill
 refetches nothing), judge it exactly as a live page (an error, block or "page not found" capture
 never becomes a version) and extract it with the site's profile, whose eras tell an old layout
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
@@ -44,6 +46,7 @@ from remarkwatch.record.rows import identity_key, store_capture
 from remarkwatch.storage import archive
 
 logger = logging.getLogger(__name__)
+REVISIT = "warc/revisit"
 UNREACHED = (items.NETWORK_ERROR,)      # fetched again by the next run; every other outcome is final
 
 
@@ -79,17 +82,24 @@ class Region:
 class BackfillResult:
     counts: dict = field(default_factory=lambda: dict.fromkeys(
         ("documents", "listed", "not_200", "repeats", "outside", "recorded", "fetched", "left", "refused",
-         "versions", "edits", "errors"), 0))
+         "versions", "edits", "errors", "unplayable", "rate_limited", "left_by_budget"), 0))
     requests: dict = field(default_factory=lambda: {"search": 0, "memento": 0})
     problems: list = field(default_factory=list)
+
+    def _why_left(self) -> str:
+        c = self.counts
+        by_failure = c["left"] - c["left_by_budget"]
+        reasons = ["--max-captures"] * bool(c["left_by_budget"]) + ["after a capture not reached"] * bool(by_failure)
+        return f" ({' and '.join(reasons)})" if reasons else ""
 
     def summary(self) -> str:
         c, r = self.counts, self.requests
         return (f"backfill: {c['documents']} documents, {c['listed']} captures listed "
                 f"({c['not_200']} not 200, {c['repeats']} repeats of a digest, {c['outside']} inside recorded "
                 f"history), {c['fetched']} fetched, {c['recorded']} already recorded, {c['left']} left for the next "
-                f"run (--max-captures); {c['refused']} error, block or not-found captures, {c['versions']} versions, "
-                f"{c['edits']} historical edits, {c['errors']} fetch errors; requests: {r['search']} searches, "
+                f"run{self._why_left()}; {c['refused']} error, block or not-found captures, {c['versions']} versions, "
+                f"{c['edits']} historical edits, {c['unplayable']} listed but not playable, {c['errors']} fetch errors, "
+                f"{c['rate_limited']} waits at the archive's rate limit; requests: {r['search']} searches, "
                 f"{r['memento']} mementos")
 
 
@@ -135,8 +145,9 @@ def _source_for(config: Config, url: str) -> Source:
 
 class Backfiller:
     def __init__(self, config: Config, db, client, *, since=None, until=None, max_captures: int | None = None,
-                 progress=None, now=utcnow):
+                 progress=None, now=utcnow, sleep=time.sleep):
         self.config, self.db, self.client = config, db, client
+        self.sleep = sleep
         self.since, self.until, self.max_captures = since, until, max_captures
         self.progress = progress
         self.now = now
@@ -170,14 +181,19 @@ class Backfiller:
         # The package's own filter of malformed URLs (data: and mailto: addresses, hosts without
         # a dotted name) is replaced by ours: a capture of this very page, in the CDX's own terms.
         key = surt_key(target.url)
-        records = sorted((r for r in self.client.search(target.url, from_date=self.since, to_date=self.until,
-                                                        skip_malformed_results=False)
-                          if surt_key(r.original) == key), key=lambda r: r.timestamp)
+        listed = self._patiently(lambda: list(self.client.search(
+            target.url, from_date=self.since, to_date=self.until, skip_malformed_results=False)))
+        records = sorted((r for r in listed if surt_key(r.original) == key), key=lambda r: r.timestamp)
         counts["listed"] += len(records)
         kept, last_digest = [], None
         seen_until: dict[int, str] = {}     # a kept capture -> the last repeat of its digest
         for cdx in records:
-            if cdx.statuscode != 200:
+            # A revisit (`warc/revisit -`: the archive already held this payload; the real CDX
+            # resolves it only against its original earlier in the same answer, so not on a
+            # later page nor under `from`) holds digest D's
+            # content: a repeat when D is the content just kept, else content back again (a
+            # revert), fetched like any capture (its memento plays back D's payload).
+            if cdx.statuscode != 200 and cdx.mimetype != REVISIT:
                 counts["not_200"] += 1
                 continue
             if cdx.digest == last_digest:
@@ -221,6 +237,7 @@ class Backfiller:
             elif budget[0] is not None and budget[0] <= 0:
                 region.complete = False
                 counts["left"] += len(region.records) - index
+                counts["left_by_budget"] += len(region.records) - index
                 break
             else:
                 capture = self._fetch(target, cdx)
@@ -243,6 +260,24 @@ class Backfiller:
         key = identity_key(target.source.profile.site, fields.post_id, fields.canonical_url or url)
         found = archive.find_document(self.db, key, [url, target.url, fields.canonical_url])
         return found["id"] if found else None
+
+    def _patiently(self, call):
+        """`call()`, waiting out the archive's rate limit: a 429 stops the whole client for its
+        Retry-After (or a doubling backoff when it gives none) and the same request goes again."""
+        from wayback.exceptions import RateLimitError
+
+        settings = self.config.backfill
+        for wait in range(settings.rate_limit_waits + 1):
+            try:
+                return call()
+            except RateLimitError as exc:
+                if wait == settings.rate_limit_waits:
+                    raise
+                told = exc.response is not None and exc.response.headers.get("Retry-After")
+                delay = exc.retry_after if told and exc.retry_after else settings.rate_limit_backoff_s * 2 ** wait
+                self.result.counts["rate_limited"] += 1
+                logger.info("the archive's rate limit: waiting %.1f s before asking again", delay)
+                self.sleep(delay)
 
     def _memento_url(self, cdx) -> str:
         return service_url(self.config.backfill, cdx.raw_url)
@@ -275,8 +310,18 @@ class Backfiller:
             memento_url=self._memento_url(cdx), observed_at=iso(cdx.timestamp),
             extractor=f"{target.source.profile.name}/{EXTRACTOR_VERSION}",
         )
+        from wayback.exceptions import MementoPlaybackError
+
         try:
-            memento = self.client.get_memento(cdx, exact=True, follow_redirects=True)
+            memento = self._patiently(lambda: self.client.get_memento(cdx, exact=True, follow_redirects=True))
+        except MementoPlaybackError as exc:
+            # Listed by the CDX, but the archive plays another capture instead (a 302 to the
+            # nearest one): recorded as such, final, and the history is read on past it.
+            capture.outcome, capture.error = items.UNPLAYABLE, str(exc)[:500]
+            counts["unplayable"] += 1
+            self._problem(f"{capture.memento_url}: listed but not playable (recorded; not fetched again)")
+            self._store(capture)
+            return capture
         except TooLarge as exc:
             capture.outcome, capture.error = items.TOO_LARGE, str(exc)[:500]
             self.result.counts["refused"] += 1

@@ -11,13 +11,14 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import Site, article_2019, article_2025
-from remarkwatch.demo.replica.wayback import ArchivedCapture, WaybackArchive, WaybackReplica
+from remarkwatch.demo.replica.wayback import ArchivedCapture, WaybackArchive, WaybackReplica, stamp
 from remarkwatch.storage.db import integrity_check, open_db
 from tests.conftest import ROOT, crawl, run_cli, write_config
 
@@ -191,6 +192,33 @@ def test_a_killed_backfill_goes_on_where_it_stopped(live):
                       ).fetchone()[0] == 4
 
 
+def test_an_unplayable_capture_and_the_rate_limit_lose_nothing(live):
+    """Issue 24, items 2 and 4, in the real service's answers (monitor/demo/replica/wayback.py): a
+    capture the CDX lists but the archive plays back as a 302 elsewhere is recorded `unplayable`,
+    history is read on past it (exit 0) and it is never fetched again; a 429 without Retry-After
+    is waited out with the configured backoff, one with Retry-After as told, and the same request
+    goes again."""
+    config, server, archive = live
+    with config.open("a", encoding="utf-8") as out:
+        out.write("rate_limit_backoff_s = 0.2\n")      # inside [backfill], the config's last table
+    next(c for c in archive.captures if c.body == TECHNICAL_DIFFICULTIES).playable = False
+    archive.rate_limit(1)                     # the search: no Retry-After
+    archive.rate_limit(1, retry_after="1")    # its retry: told to wait a second
+    done = backfill(config, "--source", "replica")
+    assert done.returncode == 0, done.stderr
+    assert "1 listed but not playable" in done.stdout and "2 waits at the archive's rate limit" in done.stdout
+    assert "left for the next run;" in done.stdout and "0 fetch errors" in done.stdout
+    assert archive.requests["limited"] == 2
+    db, _, versions, changes = timeline(config)
+    assert [v["origin"] for v in versions] == ["wayback", "wayback", "wayback", "live"]
+    assert sorted((c["kind"], c["historical"]) for c in changes) == [("edited", 1)] * 3 + [("new", 0)]
+    assert db.execute("SELECT COUNT(*) FROM captures WHERE outcome = 'unplayable'").fetchone()[0] == 1
+    before = archive.requests["memento"]
+    again = backfill(config, "--source", "replica")
+    assert again.returncode == 0 and archive.requests["memento"] == before, again.stdout
+    assert integrity_check(db) == ["ok"]
+
+
 def test_max_captures_reads_history_oldest_first_across_runs(live):
     config, server, archive = live
     first = backfill(config, "--max-captures", "2", f"{server.base_url}{RELEASE.path}")
@@ -239,6 +267,43 @@ def test_a_url_new_to_the_archive_gets_its_history(tmp_path):
             assert crawl(config).returncode == 0
             edits = db.execute("SELECT kind, historical FROM changes WHERE document_id = 1 ORDER BY id").fetchall()
             assert edits == [("edited", 1), ("edited", 1), ("reverted", 0)]
+
+
+def revert_history(base: str, repeats: int) -> list[ArchivedCapture]:
+    """A captured `repeats` times (each a revisit record after the first, each line printed twice
+    by the CDX), then B (the edit), then A again an hour later: a revert, listed only as a revisit."""
+    url, a = base + RELEASE.path, RELEASE
+    body_a = article_2019(a, base).encode()
+    body_b = article_2019(a.edited(FIRST_WORDS, EDITED_WORDS, "2021-07-29T10:00:00+00:00"), base).encode()
+    start = datetime(2021, 7, 27, 18, tzinfo=timezone.utc)
+    later = start + timedelta(days=2)
+    return [ArchivedCapture(url, stamp(start + timedelta(minutes=i)), body=body_a, revisit=i > 0, listed_twice=True)
+            for i in range(repeats)] + [ArchivedCapture(url, stamp(later), body=body_b),
+                                        ArchivedCapture(url, stamp(later + timedelta(hours=1)), body=body_a, revisit=True)]
+
+
+@pytest.mark.parametrize("repeats, args, searches, kinds", [
+    (600, [], 2, ["edited", "reverted"]),       # 1,200 lines: the revert is on the CDX's second page
+    (499, [], 2, ["edited", "reverted"]),       # one full page of 1,000 lines (resolved there), then an empty one
+    (600, ["--from", "2021-07-29"], 1, ["edited"]),   # under --from the revert's original is never listed
+])
+def test_revisits_on_later_pages_and_under_from_are_read(tmp_path, repeats, args, searches, kinds):
+    """Issue 24, item 1: the real CDX lists repeated content as `warc/revisit -`; the package asks
+    it to resolve them, but it resolves a revisit only against its original earlier in the same
+    answer, so on a later page or under --from a revert comes back as an unresolved revisit and
+    must still be read: its memento plays back the payload. (The cases on a second page and under --from failed before.)"""
+    with replica(Site(demo_releases())) as server:
+        archive = WaybackArchive(revert_history(server.base_url, repeats))
+        with WaybackReplica(archive) as wayback:
+            config = with_wayback(write_config(tmp_path, server.base_url), wayback.base_url)
+            done = backfill(config, *args, f"{server.base_url}{RELEASE.path}")
+            assert done.returncode == 0, done.stderr
+            assert archive.requests["search"] == searches and archive.requests["memento"] == len(kinds) + 1
+            db = open_db(tmp_path / "archive.db")
+            changes = db.execute("SELECT kind, historical FROM changes ORDER BY observed_at").fetchall()
+            assert changes == [(kind, 1) for kind in kinds], done.stdout
+            bodies = [r[0] for r in db.execute("SELECT body_text FROM versions ORDER BY observed_at")]
+            assert EDITED_WORDS in bodies[-2 if len(kinds) == 2 else 0] and FIRST_WORDS in bodies[-1]
 
 
 @pytest.mark.parametrize("args, config_extra, message", [

@@ -2,13 +2,27 @@
 real formats, for the backfill's tests, its benchmark and the offline demo.
 
 - CDX search, `/cdx/search/cdx?url=...`: one capture per line, space separated:
-  `urlkey timestamp original mimetype statuscode digest length`; with `showResumeKey=true`
-  and more results than `limit`, a blank line and a resume key follow the page.
+  `urlkey timestamp original mimetype statuscode digest length`, gzip-encoded and chunked. With
+  `showResumeKey=true` and a full page of `limit` lines, a blank line and a resume key follow:
+  `quote_plus(urlkey + " " + timestamp)` with the timestamp's last character incremented, and a
+  full last page is followed by an empty one. A capture of content the archive already held is a
+  revisit record, listed as `warc/revisit -`; with `resolveRevisits=true` it is shown as its
+  original only when that original came earlier in the same answer (so never on a later page,
+  nor under a `from` that leaves the original out). A capture may be listed twice on consecutive
+  lines (the duplicates count toward `limit`). All of this as in EDGI `wayback`'s recordings
+  (src/wayback/tests/cassettes/test_search_with_date.yaml, test_search_multipage.yaml).
 - Memento playback, `/web/{14-digit timestamp}id_/{original URL}`: the captured response as it
   was (status, body), with `Memento-Datetime`, a `Link` naming the original URL, the captured
   headers again as `x-archive-orig-*`, and the archive's `x-archive-src`.
 
 The digest is the Wayback's own: base32 of the SHA-1 of the payload.
+
+Two answers of the real service the tests hold backfill to, as EDGI's `wayback` recorded them:
+- a capture the CDX lists but the archive cannot play back is answered with a 302 to the nearest
+  playable capture, an empty body and `x-archive-redirect-reason: found capture at <timestamp>`
+  (cassettes/test_get_memento_should_fail_for_non_playbackable_mementos.yaml);
+- past its rate limits the service answers 429 with a small HTML page, chunked, and (so far)
+  no `Retry-After` (the rate-limit response test_client.py's WAYBACK_RATE_LIMIT_ERROR copies).
 """
 from __future__ import annotations
 
@@ -20,7 +34,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+import gzip
+from urllib.parse import parse_qs, quote_plus, unquote_plus, urlsplit
 
 from remarkwatch.history.urlkey import surt_key
 
@@ -35,6 +50,9 @@ class ArchivedCapture:
     body: bytes = b""
     content_type: str = "text/html; charset=UTF-8"
     headers: dict = field(default_factory=dict)    # more captured headers (ETag, Last-Modified, ...)
+    playable: bool = True         # False: listed by the CDX, played back as a 302 to another capture
+    revisit: bool = False         # a revisit record: the same payload as an earlier capture (same body)
+    listed_twice: bool = False    # the CDX prints its line twice in a row
 
     @property
     def digest(self) -> str:
@@ -49,6 +67,7 @@ class WaybackArchive:
         self.requests = {"search": 0, "memento": 0}
         self.latency_s = 0.0          # each memento answer waits this long (a slow archive)
         self.search_override: bytes | None = None    # answered to every search instead (a broken archive)
+        self.limited: list[str | None] = []     # the next requests get a 429, each with this Retry-After
         self._lock = threading.Lock()
         for capture in captures:
             self.add(capture)
@@ -65,6 +84,17 @@ class WaybackArchive:
                     and (not start or c.timestamp >= start.ljust(14, "0"))
                     and (not end or c.timestamp <= end.ljust(14, "9"))]
 
+    def rate_limit(self, times: int, retry_after: str | None = None) -> None:
+        """Answer the next `times` requests (searches or mementos) with the service's 429."""
+        with self._lock:
+            self.limited.extend([retry_after] * times)
+
+    def nearest_playable(self, capture: ArchivedCapture) -> ArchivedCapture | None:
+        key = surt_key(capture.url)
+        with self._lock:
+            others = [c for c in self.captures if c.playable and surt_key(c.url) == key]
+        return min(others, key=lambda c: abs(int(c.timestamp) - int(capture.timestamp)), default=None)
+
     def find(self, url: str, timestamp: str) -> ArchivedCapture | None:
         key = surt_key(url)
         with self._lock:
@@ -73,15 +103,33 @@ class WaybackArchive:
 
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
+    protocol_version = "HTTP/1.1"     # chunked answers, as the real service sends them
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         parts = urlsplit(self.path)
+        if self._limited():
+            return
         if parts.path == "/cdx/search/cdx":
             self._search(parse_qs(parts.query))
         elif parts.path.startswith("/web/"):
             self._memento(self.path[len("/web/"):])
         else:
             self._send(404, b"not found", {"Content-Type": "text/plain"})
+
+    def _limited(self) -> bool:
+        archive = self.server.archive
+        with archive._lock:
+            if not archive.limited:
+                return False
+            retry_after = archive.limited.pop(0)
+            archive.requests["limited"] = archive.requests.get("limited", 0) + 1
+        body = (b"<html><body><h1>429 Too Many Requests</h1>\n"
+                b"You have sent too many requests in a given amount of time.\n</body></html>")
+        headers = {"Content-Type": "text/html", "Cache-Control": "no-cache"}
+        if retry_after is not None:
+            headers["Retry-After"] = retry_after
+        self._send(429, body, headers)
+        return True
 
     def _search(self, query: dict) -> None:
         archive = self.server.archive
@@ -92,13 +140,30 @@ class _Handler(BaseHTTPRequestHandler):
         url = query.get("url", [""])[0]
         found = archive.search(url, query.get("from", [None])[0], query.get("to", [None])[0])
         limit = int(query.get("limit", ["10000"])[0])
-        offset = int(query.get("resumeKey", ["0"])[0])
-        page = found[offset:offset + limit]
-        lines = [f"{surt_key(c.url)} {c.timestamp} {c.url} {c.content_type.split(';')[0]} {c.status} "
-                 f"{c.digest} {len(c.body)}" for c in page]
-        if query.get("showResumeKey", ["false"])[0] == "true" and offset + limit < len(found):
-            lines += ["", str(offset + limit)]
-        self._send(200, ("\n".join(lines) + "\n").encode() if lines else b"", {"Content-Type": "text/plain"})
+        if "resumeKey" in query:
+            key, _, after = unquote_plus(query["resumeKey"][0]).partition(" ")
+            found = [c for c in found if (surt_key(c.url), c.timestamp) >= (key, after)]
+        resolve = query.get("resolveRevisits", ["false"])[0] == "true"
+        lines, originals, last = [], {}, None
+        for capture in found:
+            if len(lines) >= limit:
+                break
+            lines.append(self._cdx_line(capture, originals.get(capture.digest) if resolve else None))
+            if not capture.revisit:
+                originals.setdefault(capture.digest, capture)
+            if capture.listed_twice and len(lines) < limit:
+                lines.append(lines[-1])
+            last = capture
+        if query.get("showResumeKey", ["false"])[0] == "true" and last is not None and len(lines) >= limit:
+            lines += ["", quote_plus(f"{surt_key(last.url)} {last.timestamp[:-1]}{chr(ord(last.timestamp[-1]) + 1)}")]
+        self._send_chunked(("\n".join(lines) + "\n").encode() if lines else b"", "text/plain;charset=UTF-8")
+
+    @staticmethod
+    def _cdx_line(capture: ArchivedCapture, original: ArchivedCapture | None) -> str:
+        shown = original if capture.revisit else capture
+        kind, status = ("warc/revisit", "-") if shown is None else (shown.content_type.split(";")[0], shown.status)
+        return f"{surt_key(capture.url)} {capture.timestamp} {capture.url} {kind} {status} {capture.digest} " \
+               f"{len(capture.body)}"
 
     def _memento(self, rest: str) -> None:
         archive = self.server.archive
@@ -112,8 +177,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"<html><body>Wayback Machine has not archived that URL.</body></html>",
                        {"Content-Type": "text/html"})
             return
-        when = datetime.strptime(capture.timestamp, TIMESTAMP).replace(tzinfo=timezone.utc)
         base = self.server.base_url
+        if not capture.playable:
+            other = archive.nearest_playable(capture)
+            headers = {"Content-Type": "text/plain; charset=utf-8"}
+            if other is not None:
+                headers.update({"location": f"{base}/web/{other.timestamp}id_/{other.url}",
+                                "x-archive-redirect-reason": f"found capture at {other.timestamp}"})
+            self._send(302 if other is not None else 404, b"", headers)
+            return
+        when = datetime.strptime(capture.timestamp, TIMESTAMP).replace(tzinfo=timezone.utc)
         headers = {
             "Content-Type": capture.content_type,
             "Memento-Datetime": format_datetime(when, usegmt=True),
@@ -125,6 +198,22 @@ class _Handler(BaseHTTPRequestHandler):
             **{f"x-archive-orig-{k.lower()}": v for k, v in capture.headers.items()},
         }
         self._send(capture.status, capture.body, headers)
+
+    def _send_chunked(self, body: bytes, content_type: str) -> None:
+        """As the CDX server answers: gzip when the client accepts it, chunked."""
+        if "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            encoding = {"Content-Encoding": "gzip"}
+        else:
+            encoding = {}
+        self.send_response(200)
+        for name, value in {"Content-Type": content_type, "Transfer-Encoding": "chunked", **encoding}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        for start in range(0, len(body), 8192):
+            chunk = body[start:start + 8192]
+            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
 
     def _send(self, status: int, body: bytes, headers: dict) -> None:
         self.send_response(status)
