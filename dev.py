@@ -21,6 +21,7 @@ USAGE = """usage: python3 dev.py COMMAND [ARGS...]
   demo [ARGS]    run the offline demo (replica site on 127.0.0.1), same as `remarkwatch demo`
   test [ARGS]    run the test suite (pytest ARGS); `test tests/unit` takes seconds
   lint           ruff over the tree (what CI runs before the tests)
+  docs           regenerate docs/cli.md and docs/configuration.md from the code
   rw ARGS        run any remarkwatch command, e.g. `python3 dev.py rw changes`
   setup          only create .venv and install the project
 """
@@ -119,6 +120,8 @@ def main(argv: list[str]) -> int:
                 installing.terminate()
     if command == "lint":
         return subprocess.call([python, "-m", "ruff", "check", "."], cwd=ROOT)
+    if command == "docs":
+        return subprocess.call([python, str(ROOT / "docs" / "generate.py")], cwd=ROOT)
     if command == "rw":
         return subprocess.call([python, "-m", "remarkwatch", *rest])
     print(USAGE, file=sys.stderr)

@@ -50,8 +50,8 @@ class Extracted:
     media: list[str] = field(default_factory=list)   # embedded video/audio/iframe sources
 
     def as_dict(self) -> dict:
-        """The fields by name, lists copied (dataclasses.asdict deep-copies every value: 0.05 ms
-        of a page's 2 ms, twice a page)."""
+        """The fields by name, lists copied (dataclasses.asdict deep-copies every value, a
+        measurable share of a page's time, twice a page: docs/performance.md)."""
         return {name: list(value) if isinstance(value, list) else value
                 for name, value in ((name, getattr(self, name)) for name in _EXTRACTED_FIELDS)}
 

@@ -25,8 +25,8 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         # Extensions a monitor does not use, each loaded for every source's crawler: feed exports,
-        # the telnet console, the remote control (whose import of aiohttp was 0.1 s of a crawl's
-        # start), the job state file and the memory debugger.
+        # the telnet console, the remote control (whose import of aiohttp slowed a crawl's start),
+        # the job state file and the memory debugger.
         "EXTENSIONS": {f"scrapy.extensions.{name}": None for name in (
             "feedexport.FeedExporter", "telnet.TelnetConsole", "remote_control.RemoteControl",
             "spiderstate.SpiderState", "memdebug.MemoryDebugger")},
@@ -44,15 +44,15 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
         # Scrapy starts this many worker tasks for every callback's output, so the default (100)
         # cost more than the archive writes (bench/crawl_bench.py). An article goes straight to
         # the writer and yields nothing; a listing's requests are only queued: one is enough
-        # (0.2 s less of a 7 s first crawl, bench/throughput_bench.py).
+        # (docs/performance.md, bench/throughput_bench.py).
         "CONCURRENT_ITEMS": 1,
         # Responses waiting for the archive writer are held by Scrapy's scraper, bounded only by
-        # their size (5 MB by default, a 304 counted as 1 KB): a re-check of 10,000 unchanged
-        # pages held ~9,700 of them at once, with their tasks and futures. 500 KB lets ~30 pages
-        # (or ~500 304s) wait, then downloading pauses until the writer catches up; a first crawl
-        # is as fast as with 1 MB or 5 MB (bench/throughput_bench.py), a 10,000-document
-        # conditional re-check peaks at 144 MB instead of 165 (each waiting article callback is
-        # now a coroutine awaiting the writer).
+        # their size (5 MB by default, a 304 counted as 1 KB): a large re-check of unchanged
+        # pages held nearly all of them at once, with their tasks and futures. 500 KB lets a few
+        # dozen pages (or a few hundred 304s) wait, then downloading pauses until the writer
+        # catches up: a first crawl is as fast as with a larger bound, and a conditional re-check
+        # peaks lower (docs/performance.md; each waiting article callback is a coroutine
+        # awaiting the writer).
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 500_000,
         "DUPEFILTER_CLASS": "remarkwatch.crawler.middlewares.dupefilter.RedirectAwareDupeFilter",
         # robots.txt Crawl-delay and Retry-After on 429/503 (crawler/politeness.py); the back-off

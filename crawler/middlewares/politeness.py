@@ -38,7 +38,7 @@ LEFT_FOR_NEXT_PASS = "left for the next pass"
 UNREACHABLE = "unreachable"
 # Connection attempts (retries included) failing in a row, with no answer from the host in
 # between, before it is left alone for the rest of the pass: a dead host costs a pass seconds,
-# not ~1 s for each of its documents (Scrapy's three attempts at a refused connection).
+# not Scrapy's three attempts at a refused connection for each of its documents.
 UNREACHABLE_AFTER = 12
 STOPPING = "the pass is stopping"
 

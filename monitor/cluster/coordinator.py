@@ -289,8 +289,8 @@ def worker_settings(config: Config, log_level: str) -> dict:
     hosts = {urlsplit(u).netloc for s in config.sources for u in s.start_urls}
     settings.update({
         # A request waiting out its host's delay holds one of these slots: with a few per host,
-        # a host with much left to fetch cannot starve the others (16 slots on 20 hosts gave
-        # 12 pages/s where politeness allows 100).
+        # a host with much left to fetch cannot starve the others (16 slots on 20 hosts fell far
+        # below what politeness allows: docs/performance.md).
         "CONCURRENT_REQUESTS": min(512, max(16, settings["CONCURRENT_REQUESTS"], 4 * len(hosts))),
         "SCHEDULER": "remarkwatch.crawler.cluster.worker.ClusterScheduler",
         "SCHEDULER_QUEUE_CLASS": "remarkwatch.crawler.cluster.worker.JsonPriorityQueue",

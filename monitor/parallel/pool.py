@@ -7,7 +7,7 @@ The reactor fetches. With `extract_workers = N` (default "auto": one per core bu
   one more helper, the archive writer (`remarkwatch.parallel.writer`), writes the pass's captures.
 - N == 1: one helper does both for each page: judges it, prepares it and writes it. On two cores
   this is the fastest: a page crosses one process boundary once, and there are two busy
-  processes for two cores (a first crawl of 3,000 pages: 8.9 s with two helpers, less with one).
+  processes for two cores (docs/performance.md compares one helper with two).
 - 0: everything in process, written by the pass's writer thread.
 
 Under "auto" the helpers start when a source's first pass begins (every page is new:
@@ -35,9 +35,8 @@ logger = logging.getLogger(__name__)
 INLINE_FIRST = 40     # "auto": pages a run extracts in process before it starts the helpers
 MAX_AUTO_WORKERS = 4
 # One helper judges and writes: when this many pages wait for it, the reactor judges the next
-# page itself (the helper then only writes it). On two cores the helper is the slower side (2.1 ms
-# a page against 1.8 for the reactor's own work); sharing it so took a first crawl of 3,000
-# pages from 7.8 s to 6.5 (bench/throughput_bench.py).
+# page itself (the helper then only writes it). On two cores the helper is the slower side, so
+# sharing its work shortens a first crawl (docs/performance.md, bench/throughput_bench.py).
 STEAL_AT = 12
 
 
@@ -106,9 +105,9 @@ class ExtractPool:
     def start_for(self, baseline: bool) -> None:
         """Start the helpers now, before a pass's first page, when it will need them anyway: a
         source's first pass, where every page is new. They import while the pass fetches its
-        listing (a first crawl of 1,000 pages: 2.94 -> 2.76 s). A re-check is mostly answered
-        304 or with the same bytes, which need no judging, so it waits for INLINE_FIRST pages
-        (started for the 10,000 re-check, a helper took it from 142 to 186 MB)."""
+        listing. A re-check is mostly answered 304 or with the same bytes, which need no judging,
+        so it waits for INLINE_FIRST pages: a helper started early only adds its memory to a
+        re-check (both measured in docs/performance.md)."""
         if self.enabled and self._ready is None and baseline:
             self._start()
 

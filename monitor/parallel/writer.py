@@ -28,9 +28,10 @@ def init_process(db_path: str) -> None:
     _db = open_db(db_path, migrate=False)
     archive.defer_search_index(_db)     # new versions are indexed for search a batch at a time
     # A document's transaction nests savepoints (ingest's atomic() inside the writer's), and each
-    # wrote every page it changed to a temporary file it then deleted: 28 of a page's 92 writes.
-    # This connection only writes documents, so its temporary store is small and kept in memory
-    # (0.15 ms a page). Other connections keep SQLite's default: their big sorts may spill to disk.
+    # wrote every page it changed to a temporary file it then deleted: a good share of a page's
+    # writes (docs/performance.md). This connection only writes documents, so its temporary store
+    # is small and kept in memory. Other connections keep SQLite's default: their big sorts may
+    # spill to disk.
     _db.execute("PRAGMA temp_store=MEMORY")
 
 

@@ -9,8 +9,9 @@ from datasette.app import Datasette
 from remarkwatch.crawler.profiles import config_dir
 
 METADATA_FILE = "datasette.json"
-# Facet *suggestions* scan every column of a filtered table: 3.4 s for a search over 50,000
-# versions (bench/web_bench.py), against 90 ms without. Explicit facets (?_facet=kind) still work.
+# Facet *suggestions* scan every column of a filtered table, which on a large archive costs far
+# more than the page itself (docs/performance.md, bench/web_bench.py). Explicit facets
+# (?_facet=kind) still work.
 SETTINGS = {"sql_time_limit_ms": 5000, "max_returned_rows": 2000, "facet_time_limit_ms": 500,
             "suggest_facets": False, "allow_download": False}
 

@@ -6,9 +6,11 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import json
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
+from remarkwatch.demo.replica.content import DEMO_NEW
 from remarkwatch.demo.replica.site import Site
 
 
@@ -36,6 +38,17 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with site._lock:
                 site.in_flight -= counted
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        """EDIT_PATH changes the site while it is served, for trying remarkwatch by hand."""
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, answer = edit(self.server.site, self.path, body.decode("utf-8", "replace"))
+        payload = (json.dumps(answer) + "\n").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def _answer(self, site: "Site") -> None:
         if site.latency_s:
@@ -68,6 +81,30 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 STATS_PATH = "/__replica_stats__"
+EDIT_PATH = "/__edit__"
+
+
+def edit(site: Site, path: str, form: str) -> tuple[int, dict]:
+    """A POST to EDIT_PATH, as (status, JSON answer). Fields: `slug`, `old`, `new` replace the
+    first `old` in that release's body, silently (its modified time kept) unless `silent=0`;
+    `action=publish` publishes the demo's new release instead."""
+    if urlsplit(path).path != EDIT_PATH:
+        return 404, {"error": f"POST only to {EDIT_PATH}"}
+    fields = {k: v[-1] for k, v in parse_qs(form, keep_blank_values=True).items()}
+    if fields.get("action") == "publish":
+        site.publish(DEMO_NEW)
+        return 200, {"published": DEMO_NEW.path}
+    missing = [k for k in ("slug", "old", "new") if k not in fields]
+    if missing:
+        return 400, {"error": f"missing {', '.join(missing)} (form fields slug, old, new; or action=publish)"}
+    modified = None if fields.get("silent", "1") != "0" else datetime.now(timezone.utc).isoformat(timespec="seconds")
+    try:
+        release = site.edit(fields["slug"], fields["old"], fields["new"], modified=modified)
+    except StopIteration:
+        return 404, {"error": f"no release with slug {fields['slug']!r}"}
+    except ValueError as error:
+        return 400, {"error": str(error)}
+    return 200, {"edited": release.path, "silent": modified is None}
 
 
 def _head_size(status: int, headers) -> int:
