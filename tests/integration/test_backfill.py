@@ -306,6 +306,24 @@ def test_revisits_on_later_pages_and_under_from_are_read(tmp_path, repeats, args
             assert EDITED_WORDS in bodies[-2 if len(kinds) == 2 else 0] and FIRST_WORDS in bodies[-1]
 
 
+@pytest.mark.parametrize("retries, code, fetched", [(2, 0, "3 fetched"), (0, 1, "0 fetched")])
+def test_503s_are_retried_by_the_package_or_left_for_the_next_run(tmp_path, retries, code, fetched):
+    """The service's 503s (overloaded) are retried by the `wayback` package with its backoff;
+    without retries the run reports the failed search (exit 1) and the next run reads it all."""
+    with replica(Site(demo_releases())) as server:
+        archive = WaybackArchive(revert_history(server.base_url, 1))
+        with WaybackReplica(archive) as wayback:
+            config = with_wayback(write_config(tmp_path, server.base_url), wayback.base_url, retries=retries)
+            archive.refuse(2, 503)                # the search, and its first retry
+            done = backfill(config, f"{server.base_url}{RELEASE.path}")
+            assert done.returncode == code and fetched in done.stdout, done.stdout + done.stderr
+            archive.refusals.clear()
+            again = backfill(config, f"{server.base_url}{RELEASE.path}")
+            assert again.returncode == 0 and archive.requests["memento"] == 3, again.stdout + again.stderr
+            kinds = [r[0] for r in open_db(tmp_path / "archive.db").execute("SELECT kind FROM changes ORDER BY id")]
+            assert kinds == ["edited", "reverted"]
+
+
 @pytest.mark.parametrize("args, config_extra, message", [
     (["https://elsewhere.example/remarks/"], "", "no configured source reads elsewhere.example"),
     (["not-a-url"], "", "is not an http(s) URL"),

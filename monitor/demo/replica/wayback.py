@@ -67,7 +67,7 @@ class WaybackArchive:
         self.requests = {"search": 0, "memento": 0}
         self.latency_s = 0.0          # each memento answer waits this long (a slow archive)
         self.search_override: bytes | None = None    # answered to every search instead (a broken archive)
-        self.limited: list[str | None] = []     # the next requests get a 429, each with this Retry-After
+        self.refusals: list[tuple[int, str | None]] = []    # the next requests get (status, Retry-After)
         self._lock = threading.Lock()
         for capture in captures:
             self.add(capture)
@@ -86,8 +86,12 @@ class WaybackArchive:
 
     def rate_limit(self, times: int, retry_after: str | None = None) -> None:
         """Answer the next `times` requests (searches or mementos) with the service's 429."""
+        self.refuse(times, 429, retry_after)
+
+    def refuse(self, times: int, status: int = 503, retry_after: str | None = None) -> None:
+        """Answer the next `times` requests with `status` (a 503: the service is overloaded)."""
         with self._lock:
-            self.limited.extend([retry_after] * times)
+            self.refusals.extend([(status, retry_after)] * times)
 
     def nearest_playable(self, capture: ArchivedCapture) -> ArchivedCapture | None:
         key = surt_key(capture.url)
@@ -119,16 +123,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _limited(self) -> bool:
         archive = self.server.archive
         with archive._lock:
-            if not archive.limited:
+            if not archive.refusals:
                 return False
-            retry_after = archive.limited.pop(0)
-            archive.requests["limited"] = archive.requests.get("limited", 0) + 1
+            status, retry_after = archive.refusals.pop(0)
+            counted = "limited" if status == 429 else "refused"
+            archive.requests[counted] = archive.requests.get(counted, 0) + 1
         body = (b"<html><body><h1>429 Too Many Requests</h1>\n"
-                b"You have sent too many requests in a given amount of time.\n</body></html>")
+                b"You have sent too many requests in a given amount of time.\n</body></html>") if status == 429 \
+            else b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
         headers = {"Content-Type": "text/html", "Cache-Control": "no-cache"}
         if retry_after is not None:
             headers["Retry-After"] = retry_after
-        self._send(429, body, headers)
+        self._send(status, body, headers)
         return True
 
     def _search(self, query: dict) -> None:
