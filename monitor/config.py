@@ -167,7 +167,7 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
     for key, value in data.items():
         if key not in TOP_KEYS:
             raise ConfigError(f"{path}: unknown key {key!r} (valid top-level keys: {', '.join(TOP_KEYS)})")
-        _check_type(value, TOP_KEYS[key], f"{path}: {key}", "see the README's configuration section")
+        _check_type(value, TOP_KEYS[key], f"{path}: {key}", "see docs/configuration.md")
     try:
         profiles = load_profiles()
     except ProfileError as exc:
@@ -218,7 +218,7 @@ def _cluster(raw: dict | None, path: Path, env) -> Cluster | None:
     for key, value in raw.items():
         if key not in CLUSTER_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r} (valid: {', '.join(CLUSTER_KEYS)})")
-        _check_type(value, CLUSTER_KEYS[key], f"{where}.{key}", "see the README's cluster section")
+        _check_type(value, CLUSTER_KEYS[key], f"{where}.{key}", "see docs/configuration.md and docs/cluster.md")
     url = env.get(ENV["redis_url"]) or raw.get("redis_url")
     if not url:
         if raw:
@@ -240,7 +240,7 @@ def _backfill(raw: dict, path: Path) -> Backfill:
     for key, value in raw.items():
         if key not in BACKFILL_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r} (valid: {', '.join(BACKFILL_KEYS)})")
-        _check_type(value, BACKFILL_KEYS[key], f"{where}.{key}", "see the README's backfill section")
+        _check_type(value, BACKFILL_KEYS[key], f"{where}.{key}", "see docs/configuration.md and docs/history.md")
     url = raw.get("wayback_url", DEFAULT_WAYBACK).rstrip("/")
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise ConfigError(f"{where}.wayback_url: {url!r} is not an http(s) URL (the default is {DEFAULT_WAYBACK})")
@@ -282,7 +282,7 @@ def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
     for key, value in raw.items():
         if key not in SOURCE_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r} (valid source keys: {', '.join(SOURCE_KEYS)})")
-        _check_type(value, SOURCE_KEYS[key], f"{where}.{key}", "see the README's configuration section")
+        _check_type(value, SOURCE_KEYS[key], f"{where}.{key}", "see docs/configuration.md")
     for key in ("name", "profile", "start_urls"):
         if key not in raw:
             raise ConfigError(f"{where}: missing required key {key!r}")
