@@ -38,12 +38,13 @@ from remarkwatch.crawler.profiles import get_profile
 from remarkwatch.config import Config, Source
 from remarkwatch.errors import ConfigError
 from remarkwatch.history.urlkey import surt_key
-from remarkwatch.history.wayback import TooLarge, archive_error, service_url
+from remarkwatch.history.wayback import ArchiveOffsite, TooLarge, archive_error, service_url
 from remarkwatch.record import history
 from remarkwatch.record.history import Place
 from remarkwatch.record.record import Rules, record
 from remarkwatch.record.rows import identity_key, store_capture
 from remarkwatch.storage import archive
+from remarkwatch.untrusted import terminal
 
 logger = logging.getLogger(__name__)
 REVISIT = "warc/revisit"
@@ -133,10 +134,15 @@ def _has_source(config: Config, name: str) -> bool:
     return any(s.name == name for s in config.sources)
 
 
+def _of_source(source: Source, url: str | None) -> bool:
+    """An http(s) URL of one of the source's hosts: all an archive's answer may name as the page."""
+    hosts = [h for h in (*source.allowed_domains, source.profile.site, *source.profile.hosts) if h]
+    return bool(url) and urlsplit(url).scheme in ("http", "https") and host_allowed(url, hosts)
+
+
 def _source_for(config: Config, url: str) -> Source:
     for source in config.sources:
-        hosts = (*source.allowed_domains, source.profile.site, *source.profile.hosts)
-        if host_allowed(url, [h for h in hosts if h]):
+        if _of_source(source, url):
             return source
     names = ", ".join(s.name for s in config.sources) or "none"
     raise ConfigError(f"{url}: no configured source reads {urlsplit(url).hostname} (sources: {names}); "
@@ -168,6 +174,7 @@ class Backfiller:
         return self.result
 
     def _problem(self, message: str) -> None:
+        message = terminal(message if len(message) <= 300 else message[:300] + "…")    # the archive's words
         self.result.problems.append(message)
         if self.progress is not None:
             self.progress.problem(message)
@@ -178,6 +185,8 @@ class Backfiller:
 
     def _target(self, target: Target) -> None:
         counts = self.result.counts
+        if hasattr(self.client, "archive_adapter"):
+            self.client.archive_adapter.new_document()
         # The package's own filter of malformed URLs (data: and mailto: addresses, hosts without
         # a dotted name) is replaced by ours: a capture of this very page, in the CDX's own terms.
         key = surt_key(target.url)
@@ -322,20 +331,36 @@ class Backfiller:
             self._problem(f"{capture.memento_url}: listed but not playable (recorded; not fetched again)")
             self._store(capture)
             return capture
-        except TooLarge as exc:
-            capture.outcome, capture.error = items.TOO_LARGE, str(exc)[:500]
+        except (TooLarge, ArchiveOffsite) as exc:
+            capture.outcome = items.TOO_LARGE if isinstance(exc, TooLarge) else items.OFFSITE
+            capture.error = terminal(str(exc)[:500])
             self.result.counts["refused"] += 1
             self._store(capture)
             return capture
         except Exception as exc:  # noqa: BLE001 (the archive's failures are recorded, the run goes on)
-            if not archive_error(exc):
-                raise
             capture.error = f"{type(exc).__name__}: {exc}"[:500]
+            if not archive_error(exc):
+                # A memento the package cannot even parse costs that capture only, for good.
+                capture.outcome = items.UNPLAYABLE
+                counts["unplayable"] += 1
+                self._problem(f"{capture.memento_url}: malformed answer, recorded as not playable: {capture.error}")
+                self._store(capture)
+                return capture
             counts["errors"] += 1
             self._problem(f"{capture.memento_url}: {capture.error}")
             self._store(capture)
             return capture
         with memento:
+            if not _of_source(target.source, memento.url):
+                # The archive names another page (its `Link: rel=original`, or a captured redirect
+                # it followed): not this document's history, whatever it holds. A live crawl
+                # records a redirect elsewhere as `offsite` the same way.
+                capture.outcome = items.OFFSITE
+                capture.error = terminal(f"the archive's capture is of {memento.url[:300]}, not of "
+                                         f"{target.source.name}'s hosts")
+                counts["refused"] += 1
+                self._store(capture)
+                return capture
             capture.status = memento.status_code
             capture.memento_status = memento.status_code
             capture.final_url = memento.url

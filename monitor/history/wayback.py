@@ -2,13 +2,31 @@
 answers and can point at another service speaking the Wayback Machine's two APIs."""
 from __future__ import annotations
 
+import time
+from urllib.parse import parse_qs, urlsplit
+
 import requests
 
 from remarkwatch.config import DEFAULT_WAYBACK, Backfill
 
+ARCHIVE_HOST = urlsplit(DEFAULT_WAYBACK).hostname
+# What one document's listing may cost a hostile or broken archive, at most (a real document has
+# a few thousand captures: a few pages of 1,000 lines, ~150 KB each).
+MAX_SEARCH_PAGES = 100
+MAX_SEARCH_BYTES = 64 * 1024 * 1024
+
 
 class TooLarge(requests.RequestException):
     """A memento larger than max_page_mb: not read past the limit, recorded as `too_large`."""
+
+
+class ArchiveRefused(requests.RequestException):
+    """An answer backfill will not follow or read on: a redirect to another host, an answer that
+    outlives `timeout_s`, a listing that repeats a resume key or passes the listing bounds."""
+
+
+class ArchiveOffsite(ArchiveRefused):
+    """The archive redirected to another host."""
 
 
 class ArchiveAdapter(requests.adapters.HTTPAdapter):
@@ -22,15 +40,28 @@ class ArchiveAdapter(requests.adapters.HTTPAdapter):
       answer's address and `Location`/`Link` headers back. The package's code is untouched.
     """
 
-    def __init__(self, max_bytes: int, base_url: str | None = None, **kwargs):
+    def __init__(self, max_bytes: int, base_url: str | None = None, total_s: float = 60.0, **kwargs):
         super().__init__(**kwargs)
         self.max_bytes = max_bytes
         self.base_url = base_url.rstrip("/") if base_url else None
+        self.total_s = total_s
+        self.new_document()
+
+    def new_document(self) -> None:
+        """Start counting one document's listing (its CDX pages, resume keys and bytes) anew."""
+        self.search_pages, self.search_bytes, self.resume_keys = 0, 0, set()
 
     def send(self, request, stream=False, **kwargs):
         original = request.url
+        if urlsplit(original).hostname != ARCHIVE_HOST:
+            # Every request of the session comes here: the archive's redirects to other hosts
+            # are refused as a crawl refuses an offsite redirect, never followed.
+            raise ArchiveOffsite(f"the archive redirected to another host ({urlsplit(original).hostname}); "
+                                 f"not followed")
+        if "/cdx/" in original:
+            self._count_search(original)
         if self.base_url:
-            request.url = self.base_url + original.split("web.archive.org", 1)[1]
+            request.url = self.base_url + original.split(ARCHIVE_HOST, 1)[1]
         try:
             response = super().send(request, stream=True, **kwargs)
         finally:
@@ -41,14 +72,42 @@ class ArchiveAdapter(requests.adapters.HTTPAdapter):
                 if name in response.headers:
                     response.headers[name] = response.headers[name].replace(self.base_url, DEFAULT_WAYBACK)
         declared = response.headers.get("Content-Length", "")
-        body = b"" if declared.isdigit() and int(declared) > self.max_bytes else \
-            response.raw.read(self.max_bytes + 1, decode_content=True)
+        body = b"" if declared.isdigit() and int(declared) > self.max_bytes else self._read(response, original)
         if (declared.isdigit() and int(declared) > self.max_bytes) or len(body) > self.max_bytes:
             response.close()
             raise TooLarge(f"{original}: larger than max_page_mb ({self.max_bytes} bytes)", response=response)
+        if "/cdx/" in original:
+            self.search_bytes += len(body)
+            if self.search_bytes > MAX_SEARCH_BYTES:
+                response.close()
+                raise ArchiveRefused(f"the archive's listing passed {MAX_SEARCH_BYTES // 2 ** 20} MB for one document")
         response._content, response._content_consumed = body, True    # as requests does once it has read
         response.close()
         return response
+
+    def _read(self, response, url: str) -> bytes:
+        """The body, up to max_bytes + 1, within `total_s` in all (a per-read timeout never ends an
+        answer dripped a byte at a time)."""
+        deadline, chunks, size = time.monotonic() + self.total_s, [], 0
+        while size <= self.max_bytes:
+            chunk = response.raw.read1(min(65536, self.max_bytes + 1 - size), decode_content=True)
+            if not chunk:       # read1 answers b"" only at the end
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if time.monotonic() > deadline:
+                response.close()
+                raise ArchiveRefused(f"the answer took more than timeout_s ({self.total_s:g} s) in all: {url}")
+        return b"".join(chunks)
+
+    def _count_search(self, url: str) -> None:
+        self.search_pages += 1
+        key = parse_qs(urlsplit(url).query).get("resumeKey", [None])[0]
+        if key is not None and key in self.resume_keys:
+            raise ArchiveRefused("the archive's listing repeats a resume key: it would never end")
+        self.resume_keys.add(key)
+        if self.search_pages > MAX_SEARCH_PAGES:
+            raise ArchiveRefused(f"the archive's listing passed {MAX_SEARCH_PAGES} pages for one document")
 
 
 def wayback_client(settings: Backfill, user_agent: str, counts: dict | None = None,
@@ -60,15 +119,18 @@ def wayback_client(settings: Backfill, user_agent: str, counts: dict | None = No
     session = WaybackSession(retries=settings.retries, backoff=2, timeout=settings.timeout_s, user_agent=user_agent,
                              search_calls_per_second=settings.search_per_second,
                              memento_calls_per_second=settings.memento_per_second)
-    adapter = ArchiveAdapter(max_bytes, settings.wayback_url if settings.wayback_url != DEFAULT_WAYBACK else None)
-    session.mount(DEFAULT_WAYBACK, adapter)
-    session.mount("http://web.archive.org", adapter)
+    adapter = ArchiveAdapter(max_bytes, settings.wayback_url if settings.wayback_url != DEFAULT_WAYBACK else None,
+                             total_s=settings.timeout_s)
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, adapter)
     if counts is not None:
         def count(response, *args, **kwargs):
             kind = "search" if "/cdx/" in response.url else "memento"
             counts[kind] = counts.get(kind, 0) + 1
         session.hooks["response"].append(count)
-    return WaybackClient(session)
+    client = WaybackClient(session)
+    client.archive_adapter = adapter     # backfill starts its per-document count on it
+    return client
 
 
 def service_url(settings: Backfill, memento_url: str) -> str:

@@ -31,6 +31,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +54,8 @@ class ArchivedCapture:
     playable: bool = True         # False: listed by the CDX, played back as a 302 to another capture
     revisit: bool = False         # a revisit record: the same payload as an earlier capture (same body)
     listed_twice: bool = False    # the CDX prints its line twice in a row
+    answer_headers: dict = field(default_factory=dict)   # the memento answer's own headers, replaced (hostile)
+    answer_status: int | None = None   # the memento answer's status, unlike the CDX's (hostile)
 
     @property
     def digest(self) -> str:
@@ -66,7 +69,11 @@ class WaybackArchive:
         self.captures: list[ArchivedCapture] = []
         self.requests = {"search": 0, "memento": 0}
         self.latency_s = 0.0          # each memento answer waits this long (a slow archive)
-        self.search_override: bytes | None = None    # answered to every search instead (a broken archive)
+        # Hostile or broken archives: every search answered with these bytes (or what this
+        # function of the query gives), redirected to this URL, or dripped a byte every `drip_s`.
+        self.search_override: bytes | Callable[[dict], bytes] | None = None
+        self.search_redirect: str | None = None
+        self.drip_s = 0.0
         self.refusals: list[tuple[int, str | None]] = []    # the next requests get (status, Retry-After)
         self._lock = threading.Lock()
         for capture in captures:
@@ -140,8 +147,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _search(self, query: dict) -> None:
         archive = self.server.archive
         archive.requests["search"] += 1
+        if archive.search_redirect is not None:
+            self._send(302, b"", {"Location": archive.search_redirect, "Content-Type": "text/plain"})
+            return
         if archive.search_override is not None:
-            self._send(200, archive.search_override, {"Content-Type": "text/plain"})
+            override = archive.search_override
+            self._send(200, override(query) if callable(override) else override, {"Content-Type": "text/plain"})
             return
         url = query.get("url", [""])[0]
         found = archive.search(url, query.get("from", [None])[0], query.get("to", [None])[0])
@@ -202,8 +213,9 @@ class _Handler(BaseHTTPRequestHandler):
             "x-archive-orig-content-type": capture.content_type,
             "x-archive-orig-content-length": str(len(capture.body)),
             **{f"x-archive-orig-{k.lower()}": v for k, v in capture.headers.items()},
+            **capture.answer_headers,
         }
-        self._send(capture.status, capture.body, headers)
+        self._send(capture.answer_status or capture.status, capture.body, headers)
 
     def _send_chunked(self, body: bytes, content_type: str) -> None:
         """As the CDX server answers: gzip when the client accepts it, chunked."""
@@ -216,9 +228,13 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in {"Content-Type": content_type, "Transfer-Encoding": "chunked", **encoding}.items():
             self.send_header(name, value)
         self.end_headers()
-        for start in range(0, len(body), 8192):
-            chunk = body[start:start + 8192]
+        size = 1 if self.server.archive.drip_s else 8192
+        for start in range(0, len(body), size):
+            chunk = body[start:start + size]
             self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            if self.server.archive.drip_s:
+                self.wfile.flush()
+                time.sleep(self.server.archive.drip_s)
         self.wfile.write(b"0\r\n\r\n")
 
     def _send(self, status: int, body: bytes, headers: dict) -> None:
