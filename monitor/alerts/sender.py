@@ -91,8 +91,7 @@ def _deliver_channel(db, channel: Channel, clock, env, send, rng, report: SendRe
 def _digest_due(db, channel: Channel, rows: list[dict], now: str) -> bool:
     if channel.mode != "digest" or not channel.digest_minutes:
         return True
-    last = db.execute("SELECT MAX(delivered_at) FROM outbox WHERE channel = ? AND state = ?",
-                      [channel.name, outbox.DELIVERED]).fetchone()[0]
+    last = outbox.last_delivered_at(db, channel.name)
     if last is None:
         return True
     return datetime.fromisoformat(now) >= datetime.fromisoformat(last) + timedelta(minutes=channel.digest_minutes)
