@@ -7,15 +7,31 @@ from __future__ import annotations
 
 import os
 
-import apprise
-
-from remarkwatch.alerts.channels.base import Channel
+from remarkwatch.alerts.channels.base import Channel, ChannelKind
 from remarkwatch.alerts.message import Message
 from remarkwatch.alerts.result import Result
 
 
-def send(channel: Channel, message: Message, env=None) -> Result:
-    env = os.environ if env is None else env
+class Apprise(ChannelKind):
+    kind = "apprise"
+    keys = {"url": str, "url_env": str}
+    one_of = (("url", "url_env"),)
+    env_keys = ("url_env",)
+    secret_keys = ("url_env",)
+    literal_secret_keys = ("url",)
+
+    def send(self, channel: Channel, message: Message, env=None) -> Result:
+        return _notify(channel, message, os.environ if env is None else env)
+
+
+CHANNEL = Apprise()
+
+
+def _notify(channel: Channel, message: Message, env) -> Result:
+    # Imported here: Apprise takes a quarter of a second to import, and every command that loads
+    # a config with channels finds the kinds; only sending needs it.
+    import apprise
+
     url = env.get(channel.option("url_env"), "") if channel.option("url_env") else channel.option("url")
     notifier = apprise.Apprise()
     if not url or not notifier.add(url):
