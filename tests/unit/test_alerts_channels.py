@@ -27,7 +27,7 @@ def test_every_module_of_the_package_is_a_registered_kind():
     modules = {info.name for info in pkgutil.iter_modules([str(PACKAGE)])} - NOT_KINDS
     assert modules == {type(kind).__module__.rsplit(".", 1)[1] for kind in KINDS.values()}, \
         "a module in monitor/alerts/channels/ without `CHANNEL = TheKind()`"
-    assert set(KINDS) == {"webhook", "email", "apprise"}
+    assert {"webhook", "email", "apprise"} <= set(KINDS)        # a new kind needs no edit here
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))

@@ -13,6 +13,19 @@ ENV = {"RW_HOOK_SECRET": SECRET}
 HOOK = {"kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret_env": "RW_HOOK_SECRET"}
 
 
+@pytest.fixture(scope="module")
+def running():
+    with WebhookReceiver() as receiver:     # one for the file: stopping one takes half a second
+        yield receiver
+
+
+@pytest.fixture
+def receiver(running):
+    running.received.clear()
+    running.script.clear()
+    return running
+
+
 @pytest.mark.parametrize("change, message", [
     ({"secret_env": None}, "missing required key 'secret_env' for a webhook channel"),
     ({"url": None}, "a webhook channel needs `url` or `url_env`"),
@@ -49,12 +62,11 @@ def test_secrets_are_the_signing_secret_the_url_variable_and_a_literal_url():
 
 @pytest.mark.parametrize("status, ok", [(200, True), (202, True), (204, True), (302, False), (404, False),
                                         (500, False)])
-def test_only_a_2xx_answer_is_delivered_and_every_post_is_signed(status, ok):
+def test_only_a_2xx_answer_is_delivered_and_every_post_is_signed(receiver, status, ok):
     message = sample_message()
-    with WebhookReceiver() as receiver:
-        receiver.script = [status]
-        channel = Channel("hook", "webhook", timeout_s=2, options={"url": receiver.url, "secret_env": "RW_HOOK_SECRET"})
-        result = CHANNEL.send(channel, message, ENV)
+    receiver.script.append(status)
+    channel = Channel("hook", "webhook", timeout_s=2, options={"url": receiver.url, "secret_env": "RW_HOOK_SECRET"})
+    result = CHANNEL.send(channel, message, ENV)
     assert (result.ok, result.status) == (ok, status)
     assert result.error is None if ok else result.error.startswith(f"HTTP {status}")
     received = receiver.received[0]
@@ -65,12 +77,11 @@ def test_only_a_2xx_answer_is_delivered_and_every_post_is_signed(status, ok):
     assert received.json == message.payload
 
 
-def test_url_from_the_environment_and_missing_variables():
-    with WebhookReceiver() as receiver:
-        channel = Channel("hook", "webhook", options={"url_env": "RW_HOOK_URL", "secret_env": "RW_HOOK_SECRET"})
-        assert CHANNEL.send(channel, sample_message(), {**ENV, "RW_HOOK_URL": receiver.url}).ok
-        assert CHANNEL.send(channel, sample_message(), ENV).error == "$RW_HOOK_URL is not set"
-        assert CHANNEL.send(channel, sample_message(), {"RW_HOOK_URL": receiver.url}).error == "$RW_HOOK_SECRET is not set"
+def test_url_from_the_environment_and_missing_variables(receiver):
+    channel = Channel("hook", "webhook", options={"url_env": "RW_HOOK_URL", "secret_env": "RW_HOOK_SECRET"})
+    assert CHANNEL.send(channel, sample_message(), {**ENV, "RW_HOOK_URL": receiver.url}).ok
+    assert CHANNEL.send(channel, sample_message(), ENV).error == "$RW_HOOK_URL is not set"
+    assert CHANNEL.send(channel, sample_message(), {"RW_HOOK_URL": receiver.url}).error == "$RW_HOOK_SECRET is not set"
     assert len(receiver.received) == 1
 
 
