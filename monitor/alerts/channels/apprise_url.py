@@ -6,10 +6,13 @@ The URL usually holds a token, so it is read from the environment variable named
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from remarkwatch.alerts.channels.base import Channel, ChannelKind
-from remarkwatch.alerts.message import Message
 from remarkwatch.alerts.result import Result
+
+if TYPE_CHECKING:
+    from remarkwatch.alerts.message import Message
 
 
 class Apprise(ChannelKind):
@@ -28,8 +31,7 @@ CHANNEL = Apprise()
 
 
 def _notify(channel: Channel, message: Message, env) -> Result:
-    # Imported here: Apprise takes a quarter of a second to import, and every command that loads
-    # a config with channels finds the kinds; only sending needs it.
+    # Imported here (a quarter of a second): see webhook.py's _post.
     import apprise
 
     url = env.get(channel.option("url_env"), "") if channel.option("url_env") else channel.option("url")

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from remarkwatch.alerts.result import Result
 from remarkwatch.core.detect import ALERT_THRESHOLD, KINDS, REEXTRACTED
 from remarkwatch.errors import ConfigError
 
@@ -27,6 +28,8 @@ COMMON_KEYS = {
     "retry_base_s": (int, float), "timeout_s": (int, float), "deadline_s": (int, float),
     "historical": bool,
 }
+
+
 @dataclass(frozen=True)
 class Channel:
     name: str
@@ -78,7 +81,7 @@ class ChannelKind:
     def size_limit(self, channel: Channel) -> int | None:
         return channel.option("max_bytes", self.max_bytes)
 
-    def send(self, channel: Channel, message, env=None):
+    def send(self, channel: Channel, message, env=None) -> Result:
         """Deliver one message; a Result (ok only when the endpoint accepted it), never an exception."""
         raise NotImplementedError
 

@@ -13,11 +13,14 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from remarkwatch.alerts.channels.base import Channel, ChannelKind
-from remarkwatch.alerts.message import Message
 from remarkwatch.alerts.result import Result
 from remarkwatch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from remarkwatch.alerts.message import Message
 
 SECURITY = ("starttls", "tls", "none")
 

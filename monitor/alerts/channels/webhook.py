@@ -11,16 +11,16 @@ import hashlib
 import hmac
 import json
 import os
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import requests
-import urllib3
 
 from remarkwatch import __version__
 from remarkwatch.alerts.channels.base import Channel, ChannelKind
-from remarkwatch.alerts.message import Message
 from remarkwatch.alerts.result import Result
 from remarkwatch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from remarkwatch.alerts.message import Message
 
 SIGNATURE_HEADER = "X-Remarkwatch-Signature"
 KEY_HEADER = "X-Remarkwatch-Idempotency-Key"
@@ -53,6 +53,11 @@ CHANNEL = Webhook()
 
 
 def _post(channel: Channel, message: Message, env) -> Result:
+    # Imported here, as every kind's sending library is: finding the kinds imports each kind's
+    # module whenever a config with channels is loaded, and only sending needs them.
+    import requests
+    import urllib3
+
     secret = env.get(channel.option("secret_env"), "")
     url = env.get(channel.option("url_env"), "") if channel.option("url_env") else channel.option("url")
     if not secret or not url:
