@@ -50,6 +50,12 @@ def record_attempt(db: sqlite_utils.Database, row: dict, *, now: str, ok: bool, 
     update_row(db, "outbox", row["id"], update)
 
 
+def last_delivered_at(db: sqlite_utils.Database, channel: str) -> str | None:
+    """When the channel's latest delivered alert went out; None if none has (a digest's period)."""
+    return db.execute("SELECT MAX(delivered_at) FROM outbox WHERE channel = ? AND state = ?",
+                      [channel, DELIVERED]).fetchone()[0]
+
+
 def listing(db: sqlite_utils.Database, *, states: Iterable[str] = (), limit: int = 50) -> list[dict]:
     states = list(states)
     where = f"WHERE o.state IN ({', '.join('?' * len(states))})" if states else ""

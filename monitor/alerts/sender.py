@@ -18,8 +18,6 @@ from typing import Callable, Iterable
 
 from remarkwatch.alerts import message as messages
 from remarkwatch.alerts.channels.base import Channel, missing_secrets
-from remarkwatch.alerts.channels.mail import DEFAULT_MAX_BYTES
-from remarkwatch.alerts.channels.registry import SENDERS
 from remarkwatch.alerts.result import Result
 from remarkwatch.storage import archive, outbox
 from remarkwatch.storage import schedule as schedule_store
@@ -49,14 +47,12 @@ def backoff_s(channel: Channel, attempts: int, rng: random.Random) -> float:
 
 
 def deliver(db, channels: Iterable[Channel], clock: Callable[[], str], env=None,
-            senders: dict | None = None, rng: random.Random | None = None,
-            public_url: str | None = None) -> SendReport:
+            rng: random.Random | None = None, public_url: str | None = None) -> SendReport:
     """Deliver every channel's due alerts. Each channel goes on its own: one whose secrets are
     missing is held back (its alerts stay pending, the reason reported) and the others are sent.
     One delivering process at a time per archive (a lock row), so a manual `alerts send` during
     a pass never sends an alert twice."""
     report = SendReport()
-    senders = senders or SENDERS
     rng = rng or random.Random()
     report.busy = schedule_store.acquire_lock(db, DELIVERY_LOCK, clock())
     if report.busy is not None:
@@ -68,7 +64,7 @@ def deliver(db, channels: Iterable[Channel], clock: Callable[[], str], env=None,
                 report.held[channel.name] = "not set in the environment: " + ", ".join(f"${m}" for m in missing)
                 report.errors.append(f"{channel.name}: held back, {report.held[channel.name]}")
                 continue
-            _deliver_channel(db, channel, clock, env, senders[channel.kind], rng, report, public_url)
+            _deliver_channel(db, channel, clock, env, channel.spec.send, rng, report, public_url)
     finally:
         schedule_store.release_lock(db, DELIVERY_LOCK)
     return report
@@ -91,8 +87,7 @@ def _deliver_channel(db, channel: Channel, clock, env, send, rng, report: SendRe
 def _digest_due(db, channel: Channel, rows: list[dict], now: str) -> bool:
     if channel.mode != "digest" or not channel.digest_minutes:
         return True
-    last = db.execute("SELECT MAX(delivered_at) FROM outbox WHERE channel = ? AND state = ?",
-                      [channel.name, outbox.DELIVERED]).fetchone()[0]
+    last = outbox.last_delivered_at(db, channel.name)
     if last is None:
         return True
     return datetime.fromisoformat(now) >= datetime.fromisoformat(last) + timedelta(minutes=channel.digest_minutes)
@@ -102,7 +97,7 @@ def _send_batch(db, channel: Channel, batch: list[dict], clock, env, send, rng, 
                 public_url=None) -> bool:
     try:
         message = messages.build([_item(db, row, public_url) for row in batch], [r["idempotency_key"] for r in batch],
-                                 channel.option("max_bytes", DEFAULT_MAX_BYTES) if channel.kind == "email" else None)
+                                 channel.spec.size_limit(channel))
     except LookupError as exc:
         result, message = Result(False, error=str(exc)), None
     started = time.monotonic()

@@ -99,7 +99,6 @@ def test_alert(config, channel_name):
     """
     from remarkwatch.alerts.channels.base import check_secrets
     from remarkwatch.alerts.message import build, change_item
-    from remarkwatch.alerts.channels.registry import SENDERS
     from remarkwatch.alerts.sample import sample_change
     from remarkwatch.alerts.sender import send_within
 
@@ -107,7 +106,7 @@ def test_alert(config, channel_name):
     check_secrets([channel])
     # The same payload schema as a real alert: the sample goes through the same item builder.
     message = build([change_item(sample_change())], [f"rw-test-{uuid.uuid4()}"])
-    result = send_within(SENDERS[channel.kind], channel, message)
+    result = send_within(channel.spec.send, channel, message)
     if not result.ok:
         raise RemarkwatchError(f"channel {channel.name}: not delivered: {render.safe(result.error)}")
     click.echo(f"channel {channel.name}: delivered ({message.subject})")

@@ -3,10 +3,10 @@ opening the archive for commands that only read it."""
 from __future__ import annotations
 
 import functools
-import os
 
 import click
 
+from remarkwatch.alerts.channels.base import secret_values
 from remarkwatch.config import load_config
 from remarkwatch.errors import NotFound
 from remarkwatch.untrusted import LOG_FILTER
@@ -14,7 +14,6 @@ from remarkwatch.storage.db import MissingDatabase, open_db
 
 CONFIG_HELP = "Config file (default: $REMARKWATCH_CONFIG, else ./remarkwatch.toml, else the bundled default)."
 DB_HELP = "Database file; overrides `db` in the config and $REMARKWATCH_DB."
-SECRET_KEYS = ("secret_env", "password_env", "url_env")    # not username_env: a user name is no secret
 
 
 def config_options(func):
@@ -45,10 +44,8 @@ def with_config(func):
 def register_secrets(config, env=None) -> None:
     """Teach the log filter every secret the alert channels name (values of their environment
     variables, literal hook URLs), so no log record, ours or a library's, can show one."""
-    env = os.environ if env is None else env
     for channel in config.alerts:
-        names = [channel.option(key) for key in SECRET_KEYS if channel.option(key)]
-        LOG_FILTER.add(*(env.get(name) for name in names), channel.option("url"))
+        LOG_FILTER.add(*secret_values(channel, env))      # what each kind declares secret
 
 
 def open_archive(config):

@@ -7,7 +7,8 @@ import sqlite3
 import pytest
 
 from remarkwatch import __version__
-from remarkwatch.alerts.channels.base import COMMON_KEYS, KIND_KEYS
+from remarkwatch.alerts.channels.base import COMMON_KEYS
+from remarkwatch.alerts.channels.registry import kinds
 from remarkwatch.cli.main import cli
 from remarkwatch.config import BACKFILL_KEYS, CLUSTER_KEYS, SOURCE_KEYS, TOP_KEYS
 from tests.conftest import ROOT, run_cli
@@ -41,7 +42,7 @@ def test_every_command_has_summary_example_and_docs(name):
     assert re.search(rf"remarkwatch {re.escape(name)}\b", DOCS), f"`remarkwatch {name}` is not in the README or docs/"
 
 
-CHANNEL_KEYS = set(COMMON_KEYS).union(*KIND_KEYS.values())
+CHANNEL_KEYS = set(COMMON_KEYS).union(*(k.keys for k in kinds().values()))
 
 
 @pytest.mark.parametrize("key", sorted(set(TOP_KEYS) | set(SOURCE_KEYS) | CHANNEL_KEYS | set(BACKFILL_KEYS) | set(CLUSTER_KEYS)))

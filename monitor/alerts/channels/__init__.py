@@ -1,1 +1,2 @@
-"""Alert channels: one module per kind, registered by `kind`."""
+"""Alert channels: one module per kind, each declaring `CHANNEL`, an instance of its ChannelKind
+subclass (base.py); registry.py finds them by `kind`."""

@@ -1,15 +1,17 @@
-"""Alert channel configuration: the keys every channel takes, and each kind's own keys.
+"""Alert channel configuration: the keys every channel takes, and ChannelKind, the class in which
+each kind describes itself (its keys, required keys, secret keys, size limit and send()).
 
-Secrets are never written in the configuration: a channel names the environment variables
-that hold them (`secret_env`, `password_env`, `url_env`), read only when a message is sent.
+Secrets are never written in the configuration: a channel names the environment variables that
+hold them (keys ending in `_env`), read only when a message is sent. Validation, check-config, log
+redaction and the sender read the kinds' declarations through `registry.kinds()`.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit
+from typing import ClassVar
 
+from remarkwatch.alerts.result import Result
 from remarkwatch.core.detect import ALERT_THRESHOLD, KINDS, REEXTRACTED
 from remarkwatch.errors import ConfigError
 
@@ -26,14 +28,6 @@ COMMON_KEYS = {
     "retry_base_s": (int, float), "timeout_s": (int, float), "deadline_s": (int, float),
     "historical": bool,
 }
-KIND_KEYS = {
-    "webhook": {"url": str, "url_env": str, "secret_env": str},
-    "email": {"smtp_host": str, "smtp_port": int, "security": str, "username_env": str,
-              "password_env": str, "from": str, "to": list, "max_bytes": int, "ca_file": str},
-    "apprise": {"url": str, "url_env": str},
-}
-REQUIRED = {"webhook": ("secret_env",), "email": ("smtp_host", "from", "to"), "apprise": ()}
-SECURITY = ("starttls", "tls", "none")
 
 
 @dataclass(frozen=True)
@@ -56,30 +50,65 @@ class Channel:
     def option(self, key: str, default=None):
         return self.options.get(key, default)
 
+    @property
+    def spec(self) -> ChannelKind:
+        """The kind's class instance: what this channel's kind declares, and its send()."""
+        from remarkwatch.alerts.channels.registry import kind
+
+        return kind(self.kind)
+
     def secret_names(self) -> list[str]:
-        keys = ("secret_env", "password_env", "username_env", "url_env")
-        return [self.options[k] for k in keys if self.options.get(k)]
+        """The environment variables this channel reads when it sends (secret or not)."""
+        return [self.options[k] for k in self.spec.env_keys if self.options.get(k)]
+
+
+class ChannelKind:
+    """One kind of channel. A module in this package subclasses it, fills in the declarations and
+    says `CHANNEL = TheKind()`; nothing else needs to know the kind exists."""
+
+    kind: ClassVar[str] = ""
+    keys: ClassVar[dict] = {}           # its own config keys (besides COMMON_KEYS) and their types
+    required: ClassVar[tuple] = ()      # keys it cannot do without, besides `name`
+    one_of: ClassVar[tuple] = ()        # groups of keys of which at least one must be given
+    env_keys: ClassVar[tuple] = ()      # keys naming environment variables read when sending
+    secret_keys: ClassVar[tuple] = ()   # of env_keys, those holding secrets (a user name is no secret)
+    literal_secret_keys: ClassVar[tuple] = ()   # keys whose literal value is kept out of logs too
+    max_bytes: ClassVar[int | None] = None      # message size limit (text + HTML); None: no limit
+
+    def check(self, raw: dict, where: str) -> None:
+        """The kind's own value checks of one [[alerts]] table; ConfigError names the key and the fix."""
+
+    def size_limit(self, channel: Channel) -> int | None:
+        return channel.option("max_bytes", self.max_bytes)
+
+    def send(self, channel: Channel, message, env=None) -> Result:
+        """Deliver one message; a Result (ok only when the endpoint accepted it), never an exception."""
+        raise NotImplementedError
 
 
 def build_channel(raw: dict, where: str, check_type, source_names: list[str]) -> Channel:
     """A validated Channel from one [[alerts]] table; ConfigError names the key and the fix."""
-    kind = raw.get("kind")
-    if kind not in KIND_KEYS:
-        raise ConfigError(f"{where}.kind: {kind!r} is not a channel kind (valid: {', '.join(KIND_KEYS)})")
-    valid = {**COMMON_KEYS, **KIND_KEYS[kind]}
+    from remarkwatch.alerts.channels.registry import kinds
+
+    spec = kinds().get(raw.get("kind"))
+    if spec is None:
+        raise ConfigError(f"{where}.kind: {raw.get('kind')!r} is not a channel kind (valid: {', '.join(kinds())})")
+    valid = {**COMMON_KEYS, **spec.keys}
     for key, value in raw.items():
         if key not in valid:
-            raise ConfigError(f"{where}: unknown key {key!r} for a {kind} channel (valid: {', '.join(valid)})")
+            raise ConfigError(f"{where}: unknown key {key!r} for a {spec.kind} channel (valid: {', '.join(valid)})")
         check_type(value, valid[key], f"{where}.{key}", "see the README's alerts section")
-    for key in ("name", *REQUIRED[kind]):
+    for key in ("name", *spec.required):
         if key not in raw:
-            raise ConfigError(f"{where}: missing required key {key!r} for a {kind} channel")
-    if kind in ("apprise", "webhook") and not (raw.get("url") or raw.get("url_env")):
-        raise ConfigError(f"{where}: a {kind} channel needs `url` or `url_env`")
+            raise ConfigError(f"{where}: missing required key {key!r} for a {spec.kind} channel")
+    for group in spec.one_of:
+        if not any(raw.get(key) for key in group):
+            raise ConfigError(f"{where}: a {spec.kind} channel needs {' or '.join(f'`{k}`' for k in group)}")
     _check_values(raw, where, source_names)
-    options = {k: v for k, v in raw.items() if k in KIND_KEYS[kind]}
+    spec.check(raw, where)
+    options = {k: v for k, v in raw.items() if k in spec.keys}
     return Channel(
-        name=raw["name"], kind=kind, sources=tuple(raw.get("sources", ())),
+        name=raw["name"], kind=spec.kind, sources=tuple(raw.get("sources", ())),
         kinds=tuple(raw.get("kinds", DEFAULT_KINDS)), classes=tuple(raw.get("classes", ())),
         min_significance=raw.get("min_significance", ALERT_THRESHOLD), mode=raw.get("mode", "each"),
         digest_minutes=float(raw.get("digest_minutes", 0)), max_attempts=raw.get("max_attempts", 8),
@@ -90,6 +119,7 @@ def build_channel(raw: dict, where: str, check_type, source_names: list[str]) ->
 
 
 def _check_values(raw: dict, where: str, source_names: list[str]) -> None:
+    """The checks of the keys every channel takes; each kind's own are its check()."""
     from remarkwatch.core.detect import CLASSES
 
     for key, allowed in (("kinds", ALERT_KINDS), ("classes", CLASSES), ("sources", source_names)):
@@ -98,22 +128,12 @@ def _check_values(raw: dict, where: str, source_names: list[str]) -> None:
             raise ConfigError(f"{where}.{key}: unknown {unknown} (valid: {', '.join(allowed)})")
     if raw.get("mode", "each") not in MODES:
         raise ConfigError(f"{where}.mode: {raw['mode']!r} (valid: {', '.join(MODES)})")
-    if raw.get("security", "starttls") not in SECURITY:
-        raise ConfigError(f"{where}.security: {raw['security']!r} (valid: {', '.join(SECURITY)})")
     if not 0 <= raw.get("min_significance", 0) <= 100:
         raise ConfigError(f"{where}.min_significance: 0 to 100")
     if raw.get("max_attempts", 1) < 1 or raw.get("timeout_s", 1) <= 0 or raw.get("retry_base_s", 1) < 0 \
             or raw.get("deadline_s", 1) <= 0:
         raise ConfigError(f"{where}: max_attempts must be 1 or more, timeout_s and deadline_s above 0, "
                           f"retry_base_s 0 or more")
-    url = raw.get("url")
-    if url is not None and raw.get("kind") == "webhook" and (
-            urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
-        raise ConfigError(f"{where}.url: {url!r} is not an http(s) URL")
-    if raw.get("ca_file") and not Path(raw["ca_file"]).expanduser().is_file():
-        raise ConfigError(f"{where}.ca_file: {raw['ca_file']} is not a readable file (a PEM CA bundle)")
-    if "to" in raw and not (raw["to"] and all(isinstance(a, str) and "@" in a for a in raw["to"])):
-        raise ConfigError(f"{where}.to: a list of e-mail addresses")
 
 
 def missing_secrets(channel: Channel, env=None) -> list[str]:
@@ -128,3 +148,13 @@ def check_secrets(channels, env=None) -> None:
     if missing:
         listed = ", ".join(f"${name} (channel {channel})" for channel, name in missing)
         raise ConfigError(f"alert secrets not set in the environment: {listed}")
+
+
+def secret_values(channel: Channel, env=None) -> list[str]:
+    """What of the channel must never reach a log: the values of its secret environment variables
+    and its literal secrets (a hook URL written in the file)."""
+    env = os.environ if env is None else env
+    spec = channel.spec
+    values = [env.get(channel.option(key)) for key in spec.secret_keys if channel.option(key)]
+    values += [channel.option(key) for key in spec.literal_secret_keys]
+    return [value for value in values if value]

@@ -9,15 +9,44 @@ import os
 import smtplib
 import socket
 import ssl
-from email.message import EmailMessage
 from datetime import datetime, timezone
+from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from remarkwatch.alerts.channels.base import Channel
-from remarkwatch.alerts.message import Message
+from remarkwatch.alerts.channels.base import Channel, ChannelKind
 from remarkwatch.alerts.result import Result
+from remarkwatch.errors import ConfigError
 
-DEFAULT_MAX_BYTES = 512_000
+if TYPE_CHECKING:
+    from remarkwatch.alerts.message import Message
+
+SECURITY = ("starttls", "tls", "none")
+
+
+class Mail(ChannelKind):
+    kind = "email"
+    keys = {"smtp_host": str, "smtp_port": int, "security": str, "username_env": str,
+            "password_env": str, "from": str, "to": list, "max_bytes": int, "ca_file": str}
+    required = ("smtp_host", "from", "to")
+    env_keys = ("password_env", "username_env")
+    secret_keys = ("password_env",)      # a user name is no secret
+    max_bytes = 512_000                  # `max_bytes` in the table overrides it
+
+    def check(self, raw: dict, where: str) -> None:
+        if raw.get("security", "starttls") not in SECURITY:
+            raise ConfigError(f"{where}.security: {raw['security']!r} (valid: {', '.join(SECURITY)})")
+        if raw.get("ca_file") and not Path(raw["ca_file"]).expanduser().is_file():
+            raise ConfigError(f"{where}.ca_file: {raw['ca_file']} is not a readable file (a PEM CA bundle)")
+        if "to" in raw and not (raw["to"] and all(isinstance(a, str) and "@" in a for a in raw["to"])):
+            raise ConfigError(f"{where}.to: a list of e-mail addresses")
+
+    def send(self, channel: Channel, message: Message, env=None) -> Result:
+        return _smtp_send(channel, message, os.environ if env is None else env)
+
+
+CHANNEL = Mail()
 
 
 def compose(channel: Channel, message: Message) -> EmailMessage:
@@ -40,8 +69,7 @@ def _domain(sender: str) -> str:
     return domain if "." in domain else socket.getfqdn()
 
 
-def send(channel: Channel, message: Message, env=None) -> Result:
-    env = os.environ if env is None else env
+def _smtp_send(channel: Channel, message: Message, env) -> Result:
     security = channel.option("security", "starttls")
     port = channel.option("smtp_port", 465 if security == "tls" else 587 if security == "starttls" else 25)
     context = ssl.create_default_context(cafile=channel.option("ca_file"))

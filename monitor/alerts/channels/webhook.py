@@ -1,8 +1,9 @@
 """Webhook channel: POST the JSON payload, signed with HMAC-SHA256 over the exact body.
 
 Headers: `X-Remarkwatch-Signature: sha256=<hex>` (the secret comes from the environment variable
-named by `secret_env`; the URL may too, by `url_env`, since many hook URLs hold a token), `X-Remarkwatch-Idempotency-Key` (the same on every retry), and
-`X-Remarkwatch-Schema`. Only a 2xx answer counts as delivered; redirects are not followed.
+named by `secret_env`; the URL may too, by `url_env`, since many hook URLs hold a token),
+`X-Remarkwatch-Idempotency-Key` (the same on every retry), and `X-Remarkwatch-Schema`. Only a 2xx
+answer counts as delivered; redirects are not followed.
 """
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ import hashlib
 import hmac
 import json
 import os
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import requests
-import urllib3
-
 from remarkwatch import __version__
-from remarkwatch.alerts.channels.base import Channel
-from remarkwatch.alerts.message import Message
+from remarkwatch.alerts.channels.base import Channel, ChannelKind
 from remarkwatch.alerts.result import Result
+from remarkwatch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from remarkwatch.alerts.message import Message
 
 SIGNATURE_HEADER = "X-Remarkwatch-Signature"
 KEY_HEADER = "X-Remarkwatch-Idempotency-Key"
@@ -29,8 +31,33 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def send(channel: Channel, message: Message, env=None, session: requests.Session | None = None) -> Result:
-    env = os.environ if env is None else env
+class Webhook(ChannelKind):
+    kind = "webhook"
+    keys = {"url": str, "url_env": str, "secret_env": str}
+    required = ("secret_env",)
+    one_of = (("url", "url_env"),)
+    env_keys = ("secret_env", "url_env")
+    secret_keys = ("secret_env", "url_env")
+    literal_secret_keys = ("url",)       # a hook URL written in the file holds its token too
+
+    def check(self, raw: dict, where: str) -> None:
+        url = raw.get("url")
+        if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
+            raise ConfigError(f"{where}.url: {url!r} is not an http(s) URL")
+
+    def send(self, channel: Channel, message: Message, env=None) -> Result:
+        return _post(channel, message, os.environ if env is None else env)
+
+
+CHANNEL = Webhook()
+
+
+def _post(channel: Channel, message: Message, env) -> Result:
+    # Imported here, as every kind's sending library is: finding the kinds imports each kind's
+    # module whenever a config with channels is loaded, and only sending needs them.
+    import requests
+    import urllib3
+
     secret = env.get(channel.option("secret_env"), "")
     url = env.get(channel.option("url_env"), "") if channel.option("url_env") else channel.option("url")
     if not secret or not url:
@@ -47,8 +74,8 @@ def send(channel: Channel, message: Message, env=None, session: requests.Session
     try:
         # stream: only the status line and headers are read unless the answer is an error, and
         # then at most MAX_ANSWER_BYTES of it, so a huge or endless answer costs nothing.
-        with (session or requests).post(url, data=body, headers=headers, timeout=channel.timeout_s,
-                                        allow_redirects=False, stream=True) as response:
+        with requests.post(url, data=body, headers=headers, timeout=channel.timeout_s,
+                           allow_redirects=False, stream=True) as response:
             if 200 <= response.status_code < 300:
                 return Result(True, response.status_code)
             answer = response.raw.read(MAX_ANSWER_BYTES, decode_content=True) or b""
