@@ -72,7 +72,8 @@ def _dataclass_defaults(cls) -> dict[str, str]:
 
 def schema_sections() -> list[tuple[str, str, dict, dict]]:
     """(heading, section in keys.toml, {key: type}, {key: default from the code}) per table."""
-    from remarkwatch.alerts.channels.base import COMMON_KEYS, KIND_KEYS, Channel
+    from remarkwatch.alerts.channels.base import COMMON_KEYS, Channel
+    from remarkwatch.alerts.channels.registry import kinds
     from remarkwatch.config import BACKFILL_KEYS, CLUSTER_KEYS, SOURCE_KEYS, TOP_KEYS, Backfill, Cluster
     from remarkwatch.crawler.profiles import SELECTOR_KEYS
 
@@ -82,7 +83,7 @@ def schema_sections() -> list[tuple[str, str, dict, dict]]:
         ("Selectors: `[sources.selectors]`", "selectors", {k: list for k in SELECTOR_KEYS}, {}),
         ("Alerts: `[[alerts]]`, every channel", "alerts", COMMON_KEYS, _dataclass_defaults(Channel)),
     ]
-    sections += [(f"Alerts: `kind = \"{kind}\"`", kind, keys, {}) for kind, keys in KIND_KEYS.items()]
+    sections += [(f"Alerts: `kind = \"{name}\"`", name, spec.keys, {}) for name, spec in kinds().items()]
     sections += [("Backfill: `[backfill]`", "backfill", BACKFILL_KEYS, _dataclass_defaults(Backfill)),
                  ("Cluster: `[cluster]`", "cluster", CLUSTER_KEYS, _dataclass_defaults(Cluster))]
     return sections
