@@ -130,7 +130,8 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, also waiting out the host's Crawl-delay and any back-off.
 
     The source's own delay (DOWNLOAD_DELAY) is enforced by Scrapy; a Crawl-delay longer than it
-    is enforced here.
+    is enforced here, up to the time until the source's next pass (`max_wait_s`), past which the
+    host is left for the next pass.
     """
 
     async def process_request(self, request, spider=None):
@@ -142,6 +143,11 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         crawl_delay = (parser.crawl_delay(user_agent) if parser is not None else None) or 0
         host = urlparse_cached(request).netloc
         pacer = pacer_of(self.crawler)
+        if float(crawl_delay) > pacer.max_wait_s:
+            # As a long Retry-After: a Crawl-delay past the source's next pass would hold the
+            # whole pass (and its lock) on one host, so the host is left for the next pass.
+            raise IgnoreRequest(f"{host} asks in robots.txt for a Crawl-delay of {float(crawl_delay):.0f} s, longer "
+                                f"than until this source's next pass ({pacer.max_wait_s:.0f} s): {LEFT_FOR_NEXT_PASS}")
         if host in pacer.given_up:
             raise IgnoreRequest(f"{host} asked to be left alone for {pacer.given_up[host]:.0f} s (Retry-After), "
                                 f"longer than until this source's next pass: {LEFT_FOR_NEXT_PASS}")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import time
+
 import pytest
 
 from remarkwatch.crawler.middlewares.politeness import Pacer, retry_after_s
@@ -49,6 +51,21 @@ def test_crawl_delay_from_robots_txt_is_honoured(tmp_path):
     times = sorted(article_hits(site))
     assert len(times) == 3
     assert all(later - earlier >= 0.95 for earlier, later in zip(times, times[1:])), times
+
+
+def test_a_crawl_delay_past_the_next_pass_leaves_the_host_for_it(tmp_path):
+    """Issue 27, item 5: `Crawl-delay: 100000` once held the whole pass (and its lock) for good.
+    Capped as a long Retry-After is: the pass ends at once, failed (exit 3: its listing was not
+    read) with the reason, and the source is tried again at its next pass."""
+    site = Site(demo_releases()[:3], robots="User-agent: *\nCrawl-delay: 100000\n")
+    with ReplicaServer(site) as server:
+        config_path = write_config(tmp_path, server.base_url)
+        started = time.monotonic()
+        result = run_cli("crawl", "--config", config_path)
+        took = time.monotonic() - started
+    assert result.returncode == 3 and took < 60, result.stdout + result.stderr
+    assert "Crawl-delay of 100000 s, longer than until this source's next pass" in result.stdout + result.stderr
+    assert not article_hits(site)
 
 
 def test_one_request_at_a_time_per_host_without_a_delay(tmp_path):
