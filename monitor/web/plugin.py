@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 from remarkwatch.crawler.profiles import config_dir
 from remarkwatch import untrusted
 from remarkwatch.web import pages
+from remarkwatch.web.limits import ANSWER_BYTES, limit_connection
 from remarkwatch.web.pages import archive_names
 
 ROUTES = [
@@ -46,7 +47,9 @@ def prepare_connection(conn, database, datasette):
     """`xml_safe(text)`: a control character in a page title must not break a feed.
     `rw_change_url(id)`: the change page's address, absolute when `public_url` is configured."""
     conn.create_function("xml_safe", 1, untrusted.xml, deterministic=True)
-    public = ((datasette.plugin_config("remarkwatch") or {}).get("public_url") or "").rstrip("/")
+    plugin = datasette.plugin_config("remarkwatch") or {}
+    limit_connection(conn, plugin.get("answer_bytes") or ANSWER_BYTES)     # no value past the answer budget
+    public = (plugin.get("public_url") or "").rstrip("/")
     several = len(archive_names(datasette)) > 1
     suffix = f"?db={database}" if several else ""
     conn.create_function("rw_change_url", 1, lambda change_id: f"{public}/-/change/{change_id}{suffix}",

@@ -7,6 +7,7 @@ from pathlib import Path
 from datasette.app import Datasette
 
 from remarkwatch.crawler.profiles import config_dir
+from remarkwatch.web.limits import ANSWER_BYTES, bound_answers
 
 METADATA_FILE = "datasette.json"
 # Facet *suggestions* scan every column of a filtered table, which on a large archive costs far
@@ -27,7 +28,16 @@ def metadata_for(public_url: str | None = None) -> dict:
     return metadata
 
 
-def build_datasette(*db_paths: Path, public_url: str | None = None) -> Datasette:
+def build_datasette(*db_paths: Path, public_url: str | None = None, answer_bytes: int = ANSWER_BYTES,
+                    allow_sql: bool = True) -> Datasette:
     # Datasette opens a file database with read-only connections for every query; nothing here
-    # writes. allow_download is off: the raw file holds the outbox and run history too.
-    return Datasette([str(p) for p in db_paths], metadata=metadata_for(public_url), settings=SETTINGS)
+    # writes. allow_download is off: the raw file holds the outbox and run history too. Every
+    # answer is bounded in memory (web/limits.py) as Datasette bounds it in time.
+    metadata = metadata_for(public_url)
+    metadata.setdefault("plugins", {}).setdefault("remarkwatch", {})["answer_bytes"] = answer_bytes
+    if not allow_sql:
+        # A public instance: no arbitrary SQL; the pages, tables, search and canned queries stay.
+        metadata["allow_sql"] = False
+    datasette = Datasette([str(p) for p in db_paths], metadata=metadata, settings=SETTINGS)
+    bound_answers(datasette, answer_bytes)
+    return datasette

@@ -155,6 +155,36 @@ def test_change_page_inline_side_by_side_and_escaped(client, archive_path):
     assert client("/-/change/999999").status_code == 404
 
 
+@pytest.mark.parametrize("sql, error", [
+    # one value past the budget: refused inside SQLite, nothing allocated (drove serve to the OOM killer)
+    ("select zeroblob(1000000000)", "string or blob too big"),
+    # many values each under it that add up past it: refused while the answer is read
+    ("with n(i) as (select 1 union all select i + 1 from n limit 40) select zeroblob(30000000) from n",
+     "larger than 64 MB"),
+])
+def test_arbitrary_sql_is_bounded_in_memory(client, sql, error):
+    """Issue 27, item 1: `serve` bounds an answer's memory as Datasette bounds its time."""
+    import resource
+    from urllib.parse import quote
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    response = client(f"/archive.json?sql={quote(sql)}&_shape=array")
+    assert response.status_code == 400 and error in response.text, response.text[:300]
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 300 * 1024    # KB: under 300 MB more
+    assert rows(client, "/archive/latest_changes.json"), "pages and canned queries still answer"
+
+
+def test_arbitrary_sql_can_be_turned_off_for_a_public_instance(archive_path):
+    datasette = build_datasette(archive_path, allow_sql=False)
+
+    def get(path: str):
+        return asyncio.run(datasette.client.get(path))
+    assert get("/archive.json?sql=select+1").status_code == 403
+    assert get("/archive/latest_changes.json").status_code == 200
+    assert get("/archive/changes.json").status_code == 200
+    assert get("/").status_code == 200
+
+
 def test_rows_link_both_ways(client):
     changes = client("/archive/changes").text
     assert '<a href="/-/change/1">new</a>' in changes
