@@ -94,17 +94,28 @@ async def _render(datasette, request, template: str, links: Links, context: dict
     return Response.html(await datasette.render_template(template, context, request=request))
 
 
+ROW_ID_MAX = 2 ** 63 - 1      # SQLite's largest integer: a larger id names no row
+
+
 def _int(value, name: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise NotFound(f"{name} must be a number") from None
+    if not 0 <= number <= ROW_ID_MAX:
+        raise NotFound(f"No {name} #{value}")
+    return number
+
+
+def _text(value, limit: int) -> str:
+    """A query-string value as the pages use it: NULs dropped (SQLite and FTS5 cannot take them), trimmed."""
+    return (value or "").replace("\x00", "").strip()[:limit]
 
 
 async def front_page(request, datasette):
     database, links = await _archive(request, datasette)
     tab = "new" if request.args.get("tab") == "new" else "changes"
-    filters = {key: (request.args.get(arg) or "").strip()[:200] for key, arg in (
+    filters = {key: _text(request.args.get(arg), 200) for key, arg in (
         ("source", "source"), ("kind", "kind"), ("klass", "class"), ("speaker", "speaker"),
         ("since", "since"), ("until", "until"))}
 
@@ -125,9 +136,12 @@ def passage_html(passage: str) -> Markup:
 
 async def search_page(request, datasette):
     database, links = await _archive(request, datasette)
-    q = (request.args.get("q") or "").strip()[:500]
+    q = _text(request.args.get("q"), 500)
     order = "date" if request.args.get("order") == "date" else "relevance"
-    offset = max(0, _int(request.args.get("offset") or 0, "offset"))
+    try:
+        offset = max(0, min(int(request.args.get("offset") or 0), ROW_ID_MAX))
+    except ValueError:
+        raise NotFound("offset must be a number") from None
     results, total = await database.execute_fn(
         lambda conn: queries.search(conn, q, order=order, limit=PAGE_SIZE, offset=offset))
     for result in results:

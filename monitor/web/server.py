@@ -7,6 +7,7 @@ from pathlib import Path
 from datasette.app import Datasette
 
 from remarkwatch.crawler.profiles import config_dir
+from remarkwatch.web import feeds
 from remarkwatch.web.limits import ANSWER_BYTES, bound_answers
 
 METADATA_FILE = "datasette.json"
@@ -40,4 +41,5 @@ def build_datasette(*db_paths: Path, public_url: str | None = None, answer_bytes
         metadata["allow_sql"] = False
     datasette = Datasette([str(p) for p in db_paths], metadata=metadata, settings=SETTINGS)
     bound_answers(datasette, answer_bytes)
+    feeds.install(datasette)
     return datasette

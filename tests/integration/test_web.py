@@ -185,6 +185,21 @@ def test_arbitrary_sql_can_be_turned_off_for_a_public_instance(archive_path):
     assert get("/").status_code == 200
 
 
+@pytest.mark.parametrize("path, status", [
+    ("/-/search?q=%00", 200), ("/-/search?q=forces%00refugees", 200), ("/?speaker=%00", 200),
+    ("/-/search?q=forces&offset=99999999999999999999999", 200), ("/-/search?q=forces&offset=-3", 200),
+    ("/-/change/9223372036854775808", 404), ("/-/version/99999999999999999999", 404),
+    ("/-/document/9223372036854775808", 404), ("/-/compare?from=9223372036854775808&to=1", 404),
+    ("/archive/feed_by_kind.atom?kind=no-such-kind", 200), ("/archive/feed_by_source.atom?source=none", 200),
+])
+def test_hostile_requests_get_an_answer_not_a_500(client, path, status):
+    """Issue 27, item 17: a NUL in a query, ids past SQLite's integers, a feed with no entries."""
+    response = client(path)
+    assert response.status_code == status, response.text[:300]
+    if path.endswith(("none", "no-such-kind")):
+        assert "<feed" in response.text and "<entry>" not in response.text
+
+
 def test_rows_link_both_ways(client):
     changes = client("/archive/changes").text
     assert '<a href="/-/change/1">new</a>' in changes
