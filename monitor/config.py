@@ -17,6 +17,7 @@ from remarkwatch.errors import ConfigError
 from remarkwatch.core.recheck import DEFAULT as DEFAULT_RECHECK
 from remarkwatch.core.recheck import DEFAULT_RECHECK as DEFAULT_RECHECK_PAIRS
 from remarkwatch.core.recheck import Recheck, SourceSchedule
+from remarkwatch.core.urls import usable_url
 
 DEFAULT_FILE = "remarkwatch.toml"
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
@@ -27,6 +28,7 @@ BACKFILL_KEYS = {"wayback_url": str, "search_per_second": (int, float), "memento
                  "timeout_s": (int, float), "retries": int, "rate_limit_backoff_s": (int, float),
                  "rate_limit_waits": int}
 DEFAULT_WAYBACK = "https://web.archive.org"
+MAX_DELAY_S = 3600      # between two requests to one host: more would hold a pass for hours (1e308 for ever)
 DEFAULT_MAX_PAGE_MB = 5        # a long transcript is ~300 KB; a bigger answer is `too_large`
 # Databases under these would be pseudo-files or devices, never an archive.
 SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
@@ -188,7 +190,7 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
     if not 0 < max_page_mb <= 1024:
         raise ConfigError(f"{path}: max_page_mb: above 0 and at most 1024 (megabytes a response may have)")
     public_url = data.get("public_url")
-    if public_url is not None and (urlsplit(public_url).scheme not in ("http", "https") or not urlsplit(public_url).hostname):
+    if public_url is not None and usable_url(public_url) is None:
         raise ConfigError(f"{path}: public_url: {public_url!r} is not an http(s) URL (where `remarkwatch serve` "
                           f"is reached, such as \"https://archive.example.org\")")
     extract_workers = data.get("extract_workers", "auto")
@@ -224,7 +226,7 @@ def _cluster(raw: dict | None, path: Path, env) -> Cluster | None:
         if raw:
             raise ConfigError(f"{where}: redis_url is required (\"redis://HOST:PORT/DB\"), or set ${ENV['redis_url']}")
         return None
-    if urlsplit(url).scheme not in ("redis", "rediss", "unix") or (urlsplit(url).scheme != "unix" and not urlsplit(url).hostname):
+    if not (url.startswith("unix:") or usable_url(url, ("redis", "rediss"))):
         raise ConfigError(f"{where}.redis_url: {url!r} is not a Redis URL (redis://HOST:PORT/DB, rediss://..., unix://...)")
     prefix = raw.get("key_prefix", "remarkwatch")
     if not _NAME.match(prefix):
@@ -242,7 +244,7 @@ def _backfill(raw: dict, path: Path) -> Backfill:
             raise ConfigError(f"{where}: unknown key {key!r} (valid: {', '.join(BACKFILL_KEYS)})")
         _check_type(value, BACKFILL_KEYS[key], f"{where}.{key}", "see docs/configuration.md and docs/history.md")
     url = raw.get("wayback_url", DEFAULT_WAYBACK).rstrip("/")
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+    if usable_url(url) is None:
         raise ConfigError(f"{where}.wayback_url: {url!r} is not an http(s) URL (the default is {DEFAULT_WAYBACK})")
     for key in ("search_per_second", "memento_per_second", "timeout_s", "rate_limit_backoff_s"):
         if key in raw and raw[key] <= 0:
@@ -296,16 +298,16 @@ def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
     if not urls:
         raise ConfigError(f"{where}.start_urls: give at least one listing page URL")
     for url in urls:
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{where}.start_urls: {url!r} is not an http(s) URL")
+        if usable_url(url) is None:
+            raise ConfigError(f"{where}.start_urls: {url!r} is not an http(s) URL (a host, and a port up to 65535)")
     domains = raw.get("allowed_domains") or sorted({urlsplit(u).hostname for u in urls})
     if not all(isinstance(d, str) and d for d in domains):
         raise ConfigError(f"{where}.allowed_domains: a list of host names, such as [\"www.state.gov\"]")
     pages = raw.get("max_listing_pages", 3)
     delay = float(raw.get("delay_s", profile.delay_s))
-    if pages < 1 or delay < 0:
-        raise ConfigError(f"{where}: max_listing_pages must be 1 or more and delay_s 0 or more")
+    if pages < 1 or not 0 <= delay <= MAX_DELAY_S:
+        raise ConfigError(f"{where}: max_listing_pages must be 1 or more and delay_s from 0 to {MAX_DELAY_S} "
+                          f"(seconds between requests to the host)")
     schedule, recheck, sweep = _scheduling(raw, where)
     removed_passes = raw.get("removed_after_passes", 2)
     removed_hours = float(raw.get("removed_after_hours", 1.0))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from remarkwatch import __version__
 from remarkwatch.alerts.channels.base import Channel, ChannelKind
 from remarkwatch.alerts.result import Result
+from remarkwatch.core.urls import usable_url
 from remarkwatch.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class Webhook(ChannelKind):
 
     def check(self, raw: dict, where: str) -> None:
         url = raw.get("url")
-        if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
+        if url is not None and usable_url(url) is None:
             raise ConfigError(f"{where}.url: {url!r} is not an http(s) URL")
 
     def send(self, channel: Channel, message: Message, env=None) -> Result:
