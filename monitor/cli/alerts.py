@@ -18,7 +18,7 @@ def deliver_outbox(config, db, *, strict: bool) -> None:
     back (its alerts wait, nothing is lost) and named; the others are sent. For `alerts send`
     (strict) a held-back channel then makes the command exit 2."""
     from remarkwatch.alerts.sender import deliver
-    from remarkwatch.passes.local import utcnow
+    from remarkwatch.clock import utcnow
 
     report = deliver(db, config.alerts, utcnow, public_url=config.public_url)
     if report.busy is not None:
@@ -68,7 +68,7 @@ def alerts_retry(config, alert_ids):
 
     Example: remarkwatch alerts retry 12 13
     """
-    from remarkwatch.passes.local import utcnow
+    from remarkwatch.clock import utcnow
     from remarkwatch.storage import outbox
 
     db = open_db(config.db_path)

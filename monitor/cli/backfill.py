@@ -32,7 +32,7 @@ def backfill(config, urls, source_names, since, until, max_captures):
     Example: remarkwatch backfill --source state-press-briefings --from 2021-01-01
     """
     from remarkwatch.history import backfill as bf
-    from remarkwatch.passes.local import utcnow
+    from remarkwatch.clock import utcnow
     from remarkwatch.storage import schedule as schedule_store
     from remarkwatch.storage.db import open_db
 

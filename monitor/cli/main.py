@@ -105,7 +105,8 @@ def crawl(config, source_names, full, ignore_schedule):
 
     Example: remarkwatch crawl --source state-press-releases
     """
-    from remarkwatch.passes.local import CrawlPass, plan, run_steps, utcnow
+    from remarkwatch.clock import utcnow
+    from remarkwatch.passes.local import CrawlPass, plan, run_steps
     from remarkwatch.storage import schedule as schedule_store
 
     sources = [config.source(n) for n in source_names] if source_names else list(config.sources)
@@ -206,7 +207,7 @@ def reprocess(config, source_names):
 
     Example: remarkwatch reprocess --source state-press-releases
     """
-    from remarkwatch.passes.local import utcnow
+    from remarkwatch.clock import utcnow
     from remarkwatch.passes.reprocess import reprocess as run_reprocess
 
     for name in source_names:

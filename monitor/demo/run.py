@@ -10,7 +10,8 @@ from pathlib import Path
 from remarkwatch.config import load_config
 from remarkwatch.errors import ConfigError
 from remarkwatch.alerts.sender import deliver
-from remarkwatch.passes.local import CrawlPass, run_steps, utcnow
+from remarkwatch.clock import utcnow
+from remarkwatch.passes.local import CrawlPass, run_steps
 from remarkwatch.passes.progress import Progress
 from remarkwatch.demo.replica.content import DEMO_EDIT, DEMO_NEW, demo_releases
 from remarkwatch.demo.replica.receiver import DemoReceiver

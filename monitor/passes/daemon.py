@@ -21,6 +21,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from remarkwatch.clock import utcnow
 from remarkwatch.config import Config
 from remarkwatch.errors import EXIT_SOURCE_FAILING
 from remarkwatch.core.recheck import duration_s
@@ -31,10 +32,6 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_S = 15
 SENDER_S = 60
 STOP_GRACE_S = 120
-
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class Daemon:

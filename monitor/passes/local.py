@@ -18,6 +18,7 @@ from remarkwatch.crawler.items import (BLOCKED, EXTRACT_ERROR, HTTP_ERROR, NETWO
 from remarkwatch.crawler.middlewares.politeness import pacer_of
 from remarkwatch.crawler.settings import build_settings
 from remarkwatch.crawler.spiders.remarks import RemarksSpider
+from remarkwatch.clock import utcnow
 from remarkwatch.config import Config, Source
 from remarkwatch.errors import PassFailed
 from remarkwatch.record.health import pass_failed, record_extraction_health, record_source_pass
@@ -32,10 +33,6 @@ from remarkwatch.storage import schedule as schedule_store
 logger = logging.getLogger(__name__)
 # Article outcomes that say the source (not one page) is in trouble.
 SOURCE_FAILURES = (BLOCKED, HTTP_ERROR, NETWORK_ERROR, TRUNCATED, EXTRACT_ERROR, TOO_LARGE)
-
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass
