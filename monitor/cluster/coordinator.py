@@ -32,7 +32,7 @@ from remarkwatch import __version__
 from remarkwatch.config import Config
 from remarkwatch.errors import ConfigError, PassFailed
 from remarkwatch.passes.local import MIN_DOWNLOAD_DELAY_S, CrawlPass, PassResult, outcome_of
-from remarkwatch.storage import archive
+from remarkwatch.storage import archive, captures
 
 logger = logging.getLogger(__name__)
 STABLE_S = 1.0           # the frontier empty and every worker idle for this long: the pass is done
@@ -265,8 +265,7 @@ class ClusterPass(CrawlPass):
         if kind == "capture":
             capture = capture_from_entry(fields)
             capture.capture_key = fields.get(b"key", b"").decode() or None
-            if capture.capture_key and self.db.execute("SELECT 1 FROM captures WHERE capture_key = ?",
-                                                       [capture.capture_key]).fetchone():
+            if capture.capture_key and captures.key_seen(self.db, capture.capture_key):
                 return          # written before the writer was killed, delivered again: once is enough
             self._write(self._sink, source, capture, result, own["on_problem"]).result()
         elif kind == "problem":

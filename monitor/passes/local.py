@@ -29,6 +29,7 @@ from remarkwatch.passes.progress import Progress
 from remarkwatch.core.recheck import parse_time
 from remarkwatch.storage import archive
 from remarkwatch.storage import schedule as schedule_store
+from remarkwatch.storage.connection import database_path
 
 logger = logging.getLogger(__name__)
 # Article outcomes that say the source (not one page) is in trouble.
@@ -101,7 +102,7 @@ class CrawlPass:
         pool = self._pool = getattr(process, "extract_pool", None)
         pooled_before = pool.pooled if pool is not None else 0
         if pool is not None and pool.db_path is None:
-            pool.db_path = self.db.execute("PRAGMA database_list").fetchone()[2]
+            pool.db_path = database_path(self.db)
         interrupted = False
         for source in self.sources:
             if getattr(process, "stop_requested", False):
