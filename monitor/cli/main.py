@@ -114,7 +114,7 @@ def crawl(config, source_names, full, ignore_schedule):
         raise ConfigError(f"{config.path}: no [[sources]] to crawl; add one (see `remarkwatch init`)")
     cluster, cluster_failed = None, False
     if config.cluster is not None:
-        from remarkwatch.cluster.coordinator import connect
+        from remarkwatch.cluster.connection import connect
 
         cluster = connect(config)         # an unreachable Redis stops here, exit 2
     db = open_db(config.db_path)
@@ -185,7 +185,7 @@ def worker(config, worker_id):
 
     Example: remarkwatch worker --config remarkwatch.toml
     """
-    from remarkwatch.cluster.coordinator import run_worker
+    from remarkwatch.cluster.worker_process import run_worker
 
     if config.cluster is None:
         raise ConfigError(f"{config.path}: no [cluster] redis_url and no $REMARKWATCH_REDIS_URL: a worker needs "
@@ -245,7 +245,7 @@ def status(config, as_json):
 
     report = collect(open_archive(config), config)
     if config.cluster is not None:
-        from remarkwatch.cluster.coordinator import status as cluster_status
+        from remarkwatch.cluster.connection import status as cluster_status
 
         try:
             report["cluster"] = cluster_status(config)
@@ -365,10 +365,10 @@ def check_config(config):
     if config.backfill.wayback_url != "https://web.archive.org":
         click.echo(f"backfill: reads {config.backfill.wayback_url}")
     if config.cluster is not None:
-        from remarkwatch.cluster.coordinator import _safe_url, connect
+        from remarkwatch.cluster.connection import connect, safe_url
 
         connect(config)     # exit 2 with the reason when it cannot be reached
-        click.echo(f"cluster: Redis at {_safe_url(config.cluster.redis_url)} reachable, key prefix "
+        click.echo(f"cluster: Redis at {safe_url(config.cluster.redis_url)} reachable, key prefix "
                    f"{config.cluster.key_prefix!r}; passes run on `remarkwatch worker` processes")
     click.echo("ok")
 
