@@ -13,7 +13,7 @@ import click
 from remarkwatch.crawler.errors import ProfileError
 from remarkwatch import __version__, untrusted
 from remarkwatch.cli import render
-from remarkwatch.cli.alerts import alerts, deliver_outbox, test_alert
+from remarkwatch.cli.alerts import alerts, show_delivery, test_alert
 from remarkwatch.cli.archive import changes, diff, export, history
 from remarkwatch.cli.backfill import backfill
 from remarkwatch.cli.options import CONFIG_HELP, DB_HELP, open_archive, with_config
@@ -105,70 +105,19 @@ def crawl(config, source_names, full, ignore_schedule):
 
     Example: remarkwatch crawl --source state-press-releases
     """
-    from remarkwatch.clock import utcnow
-    from remarkwatch.passes.local import CrawlPass, plan, run_steps
-    from remarkwatch.storage import schedule as schedule_store
+    from remarkwatch.passes.run import pick_sources, run_pass
 
-    sources = [config.source(n) for n in source_names] if source_names else list(config.sources)
-    if not sources:
-        raise ConfigError(f"{config.path}: no [[sources]] to crawl; add one (see `remarkwatch init`)")
-    cluster, cluster_failed = None, False
-    if config.cluster is not None:
-        from remarkwatch.cluster.connection import connect
-
-        cluster = connect(config)         # an unreachable Redis stops here, exit 2
-    db = open_db(config.db_path)
-    holder = schedule_store.acquire_lock(db, "pass", utcnow())
-    if holder is not None:
-        click.echo(f"another pass is running on {config.db_path} (pid {holder['pid']} on {holder['host']}, "
-                   f"since {holder['acquired_at']}); not starting a second one")
+    outcome = run_pass(config, pick_sources(config, source_names), full=full, ignore_schedule=ignore_schedule,
+                       log_level=click.get_current_context().obj["scrapy_log_level"], echo=click.echo)
+    if outcome.busy is not None:
         return
-    step = None
-    try:
-        if not (full or ignore_schedule):
-            sources, waiting = plan(db, sources, utcnow())
-            for name, when in waiting.items():
-                click.echo(f"{name}: not due until {when}")
-        if sources and cluster is not None:
-            step = _cluster_pass(config, db, sources, full, cluster)
-            click.echo(step.result.summary())
-            if step.result.outcome == "failed" and step.result.problems:
-                click.echo(f"error: {step.result.problems[-1]}", err=True)
-                cluster_failed = True
-        elif sources:
-            step = CrawlPass(config, db, sources, Progress(), full=full)
-            run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
-            click.echo(step.result.summary())
-    finally:
-        schedule_store.release_lock(db, "pass")
-    # After the pass lock is released: a slow alert endpoint never holds back the next pass. Due
-    # retries go out even when no source was due.
-    if config.alerts:
-        deliver_outbox(config, db, strict=False)
-    if cluster_failed:
+    if outcome.delivery is not None:
+        show_delivery(outcome.delivery, strict=False)
+    if outcome.cluster_failed:
         sys.exit(1)
-    if step is not None and step.result.failed_sources:
-        click.echo(f"failing: {', '.join(step.result.failed_sources)} (see the problems above)", err=True)
+    if outcome.result is not None and outcome.result.failed_sources:
+        click.echo(f"failing: {', '.join(outcome.result.failed_sources)} (see the problems above)", err=True)
         sys.exit(EXIT_SOURCE_FAILING)
-
-
-def _cluster_pass(config, db, sources, full, redis):
-    """A pass whose fetching the cluster's workers do; SIGTERM/SIGINT end it as interrupted."""
-    import signal
-
-    from remarkwatch.cluster.coordinator import ClusterPass
-
-    step = ClusterPass(config, db, sources, Progress(), full=full, redis=redis)
-
-    def stop(signum, frame):
-        step.stop_requested = True
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        step.run()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return step
 
 
 @cli.command()

@@ -1,7 +1,8 @@
 """`remarkwatch run`: an APScheduler 3.x daemon that runs each source's passes on its schedule.
 
-Each pass runs as a child process (`remarkwatch crawl --source NAME --now`): Scrapy's reactor
-cannot be restarted in one process, and a child returns its memory when it ends. Passes and the
+Each pass runs as a child process (`remarkwatch crawl --source NAME --now`, which runs it with
+`run_pass`): Scrapy's reactor cannot be restarted in one process, and a child returns its memory
+when it ends. Between passes the daemon sends the outbox with run_pass's own `deliver_alerts`. Passes and the
 outbox sender share one worker, so they never overlap and the sender runs between passes; missed
 runs are coalesced. SIGTERM or SIGINT stops the scheduler and asks the running pass to stop: it
 finishes the document it is writing, marks its run interrupted, and the daemon says so.
@@ -96,10 +97,10 @@ class Daemon:
     def _send(self) -> None:
         if self.stopping.is_set():
             return
-        from remarkwatch.alerts.sender import deliver
+        from remarkwatch.passes.run import deliver_alerts
 
         with self._db_lock:
-            report = deliver(self.db, self.config.alerts, utcnow, public_url=self.config.public_url)
+            report = deliver_alerts(self.config, self.db)
         for name, why in report.held.items():
             self.say(f"alerts of channel {name} held back: {why}")
         if report.counts:

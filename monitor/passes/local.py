@@ -10,7 +10,6 @@ from typing import Callable, Iterable
 
 from remarkwatch.clock import utcnow
 from remarkwatch.config import Config, Source
-from remarkwatch.core.recheck import parse_time
 from remarkwatch.crawler.items import Capture
 from remarkwatch.crawler.middlewares.politeness import pacer_of
 from remarkwatch.crawler.settings import build_settings
@@ -18,7 +17,6 @@ from remarkwatch.crawler.spiders.remarks import RemarksSpider
 from remarkwatch.parallel.pool import ExtractPool
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
 from remarkwatch.passes.progress import Progress
-from remarkwatch.storage import schedule as schedule_store
 from remarkwatch.storage.connection import database_path
 
 logger = logging.getLogger(__name__)
@@ -221,15 +219,3 @@ def _shutdown_handler(process, reactor):
         logger.warning("%s received: finishing the current document, then stopping", signal.Signals(signum).name)
         reactor.callFromThread(process.stop)
     return shutdown
-
-
-def plan(db, sources: Iterable[Source], now: str) -> tuple[list[Source], dict[str, str]]:
-    """The sources due for a pass now, and for the others the time they are next due."""
-    due, waiting = [], {}
-    for source in sources:
-        last = parse_time(schedule_store.source_state(db, source.name).get("last_started_at"))
-        if source.schedule.is_due(last, parse_time(now)):
-            due.append(source)
-        else:
-            waiting[source.name] = source.schedule.next_due(last, parse_time(now)).isoformat(timespec="seconds")
-    return due, waiting
