@@ -5,14 +5,14 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from remarkwatch.crawler.errors import ProfileError
-from remarkwatch import __version__, untrusted
+from remarkwatch import __version__
 from remarkwatch.cli import render
+from remarkwatch.cli.logs import setup_logging
 from remarkwatch.cli.alerts import alerts, show_delivery, test_alert
 from remarkwatch.cli.archive import changes, diff, export, history
 from remarkwatch.cli.backfill import backfill
@@ -43,40 +43,6 @@ class Group(click.Group):
             sys.exit(1)
 
 
-QUIET_LOGGERS = ("scrapy", "twisted", "py.warnings", "asyncio")
-
-
-class _UTCFormatter(logging.Formatter):
-    converter = time.gmtime
-
-    def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's naming)
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", self.converter(record.created))
-
-
-def _setup_logging(verbose: int) -> None:
-    """Our own log lines on stderr; off a terminal (cron, systemd, a log file) each carries a UTC
-    timestamp. Scrapy's and Twisted's loggers stay quiet unless -v: remarkwatch reports every
-    fetch problem once, in its own words. Every record passes the secret-redacting filter."""
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    stamp = "" if sys.stderr.isatty() else "%(asctime)s "
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_UTCFormatter(stamp + "%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(untrusted.LOG_FILTER)
-    third_party = logging.DEBUG if verbose > 1 else logging.WARNING if verbose else logging.CRITICAL
-    # Scrapy re-levels its own loggers when a crawl starts, so the bar is kept on the handler.
-    handler.addFilter(lambda record: record.levelno >= third_party or not record.name.startswith(QUIET_LOGGERS))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(third_party)
-    # Apprise and urllib3 log notification and hook URLs, which hold tokens: errors only, unless -vv.
-    for name in ("apprise", "urllib3"):
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
-
-
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="remarkwatch")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for Scrapy's own).")
@@ -85,7 +51,7 @@ def _setup_logging(verbose: int) -> None:
 @click.pass_context
 def cli(ctx, verbose, config_path, db_flag):
     """Watch government remarks and transcripts: new releases and silent edits, every version kept."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     ctx.obj = {"scrapy_log_level": "DEBUG" if verbose > 1 else "WARNING" if verbose else "CRITICAL",
                "config_path": config_path, "db_flag": db_flag}
 
