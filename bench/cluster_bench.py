@@ -113,7 +113,8 @@ def crawl_with(workers: int, bases: list[str], args) -> dict:
 
 def writer_ceiling(count: int) -> tuple[float, int]:
     """FILL captures of distinct new documents in the stream, then the writer alone."""
-    from remarkwatch.crawler.cluster.worker import Keys, capture_to_entry
+    from remarkwatch.crawler.cluster.frontier import Keys
+    from remarkwatch.crawler.cluster.stream import capture_to_entry
     from remarkwatch.crawler.judge import judge
     from remarkwatch.crawler.items import Capture
     from remarkwatch.crawler.profiles import get_profile

@@ -7,7 +7,8 @@ import time
 from urllib.parse import urlsplit
 
 from remarkwatch.config import Config
-from remarkwatch.crawler.cluster.worker import WORKER_TTL_S, Keys
+from remarkwatch.crawler.cluster.frontier import Keys
+from remarkwatch.crawler.cluster.worker import WORKER_TTL_S
 from remarkwatch.errors import ConfigError
 
 

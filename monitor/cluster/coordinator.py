@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from remarkwatch import __version__
 from remarkwatch.cluster.connection import connect, live_workers
 from remarkwatch.config import Config
-from remarkwatch.crawler.cluster.worker import Keys, JsonPriorityQueue, capture_from_entry
+from remarkwatch.crawler.cluster.frontier import JsonPriorityQueue, Keys
+from remarkwatch.crawler.cluster.stream import capture_from_entry
 from remarkwatch.crawler.extract import EXTRACTOR_VERSION
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
 from remarkwatch.storage import captures

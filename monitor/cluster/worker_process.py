@@ -9,7 +9,7 @@ import socket
 from remarkwatch.cluster.connection import connect
 from remarkwatch.cluster.coordinator import fingerprint
 from remarkwatch.config import Config
-from remarkwatch.crawler.cluster.worker import Keys
+from remarkwatch.crawler.cluster.frontier import Keys
 from remarkwatch.passes.local import MIN_DOWNLOAD_DELAY_S
 
 logger = logging.getLogger(__name__)
@@ -28,17 +28,17 @@ def worker_settings(config: Config, log_level: str) -> dict:
         # a host with much left to fetch cannot starve the others (16 slots on 20 hosts gave
         # 12 pages/s where politeness allows 100).
         "CONCURRENT_REQUESTS": min(512, max(16, settings["CONCURRENT_REQUESTS"], 4 * len(hosts))),
-        "SCHEDULER": "remarkwatch.crawler.cluster.worker.ClusterScheduler",
-        "SCHEDULER_QUEUE_CLASS": "remarkwatch.crawler.cluster.worker.JsonPriorityQueue",
+        "SCHEDULER": "remarkwatch.crawler.cluster.frontier.ClusterScheduler",
+        "SCHEDULER_QUEUE_CLASS": "remarkwatch.crawler.cluster.frontier.JsonPriorityQueue",
         "SCHEDULER_QUEUE_KEY": Keys(config.cluster.key_prefix).frontier,
         "SCHEDULER_DUPEFILTER_KEY": Keys(config.cluster.key_prefix).dupefilter,
-        "DUPEFILTER_CLASS": "remarkwatch.crawler.cluster.worker.RedirectAwareRedisDupeFilter",
+        "DUPEFILTER_CLASS": "remarkwatch.crawler.cluster.frontier.RedirectAwareRedisDupeFilter",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
         "REDIS_URL": config.cluster.redis_url,
         "REMARKWATCH_REDIS_URL": config.cluster.redis_url,
         "REMARKWATCH_REDIS_PREFIX": config.cluster.key_prefix,
-        "REMARKWATCH_PACER": "remarkwatch.crawler.cluster.worker.redis_pacer",
+        "REMARKWATCH_PACER": "remarkwatch.crawler.cluster.pacing.redis_pacer",
         # Delays are global (one reservation per host in Redis), never per process; a millisecond
         # here keeps Scrapy's per-host concurrency (see MIN_DOWNLOAD_DELAY_S).
         "DOWNLOAD_DELAY": MIN_DOWNLOAD_DELAY_S,
