@@ -26,7 +26,7 @@ from remarkwatch.crawler.items import OK, Capture, Extracted  # noqa: E402
 from remarkwatch.alerts.channels.base import Channel  # noqa: E402
 from remarkwatch.alerts.sender import deliver  # noqa: E402
 from remarkwatch.record.ingest import ingest  # noqa: E402
-from remarkwatch.passes.local import utcnow  # noqa: E402
+from remarkwatch.clock import utcnow  # noqa: E402
 from remarkwatch.storage.db import open_db  # noqa: E402
 
 SECRET = "bench-secret"

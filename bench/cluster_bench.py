@@ -113,7 +113,8 @@ def crawl_with(workers: int, bases: list[str], args) -> dict:
 
 def writer_ceiling(count: int) -> tuple[float, int]:
     """FILL captures of distinct new documents in the stream, then the writer alone."""
-    from remarkwatch.crawler.cluster.worker import Keys, capture_to_entry
+    from remarkwatch.crawler.cluster.frontier import Keys
+    from remarkwatch.crawler.cluster.stream import capture_to_entry
     from remarkwatch.crawler.judge import judge
     from remarkwatch.crawler.items import Capture
     from remarkwatch.crawler.profiles import get_profile
@@ -142,18 +143,13 @@ def writer_ceiling(count: int) -> tuple[float, int]:
                 client.xadd(keys.stream, capture_to_entry(capture))
             db = open_db(config.db_path)
             step = ClusterPass(config, db, config.sources, redis=client)
-            from remarkwatch.passes.local import PassResult
-            from remarkwatch.storage import archive
-
-            step.result = result = PassResult(archive.start_run(db, ["site1"], "2026-11-27T00:00:00+00:00"))
-            handlers = {s.name: step._spider_args(s, result) for s in config.sources}
-            step._ensure_group()
+            step.open()
             started = time.perf_counter()
-            written = step._drain(handlers, {s.name: s for s in config.sources}, result, block_ms=100)
+            written = step.drain(block_ms=100)
             seconds = time.perf_counter() - started
-            step._writer.shutdown(wait=True)
-            if step._fatal is not None:
-                raise RuntimeError(f"the writer failed: {step._fatal}")
+            step.book.close()
+            if step.book.fatal is not None:
+                raise RuntimeError(f"the writer failed: {step.book.fatal}")
             stored = db.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
             if stored != count:
                 raise RuntimeError(f"{stored} versions written of {count}")

@@ -1,3 +1,5 @@
-"""The clustered mode's worker side: Scrapy components that share a frontier in Redis and push
-captures to a stream. Chosen by settings; the single-machine crawler never imports them.
+"""The clustered mode's worker side: Scrapy components that share a frontier in Redis
+(`frontier.py`), pace each host across every worker (`pacing.py`) and push captures to a stream
+(`stream.py`), with one spider for every source (`worker.py`). Chosen by settings; the
+single-machine crawler never imports them.
 """

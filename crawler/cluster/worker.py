@@ -1,260 +1,33 @@
 """The worker side of the clustered mode: Scrapy processes on any number of machines sharing one
-request frontier in Redis (scrapy-redis's scheduler, queue and duplicate filter), pushing every
-capture to a Redis Stream that the coordinator's archive writer reads. Workers never open the
-archive.
+request frontier in Redis (frontier.py), pushing every capture to a Redis Stream (stream.py) that
+the coordinator's archive writer reads, paced together per host (pacing.py). Workers never open
+the archive.
 
-What is ours around scrapy-redis, and why:
-- Requests travel as JSON (`JsonPriorityQueue`), not scrapy-redis's default pickle: anyone who
-  can write to the Redis would otherwise run code on every worker.
-- One spider serves every source (`ClusterSpider`): each request carries its source's name in
-  `meta["rw_source"]`, and the callbacks are the single-machine spider's own, run on a
-  per-source `RemarksSpider` built from the pass context the coordinator published. So a
-  cluster crawl extracts and judges pages exactly as a single-process one.
-- Politeness is global (`RedisPacer`): the per-host delay, robots.txt Crawl-delay and any
-  Retry-After back-off are one reservation per host in Redis, taken with the Redis server's own
-  clock, so four workers ask a host no more often than one would.
-- Scrapy 2.13+ starts crawls with the async `start()`, which scrapy-redis's `RedisSpider` (built
-  on the removed `start_requests`) does not implement; we use its scheduler, queue and duplicate
-  filter with our own spider, and seed the frontier from the coordinator.
+One spider serves every source (`ClusterSpider`): each request carries its source's name in
+`meta["rw_source"]`, and the callbacks are the single-machine spider's own, run on a per-source
+`RemarksSpider` built from the pass context the coordinator published. So a cluster crawl
+extracts and judges pages exactly as a single-process one.
 """
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
 import socket
 import time
-import uuid
-from dataclasses import asdict
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
-from scrapy_redis.dupefilter import RFPDupeFilter
-from scrapy_redis.queue import PriorityQueue
-from scrapy_redis.scheduler import Scheduler
 
-from remarkwatch.crawler.items import Capture, Extracted
-from remarkwatch.crawler.middlewares.politeness import Reachability
+from remarkwatch.crawler.cluster.frontier import Keys
+from remarkwatch.crawler.cluster.stream import capture_to_entry
+from remarkwatch.crawler.items import Capture
 
 logger = logging.getLogger(__name__)
-DEFAULT_PREFIX = "remarkwatch"
 HEARTBEAT_S = 0.5
 WORKER_TTL_S = 3          # a worker silent this long (six heartbeats) is gone: killed, partitioned
-CALLBACKS = ("parse_listing", "parse_sitemap", "parse_rest", "parse_feed", "parse_article",
-             "listing_failed", "signal_failed", "article_failed")
 
-
-class Keys:
-    def __init__(self, prefix: str = DEFAULT_PREFIX):
-        self.prefix = prefix
-        self.frontier = f"{prefix}:frontier"
-        self.dupefilter = f"{prefix}:dupefilter"
-        self.stream = f"{prefix}:captures"
-        self.group = "archive-writer"
-        self.current_pass = f"{prefix}:pass"
-        self.config = f"{prefix}:config"
-
-    def context(self, source: str) -> str:
-        return f"{self.prefix}:context:{source}"
-
-    def worker(self, worker_id: str) -> str:
-        return f"{self.prefix}:worker:{worker_id}"
-
-    def pace(self, host: str) -> tuple[str, str]:
-        return f"{self.prefix}:pace:next:{host}", f"{self.prefix}:pace:backoff:{host}"
-
-
-# --- requests as JSON --------------------------------------------------------------------------
-
-def request_to_json(request) -> dict:
-    meta = {}
-    for key, value in request.meta.items():
-        if key.startswith("_") or key in ("download_slot", "download_latency", "download_maxsize"):
-            continue
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            continue
-        meta[key] = value
-    return {
-        "url": request.url, "method": request.method, "priority": request.priority,
-        "dont_filter": request.dont_filter, "flags": list(request.flags),
-        "headers": [[k.decode("latin-1"), [v.decode("latin-1") for v in vs]] for k, vs in request.headers.items()],
-        "body": base64.b64encode(request.body).decode() if request.body else "",
-        "callback": getattr(request.callback, "__name__", None), "errback": getattr(request.errback, "__name__", None),
-        "cb_kwargs": request.cb_kwargs, "meta": meta,
-    }
-
-
-def request_from_json(data: dict, spider) -> scrapy.Request:
-    def method(name):
-        if name is None:
-            return None
-        if name not in CALLBACKS:
-            raise ValueError(f"unknown callback {name!r} in a frontier request")
-        return getattr(spider, name)
-
-    headers = {k: vs for k, vs in data.get("headers", [])}
-    return scrapy.Request(
-        data["url"], callback=method(data.get("callback")), errback=method(data.get("errback")),
-        method=data.get("method", "GET"), headers=headers,
-        body=base64.b64decode(data["body"]) if data.get("body") else b"", cb_kwargs=data.get("cb_kwargs") or {},
-        meta=data.get("meta") or {}, priority=data.get("priority", 0), dont_filter=data.get("dont_filter", False),
-        flags=data.get("flags") or [],
-    )
-
-
-class JsonPriorityQueue(PriorityQueue):
-    """scrapy-redis's priority queue, with requests stored as JSON (never pickle), taken host by
-    host in turn within one priority: each request's score counts the requests of its host
-    pushed before it. A sorted set orders equal scores by member (by URL), which handed the
-    workers one host's pages after another, each host paced and the rest idle; a random order
-    still let the hosts with most left fill every slot of a worker."""
-
-    def push(self, request):
-        host = urlsplit(request.url).netloc
-        turn = self.server.hincrby(self.key + ":turns", host, 1)
-        self.server.zadd(self.key, {self._encode_request(request): -request.priority * 1e9 + turn})
-
-    def _encode_request(self, request):
-        return json.dumps(request_to_json(request), separators=(",", ":")).encode()
-
-    def _decode_request(self, encoded_request):
-        return request_from_json(json.loads(encoded_request), self.spider)
-
-
-class RedirectAwareRedisDupeFilter(RFPDupeFilter):
-    """scrapy-redis's shared duplicate filter, letting redirect hops through as the
-    single-machine one does (crawler/dupefilter.py)."""
-
-    def request_seen(self, request) -> bool:
-        if request.meta.get("redirect_urls"):
-            return False
-        return super().request_seen(request)
-
-
-class ClusterScheduler(Scheduler):
-    """scrapy-redis's scheduler, counting what this worker took, and taking nothing while the
-    worker refuses work (its configuration differs from the coordinator's)."""
-
-    popped = 0
-
-    def open(self, spider):
-        super().open(spider)
-        spider.cluster_scheduler = self
-
-    def close(self, reason):
-        pass        # the frontier is shared: one worker stopping never clears it
-
-    def next_request(self):
-        if getattr(self.spider, "refusing", None):
-            return None
-        request = super().next_request()
-        if request is not None:
-            self.popped += 1
-        return request
-
-    def has_pending_requests(self) -> bool:
-        return not getattr(self.spider, "refusing", None) and super().has_pending_requests()
-
-
-# --- global politeness ---------------------------------------------------------------------------
-
-RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local start = now
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-if nxt > start then start = nxt end
-local back = tonumber(redis.call('GET', KEYS[2]) or '0')
-if back > start then start = back end
-local interval = tonumber(ARGV[1])
-if interval > 0 then
-  redis.call('SET', KEYS[1], string.format('%.6f', start + interval), 'EX', math.ceil(start - now + interval) + 60)
-end
-return string.format('%.6f', start - now)
-"""
-BACK_OFF = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local until_ = now + tonumber(ARGV[1])
-local back = tonumber(redis.call('GET', KEYS[1]) or '0')
-if until_ > back then redis.call('SET', KEYS[1], string.format('%.6f', until_), 'EX', math.ceil(tonumber(ARGV[1])) + 60) end
-return 1
-"""
-
-LEFT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local back = tonumber(redis.call('GET', KEYS[1]) or '0')
-if back > now then return string.format('%.6f', back - now) end
-return '0'
-"""
-
-
-class RedisPacer(Reachability):
-    """The single-machine Pacer's interface (crawler/politeness.py), with each host's next start
-    and back-off held in Redis for every worker at once."""
-
-    def __init__(self, redis, keys: Keys, max_wait_s: float):
-        from remarkwatch.crawler.middlewares.politeness import MAX_BACKOFF_S
-
-        self.redis, self.keys = redis, keys
-        self.max_wait_s = max_wait_s
-        self.max_backoff_s = MAX_BACKOFF_S
-        self.given_up: dict[str, float] = {}
-        self.failures: dict[str, int] = {}       # unreachable hosts are judged by each worker
-        self.unreachable: dict[str, str] = {}
-        self.stopping = False
-        self._reserve = redis.register_script(RESERVE)
-        self._back_off = redis.register_script(BACK_OFF)
-        self._left = redis.register_script(LEFT)
-
-    def reserve(self, host: str, interval_s: float) -> float:
-        return float(self._reserve(keys=list(self.keys.pace(host)), args=[interval_s]))
-
-    def back_off(self, host: str, seconds: float) -> bool:
-        if seconds > self.max_wait_s:
-            self.given_up[host] = seconds
-            return False
-        self._back_off(keys=[self.keys.pace(host)[1]], args=[min(seconds, self.max_backoff_s)])
-        return True
-
-    def backoff_left(self, host: str) -> float:
-        return float(self._left(keys=[self.keys.pace(host)[1]]))
-
-    async def wait(self, seconds: float) -> None:
-        import asyncio
-
-        end = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < end:
-            await asyncio.sleep(min(1.0, end - time.monotonic()))
-
-
-# --- captures on the stream ----------------------------------------------------------------------
-
-def capture_to_entry(capture: Capture) -> dict:
-    data = asdict(capture)
-    body = data.pop("body") or b""
-    data.pop("prepared", None)      # a worker's pool is off: the writer computes it
-    return {"type": "capture", "source": capture.source, "key": uuid.uuid4().hex,
-            "capture": json.dumps(data, ensure_ascii=False), "body": body}
-
-
-def capture_from_entry(entry: dict) -> Capture:
-    data = json.loads(entry[b"capture"])
-    fields = data.pop("fields")
-    capture = Capture(**{**data, "body": entry.get(b"body", b"")})
-    capture.fields = Extracted(**fields) if fields is not None else None
-    if capture.headers is not None:
-        capture.headers = [tuple(pair) for pair in capture.headers]
-    return capture
-
-
-# --- the worker's spider --------------------------------------------------------------------------
 
 class ClusterSpider(scrapy.Spider):
     """One spider for every source; each callback runs the single-machine spider's own on the
@@ -404,12 +177,3 @@ class ClusterSpider(scrapy.Spider):
 
     def article_failed(self, failure):
         return self._fail("article_failed", failure)
-
-
-def redis_pacer(crawler, max_wait_s: float) -> RedisPacer:
-    """The pacer of a cluster worker (`REMARKWATCH_PACER`): one reservation per host across every
-    worker, in Redis."""
-    import redis
-
-    return RedisPacer(redis.Redis.from_url(crawler.settings["REMARKWATCH_REDIS_URL"]),
-                      Keys(crawler.settings.get("REMARKWATCH_REDIS_PREFIX") or "remarkwatch"), max_wait_s)

@@ -17,10 +17,13 @@ def deliver_outbox(config, db, *, strict: bool) -> None:
     """Send what the outbox holds, channel by channel. A channel whose secrets are missing is held
     back (its alerts wait, nothing is lost) and named; the others are sent. For `alerts send`
     (strict) a held-back channel then makes the command exit 2."""
-    from remarkwatch.alerts.sender import deliver
-    from remarkwatch.passes.local import utcnow
+    from remarkwatch.passes.run import deliver_alerts
 
-    report = deliver(db, config.alerts, utcnow, public_url=config.public_url)
+    show_delivery(deliver_alerts(config, db), strict=strict)
+
+
+def show_delivery(report, *, strict: bool) -> None:
+    """The sender's report on the terminal (see `deliver_outbox`)."""
     if report.busy is not None:
         click.echo(f"alerts: another process (pid {report.busy['pid']}) is delivering; leaving it to that one")
         return
@@ -68,7 +71,7 @@ def alerts_retry(config, alert_ids):
 
     Example: remarkwatch alerts retry 12 13
     """
-    from remarkwatch.passes.local import utcnow
+    from remarkwatch.clock import utcnow
     from remarkwatch.storage import outbox
 
     db = open_db(config.db_path)

@@ -12,7 +12,7 @@ from remarkwatch.core import detect
 from remarkwatch.cli import render
 from remarkwatch.cli.options import open_archive, with_config
 from remarkwatch.errors import ConfigError, NotFound
-from remarkwatch.storage import archive
+from remarkwatch.storage import archive, captures
 
 
 @click.command()
@@ -159,7 +159,7 @@ def _export_warc(config, db, output, source, document_id, since) -> None:
 
     if not output:
         raise ConfigError("export warc needs -o FILE.warc.gz (WARC is binary; it is not written to a terminal)")
-    if source is not None and not db.execute("SELECT 1 FROM captures WHERE source = ? LIMIT 1", [source]).fetchone():
+    if source is not None and not captures.source_seen(db, source):
         config.source(source)       # a name that is not configured either: say which ones are
     since_time = _since(since)[1] if since else None
     if since and since_time is None:

@@ -34,7 +34,7 @@ def backfill(config, urls, source_names, since, until, max_captures):
     from remarkwatch.history import backfill as bf
     from remarkwatch.history.progress import BackfillProgress
     from remarkwatch.history.wayback import wayback_client
-    from remarkwatch.passes.local import utcnow
+    from remarkwatch.clock import utcnow
     from remarkwatch.storage import schedule as schedule_store
     from remarkwatch.storage.db import open_db
 

@@ -5,15 +5,15 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from remarkwatch.crawler.errors import ProfileError
-from remarkwatch import __version__, untrusted
+from remarkwatch import __version__
 from remarkwatch.cli import render
-from remarkwatch.cli.alerts import alerts, deliver_outbox, test_alert
+from remarkwatch.cli.logs import setup_logging
+from remarkwatch.cli.alerts import alerts, show_delivery, test_alert
 from remarkwatch.cli.archive import changes, diff, export, history
 from remarkwatch.cli.backfill import backfill
 from remarkwatch.cli.options import CONFIG_HELP, DB_HELP, open_archive, with_config
@@ -43,40 +43,6 @@ class Group(click.Group):
             sys.exit(1)
 
 
-QUIET_LOGGERS = ("scrapy", "twisted", "py.warnings", "asyncio")
-
-
-class _UTCFormatter(logging.Formatter):
-    converter = time.gmtime
-
-    def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's naming)
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", self.converter(record.created))
-
-
-def _setup_logging(verbose: int) -> None:
-    """Our own log lines on stderr; off a terminal (cron, systemd, a log file) each carries a UTC
-    timestamp. Scrapy's and Twisted's loggers stay quiet unless -v: remarkwatch reports every
-    fetch problem once, in its own words. Every record passes the secret-redacting filter."""
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    stamp = "" if sys.stderr.isatty() else "%(asctime)s "
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_UTCFormatter(stamp + "%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(untrusted.LOG_FILTER)
-    third_party = logging.DEBUG if verbose > 1 else logging.WARNING if verbose else logging.CRITICAL
-    # Scrapy re-levels its own loggers when a crawl starts, so the bar is kept on the handler.
-    handler.addFilter(lambda record: record.levelno >= third_party or not record.name.startswith(QUIET_LOGGERS))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(third_party)
-    # Apprise and urllib3 log notification and hook URLs, which hold tokens: errors only, unless -vv.
-    for name in ("apprise", "urllib3"):
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
-
-
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="remarkwatch")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for Scrapy's own).")
@@ -85,7 +51,7 @@ def _setup_logging(verbose: int) -> None:
 @click.pass_context
 def cli(ctx, verbose, config_path, db_flag):
     """Watch government remarks and transcripts: new releases and silent edits, every version kept."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     ctx.obj = {"scrapy_log_level": "DEBUG" if verbose > 1 else "WARNING" if verbose else "CRITICAL",
                "config_path": config_path, "db_flag": db_flag}
 
@@ -105,69 +71,19 @@ def crawl(config, source_names, full, ignore_schedule):
 
     Example: remarkwatch crawl --source state-press-releases
     """
-    from remarkwatch.passes.local import CrawlPass, plan, run_steps, utcnow
-    from remarkwatch.storage import schedule as schedule_store
+    from remarkwatch.passes.run import pick_sources, run_pass
 
-    sources = [config.source(n) for n in source_names] if source_names else list(config.sources)
-    if not sources:
-        raise ConfigError(f"{config.path}: no [[sources]] to crawl; add one (see `remarkwatch init`)")
-    cluster, cluster_failed = None, False
-    if config.cluster is not None:
-        from remarkwatch.cluster.coordinator import connect
-
-        cluster = connect(config)         # an unreachable Redis stops here, exit 2
-    db = open_db(config.db_path)
-    holder = schedule_store.acquire_lock(db, "pass", utcnow())
-    if holder is not None:
-        click.echo(f"another pass is running on {config.db_path} (pid {holder['pid']} on {holder['host']}, "
-                   f"since {holder['acquired_at']}); not starting a second one")
+    outcome = run_pass(config, pick_sources(config, source_names), full=full, ignore_schedule=ignore_schedule,
+                       log_level=click.get_current_context().obj["scrapy_log_level"], echo=click.echo)
+    if outcome.busy is not None:
         return
-    step = None
-    try:
-        if not (full or ignore_schedule):
-            sources, waiting = plan(db, sources, utcnow())
-            for name, when in waiting.items():
-                click.echo(f"{name}: not due until {when}")
-        if sources and cluster is not None:
-            step = _cluster_pass(config, db, sources, full, cluster)
-            click.echo(step.result.summary())
-            if step.result.outcome == "failed" and step.result.problems:
-                click.echo(f"error: {step.result.problems[-1]}", err=True)
-                cluster_failed = True
-        elif sources:
-            step = CrawlPass(config, db, sources, Progress(), full=full)
-            run_steps(config, [step], log_level=click.get_current_context().obj["scrapy_log_level"])
-            click.echo(step.result.summary())
-    finally:
-        schedule_store.release_lock(db, "pass")
-    # After the pass lock is released: a slow alert endpoint never holds back the next pass. Due
-    # retries go out even when no source was due.
-    if config.alerts:
-        deliver_outbox(config, db, strict=False)
-    if cluster_failed:
+    if outcome.delivery is not None:
+        show_delivery(outcome.delivery, strict=False)
+    if outcome.cluster_failed:
         sys.exit(1)
-    if step is not None and step.result.failed_sources:
-        click.echo(f"failing: {', '.join(step.result.failed_sources)} (see the problems above)", err=True)
+    if outcome.result is not None and outcome.result.failed_sources:
+        click.echo(f"failing: {', '.join(outcome.result.failed_sources)} (see the problems above)", err=True)
         sys.exit(EXIT_SOURCE_FAILING)
-
-
-def _cluster_pass(config, db, sources, full, redis):
-    """A pass whose fetching the cluster's workers do; SIGTERM/SIGINT end it as interrupted."""
-    import signal
-
-    from remarkwatch.cluster.coordinator import ClusterPass
-
-    step = ClusterPass(config, db, sources, Progress(), full=full, redis=redis)
-
-    def stop(signum, frame):
-        step.stop_requested = True
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        step.run()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return step
 
 
 @cli.command()
@@ -184,7 +100,7 @@ def worker(config, worker_id):
 
     Example: remarkwatch worker --config remarkwatch.toml
     """
-    from remarkwatch.cluster.coordinator import run_worker
+    from remarkwatch.cluster.worker_process import run_worker
 
     if config.cluster is None:
         raise ConfigError(f"{config.path}: no [cluster] redis_url and no $REMARKWATCH_REDIS_URL: a worker needs "
@@ -206,7 +122,7 @@ def reprocess(config, source_names):
 
     Example: remarkwatch reprocess --source state-press-releases
     """
-    from remarkwatch.passes.local import utcnow
+    from remarkwatch.clock import utcnow
     from remarkwatch.passes.reprocess import reprocess as run_reprocess
 
     for name in source_names:
@@ -244,7 +160,7 @@ def status(config, as_json):
 
     report = collect(open_archive(config), config)
     if config.cluster is not None:
-        from remarkwatch.cluster.coordinator import status as cluster_status
+        from remarkwatch.cluster.connection import status as cluster_status
 
         try:
             report["cluster"] = cluster_status(config)
@@ -364,10 +280,10 @@ def check_config(config):
     if config.backfill.wayback_url != "https://web.archive.org":
         click.echo(f"backfill: reads {config.backfill.wayback_url}")
     if config.cluster is not None:
-        from remarkwatch.cluster.coordinator import _safe_url, connect
+        from remarkwatch.cluster.connection import connect, safe_url
 
         connect(config)     # exit 2 with the reason when it cannot be reached
-        click.echo(f"cluster: Redis at {_safe_url(config.cluster.redis_url)} reachable, key prefix "
+        click.echo(f"cluster: Redis at {safe_url(config.cluster.redis_url)} reachable, key prefix "
                    f"{config.cluster.key_prefix!r}; passes run on `remarkwatch worker` processes")
     click.echo("ok")
 

@@ -1,4 +1,4 @@
-"""The clustered mode's coordinator and its archive writer, and the `remarkwatch worker` process.
+"""The clustered mode's coordinator and its archive writer.
 
 A pass (`crawl`/`run` with a [cluster] config): the coordinator decides what is due exactly as a
 single-machine pass does (listings, due re-checks with their validators, signals), publishes each
@@ -20,45 +20,21 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
-import socket
 import time
 import uuid
 from dataclasses import dataclass
 
-from remarkwatch.crawler.cluster.worker import WORKER_TTL_S, Keys, JsonPriorityQueue, capture_from_entry
-from remarkwatch.crawler.extract import EXTRACTOR_VERSION
 from remarkwatch import __version__
+from remarkwatch.cluster.connection import connect, live_workers
 from remarkwatch.config import Config
-from remarkwatch.errors import ConfigError, PassFailed
-from remarkwatch.passes.local import MIN_DOWNLOAD_DELAY_S, CrawlPass, PassResult, outcome_of
-from remarkwatch.storage import archive
+from remarkwatch.crawler.cluster.frontier import JsonPriorityQueue, Keys
+from remarkwatch.crawler.cluster.stream import capture_from_entry
+from remarkwatch.crawler.extract import EXTRACTOR_VERSION
+from remarkwatch.passes.book import PassBook, PassResult, outcome_of
+from remarkwatch.storage import captures
 
 logger = logging.getLogger(__name__)
 STABLE_S = 1.0           # the frontier empty and every worker idle for this long: the pass is done
-
-
-def connect(config: Config):
-    """A Redis client for the configured cluster; ConfigError (exit 2) when it cannot be reached."""
-    try:
-        import redis
-    except ImportError:
-        raise ConfigError("the [cluster] mode needs the cluster extra: pip install 'remarkwatch[cluster]'") from None
-    client = redis.Redis.from_url(config.cluster.redis_url, socket_timeout=10, socket_connect_timeout=5,
-                                  health_check_interval=30)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        raise ConfigError(f"cannot reach Redis at {_safe_url(config.cluster.redis_url)} ([cluster] redis_url or "
-                          f"$REMARKWATCH_REDIS_URL): {exc}") from None
-    return client
-
-
-def _safe_url(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return url.replace(parts.password, "***") if parts.password else url
 
 
 def fingerprint(config: Config) -> str:
@@ -70,29 +46,6 @@ def fingerprint(config: Config) -> str:
                for s in config.sources]
     blob = json.dumps({"remarkwatch": __version__, "extractor": EXTRACTOR_VERSION, "sources": sources}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def live_workers(redis, keys: Keys) -> list[dict]:
-    found = []
-    for key in redis.scan_iter(match=keys.worker("*"), count=100):
-        raw = redis.get(key)
-        if raw:
-            found.append(json.loads(raw))
-    return sorted(found, key=lambda w: w["id"])
-
-
-def backlog(redis, keys: Keys) -> dict:
-    """The stream's entries not yet written (lag) and read but not acknowledged (pending), and
-    the frontier's length."""
-    info = {"frontier": redis.zcard(keys.frontier), "stream": redis.xlen(keys.stream), "lag": 0, "pending": 0}
-    try:
-        for group in redis.xinfo_groups(keys.stream):
-            if group["name"] in (keys.group, keys.group.encode()):
-                info["lag"] = group.get("lag") or 0
-                info["pending"] = group.get("pending") or 0
-    except Exception:  # noqa: BLE001 (no stream yet)
-        pass
-    return info
 
 
 @dataclass
@@ -132,100 +85,111 @@ class _Encoder:
         self.queue.push(request)
 
 
-class ClusterPass(CrawlPass):
-    """One pass run by the workers, written here. Same sources, contexts and records as
-    CrawlPass; no Scrapy in this process."""
+class ClusterPass:
+    """One pass run by the workers, written here. Same sources, contexts and records as the local
+    CrawlPass (both keep them in a PassBook); no Scrapy in this process."""
 
     def __init__(self, config: Config, db, sources, progress=None, full: bool = False, redis=None):
-        super().__init__(config, db, sources, progress, full=full)
+        self.book = PassBook(config, db, sources, progress, full=full)
+        self.config, self.db, self.sources = config, db, self.book.sources
         self.redis = redis or connect(config)
         self.keys = Keys(config.cluster.key_prefix)
         self.stop_requested = False
         self.consumer = "writer"
+        self._handlers: dict[str, dict] = {}
+        self._by_name = {s.name: s for s in self.sources}
+
+    @property
+    def result(self) -> PassResult | None:
+        return self.book.result
 
     def run(self) -> PassResult:
         try:
             return self._cluster_pass()
         finally:
-            self._writer.shutdown(wait=True)
+            self.book.close()
+
+    def open(self) -> PassResult:
+        """Start the run and join the stream's consumer group."""
+        result = self.book.open()
+        self._handlers = {s.name: self.book.handlers(s) for s in self.sources}
+        self._ensure_group()
+        return result
 
     def _cluster_pass(self) -> PassResult:
-        import redis as redis_module
-
         started = time.monotonic()
-        run_id = self._write(archive.start_run, self.db, [s.name for s in self.sources], self.clock()).result()
-        self.result = result = PassResult(run_id)
-        by_name = {s.name: s for s in self.sources}
-        handlers = {s.name: self._spider_args(s, result) for s in self.sources}
-        self._ensure_group()
+        result = self.open()
         # Entries a killed writer had read but not written come first.
-        self._drain(handlers, by_name, result, pending=True)
+        self.drain(pending=True)
+        self._seed(result.run_id)
+        interrupted, failure = self._wait()
+        if failure:
+            result.problems.append(failure)
+            self.book.progress.problem(failure)
+        book = self.book
+        for source in self.sources:
+            if failure is None and not interrupted and book.fatal is None:
+                book.source_done(source)
+            outcome = "interrupted" if interrupted else "failed" if (
+                failure or book.fatal or source.name in result.failed_sources) else "ok"
+            book.end_source(source, outcome)
+        result.seconds = time.monotonic() - started
+        return book.finish("failed" if failure else outcome_of(
+            result, fatal=book.fatal is not None, interrupted=interrupted, crawled=len(self.sources)))
+
+    def _seed(self, run_id: int) -> None:
+        """Publish the pass (its id, the config's fingerprint, each source's context) and push
+        every source's start requests into an emptied frontier."""
         self.redis.delete(self.keys.frontier, self.keys.frontier + ":turns", self.keys.dupefilter)
         self.redis.set(self.keys.config, fingerprint(self.config))
         self.redis.set(self.keys.current_pass, f"{run_id}-{uuid.uuid4().hex[:8]}")
         seeder, encoder = _Seeder(self.keys), _Encoder(self.redis, self.keys)
         for source in self.sources:
-            known, skip, checked, since, baseline = self._write(self._start_source, source).result()
-            self._channels[source.name] = () if baseline else self.config.alerts
+            known, skip, checked, since, baseline = self.book.start_source(source)
             self.redis.set(self.keys.context(source.name), json.dumps(
                 {"known": known, "skip": sorted(skip), "checked": checked, "since": since}))
             for request in seeder.requests(source, known, skip, checked, since):
                 encoder.push(request)
-        interrupted, failure = False, None
+
+    def _wait(self) -> tuple[bool, str | None]:
+        """Write the stream until the pass is done: (interrupted, why it failed or None)."""
+        import redis as redis_module
+
         quiet_since, seen, no_worker_since = None, None, time.monotonic()
         redis_down_since = None
+        wait_s = self.config.cluster.worker_wait_s
         while True:
             if self.stop_requested:
-                interrupted = True
-                break
+                return True, None
             try:
-                got = self._drain(handlers, by_name, result, block_ms=200)
+                got = self.drain(block_ms=200)
                 workers = [w for w in live_workers(self.redis, self.keys) if not w.get("refusing")]
                 frontier = self.redis.zcard(self.keys.frontier)
                 redis_down_since = None
             except redis_module.RedisError as exc:
                 redis_down_since = redis_down_since or time.monotonic()
-                if time.monotonic() - redis_down_since > self.config.cluster.worker_wait_s:
-                    failure = f"Redis unreachable for {self.config.cluster.worker_wait_s:.0f} s: {exc}"
-                    break
+                if time.monotonic() - redis_down_since > wait_s:
+                    return False, f"Redis unreachable for {wait_s:.0f} s: {exc}"
                 time.sleep(0.5)
                 continue
-            if self._fatal is not None:
-                break
+            if self.book.fatal is not None:
+                return False, None
             now = time.monotonic()
             if workers:
                 no_worker_since = None
             elif no_worker_since is None:
                 no_worker_since = now
-            if no_worker_since is not None and now - no_worker_since > self.config.cluster.worker_wait_s:
-                failure = (f"no live `remarkwatch worker` for {self.config.cluster.worker_wait_s:.0f} s "
-                           f"(frontier: {frontier} requests waiting); start workers with this config")
-                break
+            if no_worker_since is not None and now - no_worker_since > wait_s:
+                return False, (f"no live `remarkwatch worker` for {wait_s:.0f} s "
+                               f"(frontier: {frontier} requests waiting); start workers with this config")
             state = (frontier, tuple((w["id"], w["popped"]) for w in workers))
             settled = workers and frontier == 0 and not got and all(w["idle"] for w in workers)
             if settled and state == seen:
                 if quiet_since is not None and now - quiet_since >= STABLE_S:
-                    break
+                    return False, None
             else:
                 quiet_since = now if settled else None
             seen = state if settled else None
-        if failure:
-            result.problems.append(failure)
-            self.progress.problem(failure)
-        for source in self.sources:
-            if failure is None and not interrupted and self._fatal is None:
-                self._write(self._source_done, source, result).result()
-            outcome = "interrupted" if interrupted else "failed" if (
-                failure or self._fatal or source.name in result.failed_sources) else "ok"
-            self._write(self._end_source, source, outcome).result()
-        result.seconds = time.monotonic() - started
-        result.outcome = "failed" if failure else outcome_of(
-            result, fatal=self._fatal is not None, interrupted=interrupted, crawled=len(self.sources))
-        self.progress.finish()
-        self._write(self._finish, result).result()
-        if self._fatal is not None:
-            raise PassFailed(f"{self.config.db_path}: cannot write to the database: {self._fatal}")
-        return result
 
     def _ensure_group(self) -> None:
         import redis as redis_module
@@ -236,7 +200,7 @@ class ClusterPass(CrawlPass):
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    def _drain(self, handlers, by_name, result, *, pending: bool = False, block_ms: int | None = None) -> int:
+    def drain(self, *, pending: bool = False, block_ms: int | None = None) -> int:
         """Write the stream's entries (this writer's pending ones first when `pending`); each is
         acknowledged after its commit. Returns how many were handled."""
         handled = 0
@@ -247,115 +211,30 @@ class ClusterPass(CrawlPass):
             if not entries:
                 return handled
             for entry_id, fields in entries:
-                self._handle(fields, handlers, by_name, result)
+                self._handle(fields)
                 self.redis.xack(self.keys.stream, self.keys.group, entry_id)
                 self.redis.xdel(self.keys.stream, entry_id)
                 handled += 1
             if not pending:
                 block_ms = None     # more may be waiting: read on without blocking, return when none
 
-    def _handle(self, fields: dict, handlers, by_name, result) -> None:
+    def _handle(self, fields: dict) -> None:
         kind = fields.get(b"type", b"").decode()
         name = fields.get(b"source", b"").decode()
-        source = by_name.get(name) or next((s for s in self.config.sources if s.name == name), None)
+        source = self._by_name.get(name) or next((s for s in self.config.sources if s.name == name), None)
         if source is None:
             logger.warning("a stream entry for source %r, which this config does not have: dropped", name)
             return
-        own = handlers.get(name) or self._spider_args(source, result)
+        own = self._handlers.get(name) or self.book.handlers(source)
         if kind == "capture":
             capture = capture_from_entry(fields)
             capture.capture_key = fields.get(b"key", b"").decode() or None
-            if capture.capture_key and self.db.execute("SELECT 1 FROM captures WHERE capture_key = ?",
-                                                       [capture.capture_key]).fetchone():
+            if capture.capture_key and captures.key_seen(self.db, capture.capture_key):
                 return          # written before the writer was killed, delivered again: once is enough
-            self._write(self._sink, source, capture, result, own["on_problem"]).result()
+            self.book.sink(source, capture, own["on_problem"]).result()
         elif kind == "problem":
             own["on_problem"](fields.get(b"message", b"").decode())
         elif kind == "listing":
             own["on_listing"](fields.get(b"ok") == b"1")
         elif kind == "signal":
             own["on_signal"](fields.get(b"kind", b"").decode(), fields.get(b"url", b"").decode())
-
-
-# --- the worker process ---------------------------------------------------------------------------
-
-def worker_settings(config: Config, log_level: str) -> dict:
-    from remarkwatch.crawler.settings import build_settings
-
-    settings = build_settings(user_agent=config.user_agent, concurrency=config.concurrency, log_level=log_level,
-                              max_page_bytes=config.max_page_bytes)
-    from urllib.parse import urlsplit
-
-    hosts = {urlsplit(u).netloc for s in config.sources for u in s.start_urls}
-    settings.update({
-        # A request waiting out its host's delay holds one of these slots: with a few per host,
-        # a host with much left to fetch cannot starve the others (16 slots on 20 hosts fell far
-        # below what politeness allows: docs/performance.md).
-        "CONCURRENT_REQUESTS": min(512, max(16, settings["CONCURRENT_REQUESTS"], 4 * len(hosts))),
-        "SCHEDULER": "remarkwatch.crawler.cluster.worker.ClusterScheduler",
-        "SCHEDULER_QUEUE_CLASS": "remarkwatch.crawler.cluster.worker.JsonPriorityQueue",
-        "SCHEDULER_QUEUE_KEY": Keys(config.cluster.key_prefix).frontier,
-        "SCHEDULER_DUPEFILTER_KEY": Keys(config.cluster.key_prefix).dupefilter,
-        "DUPEFILTER_CLASS": "remarkwatch.crawler.cluster.worker.RedirectAwareRedisDupeFilter",
-        "SCHEDULER_PERSIST": True,
-        "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
-        "REDIS_URL": config.cluster.redis_url,
-        "REMARKWATCH_REDIS_URL": config.cluster.redis_url,
-        "REMARKWATCH_REDIS_PREFIX": config.cluster.key_prefix,
-        "REMARKWATCH_PACER": "remarkwatch.crawler.cluster.worker.redis_pacer",
-        # Delays are global (one reservation per host in Redis), never per process; a millisecond
-        # here keeps Scrapy's per-host concurrency (see MIN_DOWNLOAD_DELAY_S).
-        "DOWNLOAD_DELAY": MIN_DOWNLOAD_DELAY_S,
-        "AUTOTHROTTLE_ENABLED": False,
-        "LOG_INSTALL_ROOT_HANDLER": False,
-    })
-    return settings
-
-
-def run_worker(config: Config, *, log_level: str = "ERROR", worker_id: str | None = None) -> int:
-    """Run one worker until SIGTERM/SIGINT: fetch what the frontier holds, push every capture."""
-    import signal as signals_module
-
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.reactor import install_reactor, is_reactor_installed
-
-    from remarkwatch.crawler.cluster.worker import ClusterSpider
-
-    redis = connect(config)
-    keys = Keys(config.cluster.key_prefix)
-    worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
-    if not is_reactor_installed():
-        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
-    logging.getLogger("scrapy").setLevel(log_level)
-    process = CrawlerProcess(worker_settings(config, log_level))
-    logging.getLogger("scrapy").setLevel(log_level)
-    crawler = process.create_crawler(ClusterSpider)
-    from twisted.internet import reactor
-
-    def stop(signum, frame):
-        crawler.remarkwatch_stopping = True
-        logger.warning("worker %s: %s received, stopping (what it holds stays due for the next pass)", worker_id,
-                       signals_module.Signals(signum).name)
-        reactor.callFromThread(process.stop)
-
-    process.crawl(crawler, sources={s.name: s for s in config.sources}, redis=redis, keys=keys,
-                  fingerprint=fingerprint(config), worker_id=worker_id)
-    previous = {sig: signals_module.signal(sig, stop) for sig in (signals_module.SIGTERM, signals_module.SIGINT)}
-    try:
-        process.start(install_signal_handlers=False)
-    finally:
-        for sig, handler in previous.items():
-            signals_module.signal(sig, handler)
-        redis.delete(keys.worker(worker_id))
-    return 0
-
-
-def status(config: Config) -> dict:
-    """The workers and the backlog, for `remarkwatch status`."""
-    redis = connect(config)
-    keys = Keys(config.cluster.key_prefix)
-    now = time.time()
-    workers = [{**w, "seconds_since_heartbeat": round(now - w["at"], 1)} for w in live_workers(redis, keys)]
-    return {"redis_url": _safe_url(config.cluster.redis_url), "workers": workers, "backlog": backlog(redis, keys),
-            "worker_ttl_s": WORKER_TTL_S}
-

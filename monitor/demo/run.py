@@ -9,8 +9,7 @@ from pathlib import Path
 
 from remarkwatch.config import load_config
 from remarkwatch.errors import ConfigError
-from remarkwatch.alerts.sender import deliver
-from remarkwatch.passes.local import CrawlPass, run_steps, utcnow
+from remarkwatch.passes.run import deliver_alerts, run_pass
 from remarkwatch.passes.progress import Progress
 from remarkwatch.demo.replica.content import DEMO_EDIT, DEMO_NEW, demo_releases
 from remarkwatch.demo.replica.receiver import DemoReceiver
@@ -85,34 +84,30 @@ def run_demo(directory: Path, progress: Progress, announce=print, log_level: str
         config = load_config(config_path)
         db = open_db(config.db_path)
         announce(f"replica site: {server.base_url}{LISTING} ({len(site.releases)} releases)")
-        # The site changes between passes seconds apart: every document is re-checked each time.
-        passes = [CrawlPass(config, db, config.sources, progress, full=True) for _ in range(3)]
         slug, old, new = DEMO_EDIT
         edited_url = ""
 
-        def send_alerts() -> None:
-            report = deliver(db, config.alerts, utcnow, public_url=config.public_url)
+        def announce_alerts(report) -> None:
             if report.counts:
                 announce(f"  {report.summary()} to the demo receiver {receiver.url}")
 
-        def edit_site(_process):
+        def after(number: int, result) -> None:
             nonlocal edited_url
-            announce(f"pass 1: {passes[0].result.summary()}")
-            send_alerts()
-            announce(f"the site silently edits {slug!r}: {old!r} -> {new!r} (its modified time "
-                     f"unchanged), and publishes {DEMO_NEW.title!r}")
-            edited_url = server.base_url + site.edit(slug, old, new, modified=None).path
-            site.publish(DEMO_NEW)
+            announce(f"pass {number}: {result.summary()}")
+            if number == 1:
+                announce_alerts(deliver_alerts(config, db))
+                announce(f"the site silently edits {slug!r}: {old!r} -> {new!r} (its modified time "
+                         f"unchanged), and publishes {DEMO_NEW.title!r}")
+                edited_url = server.base_url + site.edit(slug, old, new, modified=None).path
+                site.publish(DEMO_NEW)
+            elif number == 2:
+                announce_alerts(deliver_alerts(config, db))
+                announce(f"the site reverts the edit: {new!r} -> {old!r}")
+                site.edit(slug, new, old, modified=None)
 
-        def revert_site(_process):
-            announce(f"pass 2: {passes[1].result.summary()}")
-            send_alerts()
-            announce(f"the site reverts the edit: {new!r} -> {old!r}")
-            site.edit(slug, new, old, modified=None)
-
-        run_steps(config, [passes[0], edit_site, passes[1], revert_site, passes[2]], log_level=log_level)
-        announce(f"pass 3: {passes[2].result.summary()}")
-        send_alerts()
+        # The site changes between passes seconds apart: every document is re-checked each time.
+        outcome = run_pass(config, db=db, full=True, progress=progress, log_level=log_level, rounds=3, after=after)
+        announce_alerts(outcome.delivery)
         db.close()
-    return DemoResult(directory, config.db_path, config_path, [p.result for p in passes], edited_url,
+    return DemoResult(directory, config.db_path, config_path, outcome.results, edited_url,
                       list(receiver.alerts))

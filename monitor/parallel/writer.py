@@ -14,7 +14,8 @@ import sqlite3
 
 from remarkwatch.crawler.items import Capture
 from remarkwatch.record.record import Rules, bucket, record
-from remarkwatch.storage import archive
+from remarkwatch.storage import archive, runs
+from remarkwatch.storage.connection import temp_store_in_memory
 
 # --- the writer process ---------------------------------------------------------------------------
 
@@ -32,7 +33,7 @@ def init_process(db_path: str) -> None:
     # writes (docs/performance.md). This connection only writes documents, so its temporary store
     # is small and kept in memory. Other connections keep SQLite's default: their big sorts may
     # spill to disk.
-    _db.execute("PRAGMA temp_store=MEMORY")
+    temp_store_in_memory(_db)
 
 
 def warm() -> bool:
@@ -56,8 +57,7 @@ def write(capture: Capture, rules: Rules, run_id: int, now: str) -> tuple[str | 
     try:
         with _db.atomic():
             kind = record(_db, capture, rules, run_id, now)
-            _db.execute(f"UPDATE runs SET pages = COALESCE(pages, 0) + 1, {bucket(kind)} = "
-                        f"COALESCE({bucket(kind)}, 0) + 1 WHERE id = ?", [run_id])
+            runs.add_page(_db, run_id, bucket(kind))
         archive.index_due(_db)
         return kind, None, judged
     except sqlite3.Error as exc:

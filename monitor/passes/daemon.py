@@ -1,7 +1,8 @@
 """`remarkwatch run`: an APScheduler 3.x daemon that runs each source's passes on its schedule.
 
-Each pass runs as a child process (`remarkwatch crawl --source NAME --now`): Scrapy's reactor
-cannot be restarted in one process, and a child returns its memory when it ends. Passes and the
+Each pass runs as a child process (`remarkwatch crawl --source NAME --now`, which runs it with
+`run_pass`): Scrapy's reactor cannot be restarted in one process, and a child returns its memory
+when it ends. Between passes the daemon sends the outbox with run_pass's own `deliver_alerts`. Passes and the
 outbox sender share one worker, so they never overlap and the sender runs between passes; missed
 runs are coalesced. SIGTERM or SIGINT stops the scheduler and asks the running pass to stop: it
 finishes the document it is writing, marks its run interrupted, and the daemon says so.
@@ -21,6 +22,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from remarkwatch.clock import utcnow
 from remarkwatch.config import Config
 from remarkwatch.errors import EXIT_SOURCE_FAILING
 from remarkwatch.core.recheck import duration_s
@@ -31,10 +33,6 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_S = 15
 SENDER_S = 60
 STOP_GRACE_S = 120
-
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class Daemon:
@@ -99,10 +97,10 @@ class Daemon:
     def _send(self) -> None:
         if self.stopping.is_set():
             return
-        from remarkwatch.alerts.sender import deliver
+        from remarkwatch.passes.run import deliver_alerts
 
         with self._db_lock:
-            report = deliver(self.db, self.config.alerts, utcnow, public_url=self.config.public_url)
+            report = deliver_alerts(self.config, self.db)
         for name, why in report.held.items():
             self.say(f"alerts of channel {name} held back: {why}")
         if report.counts:

@@ -7,6 +7,8 @@ from remarkwatch.config import Config
 from remarkwatch.passes.daemon import HEARTBEAT_S
 from remarkwatch.core.recheck import parse_time
 from remarkwatch.storage import outbox
+from remarkwatch.storage.checks import document_checks
+from remarkwatch.storage.runs import recent as recent_runs
 from remarkwatch.storage import schedule as schedule_store
 
 
@@ -23,20 +25,18 @@ def collect(db, config: Config, now: datetime | None = None) -> dict:
     for source in config.sources:
         state = schedule_store.source_state(db, source.name)
         last = parse_time(state.get("last_started_at"))
-        counts = db.execute(
-            "SELECT COUNT(*), SUM(next_check_at IS NULL OR next_check_at <= ?), MIN(next_check_at) "
-            "FROM documents WHERE source = ?", [now.isoformat(timespec="seconds"), source.name]).fetchone()
+        checks = document_checks(db, source.name, now.isoformat(timespec="seconds"))
         health = outbox.source_health(db, source.name) or {}
         sources.append({
             "source": source.name, "schedule": source.schedule.spec,
             "last_started_at": state.get("last_started_at"), "last_finished_at": state.get("last_finished_at"),
             "last_outcome": state.get("last_outcome"), "last_sweep_at": state.get("last_sweep_at"),
             "next_due_at": source.schedule.next_due(last, now).isoformat(timespec="seconds"),
-            "documents": counts[0], "documents_due_now": counts[1] or 0, "next_document_check_at": counts[2],
+            "documents": checks.documents, "documents_due_now": checks.due_now,
+            "next_document_check_at": checks.next_check_at,
             "health": health.get("state", "ok"), "consecutive_failures": health.get("consecutive_failures", 0),
         })
-    runs = list(db.query("SELECT id, started_at, finished_at, sources, outcome, pages, new, edited, unchanged, "
-                         "failed FROM runs ORDER BY id DESC LIMIT 10"))
+    runs = recent_runs(db, limit=10)
     return {"database": str(config.db_path), "now": now.isoformat(timespec="seconds"), "daemon": daemon,
             "sources": sources, "runs": runs, "alerts": outbox.counts(db),
             "channels": channel_status(db, config, now)}

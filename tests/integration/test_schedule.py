@@ -14,7 +14,7 @@ import pytest
 
 from remarkwatch.config import load_config
 from remarkwatch.errors import ConfigError
-from remarkwatch.passes.local import plan
+from remarkwatch.passes.run import plan
 from remarkwatch.core.recheck import DEFAULT, Recheck, SourceSchedule, duration_s
 from remarkwatch.storage import archive
 from remarkwatch.storage import schedule as store

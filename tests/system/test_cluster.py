@@ -250,7 +250,7 @@ def test_a_killed_writer_leaves_nothing_written_twice(cluster):
     assert db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 34
     assert db.execute("SELECT COUNT(*) FROM changes").fetchone()[0] == 34
     # The same capture delivered again (a writer killed between its commit and its ack).
-    from remarkwatch.crawler.cluster.worker import capture_to_entry
+    from remarkwatch.crawler.cluster.stream import capture_to_entry
     from remarkwatch.crawler.items import Capture
 
     key, url = db.execute("SELECT capture_key, url FROM captures WHERE capture_key IS NOT NULL LIMIT 1").fetchone()

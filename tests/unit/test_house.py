@@ -102,3 +102,20 @@ def test_only_the_record_wing_writes_captures_documents_versions_and_changes():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ROW_WRITERS:
                 wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} calls {node.func.attr}")
     assert not wrong, wrong
+
+
+def _sql_calls(path: Path) -> list[int]:
+    """Lines that hand SQL text to a connection (execute/executescript/query with a string)."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("execute", "executemany", "executescript", "query") and node.args \
+                and isinstance(node.args[0], (ast.Constant, ast.JoinedStr, ast.BinOp)):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_sql_lives_only_in_storage():
+    wrong = [f"{path.relative_to(ROOT)}:{line}" for module, path in MODULES.items()
+             if not module.startswith("remarkwatch.storage") for line in _sql_calls(path)]
+    assert not wrong, f"SQL outside storage/: {wrong}"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from remarkwatch.config import build_config
-from remarkwatch.crawler.cluster.worker import capture_from_entry, capture_to_entry
+from remarkwatch.crawler.cluster.stream import capture_from_entry, capture_to_entry
 from remarkwatch.crawler.extract import EXTRACTOR_VERSION
 from remarkwatch.crawler.items import EXTRACT_ERROR, OK, Capture
 from remarkwatch.crawler.judge import judge
