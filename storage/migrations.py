@@ -314,7 +314,7 @@ def m011_cluster_capture_keys(db):
 @migrations()
 def m012_search_index_in_batches(db):
     """The full-text index is filled by the application, not by a trigger per version, so a large
-    pass can index its new versions a batch at a time (storage.archive.index_versions): one FTS5
+    pass can index its new versions a batch at a time (storage.versions.index_versions): one FTS5
     segment per versions row was 41% of the archive writer's time on a first crawl (issue 17).
     `search_index` holds the last versions id the index has; versions are append-only, so every
     id above it is waiting, and whatever writes next catches up (a killed pass included)."""

@@ -5,7 +5,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from remarkwatch.storage.archive import insert_row, update_row
+from remarkwatch.storage.rows import insert_row, update_row
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 

@@ -7,8 +7,8 @@ import socket
 
 import sqlite_utils
 
-from remarkwatch.storage.archive import first_row, update_row
 from remarkwatch.storage.db import immediate
+from remarkwatch.storage.rows import first_row, update_row
 
 VALIDATORS = """(SELECT c.{column} FROM captures c WHERE c.document_id = d.id AND c.outcome = 'ok'
                  AND c.final_url = d.url AND c.origin IS NOT 'wayback' ORDER BY c.id DESC LIMIT 1)"""

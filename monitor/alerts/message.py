@@ -59,7 +59,7 @@ class Message:
 
 
 def change_item(change: dict, public_url: str | None = None) -> dict:
-    """An alert's content from a change row (archive.get_change) or a synthetic one; with the
+    """An alert's content from a change row (changes.get_change) or a synthetic one; with the
     archive's `public_url`, `change_url` is the change's own page (the diff), else null."""
     item = {key: change.get(key) for key in PAYLOAD_KEYS}
     item["change_id"] = change.get("id")

@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 from remarkwatch.alerts import message as messages
 from remarkwatch.alerts.channels.base import Channel, missing_secrets
 from remarkwatch.alerts.result import Result
-from remarkwatch.storage import archive, outbox
+from remarkwatch.storage import changes, outbox
 from remarkwatch.storage import schedule as schedule_store
 
 logger = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def send_within(send, channel: Channel, message, env=None) -> Result:
 
 def _item(db, row: dict, public_url: str | None = None) -> dict:
     if row["change_id"] is not None:
-        change = archive.get_change(db, row["change_id"])
+        change = changes.get_change(db, row["change_id"])
         if change is None:
             raise LookupError(f"outbox row {row['id']}: change {row['change_id']} is missing")
         return messages.change_item(change, public_url)

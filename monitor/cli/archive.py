@@ -12,7 +12,7 @@ from remarkwatch.core import detect
 from remarkwatch.cli import render
 from remarkwatch.cli.options import open_archive, with_config
 from remarkwatch.errors import ConfigError, NotFound
-from remarkwatch.storage import archive, captures
+from remarkwatch.storage import captures, changes as changes_table, documents, versions as versions_table
 
 
 @click.command()
@@ -38,7 +38,7 @@ def changes(config, limit, since, kinds, classes, min_significance, source, as_j
     """
     since_id, since_time = _since(since)
     db = open_archive(config)
-    rows = archive.recent_changes(db, limit=limit or (1000 if since else 20), kinds=kinds, source=source,
+    rows = changes_table.recent_changes(db, limit=limit or (1000 if since else 20), kinds=kinds, source=source,
                                   classes=classes, min_significance=min_significance,
                                   since_id=since_id, since_time=since_time)
     if as_json:
@@ -80,15 +80,15 @@ def diff(config, change_id, color):
     from remarkwatch.core.sides import rows_from_json, side_by_side
 
     db = open_archive(config)
-    change = archive.get_change(db, change_id)
+    change = changes_table.get_change(db, change_id)
     if change is None:
         raise NotFound(f"{config.db_path}: no change #{change_id} (see `remarkwatch changes`)")
     rows = None
     if change.get("from_version_id") and change.get("to_version_id") and "body" in change["changed_fields"]:
-        stored = archive.change_sides(db, change_id)
+        stored = changes_table.change_sides(db, change_id)
         rows = rows_from_json(stored) if stored else side_by_side(
-            archive.get_version(db, change["from_version_id"])["body_text"] or "",
-            archive.get_version(db, change["to_version_id"])["body_text"] or "")
+            versions_table.get_version(db, change["from_version_id"])["body_text"] or "",
+            versions_table.get_version(db, change["to_version_id"])["body_text"] or "")
     color = render.use_color(color)
     click.echo(render.full_change(change, color, rows), color=color)
 
@@ -104,12 +104,12 @@ def history(config, ref, as_json, color):
     Example: remarkwatch history https://www.state.gov/department-press-briefing-july-27-2021/
     """
     db = open_archive(config)
-    document = archive.resolve_document(db, ref)
+    document = documents.resolve_document(db, ref)
     if document is None:
         raise NotFound(f"{config.db_path}: no document with id, URL or key {ref!r}")
-    urls = archive.document_urls(db, document["id"])
-    versions = archive.document_versions(db, document["id"])
-    rows = archive.recent_changes(db, limit=10_000, document_id=document["id"])
+    urls = documents.document_urls(db, document["id"])
+    versions = versions_table.document_versions(db, document["id"])
+    rows = changes_table.recent_changes(db, limit=10_000, document_id=document["id"])
     if as_json:
         click.echo(json.dumps({"document": document, "urls": urls, "versions": versions,
                                "changes": json.loads(render.changes_json(rows))},

@@ -20,7 +20,7 @@ from remarkwatch.cli.options import CONFIG_HELP, DB_HELP, open_archive, with_con
 from remarkwatch.config import bundled_config
 from remarkwatch.errors import EXIT_SOURCE_FAILING, ConfigError, RemarkwatchError
 from remarkwatch.passes.progress import Progress
-from remarkwatch.storage import archive
+from remarkwatch.storage import changes as changes_table
 from remarkwatch.storage.db import StorageError, open_db
 
 logger = logging.getLogger(__name__)
@@ -320,7 +320,7 @@ def demo(directory, force):
     db = open_db(result.db_path)
     for number, result_pass in enumerate(result.passes[1:], start=2):
         click.echo(f"\nchanges detected by pass {number}:")
-        for change in reversed(archive.recent_changes(db, limit=50)):
+        for change in reversed(changes_table.recent_changes(db, limit=50)):
             if change["run_id"] == result_pass.run_id:
                 click.echo(render.full_change(change, color) + "\n", color=color)
     for payload, valid in result.alerts:

@@ -43,7 +43,7 @@ from remarkwatch.record import history
 from remarkwatch.record.history import Place
 from remarkwatch.record.record import Rules, record
 from remarkwatch.record.rows import identity_key, store_capture
-from remarkwatch.storage import archive
+from remarkwatch.storage import blobs, captures as captures_table, changes, documents, versions as versions_table
 from remarkwatch.untrusted import terminal
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def targets(db, config: Config, source_names: Iterable[str], urls: Iterable[str]
     for url in urls:
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise ConfigError(f"{url!r} is not an http(s) URL")
-        document = archive.resolve_document(db, url) if db is not None else None
+        document = documents.resolve_document(db, url) if db is not None else None
         if document is not None:
             found.append(Target(config.source(document["source"]) if _has_source(config, document["source"])
                                 else _source_for(config, url), document["url"], document["id"]))
@@ -125,7 +125,7 @@ def targets(db, config: Config, source_names: Iterable[str], urls: Iterable[str]
         source = config.source(name)
         if db is None:
             continue
-        for row in archive.source_documents(db, name):
+        for row in documents.source_documents(db, name):
             found.append(Target(source, row["url"], row["id"]))
     return found
 
@@ -267,7 +267,7 @@ class Backfiller:
         fields = first.fields
         url = target.url if surt_key(first.final_url) == surt_key(target.url) else first.final_url
         key = identity_key(target.source.profile.site, fields.post_id, fields.canonical_url or url)
-        found = archive.find_document(self.db, key, [url, target.url, fields.canonical_url])
+        found = documents.find_document(self.db, key, [url, target.url, fields.canonical_url])
         return found["id"] if found else None
 
     def _patiently(self, call):
@@ -293,10 +293,10 @@ class Backfiller:
 
     def _stored(self, target: Target, cdx) -> Capture | None:
         """The capture of this memento a previous run stored (not one that could not be reached)."""
-        row = archive.memento_capture(self.db, self._memento_url(cdx), reached=True)
+        row = captures_table.memento_capture(self.db, self._memento_url(cdx), reached=True)
         if row is None:
             return None
-        body = archive.get_blob(self.db, row["blob_hash"]) if row["blob_hash"] else b""
+        body = blobs.get_blob(self.db, row["blob_hash"]) if row["blob_hash"] else b""
         capture = Capture(
             source=row["source"], url=row["url"], final_url=row["final_url"], status=row["status"],
             fetched_at=row["fetched_at"], outcome=row["outcome"], body=body or b"",
@@ -421,10 +421,10 @@ def open_regions(db, document_id: int | None) -> list[Region]:
     """Where a document's history may still take captures (see the module's docstring)."""
     if document_id is None:
         return [Region(None, None)]
-    versions = archive.versions_observed(db, document_id)
+    versions = versions_table.versions_observed(db, document_id)
     if not versions:
         return [Region(None, None)]
-    joined = archive.joined_versions(db, document_id)
+    joined = changes.joined_versions(db, document_id)
     regions = [Region(None, versions[0])]
     for before, after in zip(versions, versions[1:]):
         if (before["id"], after["id"]) not in joined and before["content_hash"] != after["content_hash"]:
@@ -435,5 +435,5 @@ def open_regions(db, document_id: int | None) -> list[Region]:
 
 
 def _document_at(db, url: str) -> int | None:
-    found = archive.resolve_document(db, url)
+    found = documents.resolve_document(db, url)
     return found["id"] if found else None

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from remarkwatch import __version__
 from remarkwatch.errors import ConfigError
-from remarkwatch.storage import archive
+from remarkwatch.storage import blobs, captures as captures_table, changes as changes_table, documents, versions as versions_table
 
 DROPPED = {"content-encoding", "transfer-encoding", "content-length"}
 
@@ -41,10 +41,10 @@ class WarcResult:
 
 def select(db, *, document_id: int | None = None, source: str | None = None, since: str | None = None) -> list[dict]:
     """The captures to export (with a stored body), oldest first."""
-    if document_id is not None and archive.get_document(db, document_id) is None:
+    if document_id is not None and documents.get_document(db, document_id) is None:
         raise ConfigError(f"--document {document_id}: no such document in the archive "
                           f"(see `remarkwatch changes` or the web view for ids)")
-    return archive.stored_captures(db, document_id=document_id, source=source, since=since)
+    return captures_table.stored_captures(db, document_id=document_id, source=source, since=since)
 
 
 def write_warc(db, rows: list[dict], output: Path, *, user_agent: str) -> WarcResult:
@@ -68,7 +68,7 @@ def write_warc(db, rows: list[dict], output: Path, *, user_agent: str) -> WarcRe
                 "description": "captures of government remarks pages kept by remarkwatch",
             }))
             for row in rows:
-                body = archive.get_blob(db, row["blob_hash"])
+                body = blobs.get_blob(db, row["blob_hash"])
                 if body is None:
                     result.missing.append(row["id"])
                     continue
@@ -117,8 +117,8 @@ def _headers(row: dict, length: int) -> list[tuple[str, str]]:
 
 def _metadata(db, row: dict) -> list[tuple[int, bytes]]:
     found = []
-    for version in archive.capture_versions(db, row["id"]):
-        changes = archive.change_ids_to(db, version["id"])
+    for version in versions_table.capture_versions(db, row["id"]):
+        changes = changes_table.change_ids_to(db, version["id"])
         found.append((version["id"], json.dumps({
             "document_id": version["document_id"], "version_id": version["id"], "version_seq": version["seq"],
             "change_ids": changes, "capture_id": row["id"], "source": row["source"], "title": version["title"],

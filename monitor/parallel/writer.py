@@ -14,7 +14,7 @@ import sqlite3
 
 from remarkwatch.crawler.items import Capture
 from remarkwatch.record.record import Rules, bucket, record
-from remarkwatch.storage import archive, runs
+from remarkwatch.storage import runs, versions
 from remarkwatch.storage.connection import temp_store_in_memory
 
 # --- the writer process ---------------------------------------------------------------------------
@@ -27,7 +27,7 @@ def init_process(db_path: str) -> None:
 
     global _db
     _db = open_db(db_path, migrate=False)
-    archive.defer_search_index(_db)     # new versions are indexed for search a batch at a time
+    versions.defer_search_index(_db)     # new versions are indexed for search a batch at a time
     # A document's transaction nests savepoints (ingest's atomic() inside the writer's), and each
     # wrote every page it changed to a temporary file it then deleted: a good share of a page's
     # writes (docs/performance.md). This connection only writes documents, so its temporary store
@@ -58,7 +58,7 @@ def write(capture: Capture, rules: Rules, run_id: int, now: str) -> tuple[str | 
         with _db.atomic():
             kind = record(_db, capture, rules, run_id, now)
             runs.add_page(_db, run_id, bucket(kind))
-        archive.index_due(_db)
+        versions.index_due(_db)
         return kind, None, judged
     except sqlite3.Error as exc:
         return None, str(exc), judged
@@ -69,7 +69,7 @@ def flush() -> str | None:
     search. None, or the database error."""
     try:
         with _db.atomic():
-            archive.index_versions(_db)
+            versions.index_versions(_db)
         return None
     except sqlite3.Error as exc:
         return str(exc)

@@ -22,7 +22,7 @@ from remarkwatch.passes.progress import Progress
 from remarkwatch.record.health import pass_failed, record_extraction_health, record_source_pass
 from remarkwatch.record.ingest import RemovalPolicy
 from remarkwatch.record.record import COUNT_KEYS, Rules, bucket, record
-from remarkwatch.storage import archive
+from remarkwatch.storage import runs
 from remarkwatch.storage import schedule as schedule_store
 
 # Article outcomes that say the source (not one page) is in trouble.
@@ -90,7 +90,7 @@ class PassBook:
         self._writer.shutdown(wait=True)
 
     def open(self) -> PassResult:
-        run_id = self.write(archive.start_run, self.db, [s.name for s in self.sources], self.clock()).result()
+        run_id = self.write(runs.start_run, self.db, [s.name for s in self.sources], self.clock()).result()
         self.result = PassResult(run_id)
         return self.result
 
@@ -214,7 +214,7 @@ class PassBook:
             result.kinds[layout] += 1
 
     def _finish(self, result: PassResult) -> None:
-        archive.finish_run(self.db, result.run_id, self.clock(), result.outcome,
+        runs.finish_run(self.db, result.run_id, self.clock(), result.outcome,
                            {k: result.counts[k] for k in COUNT_KEYS},
                            str(self.fatal) if self.fatal else None)
 
@@ -222,7 +222,7 @@ class PassBook:
         counts = Counter(result.counts)
         counts["pages"] += 1
         counts[bucket(kind)] += 1
-        archive.count_run(self.db, result.run_id, {k: counts[k] for k in COUNT_KEYS})
+        runs.count_run(self.db, result.run_id, {k: counts[k] for k in COUNT_KEYS})
         result.counts = counts           # only once the write went through
         result.kinds[kind] += 1
 

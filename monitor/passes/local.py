@@ -125,7 +125,7 @@ class CrawlPass:
             await _from_asyncio(asyncio.gather(*list(self._pending), return_exceptions=True))
         if self._handed_over:
             error = await _from_asyncio(self._pool.flush())
-            if error:       # the versions are written; the next run indexes them (archive.start_run)
+            if error:       # the versions are written; the next run indexes them (runs.start_run)
                 logger.warning("new versions not indexed for search yet: %s", error)
 
 

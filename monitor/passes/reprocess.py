@@ -19,7 +19,7 @@ from remarkwatch.record.ingest import UNCHANGED
 from remarkwatch.record.record import Rules, record
 from remarkwatch.record.rows import add_turns
 from remarkwatch.config import Config
-from remarkwatch.storage import archive
+from remarkwatch.storage import blobs, captures, versions
 
 RETRIED_OUTCOMES = (OK, NO_BODY, EMPTY_BODY, INCOMPLETE, EXTRACT_ERROR)
 
@@ -39,17 +39,17 @@ class ReprocessResult:
 def reprocess(db: sqlite_utils.Database, config: Config, now: str,
               source_names: list[str] | None = None) -> ReprocessResult:
     result = ReprocessResult()
-    for row in archive.versions_without_turns(db):
+    for row in versions.versions_without_turns(db):
         with db.atomic():
             add_turns(db, row["id"], row["body_text"])
         result.counts["turns"] += 1
     sources = {s.name: s for s in config.sources}
-    for row in archive.latest_good_captures(db, RETRIED_OUTCOMES, source_names):
+    for row in captures.latest_good_captures(db, RETRIED_OUTCOMES, source_names):
         source = sources.get(row["source"])
         if source is None:
             result.counts["skipped"] += 1
             continue
-        body = archive.get_blob(db, row["blob_hash"]) or b""
+        body = blobs.get_blob(db, row["blob_hash"]) or b""
         _, text = html_to_unicode(row["content_type"], body)
         extraction = extract_article(text, row["final_url"], source.profile)
         result.counts["captures"] += 1

@@ -9,7 +9,7 @@ from remarkwatch.core import decide, detect
 from remarkwatch.core.fields import version_fields
 from remarkwatch.crawler.items import OK, Capture, extractor_family
 from remarkwatch.record.rows import add_change, add_version, identity_key
-from remarkwatch.storage import archive
+from remarkwatch.storage import captures, documents, versions
 
 FIRST, UNCHANGED, FAILED = "first", "unchanged", "failed"
 
@@ -31,22 +31,22 @@ def record_history(db, capture: Capture, place: Place, *, site: str, now: str, c
     (the region's first version), "unchanged", "failed" or the change's kind."""
     if capture.outcome != OK or capture.fields is None:
         if place.document_id is not None:
-            archive.link_capture(db, capture.capture_id, place.document_id, None)
+            captures.link_capture(db, capture.capture_id, place.document_id, None)
         return FAILED
     fields = capture.fields.as_dict()
     if place.document_id is None:
         place.document_id = _document(db, capture, fields, place, site)
     current = {**fields, "url": place.url}
     if place.version is None:
-        place.version = archive.get_version(db, add_version(db, fields, capture, place.document_id, now, url=place.url))
+        place.version = versions.get_version(db, add_version(db, fields, capture, place.document_id, now, url=place.url))
         place.seen_at = capture.seen_until
-        archive.link_capture(db, capture.capture_id, place.document_id, place.version["id"])
+        captures.link_capture(db, capture.capture_id, place.document_id, place.version["id"])
         return FIRST
     prev = place.version
     previous = version_fields(prev)
-    change = detect.compare(previous, current, earlier=lambda: archive.earlier_hashes(db, place.document_id, prev))
+    change = detect.compare(previous, current, earlier=lambda: versions.earlier_hashes(db, place.document_id, prev))
     if change is None:
-        archive.link_capture(db, capture.capture_id, place.document_id, prev["id"])
+        captures.link_capture(db, capture.capture_id, place.document_id, prev["id"])
         place.seen_at = capture.seen_until
         return UNCHANGED
     version_id = add_version(db, fields, capture, place.document_id, now, url=place.url) \
@@ -54,8 +54,8 @@ def record_history(db, capture: Capture, place: Place, *, site: str, now: str, c
     _add(db, place.document_id, change, previous, version_id, fields.get("body_text"), capture.extractor,
          observed_at=capture.observed_at, previous_seen_at=place.seen_at, now=now, source=capture.source,
          channels=channels)
-    archive.link_capture(db, capture.capture_id, place.document_id, version_id or prev["id"])
-    place.version = archive.get_version(db, version_id) if version_id else prev
+    captures.link_capture(db, capture.capture_id, place.document_id, version_id or prev["id"])
+    place.version = versions.get_version(db, version_id) if version_id else prev
     place.seen_at = capture.seen_until
     return change.kind
 
@@ -66,7 +66,7 @@ def join(db, place: Place, succ: dict, *, now: str, source: str, channels: tuple
     prev = place.version
     previous, current = version_fields(prev), version_fields(succ)
     change = detect.compare(previous, current,
-                            earlier=lambda: archive.earlier_hashes(db, place.document_id, prev))
+                            earlier=lambda: versions.earlier_hashes(db, place.document_id, prev))
     if change is None:
         return None
     change.summary = f"made before {succ['observed_at']}: {change.summary}"
@@ -77,16 +77,16 @@ def join(db, place: Place, succ: dict, *, now: str, source: str, channels: tuple
 
 def finish(db, document_id: int) -> None:
     """The document's latest version (the one last observed), and when it was first seen."""
-    latest = archive.latest_version(db, document_id)
-    first = archive.first_observed(db, document_id)
-    document = archive.get_document(db, document_id)
+    latest = versions.latest_version(db, document_id)
+    first = versions.first_observed(db, document_id)
+    document = documents.get_document(db, document_id)
     update = {"latest_version_id": latest["id"], "title": latest["title"]} if latest else {}
     if first and first < document["first_seen"]:
         update["first_seen"] = first
     if latest and latest["observed_at"] > document["last_seen"]:
         update["last_seen"] = latest["observed_at"]
     if update:
-        archive.touch_document(db, document_id, update)
+        documents.touch_document(db, document_id, update)
 
 
 def _add(db, document_id: int, change: detect.Change, previous: dict, version_id: int | None, body_text,
@@ -100,13 +100,13 @@ def _add(db, document_id: int, change: detect.Change, previous: dict, version_id
 def _document(db, capture: Capture, fields: dict, place: Place, site: str) -> int:
     canonical = fields.get("canonical_url")
     key = identity_key(site, fields.get("post_id"), canonical or place.url)
-    found = archive.find_document(db, key, [place.url, *place.urls, canonical])
+    found = documents.find_document(db, key, [place.url, *place.urls, canonical])
     if found is not None:
         return found["id"]
-    document_id = archive.create_document(db, {
+    document_id = documents.create_document(db, {
         "source": capture.source, "key": key, "post_id": fields.get("post_id"), "url": place.url,
         "canonical_url": canonical or place.url, "title": fields.get("title"),
         "first_seen": capture.observed_at, "last_seen": capture.observed_at,
     })
-    archive.remember_urls(db, document_id, {place.url, *place.urls}, capture.observed_at)
+    documents.remember_urls(db, document_id, {place.url, *place.urls}, capture.observed_at)
     return document_id

@@ -20,7 +20,7 @@ from remarkwatch.core import decide, detect
 from remarkwatch.core.fields import version_fields
 from remarkwatch.alerts import routing
 from remarkwatch.record.rows import add_change, add_version, identity_key, store_capture
-from remarkwatch.storage import archive
+from remarkwatch.storage import captures, changes, documents, rows, versions
 
 ACTIVE, MISSING, REMOVED, BLOCKED_STATE = "active", "missing", "removed", "blocked"
 UNCHANGED, FAILED = "unchanged", "failed"
@@ -53,10 +53,10 @@ def ingest(db: sqlite_utils.Database, capture: Capture, *, site: str, run_id: in
 
 def _schedule(db, capture_id: int, now: str, next_check) -> None:
     """The checked document's last and next check times (a capture of no known document: none)."""
-    row = archive.first_row(db, "SELECT d.id, d.first_seen FROM captures c JOIN documents d ON d.id = c.document_id "
+    row = rows.first_row(db, "SELECT d.id, d.first_seen FROM captures c JOIN documents d ON d.id = c.document_id "
                                 "WHERE c.id = ?", [capture_id])
     if row is not None:
-        archive.touch_document(db, row["id"], {"last_checked_at": now, "next_check_at": next_check(row["first_seen"])})
+        documents.touch_document(db, row["id"], {"last_checked_at": now, "next_check_at": next_check(row["first_seen"])})
 
 
 def reextract(db: sqlite_utils.Database, capture: Capture, *, site: str, now: str) -> str:
@@ -69,14 +69,14 @@ def reextract(db: sqlite_utils.Database, capture: Capture, *, site: str, now: st
 def _record_failure(db, capture: Capture, capture_id: int, run_id, now: str, policy: RemovalPolicy,
                     channels: tuple) -> str:
     urls = [capture.url, capture.final_url, *capture.redirect_urls]
-    document = archive.find_document(db, "", urls)
+    document = documents.find_document(db, "", urls)
     if document is None:
         return FAILED
-    archive.link_capture(db, capture_id, document["id"], None)
+    captures.link_capture(db, capture_id, document["id"], None)
     if capture.outcome == GONE:
         return _record_gone(db, document, capture, urls, run_id, now, policy, channels)
     if capture.outcome == BLOCKED and document["state"] not in (BLOCKED_STATE, REMOVED):
-        archive.touch_document(db, document["id"], {"state": BLOCKED_STATE, "state_since": now})
+        documents.touch_document(db, document["id"], {"state": BLOCKED_STATE, "state_since": now})
         _insert_event(db, document, detect.BLOCKED, run_id, now,
                       f"blocked: {capture.error or 'block page'} at {capture.final_url}", channels)
         return detect.BLOCKED
@@ -96,12 +96,12 @@ def _record_gone(db, document: dict, capture: Capture, urls: list[str], run_id, 
         update.update(state=MISSING, state_since=now)
     if passes >= policy.passes and _hours(since, now) >= policy.hours:
         update.update(state=REMOVED, state_since=now)
-        archive.touch_document(db, document["id"], update)
+        documents.touch_document(db, document["id"], update)
         how = capture.error or (f"HTTP {capture.status}" if capture.status else "gone")
         _insert_event(db, document, detect.REMOVED, run_id, now,
                       f"removed: {how} at {capture.url} (gone since {since}, {passes} passes)", channels)
         return detect.REMOVED
-    archive.touch_document(db, document["id"], update)
+    documents.touch_document(db, document["id"], update)
     return FAILED
 
 
@@ -114,7 +114,7 @@ def _hours(start: str, end: str) -> float:
 
 def _insert_event(db, document: dict, kind: str, run_id, now: str, summary: str, channels: tuple) -> int:
     """A change that writes no version: removed or blocked."""
-    change_id = archive.insert_change(db, {
+    change_id = changes.insert_change(db, {
         "document_id": document["id"], "kind": kind, "from_version_id": document["latest_version_id"],
         "to_version_id": None, "detected_at": now, "run_id": run_id, "changed_fields": "[]",
         "field_diffs": "{}", "diff": "", "summary": summary, "classes": "[]",
@@ -150,8 +150,8 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
     if document is not None and fields.get("post_id") and not document.get("post_id"):
         update.update(post_id=fields["post_id"], key=identity_key(site, fields["post_id"], ""))
     if change is None:
-        archive.link_capture(db, capture_id, document_id, previous["id"])
-        archive.touch_document(db, document_id, update)
+        captures.link_capture(db, capture_id, document_id, previous["id"])
+        documents.touch_document(db, document_id, update)
         return UNCHANGED
     version_id = None
     if change.changed_fields or previous is None:
@@ -162,8 +162,8 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
                observed_at=now, previous_seen_at=document["last_seen"] if document is not None else None,
                source=capture.source, channels=channels)
     if not reextracted:
-        archive.link_capture(db, capture_id, document_id, version_id or (previous or {}).get("id"))
-    archive.touch_document(db, document_id, update)
+        captures.link_capture(db, capture_id, document_id, version_id or (previous or {}).get("id"))
+    documents.touch_document(db, document_id, update)
     return change.kind
 
 
@@ -173,21 +173,21 @@ def _document_for(db, capture: Capture, fields: dict, site: str, now: str):
     canonical = fields.get("canonical_url") or capture.final_url
     urls = [canonical, capture.url, capture.final_url, *capture.redirect_urls]
     key = identity_key(site, fields.get("post_id"), canonical)
-    document = archive.find_document(db, key, urls)
+    document = documents.find_document(db, key, urls)
     previous = earlier = None
     if document is None:
-        document_id = archive.create_document(db, {
+        document_id = documents.create_document(db, {
             "source": capture.source, "key": key, "post_id": fields.get("post_id"),
             "url": capture.final_url, "canonical_url": canonical, "title": fields.get("title"),
             "first_seen": now, "last_seen": now,
         })
     else:
         document_id = document["id"]
-        latest = archive.latest_version(db, document_id)
+        latest = versions.latest_version(db, document_id)
         if latest:
             previous = version_fields(latest)
-            earlier = lambda: archive.earlier_hashes(db, document_id, latest)  # noqa: E731
-    archive.remember_urls(db, document_id, urls, now)
+            earlier = lambda: versions.earlier_hashes(db, document_id, latest)  # noqa: E731
+    documents.remember_urls(db, document_id, urls, now)
     return document, document_id, previous, earlier
 
 

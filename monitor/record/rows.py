@@ -10,7 +10,7 @@ from remarkwatch.core.detect import Change
 from remarkwatch.core.fields import LIST_FIELDS
 from remarkwatch.core.sides import rows_json, side_by_side
 from remarkwatch.crawler.items import Capture
-from remarkwatch.storage import archive
+from remarkwatch.storage import blobs, captures, changes, versions
 
 VERSION_FIELDS = ("post_id", "title", "doc_type", "audience", "location", "published", "published_text",
                   "modified_time", "body_html", "body_text")
@@ -24,9 +24,9 @@ def identity_key(site: str, post_id: str | None, url: str) -> str:
 def store_capture(db, capture: Capture, run_id: int | None) -> int:
     """The capture row (and its body's blob); sets and returns `capture.capture_id`."""
     prepared = capture.prepared
-    blob = archive.put_blob(db, capture.body, *((prepared.blob_hash, prepared.blob) if prepared else ())) \
+    blob = blobs.put_blob(db, capture.body, *((prepared.blob_hash, prepared.blob) if prepared else ())) \
         if capture.body else None
-    capture.capture_id = archive.insert_capture(db, {
+    capture.capture_id = captures.insert_capture(db, {
         "run_id": run_id, "source": capture.source, "url": capture.url,
         "final_url": capture.final_url, "status": capture.status, "outcome": capture.outcome,
         "error": capture.error, "fetched_at": capture.fetched_at,
@@ -60,14 +60,14 @@ def add_version(db, fields: dict, capture: Capture, document_id: int, now: str, 
         content_hash=prepared.content_hash if prepared is not None else normalize.content_hash(fields),
         raw_hash=prepared.raw_hash if prepared is not None else normalize.raw_hash(fields), extractor=capture.extractor,
     )
-    version_id = archive.insert_version(db, row)
+    version_id = versions.insert_version(db, row)
     add_turns(db, version_id, fields.get("body_text"), prepared.turns if prepared is not None else None)
     return version_id
 
 
 def add_turns(db, version_id: int, body_text: str | None, turns: list | None = None) -> None:
     """A version's speaker turns (split from its body unless a helper already did)."""
-    archive.insert_turns(db, version_id, turns if turns is not None else transcript.split_turns(body_text))
+    versions.insert_turns(db, version_id, turns if turns is not None else transcript.split_turns(body_text))
 
 
 def add_change(db, document_id: int, change: Change, previous: dict | None, version_id: int | None,
@@ -78,7 +78,7 @@ def add_change(db, document_id: int, change: Change, previous: dict | None, vers
     sides = None
     if previous is not None and "body" in change.changed_fields:
         sides = rows_json(side_by_side(previous.get("body_text") or "", body_text or ""))
-    change_id = archive.insert_change(db, {
+    change_id = changes.insert_change(db, {
         "sides": sides, "previous_seen_at": previous_seen_at,
         "document_id": document_id, "kind": change.kind,
         "from_version_id": previous["id"] if previous else None, "to_version_id": version_id,

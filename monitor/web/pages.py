@@ -16,7 +16,7 @@ from remarkwatch.core import classes as class_table
 from remarkwatch.core import detect
 from remarkwatch.core.fields import version_fields
 from remarkwatch.core.sides import rows_from_json, side_by_side
-from remarkwatch.storage import archive
+from remarkwatch.storage import changes as changes_table, documents, versions as versions_table
 from remarkwatch.storage import pages as queries
 
 CLASS_WORDS = class_table.LABELS   # the web label of each edit class, in the filter menu's order
@@ -201,17 +201,17 @@ async def compare_page(request, datasette):
 
 def _load_change(conn, change_id: int) -> dict | None:
     db = sqlite_utils.Database(conn)
-    change = archive.get_change(db, change_id)
+    change = changes_table.get_change(db, change_id)
     if change is None:
         return None
-    old = archive.get_version(db, change["from_version_id"]) if change["from_version_id"] else None
-    new = archive.get_version(db, change["to_version_id"]) if change["to_version_id"] else None
+    old = versions_table.get_version(db, change["from_version_id"]) if change["from_version_id"] else None
+    new = versions_table.get_version(db, change["to_version_id"]) if change["to_version_id"] else None
     rows = []
     if old and new and "body" in change["changed_fields"]:
-        stored = archive.change_sides(db, change_id)
+        stored = changes_table.change_sides(db, change_id)
         rows = rows_from_json(stored) if stored else side_by_side(old["body_text"], new["body_text"])
-    return {"change": change, "document": archive.get_document(db, change["document_id"]), "rows": rows,
-            "versions": archive.document_versions(db, change["document_id"])}
+    return {"change": change, "document": documents.get_document(db, change["document_id"]), "rows": rows,
+            "versions": versions_table.document_versions(db, change["document_id"])}
 
 
 async def change_page(request, datasette):

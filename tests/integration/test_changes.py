@@ -7,7 +7,7 @@ import pytest
 
 from remarkwatch.crawler.items import BLOCKED, GONE, OK, Capture, Extracted
 from remarkwatch.record.ingest import RemovalPolicy, ingest
-from remarkwatch.storage import archive
+from remarkwatch.storage import documents, runs as runs_table
 from remarkwatch.storage.db import open_db
 from tests.conftest import crawl, db_at, run_cli, write_config
 
@@ -22,7 +22,7 @@ def capture(outcome=OK, status=200, body_text="MR PRICE: Good afternoon.", **kw)
 
 def runs(db, n: int) -> None:
     for _ in range(n):
-        archive.start_run(db, ["s"], "t")
+        runs_table.start_run(db, ["s"], "t")
 
 
 def test_removal_waits_for_passes_and_hours(tmp_path):
@@ -33,12 +33,12 @@ def test_removal_waits_for_passes_and_hours(tmp_path):
     gone = capture(GONE, 404, error="HTTP 404")
     assert ingest(db, gone, site="state.gov", run_id=1, now="2026-01-01T01:00:00+00:00", policy=policy) == "failed"
     assert ingest(db, gone, site="state.gov", run_id=1, now="2026-01-01T01:01:00+00:00", policy=policy) == "failed"
-    doc = archive.get_document(db, 1)
+    doc = documents.get_document(db, 1)
     assert (doc["state"], doc["missing_passes"]) == ("missing", 1)   # the same pass counts once
     # Two passes, but only one hour: not yet.
     assert ingest(db, gone, site="state.gov", run_id=2, now="2026-01-01T02:00:00+00:00", policy=policy) == "failed"
     assert ingest(db, gone, site="state.gov", run_id=3, now="2026-01-01T07:30:00+00:00", policy=policy) == "removed"
-    assert archive.get_document(db, 1)["state"] == "removed"
+    assert documents.get_document(db, 1)["state"] == "removed"
     assert ingest(db, gone, site="state.gov", run_id=4, now="2026-01-01T08:00:00+00:00", policy=policy) == "failed"
     assert [r[0] for r in db.execute("SELECT kind FROM changes ORDER BY id")] == ["new", "removed"]
     assert ingest(db, capture(), site="state.gov", run_id=5, now="2026-01-02T00:00:00+00:00") == "restored"
@@ -54,7 +54,7 @@ def test_a_page_back_before_the_threshold_is_no_change(tmp_path):
     ingest(db, capture(), site="state.gov", run_id=None, now="2026-01-01T00:00:00+00:00")
     ingest(db, capture(GONE, 404), site="state.gov", run_id=1, now="2026-01-01T01:00:00+00:00")
     assert ingest(db, capture(), site="state.gov", run_id=2, now="2026-01-01T02:00:00+00:00") == "unchanged"
-    doc = archive.get_document(db, 1)
+    doc = documents.get_document(db, 1)
     assert (doc["state"], doc["missing_passes"], doc["missing_since"]) == ("active", 0, None)
 
 

@@ -130,13 +130,13 @@ def test_a_helper_that_judges_and_writes_dies_on_one_page_and_the_pages_behind_i
     from remarkwatch.record.ingest import RemovalPolicy
     from remarkwatch.core.recheck import DEFAULT_RECHECK, Recheck
     from remarkwatch.record.record import Rules
-    from remarkwatch.storage import archive
+    from remarkwatch.storage import runs, versions
     from remarkwatch.storage.db import open_db
 
     profile = get_profile("state.gov")
     releases = demo_releases()[:3]
     db = open_db(tmp_path / "archive.db")
-    run_id = archive.start_run(db, ["s"], "2026-11-27T00:00:00+00:00")
+    run_id = runs.start_run(db, ["s"], "2026-11-27T00:00:00+00:00")
     rules = Rules(site="state.gov", recheck=Recheck.parse(DEFAULT_RECHECK), policy=RemovalPolicy(), channels=())
 
     def capture(release, crash: bool) -> items.Capture:
@@ -164,7 +164,7 @@ def test_a_helper_that_judges_and_writes_dies_on_one_page_and_the_pages_behind_i
     assert [outcome for _, outcome, _ in rows] == ["ok", "extract_error", "ok"]
     assert db["versions"].count == 2 and db.execute("SELECT pages, new, failed FROM runs").fetchone() == (3, 2, 1)
     # Written since the last batch, they are in the search index once the pass flushes.
-    assert archive.index_versions(db) == 2
+    assert versions.index_versions(db) == 2
 
 
 def children_of(pid: int) -> list[int]:

@@ -16,7 +16,7 @@ from remarkwatch.config import load_config
 from remarkwatch.errors import ConfigError
 from remarkwatch.passes.run import plan
 from remarkwatch.core.recheck import DEFAULT, Recheck, SourceSchedule, duration_s
-from remarkwatch.storage import archive
+from remarkwatch.storage import captures as captures_table, documents
 from remarkwatch.storage import schedule as store
 from remarkwatch.storage.db import open_db
 from tests.conftest import crawl, db_at, run_cli, write_config
@@ -83,9 +83,9 @@ def test_plan_and_due_documents(tmp_path, server):
     due, waiting = plan(db, [hourly], iso(T0 + timedelta(minutes=20)))
     assert due == [] and waiting == {source.name: iso(T0 + timedelta(hours=1))}
     for key, next_check in (("a", iso(T0 - timedelta(minutes=1))), ("b", iso(T0 + timedelta(minutes=5))), ("c", None)):
-        doc = archive.create_document(db, {"source": source.name, "key": key, "url": f"https://x/{key}/",
+        doc = documents.create_document(db, {"source": source.name, "key": key, "url": f"https://x/{key}/",
                                            "first_seen": iso(T0), "last_seen": iso(T0), "next_check_at": next_check})
-        archive.insert_capture(db, {"source": source.name, "url": f"https://x/{key}/", "final_url": f"https://x/{key}/",
+        captures_table.insert_capture(db, {"source": source.name, "url": f"https://x/{key}/", "final_url": f"https://x/{key}/",
                                     "outcome": "ok", "fetched_at": iso(T0), "etag": f'"{key}1"',
                                     "last_modified": "Fri, 27 Nov 2026 12:00:00 GMT", "document_id": doc})
     due = store.due_documents(db, source.name, iso(T0))
@@ -214,8 +214,8 @@ def test_missing_and_blocked_documents_are_due_whatever_their_age(tmp_path):
     db = open_db(tmp_path / "a.db")
     later = iso(T0 + timedelta(days=7))
     for key, state in (("old", "active"), ("old-missing", "missing"), ("old-blocked", "blocked"), ("old-removed", "removed")):
-        archive.create_document(db, {"source": "s", "key": key, "url": f"https://x/{key}/", "first_seen": iso(T0),
+        documents.create_document(db, {"source": "s", "key": key, "url": f"https://x/{key}/", "first_seen": iso(T0),
                                      "last_seen": iso(T0), "state": state, "next_check_at": later})
-    archive.create_document(db, {"source": "other", "key": "other-missing", "url": "https://x/o/", "first_seen": iso(T0),
+    documents.create_document(db, {"source": "other", "key": "other-missing", "url": "https://x/o/", "first_seen": iso(T0),
                                  "last_seen": iso(T0), "state": "missing", "next_check_at": later})
     assert [d["url"] for d in store.due_documents(db, "s", iso(T0))] == ["https://x/old-missing/", "https://x/old-blocked/"]

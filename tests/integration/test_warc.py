@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import Site
-from remarkwatch.storage import archive
+from remarkwatch.storage import blobs
 from remarkwatch.storage.db import open_db
 from tests.conftest import ROOT, crawl, run_cli, write_config
 from tests.receivers import free_port
@@ -63,7 +63,7 @@ def test_export_is_valid_warc_with_bodies_digests_and_ids(crawled, tmp_path):
     assert found[0][0] == "warcinfo" and found[0][1].get_header("WARC-Type") == "warcinfo"
     assert len(responses) == len(stored) and len([r for r in found if r[0] == "request"]) == len(stored)
     for (kind, warc, http, body), row in zip(responses, stored):
-        assert body == archive.get_blob(db, row["blob_hash"])
+        assert body == blobs.get_blob(db, row["blob_hash"])
         assert warc.get_header("WARC-Target-URI") == row["final_url"]
         assert warc.get_header("WARC-Payload-Digest").startswith("sha1:")
         assert http.get_statuscode() == str(row["status"])
@@ -163,7 +163,7 @@ def test_pywb_indexes_and_replays_an_exported_page(crawled, tmp_path):
                 body = urllib.request.urlopen(url, timeout=5).read()
             except OSError:
                 time.sleep(0.3)
-        assert body == archive.get_blob(db, row[3]) and b"Eritrean refugees" in body
+        assert body == blobs.get_blob(db, row[3]) and b"Eritrean refugees" in body
     finally:
         server.terminate()
         server.wait(10)

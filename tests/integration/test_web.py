@@ -19,7 +19,7 @@ import pytest
 from remarkwatch.crawler.items import GONE, OK, Capture, Extracted
 from remarkwatch.record.ingest import RemovalPolicy, ingest
 from remarkwatch.web.server import build_datasette
-from remarkwatch.storage import archive
+from remarkwatch.storage import runs
 from remarkwatch.storage.db import open_db
 from tests.conftest import ROOT, run_cli
 from tests.receivers import free_port
@@ -51,7 +51,7 @@ def archive_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("web") / "archive.db"
     db = open_db(path)
     for _ in range(4):
-        archive.start_run(db, ["state-briefings"], "2026-11-27T10:00:00+00:00")
+        runs.start_run(db, ["state-briefings"], "2026-11-27T10:00:00+00:00")
     steps = [
         (1, capture("1", BRIEFING)),
         (1, capture("2", BRIEFING, title=f"Remarks {INJECTION}")),

@@ -29,7 +29,7 @@ from remarkwatch.record.ingest import ingest
 from remarkwatch.demo.replica.site import Response
 from remarkwatch.core.sides import side_by_side
 from remarkwatch.web.server import build_datasette
-from remarkwatch.storage import archive, schedule
+from remarkwatch.storage import changes, runs, schedule
 from remarkwatch.storage.db import integrity_check, open_db
 from tests.conftest import ROOT, crawl, db_at, run_cli, write_config
 from tests.receivers import SECRET
@@ -62,7 +62,7 @@ def test_any_extraction_failure_is_a_recorded_outcome(tmp_path, monkeypatch):
     result = extract_article("<html></html>", "https://www.state.gov/x/", load_profiles()["state.gov"])
     assert result.outcome == EXTRACT_ERROR and "RecursionError" in result.problem
     db = open_db(tmp_path / "a.db")
-    run = archive.start_run(db, ["s"], "2026-11-27T10:00:00+00:00")
+    run = runs.start_run(db, ["s"], "2026-11-27T10:00:00+00:00")
     kind = ingest(db, Capture(source="s", url="https://www.state.gov/x/", final_url="https://www.state.gov/x/",
                               status=200, fetched_at="t", outcome=result.outcome, error=result.problem),
                   site="state.gov", run_id=run, now="2026-11-27T10:00:00+00:00")
@@ -160,7 +160,7 @@ def test_a_dripping_endpoint_is_cut_at_the_deadline_and_never_holds_the_pass_loc
                                'timeout_s = 1\ndeadline_s = 3\nkinds = ["source-failing"]\n'
                                'min_significance = 0\n')
         db = open_db(config_path.parent / "archive.db")
-        run = archive.start_run(db, ["replica"], "2026-11-27T10:00:00+00:00")
+        run = runs.start_run(db, ["replica"], "2026-11-27T10:00:00+00:00")
         from remarkwatch.record.health import record_source_pass
         from remarkwatch.config import load_config
         record_source_pass(db, "replica", failing=True, error="down", run_id=run, now="2026-11-27T10:00:00+00:00",
@@ -208,7 +208,7 @@ def test_the_change_page_is_computed_once_when_the_change_is_written(tmp_path):
     ingest(db, capture(base.replace("security", "stability", 1)), site="state.gov", run_id=None,
            now="2026-11-27T11:00:00+00:00")
     change_id = db.execute("SELECT id FROM changes WHERE kind = 'edited'").fetchone()[0]
-    stored = json.loads(archive.change_sides(db, change_id))
+    stored = json.loads(changes.change_sides(db, change_id))
     assert [s for row in stored for s in row["inline"] if s[1] != "same"] == [["security", "del"], ["stability", "ins"]]
     db.close()
     page = asyncio.run(build_datasette(tmp_path / "archive.db").client.get(f"/-/change/{change_id}"))

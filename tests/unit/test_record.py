@@ -24,7 +24,7 @@ from remarkwatch.passes.reprocess import reprocess
 from remarkwatch.record.history import Place
 from remarkwatch.record.record import Rules, record
 from remarkwatch.record.rows import store_capture
-from remarkwatch.storage import archive
+from remarkwatch.storage import runs
 from remarkwatch.storage.db import open_db
 
 BASE = "https://www.state.gov"
@@ -60,21 +60,21 @@ def _judged(index: int, **extra) -> Capture:
 
 def by_thread(db, path):
     """The pass's writer thread: judged in the crawling process, recorded as it arrives."""
-    run_id = archive.start_run(db, ["state"], TIMES[0])
+    run_id = runs.start_run(db, ["state"], TIMES[0])
     for i, now in enumerate(TIMES):
         record(db, _judged(i), RULES, run_id, now)
 
 
 def by_prepared_capture(db, path):
     """Judged and prepared by a helper process (hashes, turns, compressed blob computed there)."""
-    run_id = archive.start_run(db, ["state"], TIMES[0])
+    run_id = runs.start_run(db, ["state"], TIMES[0])
     for i, now in enumerate(TIMES):
         record(db, prepare_capture(_judged(i)), RULES, run_id, now)
 
 
 def by_writer_helper(db, path):
     """The writer helper's job, judging the page itself as it writes it (one fused helper)."""
-    run_id = archive.start_run(db, ["state"], TIMES[0])
+    run_id = runs.start_run(db, ["state"], TIMES[0])
     writer.init_process(str(path))
     for i, now in enumerate(TIMES):
         capture = _capture(i, judge_later=(PROFILE, None, False, False))
@@ -84,7 +84,7 @@ def by_writer_helper(db, path):
 
 def by_cluster_stream(db, path):
     """A cluster worker's capture, sent through the Redis stream's entry format and read back."""
-    run_id = archive.start_run(db, ["state"], TIMES[0])
+    run_id = runs.start_run(db, ["state"], TIMES[0])
     for i, now in enumerate(TIMES):
         entry = capture_to_entry(_judged(i))
         as_redis = {key.encode(): value.encode() if isinstance(value, str) else value for key, value in entry.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from remarkwatch.storage import archive, captures, checks, connection, runs
+from remarkwatch.storage import captures, checks, connection, documents, runs
 from remarkwatch.storage.db import open_db
 
 NOW = "2026-11-27T10:00:00+00:00"
@@ -21,7 +21,7 @@ def db(tmp_path):
     (["new", "edited", "edited", "unchanged", "failed"], (5, 1, 2, 1, 1)),
 ])
 def test_add_page_counts_the_page_and_its_bucket(db, buckets, expected):
-    run_id = archive.start_run(db, ["s"], NOW)
+    run_id = runs.start_run(db, ["s"], NOW)
     for bucket in buckets:
         runs.add_page(db, run_id, bucket)
     row = runs.recent(db)[0]
@@ -29,20 +29,20 @@ def test_add_page_counts_the_page_and_its_bucket(db, buckets, expected):
 
 
 def test_add_page_refuses_a_column_that_is_not_a_count(db):
-    run_id = archive.start_run(db, ["s"], NOW)
+    run_id = runs.start_run(db, ["s"], NOW)
     with pytest.raises(ValueError, match="unknown run count 'outcome'"):
         runs.add_page(db, run_id, "outcome")
 
 
 def test_recent_runs_newest_first_and_limited(db):
-    ids = [archive.start_run(db, [f"s{i}"], NOW) for i in range(4)]
+    ids = [runs.start_run(db, [f"s{i}"], NOW) for i in range(4)]
     assert [r["id"] for r in runs.recent(db, limit=3)] == ids[::-1][:3]
     assert set(runs.recent(db)[0]) == {"id", "started_at", "finished_at", "sources", "outcome", "pages", "new",
                                        "edited", "unchanged", "failed"}
 
 
 def _capture(db, source: str, key: str | None) -> None:
-    archive.insert_capture(db, {"source": source, "url": "https://x/1", "final_url": "https://x/1", "status": 200,
+    captures.insert_capture(db, {"source": source, "url": "https://x/1", "final_url": "https://x/1", "status": 200,
                                 "fetched_at": NOW, "outcome": "ok", "capture_key": key})
 
 
@@ -65,9 +65,9 @@ def test_source_seen(db, asked, seen):
 ])
 def test_document_checks(db, next_checks, expected):
     for i, next_check in enumerate(next_checks):
-        archive.create_document(db, {"source": "s", "key": f"k{i}", "url": f"u{i}", "first_seen": NOW,
+        documents.create_document(db, {"source": "s", "key": f"k{i}", "url": f"u{i}", "first_seen": NOW,
                                      "last_seen": NOW, "next_check_at": next_check})
-    archive.create_document(db, {"source": "other", "key": "o", "url": "o", "first_seen": NOW, "last_seen": NOW})
+    documents.create_document(db, {"source": "other", "key": "o", "url": "o", "first_seen": NOW, "last_seen": NOW})
     assert tuple(checks.document_checks(db, "s", NOW)) == expected
 
 
