@@ -33,6 +33,7 @@ def backfill(config, urls, source_names, since, until, max_captures):
     """
     from remarkwatch.history import backfill as bf
     from remarkwatch.history.progress import BackfillProgress
+    from remarkwatch.history.targets import targets
     from remarkwatch.history.wayback import wayback_client
     from remarkwatch.clock import utcnow
     from remarkwatch.storage import schedule as schedule_store
@@ -43,7 +44,7 @@ def backfill(config, urls, source_names, since, until, max_captures):
     if not config.sources:
         raise ConfigError(f"{config.path}: no [[sources]]; backfill reads documents of configured sources")
     db = open_db(config.db_path)
-    work = bf.targets(db, config, source_names, urls)
+    work = targets(db, config, source_names, urls)
     if not work:
         click.echo("nothing to backfill: the sources have no documents yet (run `remarkwatch crawl` first, "
                    "or name URLs)")

@@ -24,8 +24,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable
-from urllib.parse import urlsplit
 
 from w3lib.encoding import html_to_unicode
 
@@ -33,16 +31,16 @@ from remarkwatch.crawler import items
 from remarkwatch.crawler.judge import is_landing, judge
 from remarkwatch.crawler.extract import EXTRACTOR_VERSION, fallback_profile
 from remarkwatch.crawler.items import Capture
-from remarkwatch.crawler.middlewares.offsite import host_allowed
 from remarkwatch.crawler.profiles import get_profile
-from remarkwatch.config import Config, Source
-from remarkwatch.errors import ConfigError
+from remarkwatch.clock import utcnow
+from remarkwatch.config import Config
 from remarkwatch.history.urlkey import surt_key
 from remarkwatch.history.wayback import ArchiveOffsite, TooLarge, archive_error, service_url
 from remarkwatch.record import history
 from remarkwatch.record.history import Place
 from remarkwatch.record.record import Rules, record
 from remarkwatch.record.rows import identity_key, store_capture
+from remarkwatch.history.targets import Target, of_source
 from remarkwatch.storage import blobs, captures as captures_table, changes, documents, versions as versions_table
 from remarkwatch.untrusted import terminal
 
@@ -51,19 +49,8 @@ REVISIT = "warc/revisit"
 UNREACHED = (items.NETWORK_ERROR,)      # fetched again by the next run; every other outcome is final
 
 
-def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-@dataclass
-class Target:
-    source: Source
-    url: str
-    document_id: int | None = None
 
 
 @dataclass
@@ -102,51 +89,6 @@ class BackfillResult:
                 f"{c['edits']} historical edits, {c['unplayable']} listed but not playable, {c['errors']} fetch errors, "
                 f"{c['rate_limited']} waits at the archive's rate limit; requests: {r['search']} searches, "
                 f"{r['memento']} mementos")
-
-
-def targets(db, config: Config, source_names: Iterable[str], urls: Iterable[str]) -> list[Target]:
-    """The documents to backfill: those of the named sources, the URLs given (each a document of
-    the archive or a page of a configured source's hosts), or every source's documents."""
-    source_names, urls = list(source_names), list(urls)
-    found: list[Target] = []
-    for url in urls:
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-            raise ConfigError(f"{url!r} is not an http(s) URL")
-        document = documents.resolve_document(db, url) if db is not None else None
-        if document is not None:
-            found.append(Target(config.source(document["source"]) if _has_source(config, document["source"])
-                                else _source_for(config, url), document["url"], document["id"]))
-        else:
-            found.append(Target(_source_for(config, url), url))
-    if urls and not source_names:
-        return found
-    names = source_names or [s.name for s in config.sources]
-    for name in names:
-        source = config.source(name)
-        if db is None:
-            continue
-        for row in documents.source_documents(db, name):
-            found.append(Target(source, row["url"], row["id"]))
-    return found
-
-
-def _has_source(config: Config, name: str) -> bool:
-    return any(s.name == name for s in config.sources)
-
-
-def _of_source(source: Source, url: str | None) -> bool:
-    """An http(s) URL of one of the source's hosts: all an archive's answer may name as the page."""
-    hosts = [h for h in (*source.allowed_domains, source.profile.site, *source.profile.hosts) if h]
-    return bool(url) and urlsplit(url).scheme in ("http", "https") and host_allowed(url, hosts)
-
-
-def _source_for(config: Config, url: str) -> Source:
-    for source in config.sources:
-        if _of_source(source, url):
-            return source
-    names = ", ".join(s.name for s in config.sources) or "none"
-    raise ConfigError(f"{url}: no configured source reads {urlsplit(url).hostname} (sources: {names}); "
-                      f"add one whose allowed_domains include it")
 
 
 class Backfiller:
@@ -351,7 +293,7 @@ class Backfiller:
             self._store(capture)
             return capture
         with memento:
-            if not _of_source(target.source, memento.url):
+            if not of_source(target.source, memento.url):
                 # The archive names another page (its `Link: rel=original`, or a captured redirect
                 # it followed): not this document's history, whatever it holds. A live crawl
                 # records a redirect elsewhere as `offsite` the same way.

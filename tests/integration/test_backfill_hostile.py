@@ -15,6 +15,7 @@ from remarkwatch.demo.replica.site import Site, article_2019
 from remarkwatch.demo.replica.wayback import ArchivedCapture, WaybackArchive, WaybackReplica
 from remarkwatch.history import backfill as bf
 from remarkwatch.history import wayback as wb
+from remarkwatch.history.targets import targets
 from remarkwatch.storage.db import integrity_check, open_db
 from tests.conftest import write_config
 from tests.integration.test_backfill import replica, with_wayback
@@ -43,7 +44,7 @@ def run(site, tmp_path):
             counts: dict = {}
             client = wb.wayback_client(config.backfill, config.user_agent, counts, config.max_page_bytes)
             started = time.monotonic()
-            result = bf.Backfiller(config, db, client).run(bf.targets(db, config, [], [site.base_url + RELEASE.path]))
+            result = bf.Backfiller(config, db, client).run(targets(db, config, [], [site.base_url + RELEASE.path]))
             return result, db, time.monotonic() - started
     return go
 
