@@ -50,7 +50,9 @@ def test_crawl_delay_from_robots_txt_is_honoured(tmp_path):
         assert "3 new" in crawl(config_path).stdout
     times = sorted(article_hits(site))
     assert len(times) == 3
-    assert all(later - earlier >= 0.95 for earlier, later in zip(times, times[1:])), times
+    # Stamped by the replica's thread: a late stamp shortens one gap by what it adds to the next
+    # (seen: 0.945 s on a busy machine), so the two gaps together must hold twice the delay.
+    assert times[2] - times[0] >= 2 * 1 - 0.05 and all(b - a >= 0.8 for a, b in zip(times, times[1:])), times
 
 
 def test_a_crawl_delay_past_the_next_pass_leaves_the_host_for_it(tmp_path):
