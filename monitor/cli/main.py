@@ -176,18 +176,22 @@ def status(config, as_json):
 @with_config
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
-def serve(config, host, port):
+@click.option("--no-sql", is_flag=True,
+              help="Turn arbitrary SQL off (a public instance); pages, tables, search and canned queries stay.")
+def serve(config, host, port, no_sql):
     """Serve the archive read-only in Datasette: search, canned queries, change pages, Atom feeds.
 
     Example: remarkwatch serve --port 8001
     """
     import uvicorn
 
+    from remarkwatch.web.limits import answer_budget
     from remarkwatch.web.server import build_datasette
 
     open_archive(config).close()   # it exists; a writable one is upgraded (schema, full-text index)
     _check_port(host, port)
-    datasette = build_datasette(config.db_path, public_url=config.public_url)
+    datasette = build_datasette(config.db_path, public_url=config.public_url, allow_sql=not no_sql,
+                                answer_bytes=answer_budget(config.max_page_bytes))
     click.echo(f"serving {config.db_path} at http://{host}:{port}/ (Ctrl-C stops)")
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
 

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -269,6 +270,26 @@ def test_change_page_in_a_real_browser(tmp_path, archive_path):
         subprocess.run([*flags, "--window-size=1280,1000", f"--screenshot={shot}", url],
                        capture_output=True, timeout=90)
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_serve_no_sql_keeps_the_pages_and_refuses_arbitrary_sql(tmp_path, archive_path):
+    """`remarkwatch serve --no-sql`, as a public instance is started."""
+    port = free_port()
+    config = config_for(tmp_path, archive_path)
+    server = subprocess.Popen([sys.executable, "-m", "remarkwatch", "serve", "--no-sql", "--port", str(port),
+                               "--config", str(config)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base + "/")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/archive.json?sql=select+1", timeout=10)
+        assert refused.value.code == 403
+        for path in ("/", "/archive/latest_changes.json", "/archive/changes.json", "/-/search?q=forces"):
+            with urllib.request.urlopen(base + path, timeout=10) as answer:
+                assert answer.status == 200, path
     finally:
         server.terminate()
         server.wait(timeout=10)
