@@ -1,6 +1,8 @@
 """One helper per surface for text that came from a page (untrusted), used everywhere it goes out:
 terminals (control characters made visible), XML (characters XML 1.0 forbids dropped: feeds,
-e-mail HTML), and logs (secrets redacted from every record, ours and our libraries')."""
+e-mail HTML), and logs (secrets redacted from every record, ours and our libraries'). On every
+surface a bidirectional override or isolate (U+202A-U+202E, U+2066-U+2069) is shown as its code
+point, never applied: "gnp.exe" behind a U+202E would read "exe.png"."""
 from __future__ import annotations
 
 import logging
@@ -8,20 +10,29 @@ import re
 from urllib.parse import urlsplit
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def terminal(text) -> str:
     """Text with control characters shown as escapes, so page content cannot drive the terminal
     (an ESC or OSC sequence in a title or a URL arrives as the visible text `\\x1b`)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text if text is not None else ""))
+    return bidi_marked(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text if text is not None else "")))
+
+
+def bidi_marked(text):
+    """Bidirectional overrides and isolates shown as `[U+202E]`, not applied (a Markup stays Markup)."""
+    if not isinstance(text, str) or not _BIDI.search(text):
+        return text
+    marked = _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    return type(text)(marked) if hasattr(text, "__html__") else marked
 
 
 def xml(text) -> str | None:
     """Text without the characters XML 1.0 forbids (one ESC in a title would break a feed)."""
     if text is None:
         return None
-    return _XML_INVALID.sub("", str(text))
+    return bidi_marked(_XML_INVALID.sub("", str(text)))
 
 
 REDACTED = "[redacted]"

@@ -57,6 +57,17 @@ def prepare_connection(conn, database, datasette):
 
 
 @hookimpl
+def prepare_jinja2_environment(env, datasette):
+    """Every value a template prints (ours and Datasette's table views) shows a bidirectional
+    override from a page as its code point instead of applying it (untrusted.bidi_marked)."""
+    previous = env.finalize
+
+    def finalize(value):
+        return untrusted.bidi_marked(previous(value) if previous else value)
+    env.finalize = finalize
+
+
+@hookimpl
 def register_routes():
     return ROUTES
 

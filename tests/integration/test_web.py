@@ -201,6 +201,20 @@ def test_hostile_requests_get_an_answer_not_a_500(client, path, status):
         assert "<feed" in response.text and "<entry>" not in response.text
 
 
+def test_a_bidi_override_from_a_page_is_shown_not_applied(tmp_path):
+    """Issue 27, item 19: a U+202E in a title made "gnp.exe" read "exe.png" on the pages."""
+    path = tmp_path / "bidi.db"
+    db = open_db(path)
+    ingest(db, capture("9", BRIEFING, title="Transcript \u202egnp.exe"), site="state.gov", run_id=None,
+           now="2026-11-27T10:00:00+00:00")
+    db.close()
+    datasette = build_datasette(path)
+    for page in ("/-/document/1", "/bidi/documents", "/"):
+        html = asyncio.run(datasette.client.get(page)).text
+        assert "\u202e" not in html, page
+    assert "Transcript [U+202E]gnp.exe" in asyncio.run(datasette.client.get("/-/document/1")).text
+
+
 def test_rows_link_both_ways(client):
     changes = client("/archive/changes").text
     assert '<a href="/-/change/1">new</a>' in changes
