@@ -1,13 +1,17 @@
-"""Shared test fixtures: a replica site on loopback, configs in tmp dirs, the CLI as a subprocess."""
+"""Shared test fixtures: a replica site on loopback, configs in tmp dirs, the CLI in process or as a subprocess."""
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sqlite3
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
@@ -68,6 +72,48 @@ def run_cli(*args, cwd=None, env=None, timeout=90, check=False) -> subprocess.Co
         raise AssertionError(f"remarkwatch {' '.join(map(str, args))} exited {result.returncode}:\n"
                              f"{result.stdout}\n{result.stderr}")
     return result
+
+
+@dataclass
+class Ran:
+    """What a command did: the fields of subprocess.CompletedProcess that tests read."""
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+# Loggers the CLI re-levels at every start (remarkwatch.cli.main._setup_logging), put back after.
+_RELEVELED = ("", "scrapy", "twisted", "py.warnings", "asyncio", "apprise", "urllib3")
+
+
+def invoke(*args, cwd=None, env=None, check=False) -> Ran:
+    """Run `remarkwatch ARGS` in this process (click's CliRunner), as `run_cli` does in a subprocess:
+    exit code, stdout, stderr, with `env` added to the environment and `cwd` as the working folder.
+
+    For every command that does not crawl. A crawl runs Scrapy's Twisted reactor, which cannot be
+    started twice in one process: `crawl`, `demo` and `worker` go through `run_cli`. The CLI
+    replaces the root logger's handlers with one on its (here: captured) stderr; they are put back."""
+    from remarkwatch.cli.main import cli
+
+    loggers = [logging.getLogger(name) for name in _RELEVELED]
+    saved = [(logger, logger.level) for logger in loggers]
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    try:
+        with contextlib.chdir(cwd or ROOT):
+            result = CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        for logger, level in saved:
+            logger.setLevel(level)
+    ran = Ran(result.exit_code, result.stdout, result.stderr)
+    if check and ran.returncode != 0:
+        raise AssertionError(f"remarkwatch {' '.join(map(str, args))} exited {ran.returncode}:\n"
+                             f"{ran.stdout}\n{ran.stderr}")
+    return ran
 
 
 def crawl(config_path: Path, *extra) -> subprocess.CompletedProcess:

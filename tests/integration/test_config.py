@@ -7,7 +7,7 @@ import pytest
 
 from remarkwatch.config import bundled_config, load_config
 from remarkwatch.errors import ConfigError
-from tests.conftest import run_cli
+from tests.conftest import invoke
 
 GOOD = """db = "data/archive.db"
 [[sources]]
@@ -66,7 +66,7 @@ def test_bundled_default_is_valid_and_used_when_no_local_file(tmp_path, monkeypa
 
 def test_cli_exit_2_on_broken_config(tmp_path):
     path = write(tmp_path, GOOD + "colour = 1\n")
-    result = run_cli("check-config", "--config", path)
+    result = invoke("check-config", "--config", path)
     assert result.returncode == 2
     assert "unknown key 'colour'" in result.stderr and str(path) in result.stderr
     assert result.stdout == ""
@@ -74,7 +74,7 @@ def test_cli_exit_2_on_broken_config(tmp_path):
 
 def test_cli_check_config_and_init(tmp_path):
     target = tmp_path / "starter.toml"
-    assert run_cli("init", target).returncode == 0
-    assert run_cli("init", target).returncode == 2          # refuses to overwrite
-    result = run_cli("check-config", "--config", target)
+    assert invoke("init", target).returncode == 0
+    assert invoke("init", target).returncode == 2          # refuses to overwrite
+    result = invoke("check-config", "--config", target)
     assert result.returncode == 0 and "source state-press-releases" in result.stdout
