@@ -1,38 +1,12 @@
 """Politeness: robots.txt Crawl-delay and Retry-After, as the replica sees the requests arrive."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
-from remarkwatch.crawler.middlewares.politeness import Pacer, retry_after_s
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import LISTING, Response, Site
 from tests.conftest import crawl, db_at, run_cli, write_config
-
-
-def test_retry_after_values():
-    now = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-    assert retry_after_s(b"120") == 120
-    assert retry_after_s("Fri, 27 Nov 2026 12:01:30 GMT", now) == 90
-    assert retry_after_s("Fri, 27 Nov 2026 11:00:00 GMT", now) == 0
-    assert retry_after_s(b"soon") is None and retry_after_s(None) is None
-
-
-def test_pacer_spaces_a_host_and_backs_off():
-    clock = [100.0]
-    pacer = Pacer(clock=lambda: clock[0])
-    assert [pacer.reserve("a", 5) for _ in range(3)] == [0, 5, 10]      # reserved one after another
-    assert pacer.reserve("b", 0) == 0                                   # another host is not held up
-    pacer.back_off("b", 30)
-    assert pacer.reserve("b", 0) == 30
-    assert pacer.back_off("b", 10**6) is False and pacer.given_up == {"b": 10**6}   # past the cap:
-    assert pacer.reserve("b", 0) == 30                                  # given up, not waited for
-    short = Pacer(clock=lambda: clock[0], max_wait_s=60)               # the time to the next pass
-    assert short.back_off("c", 59) is True and short.back_off("d", 61) is False and "d" in short.given_up
-    clock[0] += 40
-    assert pacer.reserve("a", 5) == 0                                   # its turn came long ago
 
 
 def article_hits(site: Site) -> list[float]:
