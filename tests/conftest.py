@@ -91,7 +91,7 @@ def invoke(*args, cwd=None, env=None, check=False) -> Ran:
     exit code, stdout, stderr, with `env` added to the environment and `cwd` as the working folder.
 
     For every command that does not crawl. A crawl runs Scrapy's Twisted reactor, which cannot be
-    started twice in one process: `crawl`, `demo` and `worker` go through `run_cli`. The CLI
+    started twice in one process: `crawl`, `demo` and `worker` go through `forked` (or `run_cli`). The CLI
     replaces the root logger's handlers with one on its (here: captured) stderr; they are put back."""
     from remarkwatch.cli.main import cli
 
@@ -116,8 +116,21 @@ def invoke(*args, cwd=None, env=None, check=False) -> Ran:
     return ran
 
 
-def crawl(config_path: Path, *extra) -> subprocess.CompletedProcess:
-    return run_cli("crawl", "--config", config_path, *extra, check=True)
+def forked(*args, cwd=None, env=None, timeout=90, check=False) -> Ran:
+    """Run `remarkwatch ARGS` in a forked child (tests/forked.py), as `run_cli` does in a subprocess:
+    a real process of its own (so a crawl can start Scrapy's reactor), without the second or so of
+    interpreter start and imports a subprocess pays each time."""
+    from tests import forked as fork
+
+    argv = [str(a) for a in args]
+    code, out, err = fork.run(argv, cwd=str(cwd or ROOT), env={**os.environ, **(env or {})}, timeout=timeout)
+    if check and code != 0:
+        raise AssertionError(f"remarkwatch {' '.join(argv)} exited {code}:\n{out}\n{err}")
+    return Ran(code, out, err)
+
+
+def crawl(config_path: Path, *extra, env=None) -> Ran:
+    return forked("crawl", "--config", config_path, *extra, env=env, check=True)
 
 
 def rows_so_far(db_path: Path, table: str) -> int:

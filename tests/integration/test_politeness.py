@@ -6,7 +6,7 @@ import pytest
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import LISTING, Response, Site
-from tests.conftest import crawl, db_at, run_cli, write_config
+from tests.conftest import crawl, db_at, forked, write_config
 
 
 def article_hits(site: Site) -> list[float]:
@@ -62,7 +62,7 @@ def test_an_unreachable_host_is_left_for_the_next_pass(tmp_path):
     assert "34 new" in crawl(config_path).stdout
     port = server.port
     server.stop()
-    out = run_cli("crawl", "--config", config_path).stdout
+    out = forked("crawl", "--config", config_path).stdout
     assert "34 failed" in out and "(failed)" in out
     db = db_at(config_path)
     rows = db.execute("SELECT outcome, error FROM captures WHERE run_id = (SELECT MAX(id) FROM runs)").fetchall()
