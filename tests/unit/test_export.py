@@ -15,9 +15,10 @@ EDITS = [{"field": "body", "turn": 1, "speaker": "MR PRICE", "old": "forces", "n
          {"field": "title", "old": None, "new": "New title", "classes": []}]
 
 
-@pytest.fixture
-def db(tmp_path):
-    db = open_db(tmp_path / "a.db")
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    """Two sources, each a document with a new and an edited change; only read by the tests."""
+    db = open_db(tmp_path_factory.mktemp("export") / "a.db")
     for source, key in (("state", "state:1"), ("wh", "wh:1")):
         doc = archive.create_document(db, {"source": source, "key": key, "url": f"https://{key}/", "title": key,
                                            "first_seen": "t", "last_seen": "t"})

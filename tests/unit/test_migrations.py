@@ -35,9 +35,14 @@ def test_a_new_archive_has_every_step_and_none_pending(tmp_path):
     assert schema(db) == before
 
 
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """The schema of a new archive (built once: each step's test compares against it)."""
+    return schema(open_db(tmp_path_factory.mktemp("fresh") / "a.db"))
+
+
 @pytest.mark.parametrize("stop", STEPS[1:])
-def test_an_archive_stopped_at_any_step_upgrades_to_the_same_schema(tmp_path, stop):
-    fresh = schema(open_db(tmp_path / "fresh.db"))
+def test_an_archive_stopped_at_any_step_upgrades_to_the_same_schema(tmp_path, stop, fresh):
     old = Database(tmp_path / "old.db")
     migrations.apply(old, stop_before=stop)
     assert [m.name for m in migrations.pending(old)] == STEPS[STEPS.index(stop):]
