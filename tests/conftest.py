@@ -32,6 +32,20 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
+UNIT = Path(__file__).resolve().parent / "unit"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """`pytest tests/unit` runs in this one process, not in pyproject's two workers: each worker
+    imports Scrapy, lxml and the rest again, which costs more than the unit tests take. An `-n`
+    given on the command line itself is obeyed."""
+    asked = any(arg.startswith(("-n", "--numprocesses")) for arg in config.invocation_params.args)
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    if not asked and paths and all(path == UNIT or UNIT in path.parents for path in paths):
+        config.option.numprocesses, config.option.dist = 0, "no"
+
+
 @pytest.fixture
 def site():
     return Site(demo_releases())
