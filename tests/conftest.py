@@ -76,7 +76,9 @@ def config_path(tmp_path, server):
 
 
 def run_cli(*args, cwd=None, env=None, timeout=90, check=False) -> subprocess.CompletedProcess:
-    """Run `python -m remarkwatch ARGS` as a user would, in a real subprocess."""
+    """Run `python -m remarkwatch ARGS` as a user would, in a new interpreter: for the tests where that
+    process is the point (the installed script, a cron line, signals, kill -9, locks across processes,
+    the daemon, memory). Behaviour and output checks use `invoke`, crawls `crawl` or `forked`."""
     full_env = {**os.environ, **(env or {})}
     result = subprocess.run(
         [sys.executable, "-m", "remarkwatch", *map(str, args)], cwd=cwd or ROOT, env=full_env,
