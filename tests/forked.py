@@ -42,12 +42,19 @@ def child(args: list[str], cwd: str, env: dict[str, str], out: str, err: str) ->
     cli.main(args, prog_name="remarkwatch")     # exits: multiprocessing makes its code the exit code
 
 
+def start(args: list[str], *, cwd: str, env: dict[str, str], out: str, err: str):
+    """`remarkwatch ARGS` started in a forked child, its output going to the files `out` and `err`:
+    the multiprocessing Process (its `pid` to signal, `join()` and `exitcode`)."""
+    process = _forkserver().Process(target=child, args=(args, cwd, env, out, err))
+    process.start()
+    return process
+
+
 def run(args: list[str], *, cwd: str, env: dict[str, str], timeout: float) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of `remarkwatch ARGS` run in a forked child."""
     with tempfile.TemporaryDirectory(prefix="rw-forked-") as folder:
         out, err = os.path.join(folder, "out"), os.path.join(folder, "err")
-        process = _forkserver().Process(target=child, args=(args, cwd, env, out, err))
-        process.start()
+        process = start(args, cwd=cwd, env=env, out=out, err=err)
         process.join(timeout)
         if process.exitcode is None:
             process.kill()
