@@ -31,6 +31,7 @@ from remarkwatch.core.sides import side_by_side
 from remarkwatch.web.server import build_datasette
 from remarkwatch.storage import archive, schedule
 from remarkwatch.storage.db import integrity_check, open_db
+from tests import forked as forked_child
 from tests.conftest import ROOT, crawl, db_at, forked, invoke, run_cli, write_config
 from tests.receivers import SECRET
 
@@ -241,16 +242,16 @@ def test_a_killed_baseline_stays_a_baseline_and_keeps_its_counts(tmp_path, serve
         config_path = write_config(tmp_path, server.base_url)
         config_path.write_text(config_path.read_text() + f'\n[[alerts]]\nname = "hook"\nkind = "webhook"\n'
                                f'url = "{receiver.url}"\nsecret_env = "HOOK_SECRET"\n')
-        proc = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(config_path)], cwd=ROOT,
-                                env={**os.environ, **ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = forked_child.start(["crawl", "--config", str(config_path)], cwd=str(ROOT), env={**os.environ, **ENV},
+                                  out=os.devnull, err=os.devnull)
         db_path = config_path.parent / "archive.db"
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
+        while time.monotonic() < deadline and proc.exitcode is None:
             if db_path.exists() and open_db(db_path, readonly=True).execute("SELECT COUNT(*) FROM documents").fetchone()[0] >= 6:
                 break
             time.sleep(0.02)
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.join(timeout=10)
         db = db_at(config_path)
         killed = next(db.query("SELECT * FROM runs ORDER BY id LIMIT 1"))
         documents = db["documents"].count
