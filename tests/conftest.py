@@ -1,13 +1,17 @@
-"""Shared test fixtures: a replica site on loopback, configs in tmp dirs, the CLI as a subprocess."""
+"""Shared test fixtures: a replica site on loopback, configs in tmp dirs, the CLI in process or as a subprocess."""
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sqlite3
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
@@ -26,6 +30,20 @@ def shared_file(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available (../shared is absent)")
     return path
+
+
+UNIT = Path(__file__).resolve().parent / "unit"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """`pytest tests/unit` runs in this one process, not in pyproject's two workers: each worker
+    imports Scrapy, lxml and the rest again, which costs more than the unit tests take. An `-n`
+    given on the command line itself is obeyed."""
+    asked = any(arg.startswith(("-n", "--numprocesses")) for arg in config.invocation_params.args)
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    if not asked and paths and all(path == UNIT or UNIT in path.parents for path in paths):
+        config.option.numprocesses, config.option.dist = 0, "no"
 
 
 @pytest.fixture
@@ -58,7 +76,9 @@ def config_path(tmp_path, server):
 
 
 def run_cli(*args, cwd=None, env=None, timeout=90, check=False) -> subprocess.CompletedProcess:
-    """Run `python -m remarkwatch ARGS` as a user would, in a real subprocess."""
+    """Run `python -m remarkwatch ARGS` as a user would, in a new interpreter: for the tests where that
+    process is the point (the installed script, a cron line, signals, kill -9, locks across processes,
+    the daemon, memory). Behaviour and output checks use `invoke`, crawls `crawl` or `forked`."""
     full_env = {**os.environ, **(env or {})}
     result = subprocess.run(
         [sys.executable, "-m", "remarkwatch", *map(str, args)], cwd=cwd or ROOT, env=full_env,
@@ -70,8 +90,63 @@ def run_cli(*args, cwd=None, env=None, timeout=90, check=False) -> subprocess.Co
     return result
 
 
-def crawl(config_path: Path, *extra) -> subprocess.CompletedProcess:
-    return run_cli("crawl", "--config", config_path, *extra, check=True)
+@dataclass
+class Ran:
+    """What a command did: the fields of subprocess.CompletedProcess that tests read."""
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+# Loggers the CLI re-levels at every start (remarkwatch.cli.main._setup_logging), put back after.
+_RELEVELED = ("", "scrapy", "twisted", "py.warnings", "asyncio", "apprise", "urllib3")
+
+
+def invoke(*args, cwd=None, env=None, check=False) -> Ran:
+    """Run `remarkwatch ARGS` in this process (click's CliRunner), as `run_cli` does in a subprocess:
+    exit code, stdout, stderr, with `env` added to the environment and `cwd` as the working folder.
+
+    For every command that does not crawl. A crawl runs Scrapy's Twisted reactor, which cannot be
+    started twice in one process: `crawl`, `demo` and `worker` go through `forked` (or `run_cli`). The CLI
+    replaces the root logger's handlers with one on its (here: captured) stderr; they are put back."""
+    from remarkwatch.cli.main import cli
+
+    loggers = [logging.getLogger(name) for name in _RELEVELED]
+    saved = [(logger, logger.level) for logger in loggers]
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    try:
+        with contextlib.chdir(cwd or ROOT):
+            result = CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        for logger, level in saved:
+            logger.setLevel(level)
+    ran = Ran(result.exit_code, result.stdout, result.stderr)
+    if check and ran.returncode != 0:
+        raise AssertionError(f"remarkwatch {' '.join(map(str, args))} exited {ran.returncode}:\n"
+                             f"{ran.stdout}\n{ran.stderr}")
+    return ran
+
+
+def forked(*args, cwd=None, env=None, timeout=90, check=False) -> Ran:
+    """Run `remarkwatch ARGS` in a forked child (tests/forked.py), as `run_cli` does in a subprocess:
+    a real process of its own (so a crawl can start Scrapy's reactor), without the second or so of
+    interpreter start and imports a subprocess pays each time."""
+    from tests import forked as fork
+
+    argv = [str(a) for a in args]
+    code, out, err = fork.run(argv, cwd=str(cwd or ROOT), env={**os.environ, **(env or {})}, timeout=timeout)
+    if check and code != 0:
+        raise AssertionError(f"remarkwatch {' '.join(argv)} exited {code}:\n{out}\n{err}")
+    return Ran(code, out, err)
+
+
+def crawl(config_path: Path, *extra, env=None) -> Ran:
+    return forked("crawl", "--config", config_path, *extra, env=env, check=True)
 
 
 def rows_so_far(db_path: Path, table: str) -> int:

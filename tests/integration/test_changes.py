@@ -9,7 +9,7 @@ from remarkwatch.crawler.items import BLOCKED, GONE, OK, Capture, Extracted
 from remarkwatch.record.ingest import RemovalPolicy, ingest
 from remarkwatch.storage import documents, runs as runs_table
 from remarkwatch.storage.db import open_db
-from tests.conftest import crawl, db_at, run_cli, write_config
+from tests.conftest import crawl, db_at, invoke, write_config
 
 URL = "https://www.state.gov/a-briefing/"
 
@@ -82,7 +82,7 @@ def test_reprocess_after_a_parser_fix(tmp_path, server):
     assert leaked > 0
     fetched = db["captures"].count
     broken.write_text(fixed_text)
-    result = run_cli("reprocess", "--config", broken, check=True)
+    result = invoke("reprocess", "--config", broken, check=True)
     assert "34 captures re-extracted, 34 changed, 0 unchanged, 0 failed" in result.stdout
     assert db["captures"].count == fetched                    # nothing was fetched
     rows = list(db.query("SELECT kind, significance, summary, classes FROM changes WHERE kind != 'new'"))
@@ -90,10 +90,10 @@ def test_reprocess_after_a_parser_fix(tmp_path, server):
     assert all(r["significance"] == 0 for r in rows)
     assert all(r["summary"].startswith("re-extraction (state.gov/") and "removed '" in r["summary"] for r in rows)
     assert sum("removed 'Share this page" in r["summary"] for r in rows) == leaked
-    alerting = json.loads(run_cli("changes", "--config", broken, "--min-significance", "20", "--json",
+    alerting = json.loads(invoke("changes", "--config", broken, "--min-significance", "20", "--json",
                                   "--kind", "reextracted", check=True).stdout)
     assert alerting == []
-    again = run_cli("reprocess", "--config", broken, check=True)
+    again = invoke("reprocess", "--config", broken, check=True)
     assert "34 captures re-extracted, 0 changed, 34 unchanged" in again.stdout
     # The next crawl of the unchanged site agrees with the re-extracted versions.
     assert "0 new, 0 edited, 34 unchanged" in crawl(broken).stdout
@@ -105,15 +105,15 @@ def test_history_lists_versions_and_changes(config_path, site, server):
     site.edit("department-press-briefing-july-27-2021", "Eritrean forces", "Eritrean refugees")
     crawl(config_path)
     url = f"{server.base_url}/department-press-briefing-july-27-2021/"
-    shown = run_cli("history", "--config", config_path, url, check=True).stdout
+    shown = invoke("history", "--config", config_path, url, check=True).stdout
     assert "versions (2):" in shown and "changes (2):" in shown
     assert "edited" in shown and "turn 1, MR PRICE: 'forces' -> 'refugees'" in shown
-    as_json = json.loads(run_cli("history", "--config", config_path, url, "--json", check=True).stdout)
+    as_json = json.loads(invoke("history", "--config", config_path, url, "--json", check=True).stdout)
     assert [v["seq"] for v in as_json["versions"]] == [1, 2]
     assert [c["kind"] for c in as_json["changes"]] == ["edited", "new"]
     db = db_at(config_path)
     turns = list(db.query("SELECT seq, speaker FROM turns WHERE version_id = ? ORDER BY seq",
                           [as_json["versions"][1]["id"]]))
     assert [t["speaker"] for t in turns] == ["MR PRICE", "QUESTION", "MR PRICE", "QUESTION", "MR PRICE"]
-    missing = run_cli("history", "--config", config_path, "https://example.org/nothing/")
+    missing = invoke("history", "--config", config_path, "https://example.org/nothing/")
     assert missing.returncode == 1 and "no document" in missing.stderr

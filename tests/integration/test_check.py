@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from remarkwatch.crawler.profiles import load_profiles
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, invoke
 
 PAGE = FIXTURES / "pages" / "state-2019-press-briefing.html"
 NAMES = sorted(load_profiles())
@@ -12,43 +14,48 @@ URL = "https://www.state.gov/department-press-briefing-july-27-2021/"
 
 
 def test_profiles_lists_each_with_its_signals():
-    out = run_cli("profiles", check=True).stdout
+    out = invoke("profiles", check=True).stdout
     lines = {line.split()[0]: line for line in out.splitlines() if not line.startswith(" ")}
     assert sorted(lines) == NAMES and {"defense.gov", "state.gov", "whitehouse.gov"} <= set(NAMES)
     assert "signals: sitemaps, feeds, rest" in lines["state.gov"]
     assert "signals: sitemaps, rest" in lines["whitehouse.gov"] and "signals: feeds" in lines["defense.gov"]
-    listed = json.loads(run_cli("profiles", "--json", check=True).stdout)
+    listed = json.loads(invoke("profiles", "--json", check=True).stdout)
     assert sorted(p["name"] for p in listed) == NAMES
 
 
-def test_check_a_saved_page_offline():
-    out = run_cli("check", URL, "--file", PAGE, check=True).stdout       # profile picked by host
-    assert "outcome:        ok" in out and "post_id:        262710" in out
-    assert "title:          Department Press Briefing – July 27, 2021" in out
-    assert "turns:          5 (MR PRICE, QUESTION, MR PRICE, QUESTION, MR PRICE)" in out
-    report = json.loads(run_cli("check", URL, "--file", PAGE, "--json", check=True).stdout)
+@pytest.mark.parametrize("url, page, lines", [
+    (URL, PAGE, ["profile:        state.gov", "outcome:        ok", "post_id:        262710",
+                 "title:          Department Press Briefing – July 27, 2021",
+                 "turns:          5 (MR PRICE, QUESTION, MR PRICE, QUESTION, MR PRICE)"]),
+    ("https://www.whitehouse.gov/remarks/2026/09/x/", FIXTURES / "pages" / "wh-2025-remarks.html",
+     ["profile:        whitehouse.gov", "outcome:        ok", "post_id:        71234",
+      "turns:          6 (THE PRESIDENT, Q, THE PRESIDENT, Q, THE PRESIDENT)"]),
+], ids=["state.gov", "whitehouse.gov"])
+def test_check_a_saved_page_offline_with_the_profile_of_its_host(url, page, lines):
+    out = invoke("check", url, "--file", page, check=True).stdout
+    for line in lines:
+        assert line in out
+
+
+def test_check_json():
+    report = json.loads(invoke("check", URL, "--file", PAGE, "--json", check=True).stdout)
     assert report["fields"]["speakers"] == ["Ned Price, Department Spokesperson"]
     assert report["turns"][0] == {"seq": 1, "speaker": "MR PRICE", "paragraphs": 3}
 
 
 def test_check_fetches_a_live_page_and_obeys_robots(server, site):
     path = sorted(site.releases)[0]
-    out = run_cli("check", server.base_url + path, "--profile", "state.gov", check=True).stdout
+    out = invoke("check", server.base_url + path, "--profile", "state.gov", check=True).stdout
     assert "outcome:        ok" in out
     site.robots = f"User-agent: *\nDisallow: {path}\n"
-    refused = run_cli("check", server.base_url + path, "--profile", "state.gov")
+    refused = invoke("check", server.base_url + path, "--profile", "state.gov")
     assert refused.returncode == 1 and "robots.txt does not allow" in refused.stderr
 
 
-def test_check_names_the_profiles_it_knows():
-    unknown = run_cli("check", "https://www.example.org/x/", "--file", PAGE)
-    assert unknown.returncode == 1 and "no profile for 'www.example.org'" in unknown.stderr
-    wrong = run_cli("check", URL, "--file", PAGE, "--profile", "nope")
-    assert wrong.returncode == 1 and f"no profile 'nope' (profiles: {', '.join(NAMES)})" in wrong.stderr
-
-
-def test_check_picks_the_white_house_profile_by_host():
-    page = FIXTURES / "pages" / "wh-2025-remarks.html"
-    out = run_cli("check", "https://www.whitehouse.gov/remarks/2026/09/x/", "--file", page, check=True).stdout
-    assert "profile:        whitehouse.gov" in out and "post_id:        71234" in out
-    assert "turns:          6 (THE PRESIDENT, Q, THE PRESIDENT, Q, THE PRESIDENT)" in out
+@pytest.mark.parametrize("url, extra, message", [
+    ("https://www.example.org/x/", [], "no profile for 'www.example.org'"),
+    (URL, ["--profile", "nope"], f"no profile 'nope' (profiles: {', '.join(NAMES)})"),
+], ids=["unknown-host", "unknown-profile"])
+def test_check_names_the_profiles_it_knows(url, extra, message):
+    refused = invoke("check", url, "--file", PAGE, *extra)
+    assert refused.returncode == 1 and message in refused.stderr

@@ -59,7 +59,9 @@ def test_readme_starts_with_the_two_commands():
 
 @pytest.mark.slow
 def test_demo_offline(tmp_path):
-    result = run_cli("demo", "--dir", tmp_path / "demo", check=True, timeout=120)
+    from tests.conftest import forked
+
+    result = forked("demo", "--dir", tmp_path / "demo", check=True, timeout=120)
     out = result.stdout
     assert "pass 1: run 1 (ok): 34 pages fetched, 34 new" in out
     assert "pass 2: run 2 (ok): 35 pages fetched, 1 new, 1 edited" in out

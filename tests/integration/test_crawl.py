@@ -8,7 +8,7 @@ import pytest
 from remarkwatch.crawler.items import BLOCKED, GONE, HTTP_ERROR, NO_BODY, OFFSITE, ROBOTS, TRUNCATED
 from remarkwatch.demo.replica.content import DEMO_EDIT, DEMO_NEW
 from remarkwatch.demo.replica.site import Response
-from tests.conftest import FIXTURES, crawl, db_at, run_cli, write_config
+from tests.conftest import FIXTURES, crawl, db_at, invoke, write_config
 
 pytestmark = pytest.mark.slow
 BRIEFING = "/department-press-briefing-july-27-2021/"
@@ -39,22 +39,22 @@ def test_edit_and_new_release_detected(config_path, site):
     site.publish(DEMO_NEW)
     result = crawl(config_path)
     assert "1 new, 1 edited, 33 unchanged" in result.stdout
-    listed = json.loads(run_cli("changes", "--config", config_path, "--json", check=True).stdout)
+    listed = json.loads(invoke("changes", "--config", config_path, "--json", check=True).stdout)
     edited = [c for c in listed if c["kind"] == "edited"]
     assert len(edited) == 1 and edited[0]["changed_fields"] == ["modified_time", "body"]
     assert edited[0]["summary"].startswith("turn 1, MR PRICE: 'forces' -> 'refugees'")
     assert edited[0]["classes"] == ["metadata", "wording"] and not edited[0]["silent"]
     assert any(c["kind"] == "new" and c["title"] == DEMO_NEW.title for c in listed)
-    by_class = json.loads(run_cli("changes", "--config", config_path, "--json", "--class", "wording", check=True).stdout)
+    by_class = json.loads(invoke("changes", "--config", config_path, "--json", "--class", "wording", check=True).stdout)
     assert [c["id"] for c in by_class] == [edited[0]["id"]]
-    table = run_cli("changes", "--config", config_path, "--min-significance", "60", check=True).stdout
+    table = invoke("changes", "--config", config_path, "--min-significance", "60", check=True).stdout
     assert table.count("\n") == 3 and "edited" in table and "metadata,wording" in table   # header, rule, one row
-    shown = run_cli("diff", edited[0]["id"], "--config", config_path, check=True).stdout
+    shown = invoke("diff", edited[0]["id"], "--config", config_path, check=True).stdout
     assert "turn 1, MR PRICE (para 2): [-forces-] {+refugees+}  (wording)" in shown
     assert "-The United States" in shown and "\x1b[" not in shown
-    colored = run_cli("diff", edited[0]["id"], "--config", config_path, "--color", check=True).stdout
+    colored = invoke("diff", edited[0]["id"], "--config", config_path, "--color", check=True).stdout
     assert "\x1b[31m\x1b[9mforces" in colored and "\x1b[32m\x1b[4mrefugees" in colored
-    assert run_cli("diff", 9999, "--config", config_path).returncode == 1
+    assert invoke("diff", 9999, "--config", config_path).returncode == 1
 
 
 def test_error_and_block_pages_are_not_changes(config_path, site):

@@ -1,40 +1,14 @@
 """Politeness: robots.txt Crawl-delay and Retry-After, as the replica sees the requests arrive."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import time
 
 import pytest
 
-from remarkwatch.crawler.middlewares.politeness import Pacer, retry_after_s
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import LISTING, Response, Site
-from tests.conftest import crawl, db_at, run_cli, write_config
-
-
-def test_retry_after_values():
-    now = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-    assert retry_after_s(b"120") == 120
-    assert retry_after_s("Fri, 27 Nov 2026 12:01:30 GMT", now) == 90
-    assert retry_after_s("Fri, 27 Nov 2026 11:00:00 GMT", now) == 0
-    assert retry_after_s(b"soon") is None and retry_after_s(None) is None
-
-
-def test_pacer_spaces_a_host_and_backs_off():
-    clock = [100.0]
-    pacer = Pacer(clock=lambda: clock[0])
-    assert [pacer.reserve("a", 5) for _ in range(3)] == [0, 5, 10]      # reserved one after another
-    assert pacer.reserve("b", 0) == 0                                   # another host is not held up
-    pacer.back_off("b", 30)
-    assert pacer.reserve("b", 0) == 30
-    assert pacer.back_off("b", 10**6) is False and pacer.given_up == {"b": 10**6}   # past the cap:
-    assert pacer.reserve("b", 0) == 30                                  # given up, not waited for
-    short = Pacer(clock=lambda: clock[0], max_wait_s=60)               # the time to the next pass
-    assert short.back_off("c", 59) is True and short.back_off("d", 61) is False and "d" in short.given_up
-    clock[0] += 40
-    assert pacer.reserve("a", 5) == 0                                   # its turn came long ago
+from tests.conftest import crawl, db_at, forked, write_config
 
 
 def article_hits(site: Site) -> list[float]:
@@ -63,7 +37,7 @@ def test_a_crawl_delay_past_the_next_pass_leaves_the_host_for_it(tmp_path):
     with ReplicaServer(site) as server:
         config_path = write_config(tmp_path, server.base_url)
         started = time.monotonic()
-        result = run_cli("crawl", "--config", config_path)
+        result = forked("crawl", "--config", config_path)
         took = time.monotonic() - started
     assert result.returncode == 3 and took < 60, result.stdout + result.stderr
     assert "Crawl-delay of 100000 s, longer than until this source's next pass" in result.stdout + result.stderr
@@ -107,7 +81,7 @@ def test_an_unreachable_host_is_left_for_the_next_pass(tmp_path):
     assert "34 new" in crawl(config_path).stdout
     port = server.port
     server.stop()
-    out = run_cli("crawl", "--config", config_path).stdout
+    out = forked("crawl", "--config", config_path).stdout
     assert "34 failed" in out and "(failed)" in out
     db = db_at(config_path)
     rows = db.execute("SELECT outcome, error FROM captures WHERE run_id = (SELECT MAX(id) FROM runs)").fetchall()

@@ -10,7 +10,7 @@ from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import Site
 from remarkwatch.demo.replica.whitehouse import LISTING as WH_LISTING
 from remarkwatch.demo.replica.whitehouse import wh_releases
-from tests.conftest import crawl, db_at, run_cli, write_config
+from tests.conftest import crawl, db_at, invoke, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def test_whitehouse_replica_crawled_and_an_edit_located(tmp_path):
         site.edit("remarks-by-president-trump-before-marine-one-departure-7", "I don't think we have", "I believe we have")
         second = crawl(config_path).stdout
         assert "1 edited" in second and "11 unchanged" in second
-    edited = json.loads(run_cli("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
+    edited = json.loads(invoke("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
     assert len(edited) == 1
     assert edited[0]["summary"].startswith("turn 4, THE PRESIDENT: 'don't think' -> 'believe'")
     assert "wording" in edited[0]["classes"]
@@ -59,7 +59,7 @@ def test_defense_replica_from_its_feed_keyed_on_the_article_id(tmp_path):
         site.override(sorted(site.releases)[0], Response(403, b"<html><title>Access Denied</title></html>"))
         third = crawl(config_path).stdout
         assert "0 edited" in third and "1 blocked" in third
-    moved = json.loads(run_cli("changes", "--config", config_path, "--kind", "moved", "--json", check=True).stdout)
+    moved = json.loads(invoke("changes", "--config", config_path, "--kind", "moved", "--json", check=True).stdout)
     assert len(moved) == 1 and moved[0]["classes"] == ["metadata", "url", "number"]
     assert "turn 3, PRESS SECRETARY: '3,000' -> '300'" in moved[0]["summary"]
 
@@ -78,7 +78,7 @@ def test_generic_profile_crawls_a_site_it_has_no_selectors_for(tmp_path, server,
     site.edit("department-press-briefing-july-27-2021", "Eritrean forces", "Eritrean refugees")
     second = crawl(config_path).stdout
     assert "1 edited" in second and "33 unchanged" in second
-    edited = json.loads(run_cli("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
+    edited = json.loads(invoke("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
     assert "'forces' -> 'refugees'" in edited[0]["summary"] and "wording" in edited[0]["classes"]
 
 
@@ -94,7 +94,7 @@ def test_govuk_undeclared_edit_is_silent_a_declared_one_is_not(tmp_path):
         site.edit("foreign-secretary-speech-1", "Thank you for having me", "Thank you all for having me",
                   modified="2026-09-20T09:00:00.000+00:00")                                      # with a note
         assert "1 edited" in crawl(config_path).stdout
-    edited = json.loads(run_cli("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
+    edited = json.loads(invoke("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
     by_title = {c["title"]: c for c in edited}
     assert by_title["Foreign Secretary's speech 0"]["silent"] is True
     assert by_title["Foreign Secretary's speech 0"]["classes"] == ["number"]
@@ -113,6 +113,6 @@ def test_state_archive_replica_crawled_and_an_edit_located(tmp_path):
         assert "5 pages fetched, 5 new, 0 edited, 0 unchanged, 0 failed" in crawl(config_path).stdout
         site.edit("209065", "We will meet again soon.", "We will not meet again soon.")
         assert "1 edited, 4 unchanged" in crawl(config_path).stdout
-    edited = json.loads(run_cli("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
+    edited = json.loads(invoke("changes", "--config", config_path, "--kind", "edited", "--json", check=True).stdout)
     assert edited[0]["summary"].startswith("turn 3, SECRETARY KERRY: added 'not'")
     assert edited[0]["title"] == "Remarks at a Press Availability 0"

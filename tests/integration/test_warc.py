@@ -18,7 +18,7 @@ from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import Site
 from remarkwatch.storage import blobs
 from remarkwatch.storage.db import open_db
-from tests.conftest import ROOT, crawl, run_cli, write_config
+from tests.conftest import ROOT, crawl, invoke, write_config
 from tests.receivers import free_port
 
 PYWB = ROOT / ".venv-pywb"
@@ -39,7 +39,7 @@ def crawled(tmp_path_factory):
 
 
 def export(config, *args):
-    return run_cli("export", "warc", "--config", str(config), *args)
+    return invoke("export", "warc", "--config", str(config), *args)
 
 
 def records(path: Path) -> list:
@@ -118,7 +118,7 @@ def test_a_missing_blob_is_reported_and_the_rest_exported(crawled, tmp_path):
         db.execute("DELETE FROM blobs WHERE hash = ?", [lost])
     db.close()
     out = tmp_path / "partial.warc.gz"
-    done = run_cli("export", "warc", "--config", str(crawled), "--db", str(copy), "-o", str(out))
+    done = invoke("export", "warc", "--config", str(crawled), "--db", str(copy), "-o", str(out))
     assert done.returncode == 1 and f"{losing} captures have no body" in done.stderr
     assert len([r for r in records(out) if r[0] == "response"]) == total - losing
 

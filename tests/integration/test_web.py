@@ -22,7 +22,7 @@ from remarkwatch.record.ingest import RemovalPolicy, ingest
 from remarkwatch.web.server import build_datasette
 from remarkwatch.storage import runs
 from remarkwatch.storage.db import open_db
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, invoke
 from tests.receivers import free_port
 
 BRIEFING = "\n\n".join([
@@ -242,14 +242,14 @@ def config_for(directory: Path, db: Path) -> Path:
 
 def test_export_jsonl_and_csv(tmp_path, archive_path):
     config = config_for(tmp_path, archive_path)
-    lines = run_cli("export", "changes", "--config", config, check=True).stdout.splitlines()
+    lines = invoke("export", "changes", "--config", config, check=True).stdout.splitlines()
     assert len(lines) == 10 and json.loads(lines[0])["kind"] == "new"
     out = tmp_path / "versions.csv"
-    result = run_cli("export", "versions", "--format", "csv", "-o", out, "--config", config, check=True)
+    result = invoke("export", "versions", "--format", "csv", "-o", out, "--config", config, check=True)
     assert "wrote 9 versions" in result.stderr
     parsed = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert len(parsed) == 9 and "Eritrean" in parsed[0]["body_text"]
-    assert run_cli("export", "documents", "--source", "nope", "--config", config, check=True).stdout == ""
+    assert invoke("export", "documents", "--source", "nope", "--config", config, check=True).stdout == ""
 
 
 def browser() -> str | None:

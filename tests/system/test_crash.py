@@ -3,27 +3,28 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from remarkwatch.storage.db import integrity_check
+from tests import forked
 from tests.conftest import ROOT, crawl, db_at, rows_so_far
 
 pytestmark = pytest.mark.slow
 
 
 def kill_after(config_path, captures: int) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--full", "--config", str(config_path)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """SIGKILL a crawl (a process of its own, forked from one that has imported remarkwatch) once
+    `captures` rows are written."""
+    proc = forked.start(["crawl", "--full", "--config", str(config_path)], cwd=str(ROOT), env=dict(os.environ),
+                        out=os.devnull, err=os.devnull)
     db_path = config_path.parent / "archive.db"
     deadline = time.monotonic() + 60
-    while rows_so_far(db_path, "captures") < captures and proc.poll() is None and time.monotonic() < deadline:
+    while rows_so_far(db_path, "captures") < captures and proc.exitcode is None and time.monotonic() < deadline:
         time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    proc.join(timeout=10)
 
 
 def test_kill_9_mid_pass_then_resume(config_path, site):

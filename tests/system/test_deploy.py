@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from remarkwatch.demo.replica.content import DEMO_EDIT
-from tests.conftest import ROOT, crawl, db_at, run_cli, write_config
+from tests.conftest import ROOT, crawl, db_at, forked, invoke, run_cli, write_config
 from tests.receivers import SECRET, WebhookReceiver
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -63,20 +63,20 @@ def test_a_channel_missing_its_secret_holds_back_only_itself(tmp_path, server, s
                                    webhook("desk", receiver.url + "/desk", "RW_DESK_SECRET"),
                                    webhook("night", receiver.url + "/night", "RW_NIGHT_SECRET"))
         env = {"RW_DESK_SECRET": SECRET}
-        run_cli("crawl", "--config", config_path, env=env, check=True)
+        crawl(config_path, env=env)
         site.edit(*DEMO_EDIT)
-        result = run_cli("crawl", "--config", config_path, env=env, check=True)
+        result = crawl(config_path, env=env)
         assert [r.path for r in receiver.received] == ["/hook/desk"]
         assert "night: held back, not set in the environment: $RW_NIGHT_SECRET" in result.stderr
-        checked = run_cli("check-config", "--config", config_path, env=env, check=True).stdout
+        checked = invoke("check-config", "--config", config_path, env=env, check=True).stdout
         assert "alert channel desk: webhook" in checked and "$RW_DESK_SECRET set" in checked
         assert "$RW_NIGHT_SECRET NOT SET" in checked
-        status = json.loads(run_cli("status", "--json", "--config", config_path, env=env, check=True).stdout)
+        status = json.loads(invoke("status", "--json", "--config", config_path, env=env, check=True).stdout)
         night = next(c for c in status["channels"] if c["channel"] == "night")
         assert night["pending"] == 1 and night["oldest_pending_age_s"] >= 0 and "$RW_NIGHT_SECRET" in night["why"]
-        text = run_cli("status", "--config", config_path, env=env, check=True).stdout
+        text = invoke("status", "--config", config_path, env=env, check=True).stdout
         assert "night (webhook): 1 pending, oldest" in text and "held back" in text
-        send = run_cli("alerts", "send", "--config", config_path, env=env)
+        send = invoke("alerts", "send", "--config", config_path, env=env)
         assert send.returncode == 2 and "night: not set in the environment" in send.stderr
 
 
@@ -86,10 +86,10 @@ def test_test_alert_sends_the_schema_of_a_real_alert(tmp_path, server, site):
         config_path = add_channels(write_config(tmp_path, server.base_url), webhook("hook", receiver.url, "RW_S"))
         config_path.write_text('public_url = "https://archive.example.org/"\n' + config_path.read_text())
         env = {"RW_S": SECRET}
-        run_cli("test-alert", "hook", "--config", config_path, env=env, check=True)
+        invoke("test-alert", "hook", "--config", config_path, env=env, check=True)
         crawl(config_path)
         site.edit(*DEMO_EDIT)
-        run_cli("crawl", "--config", config_path, env=env, check=True)
+        crawl(config_path, env=env)
         sample, real = (r.json for r in receiver.received)
         assert set(sample) == set(real) and sample["change_id"] == 0 and sample["to_version_id"] == 0
         assert real["change_id"] > 0 and sample["change_url"] is None
@@ -107,18 +107,18 @@ def closed_port() -> int:
 @pytest.mark.slow
 def test_a_site_that_is_down_is_one_line_a_problem_a_failed_run_and_exit_3(tmp_path):
     config_path = write_config(tmp_path, f"http://127.0.0.1:{closed_port()}")
-    result = run_cli("crawl", "--config", config_path)
+    result = forked("crawl", "--config", config_path)
     assert result.returncode == 3 and "Traceback" not in result.stderr
     assert "(failed)" in result.stdout and "problem: replica: listing" in result.stderr
     assert len(result.stderr.splitlines()) <= 6, result.stderr
-    verbose = run_cli("-v", "crawl", "--now", "--config", config_path)
+    verbose = forked("-v", "crawl", "--now", "--config", config_path)
     lines = [line for line in verbose.stderr.splitlines() if re.search(r" (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ", line)]
     assert lines and all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ [A-Z]+ ", line) for line in lines), lines[:5]
     assert next(db_at(config_path).query("SELECT outcome FROM runs ORDER BY id DESC"))["outcome"] == "failed"
 
 
 def test_check_offline_and_serve_on_a_busy_port_say_one_line(tmp_path):
-    offline = run_cli("check", f"http://127.0.0.1:{closed_port()}/x/", "--profile", "state.gov")
+    offline = invoke("check", f"http://127.0.0.1:{closed_port()}/x/", "--profile", "state.gov")
     assert offline.returncode == 1 and len(offline.stderr.strip().splitlines()) == 1
     assert "cannot fetch it" in offline.stderr and "Traceback" not in offline.stderr
     config_path = tmp_path / "remarkwatch.toml"
@@ -138,14 +138,14 @@ def test_status_says_a_killed_daemon_is_not_running(tmp_path, server):
     daemon = subprocess.Popen([sys.executable, "-m", "remarkwatch", "run", "--config", str(config_path)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while "daemon:   running" not in run_cli("status", "--config", config_path).stdout:
+    while "daemon:   running" not in invoke("status", "--config", config_path).stdout:
         assert time.monotonic() < deadline, "the daemon never reported running"
         time.sleep(0.5)
     daemon.send_signal(signal.SIGKILL)
     daemon.wait(timeout=10)
-    shown = run_cli("status", "--config", config_path, check=True).stdout
+    shown = invoke("status", "--config", config_path, check=True).stdout
     assert "not running (killed?" in shown
-    assert json.loads(run_cli("status", "--json", "--config", config_path).stdout)["daemon"]["alive"] is False
+    assert json.loads(invoke("status", "--json", "--config", config_path).stdout)["daemon"]["alive"] is False
 
 
 # --- the archive is never at risk ---------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_status_says_a_killed_daemon_is_not_running(tmp_path, server):
 def test_demo_refuses_a_folder_it_did_not_write(tmp_path):
     (tmp_path / "remarkwatch.toml").write_text("# my newsroom's config\n")
     (tmp_path / "remarkwatch.db").write_bytes(b"precious")
-    refused = run_cli("demo", "--dir", tmp_path)
+    refused = forked("demo", "--dir", tmp_path)
     assert refused.returncode == 2 and "holds files the demo did not write" in refused.stderr
     assert (tmp_path / "remarkwatch.db").read_bytes() == b"precious"
 
@@ -161,8 +161,8 @@ def test_demo_refuses_a_folder_it_did_not_write(tmp_path):
 def test_config_before_the_command_and_from_the_environment(tmp_path):
     config_path = tmp_path / "elsewhere.toml"
     config_path.write_text('db = "mine.db"\n')
-    before = run_cli("--config", config_path, "check-config", cwd=tmp_path.parent, check=True).stdout
-    from_env = run_cli("check-config", cwd=tmp_path.parent, env={"REMARKWATCH_CONFIG": str(config_path)}, check=True).stdout
+    before = invoke("--config", config_path, "check-config", cwd=tmp_path.parent, check=True).stdout
+    from_env = invoke("check-config", cwd=tmp_path.parent, env={"REMARKWATCH_CONFIG": str(config_path)}, check=True).stdout
     assert f"config: {config_path}" in before and f"config: {config_path}" in from_env
     assert str(tmp_path / "mine.db") in before
 
@@ -267,18 +267,18 @@ def test_changes_table_since_diff_in_context_and_csv(tmp_path, server, site):
     crawl(config_path)
     site.edit(*DEMO_EDIT)
     crawl(config_path)
-    table = run_cli("changes", "--config", config_path, env={"COLUMNS": "100"}, check=True).stdout.splitlines()
+    table = invoke("changes", "--config", config_path, env={"COLUMNS": "100"}, check=True).stdout.splitlines()
     assert table[0].split()[:4] == ["id", "detected", "(UTC)", "kind"] and set(table[1]) <= {"-", " "}
     assert all(len(line) <= 100 for line in table), max(map(len, table))
-    newest = json.loads(run_cli("changes", "--json", "--limit", "1", "--config", config_path, check=True).stdout)[0]
-    later = json.loads(run_cli("changes", "--json", "--since", str(newest["id"] - 1), "--config", config_path,
+    newest = json.loads(invoke("changes", "--json", "--limit", "1", "--config", config_path, check=True).stdout)[0]
+    later = json.loads(invoke("changes", "--json", "--since", str(newest["id"] - 1), "--config", config_path,
                                check=True).stdout)
     assert [c["id"] for c in later] == [newest["id"]]
-    assert json.loads(run_cli("changes", "--json", "--since", newest["detected_at"], "--config", config_path,
+    assert json.loads(invoke("changes", "--json", "--since", newest["detected_at"], "--config", config_path,
                               check=True).stdout) == []
-    plain = run_cli("diff", newest["id"], "--config", config_path, check=True).stdout
+    plain = invoke("diff", newest["id"], "--config", config_path, check=True).stdout
     assert "in context:" in plain and "[-forces-] {+refugees+}" in plain.split("in context:")[1]
-    colored = run_cli("diff", newest["id"], "--color", "--config", config_path, check=True).stdout
+    colored = invoke("diff", newest["id"], "--color", "--config", config_path, check=True).stdout
     assert "\x1b[" in colored
     # NO_COLOR wins over a terminal; there is none here, so check the helper's rule directly.
     from remarkwatch.cli.render import use_color
@@ -288,7 +288,7 @@ def test_changes_table_since_diff_in_context_and_csv(tmp_path, server, site):
         assert use_color(None, stream=type("TTY", (), {"isatty": lambda self: True})()) is False
     finally:
         del os.environ["NO_COLOR"]
-    sheet = run_cli("export", "changes", "--format", "csv", "--config", config_path, check=True).stdout
+    sheet = invoke("export", "changes", "--format", "csv", "--config", config_path, check=True).stdout
     rows = list(csv.DictReader(io.StringIO(sheet)))
     edited = next(r for r in rows if r["kind"] == "edited")
     assert edited["title"] and edited["url"].startswith(server.base_url)

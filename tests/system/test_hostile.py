@@ -1,7 +1,7 @@
 """A hostile web and hostile endpoints (issue 15): deep trees, huge and compressed pages, slow
 endpoints, redirects off the site, long Retry-After, control characters, races, read-only storage.
 
-Each test fails on the code before the fix. Crawls are real (the CLI in a subprocess against the
+Each test fails on the code before the fix. Crawls are real (the CLI in a process of its own against the
 replica on loopback); memory is measured on the crawl process itself.
 """
 from __future__ import annotations
@@ -31,7 +31,8 @@ from remarkwatch.core.sides import side_by_side
 from remarkwatch.web.server import build_datasette
 from remarkwatch.storage import changes, runs, schedule
 from remarkwatch.storage.db import integrity_check, open_db
-from tests.conftest import ROOT, crawl, db_at, run_cli, write_config
+from tests import forked as forked_child
+from tests.conftest import ROOT, crawl, db_at, forked, invoke, run_cli, write_config
 from tests.receivers import SECRET
 
 BRIEFING = "/department-press-briefing-july-27-2021/"
@@ -222,7 +223,7 @@ def test_a_start_url_redirecting_off_site_is_not_followed(tmp_path, server, site
     site.override("/press-releases/", Response(302, b"", headers=(
         ("Location", f"http://localhost:{server.port}/admin/secrets/"),)))
     config_path = write_config(tmp_path, server.base_url)
-    result = run_cli("crawl", "--config", config_path)
+    result = forked("crawl", "--config", config_path)
     assert "/admin/" not in site.hits and "outside allowed_domains" in result.stderr
     assert result.returncode == 3
     urls = [r[0] for r in db_at(config_path).execute("SELECT url FROM captures").fetchall()]
@@ -241,26 +242,26 @@ def test_a_killed_baseline_stays_a_baseline_and_keeps_its_counts(tmp_path, serve
         config_path = write_config(tmp_path, server.base_url)
         config_path.write_text(config_path.read_text() + f'\n[[alerts]]\nname = "hook"\nkind = "webhook"\n'
                                f'url = "{receiver.url}"\nsecret_env = "HOOK_SECRET"\n')
-        proc = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(config_path)], cwd=ROOT,
-                                env={**os.environ, **ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = forked_child.start(["crawl", "--config", str(config_path)], cwd=str(ROOT), env={**os.environ, **ENV},
+                                  out=os.devnull, err=os.devnull)
         db_path = config_path.parent / "archive.db"
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
+        while time.monotonic() < deadline and proc.exitcode is None:
             if db_path.exists() and open_db(db_path, readonly=True).execute("SELECT COUNT(*) FROM documents").fetchone()[0] >= 6:
                 break
             time.sleep(0.02)
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.join(timeout=10)
         db = db_at(config_path)
         killed = next(db.query("SELECT * FROM runs ORDER BY id LIMIT 1"))
         documents = db["documents"].count
         assert 6 <= documents < 34, "the kill came too late to test anything"
         assert killed["pages"] >= 6 and killed["new"] >= 6        # counted as the pass went
         site.latency_s = 0
-        run_cli("crawl", "--config", config_path, "--now", env=ENV, check=True)
+        crawl(config_path, "--now", env=ENV)
         assert receiver.received == [], "the rest of an interrupted baseline was alerted"
         site.publish(DEMO_NEW)
-        run_cli("crawl", "--config", config_path, "--now", env=ENV, check=True)
+        crawl(config_path, "--now", env=ENV)
         assert [r.json["title"] for r in receiver.received] == [DEMO_NEW.title]
 
 
@@ -287,7 +288,7 @@ HOOK = '[[alerts]]\nname = "h"\nkind = "webhook"\nsecret_env = "S"\n'
 def test_check_config_refuses(tmp_path, text, message):
     path = tmp_path / "remarkwatch.toml"
     path.write_text(text, encoding="utf-8")
-    result = run_cli("check-config", "--config", path)
+    result = invoke("check-config", "--config", path)
     assert result.returncode == 2 and message in result.stderr and str(path) in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -295,9 +296,9 @@ def test_check_config_refuses(tmp_path, text, message):
 def test_config_encodings(tmp_path):
     path = tmp_path / "remarkwatch.toml"
     path.write_bytes(b"\xef\xbb\xbf" + SOURCE.encode())              # a byte-order mark: accepted
-    assert run_cli("check-config", "--config", path).returncode == 0
+    assert invoke("check-config", "--config", path).returncode == 0
     path.write_bytes(SOURCE.replace("s\"\nprofile", "caf\xe9\"\nprofile").encode("latin-1"))
-    result = run_cli("check-config", "--config", path)
+    result = invoke("check-config", "--config", path)
     assert result.returncode == 2 and "not UTF-8" in result.stderr
 
 
@@ -321,7 +322,7 @@ def test_control_characters_never_break_a_feed_or_reach_the_terminal(tmp_path):
     config_path = tmp_path / "remarkwatch.toml"
     config_path.write_text('db = "archive.db"\n' + SOURCE)
     for command in (["history", "1"], ["changes"], ["diff", "1"]):
-        shown = run_cli(*command, "--config", config_path, check=True).stdout
+        shown = invoke(*command, "--config", config_path, check=True).stdout
         assert "\x1b" not in shown and "\x07" not in shown and "\\x1b" in shown
 
 
@@ -379,7 +380,7 @@ def test_secrets_are_redacted_from_every_log_record(tmp_path, server):
         env = {**ENV, "CHAT_URL": f"notaservice://{token}/{token}", "HOOK_URL": receiver.url + f"/{token}?k={token}"}
         for channel in ("chat", "hook"):
             for verbosity in ([], ["-vv"]):
-                result = run_cli(*verbosity, "test-alert", channel, "--config", config_path, env=env)
+                result = invoke(*verbosity, "test-alert", channel, "--config", config_path, env=env)
                 assert token not in result.stdout + result.stderr, (channel, verbosity, result.stderr[-2000:])
         assert receiver.received, "the webhook test alert did not arrive"
 
@@ -461,6 +462,6 @@ def test_reading_commands_work_on_an_archive_on_read_only_storage(tmp_path):
 
 def test_reading_commands_never_create_an_archive(tmp_path):
     for command in (["status"], ["changes"], ["history", "1"], ["diff", "1"], ["alerts"], ["export", "changes"]):
-        result = run_cli(*command, cwd=tmp_path)
+        result = invoke(*command, cwd=tmp_path)
         assert result.returncode == 1 and "no archive at" in result.stderr and "config:" in result.stderr, command
     assert list(tmp_path.iterdir()) == []

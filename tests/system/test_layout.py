@@ -7,7 +7,7 @@ import pytest
 
 from remarkwatch.demo.replica.content import DEMO_EDIT
 from remarkwatch.storage import outbox
-from tests.conftest import db_at, run_cli, write_config
+from tests.conftest import crawl as crawl_once, db_at, write_config
 from tests.receivers import SECRET, WebhookReceiver
 
 pytestmark = pytest.mark.slow
@@ -15,7 +15,7 @@ ENV = {"RW_LAYOUT_SECRET": SECRET}
 
 
 def crawl(config_path):
-    return run_cli("crawl", "--config", config_path, "--now", env=ENV, check=True)
+    return crawl_once(config_path, "--now", env=ENV)
 
 
 def test_a_redesign_is_noticed_watched_through_and_cleared(tmp_path, server, site):

@@ -1,0 +1,86 @@
+"""storage/pages.py: the web pages' reads (front page, search with passages, a version, a timeline)
+on a real SQLite archive, through a plain sqlite3 connection as Datasette gives them."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from remarkwatch.core.transcript import split_turns
+from remarkwatch.storage import changes as changes_table, documents, pages, schedule, versions
+from remarkwatch.storage.db import open_db
+
+
+@pytest.mark.parametrize("text, query", [
+    ("forces", '"forces"'),
+    ("Eritrean forces", '"Eritrean" "forces"'),
+    ('"Eritrean forces" Tigray', '"Eritrean forces" "Tigray"'),
+    ("\u201cEritrean forces\u201d", '"Eritrean forces"'),          # typographic quotes
+    ("NEAR(a b) OR c*", '"NEAR(a" "b)" "OR" "c*"'),                  # operators are only words
+    ('say "unclosed', '"say" "unclosed"'),
+    ('a"b', '"a" "b"'),
+    ("   ", ""),
+    ('""', ""),
+])
+def test_fts_query_quotes_every_term(text, query):
+    assert pages.fts_query(text) == query
+
+
+@pytest.fixture
+def conn(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    doc = documents.create_document(db, {"source": "state", "key": "k", "url": "https://x/b/", "title": "Briefing",
+                                       "first_seen": "t0", "last_seen": "t2"})
+    first = versions.insert_version(db, {"document_id": doc, "created_at": "2026-01-01", "observed_at": "2026-01-01",
+                                        "title": "Briefing", "content_hash": "h1",
+                                        "body_text": "MR PRICE: Eritrean forces must leave.\n\nQUESTION: When?"})
+    versions.insert_turns(db, first, split_turns("MR PRICE: Eritrean forces must leave.\n\nQUESTION: When?"))
+    second = versions.insert_version(db, {"document_id": doc, "created_at": "2026-01-02", "observed_at": "2026-01-02",
+                                         "title": "Briefing", "content_hash": "h2",
+                                         "body_text": "MR PRICE: Eritrean refugees must leave.\n\nQUESTION: When?"})
+    db.execute("UPDATE documents SET latest_version_id = ? WHERE id = ?", [second, doc])
+    schedule.save_source_state(db, "state", baseline_done_at="2026-01-01T12:00:00")
+    for kind, frm, to, when, significance, edits in (
+            ("new", None, first, "2026-01-01T00:00:00", 0, []),
+            ("edited", first, second, "2026-01-02T00:00:00", 60,
+             [{"field": "body", "speaker": "MR PRICE", "old": "forces", "new": "refugees"}])):
+        changes_table.insert_change(db, {"document_id": doc, "kind": kind, "from_version_id": frm, "to_version_id": to,
+                                   "detected_at": when, "changed_fields": "[]", "significance": significance,
+                                   "classes": json.dumps(["wording"] if edits else []), "edits": json.dumps(edits)})
+    db.conn.commit()
+    return sqlite3.connect(tmp_path / "a.db")
+
+
+def test_front_page_hides_the_baseline_and_filters(conn):
+    assert pages.is_archive(conn) and not pages.is_archive(sqlite3.connect(":memory:"))
+    changes = pages.front_page(conn, min_significance=20, new=False)
+    assert [(c["kind"], c["classes"], c["title"]) for c in changes] == [("edited", ["wording"], "Briefing")]
+    assert pages.front_page(conn, min_significance=20, new=True) == []           # the baseline's "new"
+    assert pages.front_page(conn, min_significance=61, new=False) == []
+    assert len(pages.front_page(conn, min_significance=0, new=False, speaker="mr price", klass="wording",
+                                since="2026-01-02", until="2026-01-02", source="state", kind="edited")) == 1
+    assert pages.front_page(conn, min_significance=0, new=False, speaker="QUESTION") == []
+    assert pages.choices(conn) == {"sources": ["state"], "kinds": ["edited", "new"], "speakers": ["MR PRICE", "QUESTION"]}
+
+
+def test_search_finds_old_versions_with_the_passage_and_its_speaker(conn):
+    results, total = pages.search(conn, "forces")
+    assert total == 1 and results[0]["id"] == 1 and results[0]["speaker"] == "MR PRICE"
+    assert f"{pages.HIT_START}forces{pages.HIT_END}" in results[0]["passage"]
+    both, total = pages.search(conn, '"must leave"', order="date")
+    assert total == 2 and [r["id"] for r in both] == [2, 1]
+    assert pages.search(conn, "") == ([], 0) and pages.search(conn, "forces", offset=5) == ([], 1)
+
+
+def test_version_and_timeline(conn):
+    first = pages.version(conn, 1)
+    assert (first["previous_id"], first["next_id"], first["document"]["url"]) == (None, 2, "https://x/b/")
+    assert [t["speaker"] for t in first["turns"]] == ["MR PRICE", "QUESTION"]
+    assert [c["kind"] for c in first["changes"]] == ["new", "edited"]
+    assert pages.version(conn, 99) is None and pages.timeline(conn, 99) is None
+    timeline = pages.timeline(conn, 1)
+    assert [v["id"] for v in timeline["versions"]] == [1, 2]
+    assert [(c["kind"], c["observed_at"]) for c in timeline["changes"]] == [
+        ("new", "2026-01-01T00:00:00"), ("edited", "2026-01-02T00:00:00")]
+    assert [r["id"] for r in pages.versions_of(conn, [2, 1])] == [1, 2]
