@@ -159,10 +159,11 @@ def test_a_cluster_crawl_finds_what_a_single_process_finds(cluster, tmp_path):
 def test_politeness_holds_across_workers(cluster):
     """Two workers, one host asking 0.25 s between requests: together they keep it.
 
-    The replica stamps a request when its thread gets to it; on a busy machine one stamp can come
-    late, which shortens the gap before the next request by as much as it lengthens its own (seen:
-    0.16 s then 0.34 s). So every two gaps together must hold twice the delay, and no single gap
-    may come near the two workers firing at once."""
+    The replica stamps a request when its thread gets to it, so a stamp can come late, which
+    shortens the next gap by as much as it lengthens its own (seen: 0.34 s then 0.16 s under load,
+    0.28 s then 0.22 s during a suite run). So the pace over the whole pass must hold the delay,
+    and no single gap may come near two workers firing at once (without the shared pacer, two
+    workers make gaps of about half the delay, many near 0)."""
     workers_up(cluster, "w1", "w2")
     polite = cluster["polite"]
     polite.hit_times.clear()
@@ -171,8 +172,8 @@ def test_politeness_holds_across_workers(cluster):
     times = sorted(t for path, t in polite.hit_times if path != "/robots.txt")
     assert len(times) >= 6
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(c - a for a, c in zip(times, times[2:])) >= 2 * 0.25 - 0.03, gaps
-    assert min(gaps) >= 0.25 - 0.15, gaps
+    assert (times[-1] - times[0]) / len(gaps) >= 0.25 - 0.01, gaps
+    assert min(gaps) >= 0.25 - 0.1, gaps
 
 
 def test_a_retry_after_holds_for_every_worker(cluster):
