@@ -127,13 +127,11 @@ class Backfiller:
 
     def _target(self, target: Target) -> None:
         counts = self.result.counts
-        if hasattr(self.client, "archive_adapter"):
-            self.client.archive_adapter.new_document()
         # The package's own filter of malformed URLs (data: and mailto: addresses, hosts without
         # a dotted name) is replaced by ours: a capture of this very page, in the CDX's own terms.
         key = surt_key(target.url)
         listed = self._patiently(lambda: list(self.client.search(
-            target.url, from_date=self.since, to_date=self.until, skip_malformed_results=False)))
+            target.url, from_date=self.since, to_date=self.until, skip_malformed_results=False)), listing=True)
         records = sorted((r for r in listed if surt_key(r.original) == key), key=lambda r: r.timestamp)
         counts["listed"] += len(records)
         kept, last_digest = [], None
@@ -212,13 +210,15 @@ class Backfiller:
         found = documents.find_document(self.db, key, [url, target.url, fields.canonical_url])
         return found["id"] if found else None
 
-    def _patiently(self, call):
+    def _patiently(self, call, *, listing: bool = False):
         """`call()`, waiting out the archive's rate limit: a 429 stops the whole client for its
         Retry-After (or a doubling backoff when it gives none) and the same request goes again."""
         from wayback.exceptions import RateLimitError
 
         settings = self.config.backfill
         for wait in range(settings.rate_limit_waits + 1):
+            if listing and hasattr(self.client, "archive_adapter"):
+                self.client.archive_adapter.new_document()      # the listing starts again from its first page
             try:
                 return call()
             except RateLimitError as exc:

@@ -3,7 +3,7 @@ answers and can point at another service speaking the Wayback Machine's two APIs
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 
@@ -76,6 +76,8 @@ class ArchiveAdapter(requests.adapters.HTTPAdapter):
         if (declared.isdigit() and int(declared) > self.max_bytes) or len(body) > self.max_bytes:
             response.close()
             raise TooLarge(f"{original}: larger than max_page_mb ({self.max_bytes} bytes)", response=response)
+        if "/cdx/" in original and response.ok:
+            self._check_resume_key(body)
         if "/cdx/" in original:
             self.search_bytes += len(body)
             if self.search_bytes > MAX_SEARCH_BYTES:
@@ -102,12 +104,18 @@ class ArchiveAdapter(requests.adapters.HTTPAdapter):
 
     def _count_search(self, url: str) -> None:
         self.search_pages += 1
-        key = parse_qs(urlsplit(url).query).get("resumeKey", [None])[0]
-        if key is not None and key in self.resume_keys:
-            raise ArchiveRefused("the archive's listing repeats a resume key: it would never end")
-        self.resume_keys.add(key)
         if self.search_pages > MAX_SEARCH_PAGES:
             raise ArchiveRefused(f"the archive's listing passed {MAX_SEARCH_PAGES} pages for one document")
+
+    def _check_resume_key(self, body: bytes) -> None:
+        """A resume key the archive gave before for this listing sends it round in a circle. (The
+        keys it answers with count, not the ones asked for: a retried request asks again.)"""
+        head, blank, key = body.rstrip(b"\n").rpartition(b"\n\n")
+        if not blank or b"\n" in key:
+            return
+        if key in self.resume_keys:
+            raise ArchiveRefused("the archive's listing repeats a resume key: it would never end")
+        self.resume_keys.add(key)
 
 
 def wayback_client(settings: Backfill, user_agent: str, counts: dict | None = None,

@@ -65,6 +65,18 @@ def test_a_repeated_resume_key_ends_the_listing(run, site):
     assert archive.requests["search"] == 2 and took < 10
 
 
+def test_a_429_on_a_later_page_lists_again_from_the_start(run, site):
+    """The listing is asked again from its first page after a 429 on its second: the resume keys
+    it gives again are not a loop (they were refused as one)."""
+    from tests.integration.test_backfill import revert_history
+
+    archive = WaybackArchive(revert_history(site.base_url, 600))     # 1,202 lines: two CDX pages
+    archive.rate_limit(1, retry_after="1", only_if="resumeKey")
+    result, db, took = run(archive)
+    assert result.counts["errors"] == 0 and result.counts["rate_limited"] == 1, result.problems
+    assert archive.requests["search"] == 3 and archive.requests["limited"] == 1 and result.counts["edits"] == 2
+
+
 def test_endless_resume_keys_stop_at_the_page_bound(run, site, monkeypatch):
     monkeypatch.setattr(wb, "MAX_SEARCH_PAGES", 5)
     archive = history(site.base_url)

@@ -74,7 +74,8 @@ class WaybackArchive:
         self.search_override: bytes | Callable[[dict], bytes] | None = None
         self.search_redirect: str | None = None
         self.drip_s = 0.0
-        self.refusals: list[tuple[int, str | None]] = []    # the next requests get (status, Retry-After)
+        # the next requests get (status, Retry-After), those whose path holds `only_if` when given
+        self.refusals: list[tuple[int, str | None, str | None]] = []
         self._lock = threading.Lock()
         for capture in captures:
             self.add(capture)
@@ -91,14 +92,15 @@ class WaybackArchive:
                     and (not start or c.timestamp >= start.ljust(14, "0"))
                     and (not end or c.timestamp <= end.ljust(14, "9"))]
 
-    def rate_limit(self, times: int, retry_after: str | None = None) -> None:
+    def rate_limit(self, times: int, retry_after: str | None = None, only_if: str | None = None) -> None:
         """Answer the next `times` requests (searches or mementos) with the service's 429."""
-        self.refuse(times, 429, retry_after)
+        self.refuse(times, 429, retry_after, only_if)
 
-    def refuse(self, times: int, status: int = 503, retry_after: str | None = None) -> None:
-        """Answer the next `times` requests with `status` (a 503: the service is overloaded)."""
+    def refuse(self, times: int, status: int = 503, retry_after: str | None = None, only_if: str | None = None) -> None:
+        """Answer the next `times` requests (whose path holds `only_if`) with `status` (a 503: the
+        service is overloaded)."""
         with self._lock:
-            self.refusals.extend([(status, retry_after)] * times)
+            self.refusals.extend([(status, retry_after, only_if)] * times)
 
     def nearest_playable(self, capture: ArchivedCapture) -> ArchivedCapture | None:
         key = surt_key(capture.url)
@@ -130,9 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _limited(self) -> bool:
         archive = self.server.archive
         with archive._lock:
-            if not archive.refusals:
+            if not archive.refusals or (archive.refusals[0][2] or "") not in self.path:
                 return False
-            status, retry_after = archive.refusals.pop(0)
+            status, retry_after, _ = archive.refusals.pop(0)
             counted = "limited" if status == 429 else "refused"
             archive.requests[counted] = archive.requests.get(counted, 0) + 1
         body = (b"<html><body><h1>429 Too Many Requests</h1>\n"
