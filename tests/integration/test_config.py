@@ -1,22 +1,8 @@
 """Configuration at the CLI: `check-config`, `init` and exit code 2 (the file contract itself: tests/unit/test_config.py)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.conftest import invoke
-
-GOOD = """db = "data/archive.db"
-[[sources]]
-name = "press"
-profile = "state.gov"
-start_urls = ["https://www.state.gov/press-releases/"]
-"""
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "rw.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.unit.test_config import GOOD, write
 
 
 def test_cli_exit_2_on_broken_config(tmp_path):
