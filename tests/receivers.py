@@ -134,3 +134,17 @@ class SmtpServer:
 
     def __exit__(self, *exc):
         self.controller.stop()
+
+
+def tls_pair():
+    """A throwaway CA (trustme) and a server TLS context with its certificate for 127.0.0.1, for
+    the SMTP peers that speak STARTTLS or implicit TLS; skips where trustme is not installed."""
+    import ssl
+
+    import pytest
+
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    return ca, server_context

@@ -5,7 +5,6 @@ import json
 import os
 import re
 import signal
-import ssl
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from remarkwatch.demo.replica.site import Response, Site
 from remarkwatch.storage import outbox
 from remarkwatch.storage.db import integrity_check
 from tests.conftest import ROOT, db_at, run_cli, write_config
-from tests.receivers import SECRET, SmtpHandler, SmtpServer, WebhookReceiver
+from tests.receivers import SECRET, SmtpHandler, SmtpServer, WebhookReceiver, tls_pair
 
 ENV = {"RW_HOOK_SECRET": SECRET, "RW_SMTP_USER": "alerts", "RW_SMTP_PASSWORD": "pw-not-in-any-file"}
 
@@ -224,14 +223,6 @@ def test_digest_of_fifty_changes_is_one_message(tmp_path):
     db = db_at(config_path)
     batch = db.execute("SELECT COUNT(DISTINCT batch_key), COUNT(*) FROM alert_attempts").fetchone()
     assert batch == (1, 50)
-
-
-def tls_pair():
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_context)
-    return ca, server_context
 
 
 @pytest.mark.slow

@@ -2,13 +2,12 @@
 loopback, plain, STARTTLS and implicit TLS, with and without a login."""
 from __future__ import annotations
 
-import ssl
 
 import pytest
 
 from remarkwatch.alerts.channels.base import Channel, secret_values
 from remarkwatch.alerts.channels.mail import CHANNEL
-from tests.receivers import SmtpHandler, SmtpServer
+from tests.receivers import SmtpHandler, SmtpServer, tls_pair
 from tests.unit.channel_config import config_error, load_channel, sample_message
 
 USER, PASSWORD = "alerts", "pw-not-in-any-file"
@@ -48,14 +47,6 @@ def test_the_password_is_a_secret_and_the_user_name_is_not():
 def test_the_size_limit_defaults_and_can_be_set(max_bytes, limit):
     options = {**MAIL, **({"max_bytes": max_bytes} if max_bytes else {})}
     assert CHANNEL.size_limit(Channel("desk", "email", options=options)) == limit
-
-
-def tls_pair():
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_context)
-    return ca, server_context
 
 
 @pytest.mark.parametrize("security, login", [("none", False), ("none", True), ("starttls", True), ("tls", False)])
