@@ -60,10 +60,12 @@ def _apt_install(package: str, purpose: str) -> None:
 
 
 def ensure_browser() -> None:
-    """The web-view test drives a real headless browser: Debian's chromium."""
-    if any(shutil.which(name) for name in BROWSERS) or os.environ.get("REMARKWATCH_NO_BROWSER_INSTALL"):
+    """The web-view tests drive a real headless browser: Debian's chromium, through Debian's
+    chromedriver (the same version as the browser, so Selenium never downloads one)."""
+    if os.environ.get("REMARKWATCH_NO_BROWSER_INSTALL"):
         return
-    _apt_install("chromium", "the browser test")
+    if not shutil.which("chromedriver") or not any(shutil.which(name) for name in BROWSERS):
+        _apt_install("chromium-driver", "the browser tests")   # depends on chromium: both come
 
 
 def ensure_redis() -> None:

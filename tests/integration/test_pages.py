@@ -16,7 +16,8 @@ from remarkwatch.web.server import build_datasette
 from remarkwatch.storage.db import open_db
 from tests.conftest import ROOT
 from tests.receivers import free_port
-from tests.integration.test_web import ARTIFACTS, _wait_for, archive_path, browser, client, config_for  # noqa: F401, F811
+from tests.browser import chromium  # noqa: F401
+from tests.integration.test_web import ARTIFACTS, _wait_for, archive_path, client, config_for  # noqa: F401, F811
 
 
 def test_front_page_lists_significant_changes_with_filters(client):
@@ -126,8 +127,6 @@ PAGES = {   # name: (path, text the page must show)
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, archive_path):
     """One `remarkwatch serve` of the archive (its own process, as installed) for every width."""
-    if browser() is None:
-        pytest.skip("no chromium: `python3 dev.py test` installs Debian's chromium where it can (root with apt-get)")
     port = free_port()
     config = config_for(tmp_path_factory.mktemp("served"), archive_path)
     server = subprocess.Popen([sys.executable, "-m", "remarkwatch", "serve", "--port", str(port), "--config",
@@ -142,20 +141,16 @@ def served(tmp_path_factory, archive_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [390, 1280])
-def test_every_page_in_a_real_browser(tmp_path, archive_path, served, width):
-    executable = browser()
+def test_every_page_in_a_real_browser(archive_path, served, chromium, width):
     db = open_db(archive_path)
     injected = next(db.query("SELECT id, to_version_id FROM changes WHERE kind = 'edited' AND document_id = 2"))
-    flags = [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--disable-background-networking", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-             "--virtual-time-budget=2000", "--hide-scrollbars", f"--window-size={width},1200"]
     ARTIFACTS.mkdir(exist_ok=True)
     for name, (path, expected) in PAGES.items():
         url = f"http://127.0.0.1:{served}" + path.format(injected=injected["id"], injected_version=injected["to_version_id"])
-        dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=90).stdout
+        dom = chromium.open(url, width)
         assert "remarkwatch archive" in dom and expected in dom, (name, expected, dom[-3000:])
         assert "data-pwned" not in dom, f"a script from page content ran on the {name} page"
         shot = ARTIFACTS / f"page-{name}-{width}.png"
-        shot.unlink(missing_ok=True)
-        subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, timeout=90)
-        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert chromium.screenshot(shot)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "&lt;script&gt;document.body.dataset.pwned" in chromium.open(
+        f"http://127.0.0.1:{served}/-/change/{injected['id']}?view=side", width)     # shown as text, not run
