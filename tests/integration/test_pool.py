@@ -167,6 +167,15 @@ def test_a_helper_that_judges_and_writes_dies_on_one_page_and_the_pages_behind_i
     assert versions.index_versions(db) == 2
 
 
+def cmdline(pid: int) -> bytes:
+    """A process's command line; empty when it has already exited (a race with listing /proc)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 def children_of(pid: int) -> list[int]:
     out = []
     for entry in os.listdir("/proc"):
@@ -214,7 +223,7 @@ def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_pat
         while (len(helpers) < 3 or rows_so_far(tmp_path / "archive.db", "versions") < 3) and time.monotonic() < deadline \
                 and proc.poll() is None:
             time.sleep(0.05)
-            helpers = [p for p in children_of(proc.pid) if b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()]
+            helpers = [p for p in children_of(proc.pid) if b"spawn_main" in cmdline(p)]
         assert len(helpers) == 3, "not two extraction helpers and a writer helper"
         assert rows_so_far(tmp_path / "archive.db", "versions") < 40, "the pass ended before the kill"
         for pid in helpers:

@@ -136,6 +136,7 @@ def pywb_ready(timeout: float = 300) -> Path | None:
     return None
 
 
+@pytest.mark.timeout(420)     # waits up to 300 s for dev.py's background install of pywb
 def test_pywb_indexes_and_replays_an_exported_page(crawled, tmp_path):
     tools = pywb_ready()
     if tools is None:
