@@ -35,6 +35,7 @@ from remarkwatch.storage import captures
 
 logger = logging.getLogger(__name__)
 STABLE_S = 1.0           # the frontier empty and every worker idle for this long: the pass is done
+AFTER_RESTART_S = 30.0   # after Redis went away, a pass with no progress for worker_wait_s + this fails
 
 
 def fingerprint(config: Config) -> str:
@@ -158,6 +159,7 @@ class ClusterPass:
         quiet_since, seen, no_worker_since = None, None, time.monotonic()
         redis_down_since = None
         wait_s = self.config.cluster.worker_wait_s
+        watch = _Stall(wait_s + AFTER_RESTART_S)
         while True:
             if self.stop_requested:
                 return True, None
@@ -165,9 +167,11 @@ class ClusterPass:
                 got = self.drain(block_ms=200)
                 workers = [w for w in live_workers(self.redis, self.keys) if not w.get("refusing")]
                 frontier = self.redis.zcard(self.keys.frontier)
+                watch.server(self.redis)
                 redis_down_since = None
             except redis_module.RedisError as exc:
                 redis_down_since = redis_down_since or time.monotonic()
+                watch.outage()
                 if time.monotonic() - redis_down_since > wait_s:
                     return False, f"Redis unreachable for {wait_s:.0f} s: {exc}"
                 time.sleep(0.5)
@@ -183,6 +187,9 @@ class ClusterPass:
                 return False, (f"no live `remarkwatch worker` for {wait_s:.0f} s "
                                f"(frontier: {frontier} requests waiting); start workers with this config")
             state = (frontier, tuple((w["id"], w["popped"]) for w in workers))
+            stalled = watch.stalled(now, got, (state, tuple(w.get("pages", 0) for w in workers)))
+            if stalled:
+                return False, f"{stalled} (frontier: {frontier} requests waiting); what was not checked stays due"
             settled = workers and frontier == 0 and not got and all(w["idle"] for w in workers)
             if settled and state == seen:
                 if quiet_since is not None and now - quiet_since >= STABLE_S:
@@ -238,3 +245,37 @@ class ClusterPass:
             own["on_listing"](fields.get(b"ok") == b"1")
         elif kind == "signal":
             own["on_signal"](fields.get(b"kind", b"").decode(), fields.get(b"url", b"").decode())
+
+
+class _Stall:
+    """Whether a pass has stopped moving after Redis went away or restarted mid-pass.
+
+    A restarted Redis (its append-only file replayed) can leave a pass that no worker will finish:
+    requests taken but never answered, a worker that reports itself busy for good. Without an
+    outage no limit applies (a worker may rightly wait out a long Retry-After); after one, a pass
+    with no progress (nothing written, nothing taken, no page fetched) for `limit_s` fails cleanly
+    instead of waiting for ever. A restart is told by the server's run_id changing, so one that
+    falls between two calls is seen too."""
+
+    def __init__(self, limit_s: float):
+        self.limit_s = limit_s
+        self.run_id: str | None = None
+        self.disturbed = False
+        self.progress, self.moved_at = None, time.monotonic()
+
+    def server(self, redis) -> None:
+        run_id = redis.info("server").get("run_id")
+        if self.run_id is not None and run_id != self.run_id:
+            self.disturbed = True
+        self.run_id = run_id
+
+    def outage(self) -> None:
+        self.disturbed = True
+
+    def stalled(self, now: float, got: int, progress) -> str | None:
+        if got or progress != self.progress:
+            self.progress, self.moved_at = progress, now
+            return None
+        if self.disturbed and now - self.moved_at > self.limit_s:
+            return f"no progress for {self.limit_s:.0f} s since Redis went away mid-pass"
+        return None

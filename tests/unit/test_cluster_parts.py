@@ -63,3 +63,39 @@ def test_a_frontier_request_names_only_known_callbacks():
     data = request_to_json(scrapy.Request("http://h/1"))
     with pytest.raises(ValueError, match="unknown callback 'eval'"):
         request_from_json({**data, "callback": "eval"}, Spider())
+
+
+class Server:
+    """What the stall watch reads of Redis: INFO's run_id, which a restarted server changes."""
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+
+    def info(self, section: str) -> dict:
+        assert section == "server"
+        return {"run_id": self.run_id}
+
+
+@pytest.mark.parametrize("disturb, moves, stalls", [
+    (None, False, False),           # no outage: a pass may wait as long as its workers do
+    ("outage", False, True),        # Redis went away and nothing moves after: fail cleanly
+    ("restart", False, True),       # a restart between two calls, seen by its new run_id
+    ("outage", True, False),        # Redis went away but the pass goes on: no limit reached
+])
+def test_a_pass_that_stops_moving_after_redis_went_away_fails(disturb, moves, stalls):
+    from remarkwatch.cluster.coordinator import _Stall
+
+    watch, server = _Stall(limit_s=30), Server("a")
+    watch.server(server)
+    assert watch.stalled(0.0, 0, ("frontier", 5)) is None
+    if disturb == "outage":
+        watch.outage()
+    elif disturb == "restart":
+        server.run_id = "b"
+        watch.server(server)
+    said = None
+    for second in range(1, 61):
+        said = said or watch.stalled(float(second), 1 if moves else 0, ("frontier", second if moves else 5))
+    assert bool(said) is stalls
+    if stalls:
+        assert said == "no progress for 30 s since Redis went away mid-pass"
