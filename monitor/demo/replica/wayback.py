@@ -26,7 +26,9 @@ Two answers of the real service the tests hold backfill to, as EDGI's `wayback` 
 """
 from __future__ import annotations
 
+import bisect
 import base64
+import functools
 import hashlib
 import threading
 import time
@@ -62,6 +64,13 @@ class ArchivedCapture:
         return base64.b32encode(hashlib.sha1(self.body).digest()).decode()
 
 
+@functools.lru_cache(maxsize=4096)
+def _key(url: str) -> str:
+    """The match key of a URL, computed once: an archive of thousands of captures of a few URLs
+    asks for the same few keys again and again (surt's canonicalisation is not cheap)."""
+    return surt_key(url)
+
+
 class WaybackArchive:
     """The captures the replica holds, by URL, and the requests it has answered."""
 
@@ -82,13 +91,12 @@ class WaybackArchive:
 
     def add(self, capture: ArchivedCapture) -> None:
         with self._lock:
-            self.captures.append(capture)
-            self.captures.sort(key=lambda c: (surt_key(c.url), c.timestamp))
+            bisect.insort(self.captures, capture, key=lambda c: (_key(c.url), c.timestamp))
 
     def search(self, url: str, start: str | None, end: str | None) -> list[ArchivedCapture]:
-        key = surt_key(url)
+        key = _key(url)
         with self._lock:
-            return [c for c in self.captures if surt_key(c.url) == key
+            return [c for c in self.captures if _key(c.url) == key
                     and (not start or c.timestamp >= start.ljust(14, "0"))
                     and (not end or c.timestamp <= end.ljust(14, "9"))]
 
