@@ -41,6 +41,9 @@ class Links:
     def search(self, **params) -> str:
         return self._path("/-/search", **params)
 
+    def report(self, **params) -> str:
+        return self._path("/-/report", **params)
+
     def change(self, change_id) -> str:
         return self._path(f"/-/change/{int(change_id)}")
 

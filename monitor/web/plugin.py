@@ -13,6 +13,7 @@ from remarkwatch import untrusted
 from remarkwatch.web import pages
 from remarkwatch.web.limits import ANSWER_BYTES, limit_connection
 from remarkwatch.web.pages import archive_names
+from remarkwatch.web.report_page import report_page
 
 ROUTES = [
     (r"^/$", pages.front_page),
@@ -21,6 +22,7 @@ ROUTES = [
     (r"^/-/version/(?P<version_id>\d+)$", pages.version_page),
     (r"^/-/document/(?P<document_id>\d+)$", pages.document_page),
     (r"^/-/compare$", pages.compare_page),
+    (r"^/-/report$", report_page),
 ]
 _ARCHIVE = None
 

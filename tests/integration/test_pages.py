@@ -47,6 +47,14 @@ def test_search_highlights_the_passage_with_its_speaker(client):
     assert client('/-/search?q=NEAR(%22x').status_code == 200                      # operators are quoted
 
 
+def test_report_page_shows_each_source_by_year_with_its_chart(client):
+    page = client("/-/report").text
+    assert "Edits after publication" in page and "<h2>state-briefings</h2>" in page
+    assert page.count('<svg class="rw-chart"') == 1 and 'aria-label="state-briefings, by year of publication.' in page
+    assert "<td>2026</td>" in page and 'href="/-/report"' in page
+    assert "No releases recorded for this source" in client("/-/report?source=%3Cscript%3E").text
+
+
 def test_version_document_and_compare_pages(client):
     version = client("/-/version/5").text
     assert '<span class="rw-speaker">MR PRICE</span>: Good afternoon' in version
@@ -121,6 +129,7 @@ PAGES = {   # name: (path, text the page must show)
     "version": ("/-/version/{injected_version}", "Transcript"),
     "document": ("/-/document/2", "Timeline"),
     "compare": ("/-/compare?from=2&to={injected_version}", "<ins>"),
+    "report": ("/-/report", '<svg class="rw-chart"'),
 }
 
 

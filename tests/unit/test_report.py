@@ -103,3 +103,13 @@ def test_the_archive_read_back_by_the_command(archive):
     assert "state" in table and "1 (100%)" in table
     assert invoke("report", "--config", config, "--source", "nope", check=True).stdout.strip() == \
         "no releases recorded in that range"
+
+
+def test_the_chart_is_escaped_and_says_itself_in_words():
+    from remarkwatch.web.chart import edit_chart
+
+    rows = summarise([release(1, "2021-03-01"), release(2, "2022-03-01")],
+                     [edit(1, "2021-03-01", "2021-03-02")], [])
+    svg = str(edit_chart('<script>alert(1)</script>"', rows))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and svg.count("<rect") == 4 + 2
+    assert "2021: 100% of 1 releases edited, 100% of edits silent; 2022: 0% of 1 releases edited" in svg

@@ -1,0 +1,24 @@
+"""The report page (`/-/report`): `remarkwatch report` in the browser, a table and a chart per
+source that a reporter can screenshot."""
+from __future__ import annotations
+
+import sqlite_utils
+
+from remarkwatch.history.report import summarise
+from remarkwatch.storage.report import report_rows
+from remarkwatch.web.chart import edit_chart
+from remarkwatch.web.pages import _archive, _render, _text
+
+
+async def report_page(request, datasette):
+    database, links = await _archive(request, datasette)
+    source = _text(request.args.get("source"), 200) or None
+
+    def read(conn):
+        return summarise(*report_rows(sqlite_utils.Database(conn), source))
+    rows = await database.execute_fn(read)
+    sources: dict[str, list[dict]] = {}
+    for row in rows:
+        sources.setdefault(row["source"], []).append(row)
+    return await _render(datasette, request, "remarkwatch_report.html", links, {
+        "source": source, "sources": [(name, years, edit_chart(name, years)) for name, years in sources.items()]})
