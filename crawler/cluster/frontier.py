@@ -29,6 +29,7 @@ class Keys:
         self.frontier = f"{prefix}:frontier"
         self.dupefilter = f"{prefix}:dupefilter"
         self.stream = f"{prefix}:captures"
+        self.dead = f"{prefix}:captures:dead"     # entries the writer could not read, kept for a look
         self.group = "archive-writer"
         self.current_pass = f"{prefix}:pass"
         self.config = f"{prefix}:config"

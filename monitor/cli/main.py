@@ -85,6 +85,8 @@ def crawl(config, source_names, full, ignore_schedule):
     if outcome.result is not None and outcome.result.failed_sources:
         click.echo(f"failing: {', '.join(outcome.result.failed_sources)} (see the problems above)", err=True)
         sys.exit(EXIT_SOURCE_FAILING)
+    if outcome.result is not None and outcome.result.outcome == "partial":
+        sys.exit(EXIT_SOURCE_FAILING)       # e.g. a Redis restart lost requests: said in the problems above
 
 
 @cli.command()

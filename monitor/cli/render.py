@@ -278,7 +278,8 @@ def status(report: dict) -> str:
             return "\n".join(lines)
         backlog = cluster["backlog"]
         lines.append(f"cluster: {cluster['redis_url']}; frontier {backlog['frontier']} requests, stream "
-                     f"{backlog['lag']} captures not yet written, {backlog['pending']} being written")
+                     f"{backlog['lag']} captures not yet written, {backlog['pending']} being written"
+                     + (f", {backlog['dead']} dead letters (entries that could not be written)" if backlog.get("dead") else ""))
         if not cluster["workers"]:
             lines.append("  no live workers (start `remarkwatch worker` on each crawl machine)")
         for w in cluster["workers"]:

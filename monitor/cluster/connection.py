@@ -44,9 +44,10 @@ def live_workers(redis, keys: Keys) -> list[dict]:
 
 
 def backlog(redis, keys: Keys) -> dict:
-    """The stream's entries not yet written (lag) and read but not acknowledged (pending), and
-    the frontier's length."""
-    info = {"frontier": redis.zcard(keys.frontier), "stream": redis.xlen(keys.stream), "lag": 0, "pending": 0}
+    """The stream's entries not yet written (lag) and read but not acknowledged (pending), the
+    frontier's length, and the entries the writer could not read (dead letters)."""
+    info = {"frontier": redis.zcard(keys.frontier), "stream": redis.xlen(keys.stream), "lag": 0, "pending": 0,
+            "dead": redis.xlen(keys.dead)}
     try:
         for group in redis.xinfo_groups(keys.stream):
             if group["name"] in (keys.group, keys.group.encode()):

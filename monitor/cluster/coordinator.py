@@ -35,7 +35,13 @@ from remarkwatch.storage import captures
 
 logger = logging.getLogger(__name__)
 STABLE_S = 1.0           # the frontier empty and every worker idle for this long: the pass is done
-AFTER_RESTART_S = 30.0   # after Redis went away, a pass with no progress for worker_wait_s + this fails
+DEAD_MAX = 10_000          # the dead-letter stream keeps about this many entries
+# What a malformed entry raises when it is read (JSON, base64, a missing or mistyped field); an
+# archive error (SQLite, disk) is not among them and still stops the pass.
+POISON = (ValueError, KeyError, TypeError, IndexError, AttributeError, UnicodeDecodeError)
+AFTER_RESTART_S = 30.0
+LOST = ("Redis restarted mid-pass: requests in its frontier may have been lost, so the pass is partial; "
+        "the documents it did not check stay due")   # after Redis went away, a pass with no progress for worker_wait_s + this fails
 
 
 def fingerprint(config: Config) -> str:
@@ -97,6 +103,7 @@ class ClusterPass:
         self.keys = Keys(config.cluster.key_prefix)
         self.stop_requested = False
         self.consumer = "writer"
+        self.dead_letters = 0
         self._handlers: dict[str, dict] = {}
         self._by_name = {s.name: s for s in self.sources}
 
@@ -123,20 +130,24 @@ class ClusterPass:
         # Entries a killed writer had read but not written come first.
         self.drain(pending=True)
         self._seed(result.run_id)
+        self.watch = _Stall(self.config.cluster.worker_wait_s + AFTER_RESTART_S)
         interrupted, failure = self._wait()
-        if failure:
-            result.problems.append(failure)
-            self.book.progress.problem(failure)
+        lost = self.watch.restarted and not failure and not interrupted
+        for problem in (failure, LOST if lost else None, self._dead_problem()):
+            if problem:
+                result.problems.append(problem)
+                self.book.progress.problem(problem)
         book = self.book
         for source in self.sources:
-            if failure is None and not interrupted and book.fatal is None:
+            if failure is None and not interrupted and not lost and book.fatal is None:
                 book.source_done(source)
             outcome = "interrupted" if interrupted else "failed" if (
-                failure or book.fatal or source.name in result.failed_sources) else "ok"
+                failure or book.fatal or source.name in result.failed_sources) else "partial" if lost else "ok"
             book.end_source(source, outcome)
         result.seconds = time.monotonic() - started
-        return book.finish("failed" if failure else outcome_of(
-            result, fatal=book.fatal is not None, interrupted=interrupted, crawled=len(self.sources)))
+        outcome = "failed" if failure else outcome_of(
+            result, fatal=book.fatal is not None, interrupted=interrupted, crawled=len(self.sources))
+        return book.finish("partial" if lost and outcome == "ok" else outcome)
 
     def _seed(self, run_id: int) -> None:
         """Publish the pass (its id, the config's fingerprint, each source's context) and push
@@ -159,7 +170,7 @@ class ClusterPass:
         quiet_since, seen, no_worker_since = None, None, time.monotonic()
         redis_down_since = None
         wait_s = self.config.cluster.worker_wait_s
-        watch = _Stall(wait_s + AFTER_RESTART_S)
+        watch = self.watch
         while True:
             if self.stop_requested:
                 return True, None
@@ -218,12 +229,30 @@ class ClusterPass:
             if not entries:
                 return handled
             for entry_id, fields in entries:
-                self._handle(fields)
+                try:
+                    self._handle(fields)
+                except POISON as exc:
+                    self._dead_letter(entry_id, fields, exc)
                 self.redis.xack(self.keys.stream, self.keys.group, entry_id)
                 self.redis.xdel(self.keys.stream, entry_id)
                 handled += 1
             if not pending:
                 block_ms = None     # more may be waiting: read on without blocking, return when none
+
+    def _dead_problem(self) -> str | None:
+        if not self.dead_letters:
+            return None
+        return (f"{self.dead_letters} stream entries could not be written and were moved to {self.keys.dead} "
+                f"(`status` counts them; XRANGE shows each with its reason)")
+
+    def _dead_letter(self, entry_id, fields: dict, exc: Exception) -> None:
+        """An entry the writer cannot read (malformed, or not what a worker writes) goes to the
+        dead-letter stream with the reason, is counted, and the writer goes on with the next."""
+        reason = f"{type(exc).__name__}: {exc}"[:300]
+        ident = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        self.redis.xadd(self.keys.dead, {**fields, "_error": reason, "_entry": ident}, maxlen=DEAD_MAX, approximate=True)
+        self.dead_letters += 1
+        logger.error("stream entry %s could not be written (%s): moved to %s", ident, reason, self.keys.dead)
 
     def _handle(self, fields: dict) -> None:
         kind = fields.get(b"type", b"").decode()
@@ -260,13 +289,14 @@ class _Stall:
     def __init__(self, limit_s: float):
         self.limit_s = limit_s
         self.run_id: str | None = None
-        self.disturbed = False
+        self.disturbed = False      # Redis went away or restarted during the pass
+        self.restarted = False      # a new server (run_id): what it held unsaved is gone
         self.progress, self.moved_at = None, time.monotonic()
 
     def server(self, redis) -> None:
         run_id = redis.info("server").get("run_id")
         if self.run_id is not None and run_id != self.run_id:
-            self.disturbed = True
+            self.disturbed = self.restarted = True
         self.run_id = run_id
 
     def outage(self) -> None:
