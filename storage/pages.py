@@ -31,10 +31,14 @@ def is_archive(conn: sqlite3.Connection) -> bool:
 
 
 def front_page(conn, *, min_significance: int, new: bool, source: str = "", kind: str = "", klass: str = "",
-               speaker: str = "", since: str = "", until: str = "", limit: int = 50) -> list[dict]:
+               speaker: str = "", since: str = "", until: str = "", silent: bool = False,
+               limit: int = 50) -> list[dict]:
     """The latest significant changes, newest first; `new` gives new releases instead (never the
-    baseline's, which only record what was already published when watching began)."""
+    baseline's, which only record what was already published when watching began); `silent`,
+    only edits the page's own modified time does not admit to."""
     clauses, params = [f"NOT ({BASELINE})"], []
+    if silent:
+        clauses.append("c.silent")
     if new:
         clauses.append("c.kind = 'new'")
     else:
@@ -50,7 +54,7 @@ def front_page(conn, *, min_significance: int, new: bool, source: str = "", kind
             params.append(value)
     return _decode(_rows(conn, (
         "SELECT c.id, c.kind, c.detected_at, c.significance, c.silent, c.classes, c.summary, c.document_id, "
-        "d.source, coalesce(v.title, f.title, d.title) AS title, coalesce(v.url, d.url) AS url "
+        "c.edits, c.sides, d.source, coalesce(v.title, f.title, d.title) AS title, coalesce(v.url, d.url) AS url "
         "FROM changes c JOIN documents d ON d.id = c.document_id "
         "LEFT JOIN versions v ON v.id = c.to_version_id LEFT JOIN versions f ON f.id = c.from_version_id "
         f"WHERE {' AND '.join(clauses)} ORDER BY c.id DESC LIMIT ?"), [*params, limit]))
@@ -145,7 +149,8 @@ def timeline(conn, document_id: int) -> dict | None:
     versions = _rows(conn, "SELECT id, seq, created_at, observed_at, origin, memento_url, title, url, content_hash, "
                            "extractor FROM versions WHERE document_id = ? ORDER BY observed_at, seq", [document_id])
     changes = _decode(_rows(conn, (
-        "SELECT c.id, c.kind, c.detected_at, c.significance, c.silent, c.classes, c.summary, c.from_version_id, "
+        "SELECT c.id, c.kind, c.detected_at, c.significance, c.silent, c.classes, c.summary, c.edits, c.sides, "
+        "c.from_version_id, "
         "c.to_version_id, c.reverted_to_version_id, c.historical, coalesce(c.observed_at, c.detected_at) AS observed_at, "
         # Changes written before m008 have no previous_seen_at: their last capture of the old version.
         "coalesce(c.previous_seen_at, (SELECT max(k.fetched_at) FROM captures k WHERE k.document_id = c.document_id "

@@ -13,7 +13,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from remarkwatch.core import classes as class_table
-from remarkwatch.core import detect
+from remarkwatch.core import detect, wording
 from remarkwatch.core.fields import version_fields
 from remarkwatch.core.sides import rows_from_json, side_by_side
 from remarkwatch.storage import changes as changes_table, documents, versions as versions_table
@@ -90,7 +90,7 @@ async def _archive(request, datasette):
 
 async def _render(datasette, request, template: str, links: Links, context: dict) -> Response:
     context.update(links=links, database=links.database_name, several=links.several, class_words=CLASS_WORDS,
-                   metadata=datasette.metadata())
+                   field_words=wording.field_words, time_fields=wording.TIME_FIELDS, metadata=datasette.metadata())
     return Response.html(await datasette.render_template(template, context, request=request))
 
 
@@ -112,20 +112,28 @@ def _text(value, limit: int) -> str:
     return (value or "").replace("\x00", "").strip()[:limit]
 
 
+SIGNIFICANCE_STEPS = (0, detect.ALERT_THRESHOLD, 40, 60, 70, 90)    # the front page's "at least" menu
+
+
 async def front_page(request, datasette):
     database, links = await _archive(request, datasette)
     tab = "new" if request.args.get("tab") == "new" else "changes"
     filters = {key: _text(request.args.get(arg), 200) for key, arg in (
         ("source", "source"), ("kind", "kind"), ("klass", "class"), ("speaker", "speaker"),
         ("since", "since"), ("until", "until"))}
+    silent = request.args.get("silent") == "1"
+    least = request.args.get("min", "")
+    least = int(least) if least.isdigit() and int(least) <= 100 else detect.ALERT_THRESHOLD
 
     def read(conn):
-        return (queries.front_page(conn, min_significance=detect.ALERT_THRESHOLD, new=tab == "new", **filters),
+        return (queries.front_page(conn, min_significance=least, new=tab == "new", silent=silent, **filters),
                 queries.choices(conn))
     changes, choices = await database.execute_fn(read)
+    for change in changes:
+        change.update(wording.for_list(change))
     return await _render(datasette, request, "remarkwatch_index.html", links, {
-        "tab": tab, "filters": filters, "changes": changes, "choices": choices,
-        "threshold": detect.ALERT_THRESHOLD})
+        "tab": tab, "filters": filters, "changes": changes, "choices": choices, "silent": silent,
+        "least": least, "steps": SIGNIFICANCE_STEPS, "threshold": detect.ALERT_THRESHOLD})
 
 
 def passage_html(passage: str) -> Markup:
@@ -169,6 +177,8 @@ async def version_page(request, datasette):
 
 async def document_page(request, datasette):
     links, _, found = await _one(request, datasette, "document", queries.timeline)
+    for change in found["changes"]:
+        change.update(wording.for_list(change))
     # Versions and changes on one time line: a version's own `new`/`edited` change stands for it.
     shown = {c["to_version_id"] for c in found["changes"] if c["to_version_id"]}
     # In the site's time order: when each content was observed (a backfill's history comes
@@ -194,8 +204,10 @@ async def compare_page(request, datasette):
     rows = side_by_side(old["body_text"] or "", new["body_text"] or "") if change else []
     view = "side" if request.args.get("view") == "side" else "inline"
     base = links.compare(old_id, new_id)
+    edits = change.edits_as_dicts() if change else []
     return await _render(datasette, request, "remarkwatch_compare.html", links, {
-        "old": old, "new": new, "change": change, "edits": change.edits_as_dicts() if change else [],
+        "old": old, "new": new, "change": change, "edits": edits,
+        "in_words": wording.summary(edits, change.summary) if change else "",
         "rows": rows, "view": view, "side_url": base + "&view=side", "inline_url": base})
 
 
@@ -211,7 +223,22 @@ def _load_change(conn, change_id: int) -> dict | None:
         stored = changes_table.change_sides(db, change_id)
         rows = rows_from_json(stored) if stored else side_by_side(old["body_text"], new["body_text"])
     return {"change": change, "document": documents.get_document(db, change["document_id"]), "rows": rows,
+            "sentences": _sentences(rows, change["edits"]),
+            "in_words": wording.summary([e for e in change["edits"] if e["field"] != "body"] if rows else change["edits"],
+                                        "" if rows else change["summary"]),
             "versions": versions_table.document_versions(db, change["document_id"])}
+
+
+def _sentences(rows, edits: list[dict]) -> list[dict]:
+    """Every changed paragraph of a change in its sentence, with its speaker and turn: what the
+    change page shows first."""
+    out = []
+    for row in rows:
+        if row.changed:
+            para = row.new_para or row.old_para
+            turn = next((e.get("turn") for e in edits if e["field"] == "body" and e.get("para") == para), None)
+            out.append({"pieces": wording.unlabelled(wording.excerpt(row.inline), row.speaker), "speaker": row.speaker, "turn": turn, "para": para})
+    return out
 
 
 async def change_page(request, datasette):

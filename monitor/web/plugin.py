@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from remarkwatch.crawler.profiles import config_dir
 from remarkwatch import untrusted
+from remarkwatch.core import wording
 from remarkwatch.web import pages
 from remarkwatch.web.limits import ANSWER_BYTES, limit_connection
 from remarkwatch.web.pages import archive_names
@@ -59,7 +60,9 @@ def prepare_connection(conn, database, datasette):
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
     """Every value a template prints (ours and Datasette's table views) shows a bidirectional
-    override from a page as its code point instead of applying it (untrusted.bidi_marked)."""
+    override from a page as its code point instead of applying it (untrusted.bidi_marked).
+    `rw_when` prints a stored ISO time as people read it ("2 Dec 2026, 02:56 UTC")."""
+    env.filters["rw_when"] = wording.human_time
     previous = env.finalize
 
     def finalize(value):

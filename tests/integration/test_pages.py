@@ -21,7 +21,11 @@ from tests.integration.test_web import ARTIFACTS, _wait_for, archive_path, brows
 
 def test_front_page_lists_significant_changes_with_filters(client):
     page = client("/").text
-    assert "Latest changes" in page and "turn 1, MR PRICE: &#39;forces&#39; -&gt; &#39;refugees&#39;" in page
+    # The edit in its sentence (what `diff` prints in context), its speaker and turn; a human date.
+    assert "Latest changes" in page and ('<span class="rw-who">MR PRICE (turn 1):</span> … all armed actors to stop '
+                                         "attacks against Eritrean <del>forces</del> <ins>refugees</ins> and all refugees.") in page
+    listed = page.split('<ul class="rw-list">')[1]
+    assert "27 Nov 2026, 12:00 UTC" in listed and "2026-11-27T" not in listed and "-&gt;" not in listed
     assert "a correction" in page and "silent" in page and 'href="/-/change/' in page
     assert "remarkwatch archive" in page and "public domain" in page          # the instance, its license
     assert "&lt;script&gt;" in page and "<script>document" not in page
@@ -33,6 +37,18 @@ def test_front_page_lists_significant_changes_with_filters(client):
     new = client("/?tab=new").text.split('<ul class="rw-list">')[1]
     assert new.count("<li>") == 4 and "edited" not in new
     assert client("/?since=2030-01-01").text.count('class="rw-title"') == 0
+
+
+@pytest.mark.parametrize("query, kinds", [
+    ("", ["edited", "reverted", "moved", "removed", "edited", "edited"]),
+    ("?silent=1", ["edited", "reverted", "edited", "edited"]),
+    ("?min=80", ["edited", "reverted", "removed", "edited"]),
+    ("?min=80&silent=1", ["edited", "reverted", "edited"]),
+    ("?min=0&kind=moved", ["moved"]),
+])
+def test_front_page_filters_silent_edits_and_significance(client, query, kinds):
+    listed = client("/" + query).text.split('<ul class="rw-list">')[1]
+    assert [k.split(" ·")[0] for k in listed.split('<div class="rw-when">')[1:]] == kinds
 
 
 def test_search_highlights_the_passage_with_its_speaker(client):
