@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from remarkwatch.storage.changes import BASELINE
+
 # Text between these marks is a search hit; they are control characters, so page text cannot
 # contain them once escaped, and the page turns them into <mark> after escaping.
 HIT_START, HIT_END = "\x02", "\x03"
-BASELINE = ("c.kind = 'new' AND c.detected_at <= coalesce((SELECT s.baseline_done_at FROM source_state s "
-            "WHERE s.source = d.source), '')")
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:

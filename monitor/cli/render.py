@@ -38,7 +38,8 @@ def changes_table(changes: list[dict], width: int | None = None) -> str:
     width = width or shutil.get_terminal_size((120, 24)).columns
     rows = [[c["id"], (c["detected_at"] or "")[:16].replace("T", " "), c["kind"], c.get("significance", 0),
              c["source"], safe(c.get("title") or "").replace("\n", " "),
-             ",".join(c.get("classes") or []) + (" silent" if c.get("silent") else "")] for c in changes]
+             " ".join(filter(None, [",".join(c.get("classes") or []), "silent" if c.get("silent") else "",
+                                    "baseline" if c.get("baseline") else ""]))] for c in changes]
     # tabulate's "simple" format: each column as wide as its longest cell or its header plus 2,
     # two spaces between columns. The title gets what the others leave.
     fixed = sum(max([len(str(r[i])) for r in rows] + [len(CHANGE_HEADERS[i]) + 2])
@@ -81,7 +82,7 @@ def changes_json(changes: list[dict]) -> str:
     keep = ("id", "kind", "detected_at", "document_id", "from_version_id", "to_version_id",
             "reverted_to_version_id", "changed_fields", "classes", "significance", "silent",
             "summary", "source", "url", "title", "run_id", "edits", "historical", "observed_at",
-            "previous_seen_at", "memento_url")
+            "previous_seen_at", "memento_url", "baseline")
     return json.dumps([{k: c.get(k) for k in keep} for c in changes], indent=2, ensure_ascii=False)
 
 

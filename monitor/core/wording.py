@@ -186,3 +186,13 @@ def for_list(change: dict) -> dict:
     sentence = first_edit(change.get("sides"), edits)
     rest = [e for e in edits if e.get("field") != "body"] if sentence else edits
     return {"sentence": sentence, "in_words": summary(rest, "" if sentence else change.get("summary") or "")}
+
+
+def sentence_text(sentence: dict) -> str:
+    """A `first_edit` as one plain line: "MR PRICE (turn 1): … Eritrean [-forces-] {+refugees+} and …"."""
+    who = sentence.get("speaker") or (f"para {sentence['para']}" if sentence.get("para") else "")
+    if who and sentence.get("speaker") and sentence.get("turn"):
+        who += f" (turn {sentence['turn']})"
+    more = sentence.get("more") or 0
+    tail = f" (and {more} more paragraph{'' if more == 1 else 's'} changed)" if more else ""
+    return (f"{who}: " if who else "") + pieces_text(sentence["pieces"]) + tail

@@ -80,6 +80,14 @@ def test_feeds_link_to_change_pages_and_leave_out_noise(tmp_path, archive_path):
     datasette = build_datasette(archive_path, public_url="https://archive.example.org")
     feed = feedparser.parse(asyncio.run(datasette.client.get("/archive/feed.atom")).text)
     assert all(e.link.startswith("https://archive.example.org/-/change/") for e in feed.entries)
+    # An entry says the edit in its sentence, silent, classes and the date in words (not `classes ["wording"]`).
+    edit = next(e for e in feed.entries if e.link.endswith("/-/change/5"))
+    assert edit.title == "edited (silent): Briefing"
+    assert edit.summary.splitlines() == [
+        "MR PRICE (turn 1): … all armed actors to stop attacks against Eritrean [-forces-] {+refugees+} and all refugees.",
+        "Silent edit: the page's own modified time did not change.",
+        "edited · state-briefings · 27 Nov 2026, 12:00 UTC · significance 80 · wording · change #5"]
+    assert not any("[\"" in e.summary or "2026-11-27T" in e.summary for e in feed.entries)
     db = open_db(archive_path)
     db.execute("INSERT INTO source_state (source, baseline_done_at) VALUES ('state-briefings', '2026-11-27T11:00:03+00:00') "
                "ON CONFLICT (source) DO UPDATE SET baseline_done_at = excluded.baseline_done_at")
