@@ -83,30 +83,48 @@ def fts_query(text: str) -> str:
 
 
 def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset: int = 0) -> tuple[list[dict], int]:
-    """Versions matching `text`, each with its highlighted passage and the speaker of that passage."""
+    """Documents with a version matching `text`, one hit per document (`total` counts documents):
+    its newest matching version (id, seq, title, url, origin...), that version's highlighted
+    passage and the passage's speaker, and `versions`: every version of the document in the
+    site's order, each with `has` (it matches) and its `origin` (live or wayback)."""
     query = fts_query(text)
     if not query:
         return [], 0
-    total = conn.execute("SELECT COUNT(*) FROM versions_fts WHERE versions_fts MATCH ?", [query]).fetchone()[0]
-    order_by = "v.observed_at DESC, v.id DESC" if order == "date" else "f.rank"
-    # The ranking runs over rowids alone; passages are cut only for the page shown.
-    top = _rows(conn, f"SELECT f.rowid AS id FROM versions_fts f JOIN versions v ON v.id = f.rowid "
-                      f"WHERE versions_fts MATCH ? ORDER BY {order_by} LIMIT ? OFFSET ?", [query, limit, offset])
-    ids = [r["id"] for r in top]
-    if not ids:
+    matching = "SELECT f.rowid AS id, f.rank AS rank FROM versions_fts f WHERE versions_fts MATCH ?"
+    total = conn.execute(f"SELECT COUNT(DISTINCT v.document_id) FROM ({matching}) m JOIN versions v ON v.id = m.id",
+                         [query]).fetchone()[0]
+    order_by = "newest DESC, v.document_id DESC" if order == "date" else "best, v.document_id"
+    # The ranking runs over ids alone, a document ranked by its best version; passages are cut only
+    # for the page shown.
+    top = [r[0] for r in conn.execute(
+        f"SELECT v.document_id, min(m.rank) AS best, max(v.observed_at) AS newest FROM ({matching}) m "
+        f"JOIN versions v ON v.id = m.id GROUP BY v.document_id ORDER BY {order_by} LIMIT ? OFFSET ?",
+        [query, limit, offset]).fetchall()]
+    if not top:
         return [], total
-    marks = ", ".join("?" * len(ids))
+    marks = ", ".join("?" * len(top))
+    found = {r[0] for r in conn.execute(
+        f"SELECT rowid FROM versions_fts WHERE versions_fts MATCH ? AND rowid IN "
+        f"(SELECT id FROM versions WHERE document_id IN ({marks}))", [query, *top]).fetchall()}
+    by_document: dict[int, list[dict]] = {}
+    for row in _rows(conn, (
+            "SELECT v.id, v.seq, v.document_id, v.created_at, v.observed_at, v.origin, v.memento_url, v.title, v.url, "
+            f"d.source, d.latest_version_id FROM versions v JOIN documents d ON d.id = v.document_id "
+            f"WHERE v.document_id IN ({marks}) ORDER BY v.observed_at, v.seq"), top):
+        by_document.setdefault(row["document_id"], []).append(dict(row, has=row["id"] in found))
+    shown = {document_id: [v for v in by_document[document_id] if v["has"]][-1] for document_id in top}
+    ids = [v["id"] for v in shown.values()]
     passages = dict(conn.execute(
         f"SELECT rowid, snippet(versions_fts, 2, ?, ?, '…', 32) FROM versions_fts "
-        f"WHERE versions_fts MATCH ? AND rowid IN ({marks})", [HIT_START, HIT_END, query, *ids]).fetchall())
-    details = {r["id"]: r for r in _rows(conn, (
-        "SELECT v.id, v.seq, v.document_id, v.created_at, v.observed_at, v.title, v.url, d.source, d.latest_version_id "
-        f"FROM versions v JOIN documents d ON d.id = v.document_id WHERE v.id IN ({marks})"), ids)}
+        f"WHERE versions_fts MATCH ? AND rowid IN ({', '.join('?' * len(ids))})",
+        [HIT_START, HIT_END, query, *ids]).fetchall())
     results = []
-    for version_id in ids:
-        row = dict(details[version_id], passage=passages.get(version_id) or "")
+    for document_id in top:
+        row = dict(shown[document_id], passage=passages.get(shown[document_id]["id"]) or "")
         hit = row["passage"].partition(HIT_START)[2].partition(HIT_END)[0]
-        row["speaker"] = _speaker_of(conn, version_id, hit)
+        row["speaker"] = _speaker_of(conn, row["id"], hit)
+        row["versions"] = [{k: v[k] for k in ("id", "seq", "has", "origin", "observed_at")}
+                           for v in by_document[document_id]]
         results.append(row)
     return results, total
 

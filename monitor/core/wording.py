@@ -196,3 +196,34 @@ def sentence_text(sentence: dict) -> str:
     more = sentence.get("more") or 0
     tail = f" (and {more} more paragraph{'' if more == 1 else 's'} changed)" if more else ""
     return (f"{who}: " if who else "") + pieces_text(sentence["pieces"]) + tail
+
+
+def presence(versions: list[dict]) -> str:
+    """Which of a document's versions (in the site's order, each with `seq` and `has`) hold a
+    passage: "in versions 1–3, removed in version 4", "in all 4 versions", "in its only version"."""
+    if len(versions) == 1:
+        return "in its only version" if versions[0]["has"] else "not in its only version"
+    if all(v["has"] for v in versions):
+        return "in both versions" if len(versions) == 2 else f"in all {len(versions)} versions"
+    runs: list[list[dict]] = []
+    for previous, version in zip([None, *versions], versions):
+        if version["has"]:
+            if previous is not None and previous["has"]:
+                runs[-1].append(version)
+            else:
+                runs.append([version])
+    if not runs:
+        return "in none of its versions"
+    spans = [f"{run[0]['seq']}–{run[-1]['seq']}" if len(run) > 1 else f"{run[0]['seq']}" for run in runs]
+    text = ("in versions " if len(runs) > 1 or len(runs[0]) > 1 else "in version ") + (
+        ", ".join(spans[:-1]) + " and " + spans[-1] if len(spans) > 1 else spans[0])
+    if not versions[-1]["has"]:
+        after = versions[versions.index(runs[-1][-1]) + 1]
+        text += f", removed in version {after['seq']}"
+    return text
+
+
+def origins(versions: list[dict]) -> list[str]:
+    """Where the matching versions were read: "live site", "web archive" (a backfill's memento)."""
+    kinds = {v.get("origin") or "live" for v in versions if v["has"]}
+    return [words for origin, words in (("live", "live site"), ("wayback", "web archive")) if origin in kinds]

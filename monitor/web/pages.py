@@ -153,7 +153,8 @@ async def search_page(request, datasette):
     results, total = await database.execute_fn(
         lambda conn: queries.search(conn, q, order=order, limit=PAGE_SIZE, offset=offset))
     for result in results:
-        result["passage_html"] = passage_html(result["passage"])
+        result.update(passage_html=passage_html(result["passage"]), presence=wording.presence(result["versions"]),
+                      origins=wording.origins(result["versions"]))
     more = offset + PAGE_SIZE < total
     return await _render(datasette, request, "remarkwatch_search.html", links, {
         "q": q, "order": order, "results": results, "total": total, "offset": offset,

@@ -55,6 +55,12 @@ def test_search_highlights_the_passage_with_its_speaker(client):
     page = client('/-/search?q=%22Eritrean+refugees%22').text
     assert "<mark>Eritrean refugees</mark>" in page and "MR PRICE" in page
     assert "Put a phrase in quotes" in page and 'href="/-/version/5"' in page and 'href="/-/document/1"' in page
+    # One hit per document, saying which of its versions hold the passage, and where they were read.
+    assert "1 document matches" in page and "<strong>in version 2, removed in version 3</strong>" in page
+    assert '<span class="rw-who">MR PRICE:</span>' in page and '<span class="rw-tag">live site</span>' in page
+    forces = client("/-/search?q=forces").text
+    assert "4 documents match" in forces and forces.split('<ul class="rw-list">')[1].count("<li>") == 4
+    assert "<strong>in versions 1 and 3–4</strong>" in forces
     words = client("/-/search?q=refugees+Eritrean&order=date").text
     assert "version 4" in words.split('<ul class="rw-list">')[1].split("</li>")[0]   # newest first
     hostile = client("/-/search?q=%3Cscript%3E").text

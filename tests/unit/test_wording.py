@@ -89,3 +89,26 @@ def test_first_edit_of_stored_sides_without_the_turns_own_label():
 def test_for_list_without_a_body_edit_says_the_edits_in_words(change, sentence, in_words):
     shown = wording.for_list(change)
     assert (shown["sentence"] is not None, shown["in_words"]) == (sentence, in_words)
+
+
+@pytest.mark.parametrize("has, said", [
+    ([True], "in its only version"),
+    ([True, True], "in both versions"),
+    ([True, True, True, True], "in all 4 versions"),
+    ([True, True, True, False], "in versions 1–3, removed in version 4"),
+    ([False, True, True], "in versions 2–3"),
+    ([True, False, True, True], "in versions 1 and 3–4"),
+    ([False, True, False, False], "in version 2, removed in version 3"),
+    ([False, False], "in none of its versions"),
+])
+def test_which_versions_hold_a_passage(has, said):
+    assert wording.presence([{"seq": n, "has": h} for n, h in enumerate(has, 1)]) == said
+
+
+@pytest.mark.parametrize("versions, said", [
+    ([{"has": True, "origin": "wayback"}, {"has": True, "origin": "live"}], ["live site", "web archive"]),
+    ([{"has": True, "origin": "wayback"}, {"has": False, "origin": "live"}], ["web archive"]),
+    ([{"has": True, "origin": None}], ["live site"]),
+])
+def test_where_the_matching_versions_were_read(versions, said):
+    assert wording.origins(versions) == said
