@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import feedparser
@@ -82,6 +84,17 @@ def test_version_document_and_compare_pages(client):
     assert client("/-/version/999").status_code == 404 and client("/-/document/999").status_code == 404
 
 
+def test_the_change_page_shows_the_edit_first(client):
+    page = client("/-/change/5").text
+    first, meta = page.index('id="the-edit"'), page.index('class="rw-meta"')
+    assert first < meta and page.index("<del>forces</del>") < meta          # the edit, then the metadata
+    section = page[first:meta]
+    assert ('<span class="rw-who">MR PRICE (turn 1):</span> … all armed actors to stop attacks against Eritrean '
+            "<del>forces</del> <ins>refugees</ins> and all refugees.") in section
+    assert "silent edit" in section and "detected 27 Nov 2026, 12:00 UTC" in section
+    assert "<th>changed fields</th><td>Text</td>" in page and "2026-11-27T" not in page
+
+
 def test_feeds_link_to_change_pages_and_leave_out_noise(tmp_path, archive_path):
     datasette = build_datasette(archive_path, public_url="https://archive.example.org")
     feed = feedparser.parse(asyncio.run(datasette.client.get("/archive/feed.atom")).text)
@@ -143,7 +156,7 @@ def test_plain_datasette_finds_the_plugin_queries_and_pages(tmp_path, archive_pa
 
 
 PAGES = {   # name: (path, text the page must show)
-    "front": ("/", "turn 1, MR PRICE: 'forces' -&gt; 'refugees'"),
+    "front": ("/", "Eritrean <del>forces</del> <ins>refugees</ins> and all refugees."),
     "new": ("/?tab=new", "Releases that appeared after watching began"),
     "search": ("/-/search?q=%22Eritrean+refugees%22", "<mark>Eritrean refugees</mark>"),
     "change": ("/-/change/{injected}?view=side", 'data-label="after"'),
@@ -189,3 +202,65 @@ def test_every_page_in_a_real_browser(tmp_path, archive_path, served, width):
         shot.unlink(missing_ok=True)
         subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, timeout=90)
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def png_rows(data: bytes) -> tuple[int, list[bytes]]:
+    """A Chromium screenshot (8-bit RGB or RGBA PNG) as its width and its rows of pixels, unfiltered
+    (PNG spec, section 9): enough to look for a colour without an imaging library."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    at, chunks, header = 8, [], b""
+    while at < len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + length]
+        header = body if kind == b"IHDR" else header
+        chunks += [body] if kind == b"IDAT" else []
+        at += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", header[:10])
+    assert depth == 8 and colour in (2, 6), (depth, colour)
+    size = 3 if colour == 2 else 4
+    raw, stride, rows, previous = zlib.decompress(b"".join(chunks)), width * size, [], bytearray(width * size)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - size] if i >= size else 0
+            up, corner = previous[i], previous[i - size] if i >= size else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                p = left + up - corner
+                nearest = min((abs(p - left), 0, left), (abs(p - up), 1, up), (abs(p - corner), 2, corner))[2]
+                line[i] = (line[i] + nearest) & 255
+        rows.append(bytes(line[j] for j in range(stride) if j % size < 3))
+        previous = line
+    return width, rows
+
+
+def rows_with(rows: list[bytes], rgb: tuple[int, int, int]) -> list[int]:
+    colour = bytes(rgb)
+    return [y for y, row in enumerate(rows) if any(row[x:x + 3] == colour for x in range(0, len(row), 3))]
+
+
+@pytest.mark.slow
+def test_the_first_edit_is_on_a_phones_first_screen(tmp_path, archive_path, served):
+    """On a 390 x 844 phone the change page's first screen holds the edit: the struck word on its
+    red and the new word on its green (remarkwatch_style.html's #fdd and #dfd), not nine rows of
+    metadata with the edit a screen and a half down (issue 26). One Chromium launch."""
+    change = next(open_db(archive_path).query(
+        "SELECT id FROM changes WHERE kind = 'edited' AND document_id = 1 ORDER BY id LIMIT 1"))["id"]
+    shot = ARTIFACTS / "change-page-first-screen-390.png"
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot.unlink(missing_ok=True)
+    subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+                    "--virtual-time-budget=2000", "--hide-scrollbars", "--force-device-scale-factor=1",
+                    "--window-size=390,844", f"--screenshot={shot}", f"http://127.0.0.1:{served}/-/change/{change}"],
+                   capture_output=True, timeout=90)
+    width, rows = png_rows(shot.read_bytes())
+    assert (width, len(rows)) == (390, 844)                      # the image is the first screen, no more
+    deleted, inserted = rows_with(rows, (0xff, 0xdd, 0xdd)), rows_with(rows, (0xdd, 0xff, 0xdd))
+    assert deleted and inserted, "the edit's red and green are not on the first screen"
+    assert min(inserted) < 844 * 0.6, f"the edit starts at {min(inserted)} px, low on the first screen"
