@@ -152,7 +152,7 @@ def version(conn, version_id: int) -> dict | None:
     at = order.index(version_id)
     found["previous_id"] = order[at - 1] if at > 0 else None
     found["next_id"] = order[at + 1] if at + 1 < len(order) else None
-    found["changes"] = _decode(_rows(conn, "SELECT id, kind, detected_at, significance, classes, summary FROM changes "
+    found["changes"] = _decode(_rows(conn, "SELECT id, kind, detected_at, significance, classes, summary, edits FROM changes "
                                            "WHERE to_version_id = ? OR from_version_id = ? ORDER BY id",
                                      [version_id, version_id]))
     return found

@@ -173,6 +173,8 @@ async def _one(request, datasette, var: str, read):
 
 async def version_page(request, datasette):
     links, _, found = await _one(request, datasette, "version", queries.version)
+    for change in found["changes"]:
+        change["in_words"] = wording.summary(change["edits"], change["summary"])
     return await _render(datasette, request, "remarkwatch_version.html", links, {"version": found})
 
 
