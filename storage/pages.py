@@ -90,22 +90,24 @@ def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset
     query = fts_query(text)
     if not query:
         return [], 0
-    matching = "SELECT f.rowid AS id, f.rank AS rank FROM versions_fts f WHERE versions_fts MATCH ?"
-    total = conn.execute(f"SELECT COUNT(DISTINCT v.document_id) FROM ({matching}) m JOIN versions v ON v.id = m.id",
-                         [query]).fetchone()[0]
-    order_by = "newest DESC, v.document_id DESC" if order == "date" else "best, v.document_id"
-    # The ranking runs over ids alone, a document ranked by its best version; passages are cut only
-    # for the page shown.
-    top = [r[0] for r in conn.execute(
-        f"SELECT v.document_id, min(m.rank) AS best, max(v.observed_at) AS newest FROM ({matching}) m "
-        f"JOIN versions v ON v.id = m.id GROUP BY v.document_id ORDER BY {order_by} LIMIT ? OFFSET ?",
-        [query, limit, offset]).fetchall()]
-    if not top:
+    # One pass over the matches gives every matching document with its best rank and newest match:
+    # their number is the total, and the page is a slice (bm25's rank only when ranking by it).
+    # The matches meet the versions through the (document_id, observed_at) index, which holds
+    # both and the id: far fewer pages read than each version's own row, body and all.
+    rank = "min(m.rank)" if order != "date" else "0"
+    documents = conn.execute(
+        f"WITH m AS MATERIALIZED (SELECT rowid AS id{', rank' if order != 'date' else ''} FROM versions_fts "
+        f"WHERE versions_fts MATCH ?) SELECT v.document_id, {rank}, max(v.observed_at), group_concat(v.id) "
+        f"FROM versions v INDEXED BY idx_versions_document_id_observed_at JOIN m ON m.id = v.id "
+        f"GROUP BY v.document_id", [query]).fetchall()
+    documents.sort(key=(lambda d: (d[2], d[0])) if order == "date" else (lambda d: (d[1], d[0])),
+                   reverse=order == "date")
+    total, page = len(documents), documents[offset:offset + limit]
+    if not page:
         return [], total
+    top = [d[0] for d in page]
+    found = {int(version_id) for d in page for version_id in d[3].split(",")}
     marks = ", ".join("?" * len(top))
-    found = {r[0] for r in conn.execute(
-        f"SELECT rowid FROM versions_fts WHERE versions_fts MATCH ? AND rowid IN "
-        f"(SELECT id FROM versions WHERE document_id IN ({marks}))", [query, *top]).fetchall()}
     by_document: dict[int, list[dict]] = {}
     for row in _rows(conn, (
             "SELECT v.id, v.seq, v.document_id, v.created_at, v.observed_at, v.origin, v.memento_url, v.title, v.url, "
