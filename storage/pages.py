@@ -90,45 +90,54 @@ def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset
     query = fts_query(text)
     if not query:
         return [], 0
-    # One pass over the matches gives every matching document with its best rank and newest match:
-    # their number is the total, and the page is a slice (bm25's rank only when ranking by it).
-    # The matches meet the versions through the (document_id, observed_at) index, which holds
-    # both and the id: far fewer pages read than each version's own row, body and all.
-    rank = "min(m.rank)" if order != "date" else "0"
-    documents = conn.execute(
-        f"WITH m AS MATERIALIZED (SELECT rowid AS id{', rank' if order != 'date' else ''} FROM versions_fts "
-        f"WHERE versions_fts MATCH ?) SELECT v.document_id, {rank}, max(v.observed_at), group_concat(v.id) "
-        f"FROM versions v INDEXED BY idx_versions_document_id_observed_at JOIN m ON m.id = v.id "
-        f"GROUP BY v.document_id", [query]).fetchall()
-    documents.sort(key=(lambda d: (d[2], d[0])) if order == "date" else (lambda d: (d[1], d[0])),
-                   reverse=order == "date")
-    total, page = len(documents), documents[offset:offset + limit]
+    documents = _matching_documents(conn, query, order)
+    page = documents[offset:offset + limit]
     if not page:
-        return [], total
-    top = [d[0] for d in page]
+        return [], len(documents)
     found = {int(version_id) for d in page for version_id in d[3].split(",")}
-    marks = ", ".join("?" * len(top))
-    by_document: dict[int, list[dict]] = {}
-    for row in _rows(conn, (
-            "SELECT v.id, v.seq, v.document_id, v.created_at, v.observed_at, v.origin, v.memento_url, v.title, v.url, "
-            f"d.source, d.latest_version_id FROM versions v JOIN documents d ON d.id = v.document_id "
-            f"WHERE v.document_id IN ({marks}) ORDER BY v.observed_at, v.seq"), top):
-        by_document.setdefault(row["document_id"], []).append(dict(row, has=row["id"] in found))
-    shown = {document_id: [v for v in by_document[document_id] if v["has"]][-1] for document_id in top}
+    by_document = _versions_of_documents(conn, [d[0] for d in page], found)
+    shown = {document_id: [v for v in versions if v["has"]][-1] for document_id, versions in by_document.items()}
     ids = [v["id"] for v in shown.values()]
     passages = dict(conn.execute(
         f"SELECT rowid, snippet(versions_fts, 2, ?, ?, '…', 32) FROM versions_fts "
         f"WHERE versions_fts MATCH ? AND rowid IN ({', '.join('?' * len(ids))})",
         [HIT_START, HIT_END, query, *ids]).fetchall())
     results = []
-    for document_id in top:
+    for document_id, *_ in page:
         row = dict(shown[document_id], passage=passages.get(shown[document_id]["id"]) or "")
         hit = row["passage"].partition(HIT_START)[2].partition(HIT_END)[0]
         row["speaker"] = _speaker_of(conn, row["id"], hit)
         row["versions"] = [{k: v[k] for k in ("id", "seq", "has", "origin", "observed_at")}
                            for v in by_document[document_id]]
         results.append(row)
-    return results, total
+    return results, len(documents)
+
+
+def _matching_documents(conn, query: str, order: str) -> list[tuple]:
+    """Every document with a matching version, in the page's order: (document id, best rank,
+    newest match, its matching version ids joined by commas). One pass over the matches, which
+    meet the versions through the (document_id, observed_at) index (it holds both and the id: far
+    fewer pages read than each version's own row, body and all); bm25's rank only when ranking by it."""
+    ranked = order != "date"
+    documents = conn.execute(
+        f"WITH m AS MATERIALIZED (SELECT rowid AS id{', rank' if ranked else ''} FROM versions_fts "
+        f"WHERE versions_fts MATCH ?) SELECT v.document_id, {'min(m.rank)' if ranked else '0'}, max(v.observed_at), "
+        f"group_concat(v.id) FROM versions v INDEXED BY idx_versions_document_id_observed_at JOIN m ON m.id = v.id "
+        f"GROUP BY v.document_id", [query]).fetchall()
+    documents.sort(key=(lambda d: (d[1], d[0])) if ranked else (lambda d: (d[2], d[0])), reverse=not ranked)
+    return documents
+
+
+def _versions_of_documents(conn, document_ids: list[int], found: set[int]) -> dict[int, list[dict]]:
+    """Each document's versions in the site's order, `has` when the version is in `found`."""
+    by_document: dict[int, list[dict]] = {document_id: [] for document_id in document_ids}
+    for row in _rows(conn, (
+            "SELECT v.id, v.seq, v.document_id, v.created_at, v.observed_at, v.origin, v.memento_url, v.title, v.url, "
+            f"d.source, d.latest_version_id FROM versions v JOIN documents d ON d.id = v.document_id "
+            f"WHERE v.document_id IN ({', '.join('?' * len(document_ids))}) ORDER BY v.observed_at, v.seq"),
+            document_ids):
+        by_document[row["document_id"]].append(dict(row, has=row["id"] in found))
+    return by_document
 
 
 def _speaker_of(conn, version_id: int, hit: str) -> str | None:
