@@ -100,8 +100,8 @@ def build(items: list[dict], keys: list[str], max_bytes: int | None = None) -> M
         if _size(message) <= max_bytes:
             return message
     note = f"Truncated to fit {max_bytes:,} bytes: summaries only. See `remarkwatch changes`."
-    slim = [{**i, "summary": (i.get("summary") or "")[:300], "in_words": (i.get("in_words") or "")[:300], "edits": [],
-             "diff": ""} for i in items]
+    slim = [{**i, "summary": (i.get("summary") or "")[:300], "edits": [], "diff": "",
+             **({"in_words": (i.get("in_words") or "")[:300]} if "in_words" in i else {})} for i in items]
     return _build(slim, keys, edits_limit=0, with_diff=False, note=note)
 
 
@@ -181,7 +181,7 @@ def _shown(item: dict, edits_limit, with_diff: bool) -> dict:
         edits = edits[:edits_limit]
     return {**item, "edits": [_edit_view(e) for e in edits], "diff": item.get("diff") if with_diff else "",
             "when": wording.human_time(item.get("detected_at")), "class_words": _class_words(item.get("classes")),
-            "in_words": item.get("in_words") if "in_words" in item else item.get("summary"),
+            "in_words": item.get("in_words") if "in_words" in item else wording.times_in_words(item.get("summary")),
             "window_start": wording.human_time(item.get("previous_seen_at")) or "the first capture",
             "window_end": wording.human_time(item.get("observed_at"))}
 
