@@ -157,19 +157,24 @@ def unlabelled(pieces: list[tuple[str, str]], speaker: str | None) -> list[tuple
     return pieces
 
 
+def in_sentence(row: Row, edits: list[dict], changed_words: int | None = None) -> dict:
+    """One changed paragraph (a side-by-side row) in its sentence: its pieces, speaker, the turn
+    (from the change's located edits) and paragraph."""
+    para = row.new_para or row.old_para
+    turn = next((e.get("turn") for e in edits if e.get("field") == "body" and e.get("para") == para), None)
+    return {"pieces": unlabelled(excerpt(row.inline, changed_words=changed_words), row.speaker),
+            "speaker": row.speaker, "turn": turn, "para": para, "more": 0}
+
+
 def first_edit(sides_json: str | None, edits: list[dict]) -> dict | None:
-    """The first changed paragraph of a change in its sentence, for a list of changes: its pieces,
-    speaker, turn and paragraph, and how many other paragraphs changed. None without stored sides
-    (a change without a body edit, or one written before sides were stored)."""
+    """The first changed paragraph of a change in its sentence, for a list of changes (see
+    `in_sentence`), with how many other paragraphs changed. None without stored sides (a change
+    without a body edit, or one written before sides were stored)."""
     rows: list[Row] = [r for r in rows_from_json(sides_json) if r.changed] if sides_json else []
     for number, row in enumerate(rows):
-        pieces = unlabelled(excerpt(row.inline, changed_words=CHANGED_WORDS), row.speaker)
-        if not any(kind != "same" for _, kind in pieces):
-            continue
-        para = row.new_para or row.old_para
-        turn = next((e.get("turn") for e in edits if e.get("field") == "body" and e.get("para") == para), None)
-        return {"pieces": pieces, "speaker": row.speaker, "turn": turn, "para": para,
-                "more": len(rows) - number - 1}
+        found = in_sentence(row, edits, CHANGED_WORDS)
+        if any(kind != "same" for _, kind in found["pieces"]):
+            return {**found, "more": len(rows) - number - 1}
     return None
 
 

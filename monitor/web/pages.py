@@ -232,16 +232,17 @@ def _load_change(conn, change_id: int) -> dict | None:
             "versions": versions_table.document_versions(db, change["document_id"])}
 
 
+FIRST_SENTENCES = 5     # changed paragraphs the change page opens with; the rest are in the diff below
+
+
 def _sentences(rows, edits: list[dict]) -> list[dict]:
-    """Every changed paragraph of a change in its sentence, with its speaker and turn: what the
-    change page shows first."""
-    out = []
-    for row in rows:
-        if row.changed:
-            para = row.new_para or row.old_para
-            turn = next((e.get("turn") for e in edits if e["field"] == "body" and e.get("para") == para), None)
-            out.append({"pieces": wording.unlabelled(wording.excerpt(row.inline), row.speaker), "speaker": row.speaker, "turn": turn, "para": para})
-    return out
+    """The change's first changed paragraphs in their sentences, with speaker and turn: what the
+    change page shows first (the last one says how many more the diff below holds)."""
+    changed = [row for row in rows if row.changed]
+    shown = [wording.in_sentence(row, edits, wording.CHANGED_WORDS) for row in changed[:FIRST_SENTENCES]]
+    if len(changed) > FIRST_SENTENCES:
+        shown[-1]["more"] = len(changed) - FIRST_SENTENCES
+    return shown
 
 
 async def change_page(request, datasette):

@@ -95,6 +95,17 @@ def test_the_change_page_shows_the_edit_first(client):
     assert "<th>changed fields</th><td>Text</td>" in page and "2026-11-27T" not in page
 
 
+def test_a_large_change_opens_with_its_first_paragraphs_only():
+    from remarkwatch.core.sides import side_by_side
+    from remarkwatch.web.pages import FIRST_SENTENCES, _sentences
+
+    old = "\n\n".join(f"MR PRICE: Point {n} stands.\n\nQUESTION: And {n}?" for n in range(20))
+    new = old.replace("stands", "falls")
+    shown = _sentences(side_by_side(old, new, context=0), [])   # 20 changed paragraphs, apart
+    assert len(shown) == FIRST_SENTENCES and shown[-1]["more"] == 20 - FIRST_SENTENCES
+    assert shown[0]["pieces"] == [("Point 0", "same"), ("stands.", "del"), ("falls.", "ins")]
+
+
 def test_feeds_link_to_change_pages_and_leave_out_noise(tmp_path, archive_path):
     datasette = build_datasette(archive_path, public_url="https://archive.example.org")
     feed = feedparser.parse(asyncio.run(datasette.client.get("/archive/feed.atom")).text)
