@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -61,20 +62,24 @@ def build(path: Path, versions: int) -> None:
 def measure(path: Path, repeat: int) -> None:
     datasette = build_datasette(path)
     name = path.stem
+    # An edit late in the archive, its document and version, whatever --versions built.
+    with sqlite3.connect(path) as conn:
+        change, document, version = conn.execute(
+            "SELECT id, document_id, to_version_id FROM changes WHERE kind = 'edited' ORDER BY id DESC LIMIT 1").fetchone()
     queries = {
         "full-text search, JSON (matches all)": f"/{name}/versions.json?_search=ceasefire+refugees&_size=50&_col=title",
         "full-text search, HTML page": f"/{name}/versions?_search=ceasefire+refugees",
         "full-text search, rare word": f"/{name}/versions.json?_search=Hernstadt",
         "phrase history (canned, FTS phrase)": f"/{name}/phrase_history.json?phrase=only+this+briefing+ever",
         "latest changes (canned)": f"/{name}/latest_changes.json",
-        "change page (/-/change/ID)": "/-/change/40001",
+        "change page (/-/change/ID)": f"/-/change/{change}",
         "front page (/)": "/",
         "front page, one speaker (/?speaker=)": "/?speaker=SECRETARY+BLINKEN",
         "new releases (/?tab=new)": "/?tab=new",
         "search page, common words (/-/search)": "/-/search?q=ceasefire+refugees",
         "search page, phrase, newest first": "/-/search?q=%22aid+workers%22&order=date",
-        "document timeline (/-/document/ID)": "/-/document/20000",
-        "version page (/-/version/ID)": "/-/version/40000",
+        "document timeline (/-/document/ID)": f"/-/document/{document}",
+        "version page (/-/version/ID)": f"/-/version/{version}",
     }
 
     async def run():

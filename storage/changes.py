@@ -13,12 +13,17 @@ def insert_change(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     return insert_row(db, "changes", row)
 
 
+# A baseline row: a release first seen by a source's first complete crawl, recorded as `new` though
+# it was already published when watching began (never alerted, and not news).
+BASELINE = ("c.kind = 'new' AND c.detected_at <= coalesce((SELECT s.baseline_done_at FROM source_state s "
+            "WHERE s.source = d.source), '')")
+
 CHANGE_COLUMNS = (
     "c.id, c.kind, c.detected_at, c.document_id, c.from_version_id, c.to_version_id, "
     "c.changed_fields, c.summary, c.diff, c.field_diffs, c.run_id, c.classes, c.significance, "
     "c.silent, c.edits, c.reverted_to_version_id, c.historical, c.observed_at, c.previous_seen_at, "
     "v.memento_url, f.memento_url AS from_memento_url, d.source, COALESCE(v.url, d.url) AS url, "
-    "COALESCE(v.title, f.title, d.title) AS title"
+    f"COALESCE(v.title, f.title, d.title) AS title, ({BASELINE}) AS baseline"
 )
 
 
@@ -37,16 +42,23 @@ def _change_rows(db: sqlite_utils.Database, where: str, params: list) -> list[di
             row[name] = json.loads(row[name] or empty)
         row["silent"] = bool(row["silent"])
         row["historical"] = bool(row["historical"])
+        row["baseline"] = bool(row["baseline"])
     return rows
 
 
 def recent_changes(db: sqlite_utils.Database, *, limit: int = 20, kinds: Iterable[str] = (),
                    source: str | None = None, classes: Iterable[str] = (),
                    min_significance: int = 0, document_id: int | None = None,
-                   since_id: int | None = None, since_time: str | None = None) -> list[dict]:
+                   since_id: int | None = None, since_time: str | None = None,
+                   silent: bool = False, baseline: bool = True) -> list[dict]:
     """Changes, newest first; with `since_id` or `since_time`, only later ones, oldest first
-    (for a script that polls: each call picks up where the last one stopped)."""
+    (for a script that polls: each call picks up where the last one stopped). `silent`: only
+    silent edits; `baseline=False` leaves out the baseline's `new` rows."""
     clauses, params = [], []
+    if silent:
+        clauses.append("c.silent")
+    if not baseline:
+        clauses.append(f"NOT ({BASELINE})")
     if since_id is not None:
         clauses.append("c.id > ?")
         params.append(since_id)

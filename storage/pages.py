@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from remarkwatch.storage.changes import BASELINE
+
 # Text between these marks is a search hit; they are control characters, so page text cannot
 # contain them once escaped, and the page turns them into <mark> after escaping.
 HIT_START, HIT_END = "\x02", "\x03"
-BASELINE = ("c.kind = 'new' AND c.detected_at <= coalesce((SELECT s.baseline_done_at FROM source_state s "
-            "WHERE s.source = d.source), '')")
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
@@ -31,10 +31,14 @@ def is_archive(conn: sqlite3.Connection) -> bool:
 
 
 def front_page(conn, *, min_significance: int, new: bool, source: str = "", kind: str = "", klass: str = "",
-               speaker: str = "", since: str = "", until: str = "", limit: int = 50) -> list[dict]:
+               speaker: str = "", since: str = "", until: str = "", silent: bool = False,
+               limit: int = 50) -> list[dict]:
     """The latest significant changes, newest first; `new` gives new releases instead (never the
-    baseline's, which only record what was already published when watching began)."""
+    baseline's, which only record what was already published when watching began); `silent`,
+    only edits the page's own modified time does not admit to."""
     clauses, params = [f"NOT ({BASELINE})"], []
+    if silent:
+        clauses.append("c.silent")
     if new:
         clauses.append("c.kind = 'new'")
     else:
@@ -50,7 +54,7 @@ def front_page(conn, *, min_significance: int, new: bool, source: str = "", kind
             params.append(value)
     return _decode(_rows(conn, (
         "SELECT c.id, c.kind, c.detected_at, c.significance, c.silent, c.classes, c.summary, c.document_id, "
-        "d.source, coalesce(v.title, f.title, d.title) AS title, coalesce(v.url, d.url) AS url "
+        "c.edits, c.sides, d.source, coalesce(v.title, f.title, d.title) AS title, coalesce(v.url, d.url) AS url "
         "FROM changes c JOIN documents d ON d.id = c.document_id "
         "LEFT JOIN versions v ON v.id = c.to_version_id LEFT JOIN versions f ON f.id = c.from_version_id "
         f"WHERE {' AND '.join(clauses)} ORDER BY c.id DESC LIMIT ?"), [*params, limit]))
@@ -79,32 +83,61 @@ def fts_query(text: str) -> str:
 
 
 def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset: int = 0) -> tuple[list[dict], int]:
-    """Versions matching `text`, each with its highlighted passage and the speaker of that passage."""
+    """Documents with a version matching `text`, one hit per document (`total` counts documents):
+    its newest matching version (id, seq, title, url, origin...), that version's highlighted
+    passage and the passage's speaker, and `versions`: every version of the document in the
+    site's order, each with `has` (it matches) and its `origin` (live or wayback)."""
     query = fts_query(text)
     if not query:
         return [], 0
-    total = conn.execute("SELECT COUNT(*) FROM versions_fts WHERE versions_fts MATCH ?", [query]).fetchone()[0]
-    order_by = "v.observed_at DESC, v.id DESC" if order == "date" else "f.rank"
-    # The ranking runs over rowids alone; passages are cut only for the page shown.
-    top = _rows(conn, f"SELECT f.rowid AS id FROM versions_fts f JOIN versions v ON v.id = f.rowid "
-                      f"WHERE versions_fts MATCH ? ORDER BY {order_by} LIMIT ? OFFSET ?", [query, limit, offset])
-    ids = [r["id"] for r in top]
-    if not ids:
-        return [], total
-    marks = ", ".join("?" * len(ids))
+    documents = _matching_documents(conn, query, order)
+    page = documents[offset:offset + limit]
+    if not page:
+        return [], len(documents)
+    found = {int(version_id) for d in page for version_id in d[3].split(",")}
+    by_document = _versions_of_documents(conn, [d[0] for d in page], found)
+    shown = {document_id: [v for v in versions if v["has"]][-1] for document_id, versions in by_document.items()}
+    ids = [v["id"] for v in shown.values()]
     passages = dict(conn.execute(
         f"SELECT rowid, snippet(versions_fts, 2, ?, ?, '…', 32) FROM versions_fts "
-        f"WHERE versions_fts MATCH ? AND rowid IN ({marks})", [HIT_START, HIT_END, query, *ids]).fetchall())
-    details = {r["id"]: r for r in _rows(conn, (
-        "SELECT v.id, v.seq, v.document_id, v.created_at, v.observed_at, v.title, v.url, d.source, d.latest_version_id "
-        f"FROM versions v JOIN documents d ON d.id = v.document_id WHERE v.id IN ({marks})"), ids)}
+        f"WHERE versions_fts MATCH ? AND rowid IN ({', '.join('?' * len(ids))})",
+        [HIT_START, HIT_END, query, *ids]).fetchall())
     results = []
-    for version_id in ids:
-        row = dict(details[version_id], passage=passages.get(version_id) or "")
+    for document_id, *_ in page:
+        row = dict(shown[document_id], passage=passages.get(shown[document_id]["id"]) or "")
         hit = row["passage"].partition(HIT_START)[2].partition(HIT_END)[0]
-        row["speaker"] = _speaker_of(conn, version_id, hit)
+        row["speaker"] = _speaker_of(conn, row["id"], hit)
+        row["versions"] = [{k: v[k] for k in ("id", "seq", "has", "origin", "observed_at")}
+                           for v in by_document[document_id]]
         results.append(row)
-    return results, total
+    return results, len(documents)
+
+
+def _matching_documents(conn, query: str, order: str) -> list[tuple]:
+    """Every document with a matching version, in the page's order: (document id, best rank,
+    newest match, its matching version ids joined by commas). One pass over the matches, which
+    meet the versions through the (document_id, observed_at) index (it holds both and the id: far
+    fewer pages read than each version's own row, body and all); bm25's rank only when ranking by it."""
+    ranked = order != "date"
+    documents = conn.execute(
+        f"WITH m AS MATERIALIZED (SELECT rowid AS id{', rank' if ranked else ''} FROM versions_fts "
+        f"WHERE versions_fts MATCH ?) SELECT v.document_id, {'min(m.rank)' if ranked else '0'}, max(v.observed_at), "
+        f"group_concat(v.id) FROM versions v INDEXED BY idx_versions_document_id_observed_at JOIN m ON m.id = v.id "
+        f"GROUP BY v.document_id", [query]).fetchall()
+    documents.sort(key=(lambda d: (d[1], d[0])) if ranked else (lambda d: (d[2], d[0])), reverse=not ranked)
+    return documents
+
+
+def _versions_of_documents(conn, document_ids: list[int], found: set[int]) -> dict[int, list[dict]]:
+    """Each document's versions in the site's order, `has` when the version is in `found`."""
+    by_document: dict[int, list[dict]] = {document_id: [] for document_id in document_ids}
+    for row in _rows(conn, (
+            "SELECT v.id, v.seq, v.document_id, v.created_at, v.observed_at, v.origin, v.memento_url, v.title, v.url, "
+            f"d.source, d.latest_version_id FROM versions v JOIN documents d ON d.id = v.document_id "
+            f"WHERE v.document_id IN ({', '.join('?' * len(document_ids))}) ORDER BY v.observed_at, v.seq"),
+            document_ids):
+        by_document[row["document_id"]].append(dict(row, has=row["id"] in found))
+    return by_document
 
 
 def _speaker_of(conn, version_id: int, hit: str) -> str | None:
@@ -130,7 +163,7 @@ def version(conn, version_id: int) -> dict | None:
     at = order.index(version_id)
     found["previous_id"] = order[at - 1] if at > 0 else None
     found["next_id"] = order[at + 1] if at + 1 < len(order) else None
-    found["changes"] = _decode(_rows(conn, "SELECT id, kind, detected_at, significance, classes, summary FROM changes "
+    found["changes"] = _decode(_rows(conn, "SELECT id, kind, detected_at, significance, classes, summary, edits FROM changes "
                                            "WHERE to_version_id = ? OR from_version_id = ? ORDER BY id",
                                      [version_id, version_id]))
     return found
@@ -145,7 +178,8 @@ def timeline(conn, document_id: int) -> dict | None:
     versions = _rows(conn, "SELECT id, seq, created_at, observed_at, origin, memento_url, title, url, content_hash, "
                            "extractor FROM versions WHERE document_id = ? ORDER BY observed_at, seq", [document_id])
     changes = _decode(_rows(conn, (
-        "SELECT c.id, c.kind, c.detected_at, c.significance, c.silent, c.classes, c.summary, c.from_version_id, "
+        "SELECT c.id, c.kind, c.detected_at, c.significance, c.silent, c.classes, c.summary, c.edits, c.sides, "
+        "c.from_version_id, "
         "c.to_version_id, c.reverted_to_version_id, c.historical, coalesce(c.observed_at, c.detected_at) AS observed_at, "
         # Changes written before m008 have no previous_seen_at: their last capture of the old version.
         "coalesce(c.previous_seen_at, (SELECT max(k.fetched_at) FROM captures k WHERE k.document_id = c.document_id "

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from jinja2 import DictLoader, Environment, select_autoescape
 
 from remarkwatch import untrusted
+from remarkwatch.core import classes as class_table
+from remarkwatch.core import wording
 from remarkwatch.untrusted import terminal as safe
 
 SCHEMA, DIGEST_SCHEMA = "remarkwatch.alert/1", "remarkwatch.digest/1"
@@ -18,6 +20,8 @@ PAYLOAD_KEYS = ("kind", "source", "url", "change_url", "title", "document_id", "
                 "significance", "silent", "detected_at", "summary", "edits", "diff",
                 "from_version_id", "to_version_id", "reverted_to_version_id",
                 "historical", "observed_at", "previous_seen_at", "memento_url")
+# Keys an item carries for the message's text and HTML only, never in the JSON payload.
+PRIVATE_KEYS = ("sentence", "in_words")
 
 HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ subject }}</title></head>
 <body style="font-family: sans-serif; line-height: 1.4">
@@ -25,19 +29,23 @@ HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ subject }}<
 <div style="margin-bottom: 2em">
   <h2 style="font-size: 1.1em">{{ item.kind }}{% if item.silent %} (silent){% endif %}: {{ item.title }}</h2>
   {% if item.url %}<p><a href="{{ item.url }}">{{ item.url }}</a></p>{% endif %}
+  {% if item.sentence %}{% set s = item.sentence %}<p style="font-size: 1.05em; border-left: 4px solid #f0b400; padding-left: 8px">
+    {%- if s.speaker %}<strong>{{ s.speaker }}{% if s.turn %} (turn {{ s.turn }}){% endif %}:</strong> {% endif %}
+    {%- for text, kind in s.pieces %}{% if kind == "del" %}<del style="background: #fdd">{{ text }}</del>{% elif kind == "ins" %}<ins style="background: #dfd; text-decoration: none">{{ text }}</ins>{% else %}{{ text }}{% endif %} {% endfor %}</p>{% endif %}
+  {% if item.in_words %}<p>{{ item.in_words }}</p>{% endif %}
+  {% if item.silent %}<p>Silent edit: the page's own modified time did not change.</p>{% endif %}
   {% if item.change_url %}<p>What changed, side by side: <a href="{{ item.change_url }}">{{ item.change_url }}</a></p>{% endif %}
-  <p>source: {{ item.source }} · detected: {{ item.detected_at }}
-  {% if item.classes %} · classes: {{ item.classes | join(", ") }}{% endif %}
+  <p>source: {{ item.source }} · detected: {{ item.when }}
+  {% if item.class_words %} · {{ item.class_words | join(", ") }}{% endif %}
   {% if item.significance is not none %} · significance: {{ item.significance }}{% endif %}</p>
-  {% if item.historical %}<p>Found late in a web archive's captures: made between {{ item.previous_seen_at or "the first capture" }} and {{ item.observed_at }}{% if item.memento_url %} (<a href="{{ item.memento_url }}">the capture</a>){% endif %}.</p>{% endif %}
-  {% if item.summary %}<p>{{ item.summary }}</p>{% endif %}
+  {% if item.historical %}<p>Found late in a web archive's captures: made between {{ item.window_start }} and {{ item.window_end }}{% if item.memento_url %} (<a href="{{ item.memento_url }}">the capture</a>){% endif %}.</p>{% endif %}
   {% if item.edits %}<table style="border-collapse: collapse">
   {% for edit in item.edits %}<tr>
     <td style="padding: 2px 8px; color: #555; vertical-align: top">{{ edit.where }}</td>
     <td style="padding: 2px 8px">{% if edit.old %}<del style="background: #fdd">{{ edit.old }}</del> {% endif %}
       {% if edit.new %}<ins style="background: #dfd; text-decoration: none">{{ edit.new }}</ins>{% endif %}
       {% if edit.cosmetic %}<em>{{ edit.cosmetic }}</em>{% endif %}</td>
-    <td style="padding: 2px 8px; color: #555">{{ edit.classes | join(", ") }}</td></tr>
+    <td style="padding: 2px 8px; color: #555">{{ edit.class_words | join(", ") }}</td></tr>
   {% endfor %}</table>{% endif %}
   {% if item.diff %}<pre style="background: #f6f6f6; padding: 8px; white-space: pre-wrap">{{ item.diff }}</pre>{% endif %}
 </div>
@@ -64,6 +72,8 @@ def change_item(change: dict, public_url: str | None = None) -> dict:
     item = {key: change.get(key) for key in PAYLOAD_KEYS}
     item["change_id"] = change.get("id")
     item["change_url"] = change_url(public_url, change.get("id"))
+    shown = wording.for_list(change)          # the edit in its sentence (from the stored sides), the rest in words
+    item["sentence"], item["in_words"] = (shown["sentence"], shown["in_words"]) if change.get("kind") != "new" else (None, "")
     return item
 
 
@@ -90,7 +100,8 @@ def build(items: list[dict], keys: list[str], max_bytes: int | None = None) -> M
         if _size(message) <= max_bytes:
             return message
     note = f"Truncated to fit {max_bytes:,} bytes: summaries only. See `remarkwatch changes`."
-    slim = [{**i, "summary": (i.get("summary") or "")[:300], "edits": [], "diff": ""} for i in items]
+    slim = [{**i, "summary": (i.get("summary") or "")[:300], "edits": [], "diff": "",
+             **({"in_words": (i.get("in_words") or "")[:300]} if "in_words" in i else {})} for i in items]
     return _build(slim, keys, edits_limit=0, with_diff=False, note=note)
 
 
@@ -105,17 +116,21 @@ def _build(items: list[dict], keys: list[str], *, edits_limit, with_diff: bool, 
         subject = f"[remarkwatch] {item['kind']}{' (silent)' if item.get('silent') else ''}: {item.get('title') or ''}"
         edit = headline_edit(item)
         subject += f" — {edit}" if edit else ""
-        payload = {"schema": SCHEMA, "idempotency_key": keys[0], **items[0]}
+        payload = {"schema": SCHEMA, "idempotency_key": keys[0], **_public(items[0])}
         key = keys[0]
     else:
         subject = f"[remarkwatch] {len(items)} alerts: " + ", ".join(
             f"{n} {kind}" for kind, n in _kinds(items).items())
         key = "rw-digest-" + hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:32]
         payload = {"schema": DIGEST_SCHEMA, "idempotency_key": key,
-                   "alerts": [{"idempotency_key": k, **i} for k, i in zip(keys, items)]}
+                   "alerts": [{"idempotency_key": k, **_public(i)} for k, i in zip(keys, items)]}
     subject = safe(subject).replace("\n", " ")[:250]
     html = untrusted.xml(_ENV.get_template("alert.html").render(subject=subject, items=shown, truncated=note))
     return Message(subject, _text(shown, note), html, payload, key, _short(items))
+
+
+def _public(item: dict) -> dict:
+    return {key: value for key, value in item.items() if key not in PRIVATE_KEYS}
 
 
 def headline_edit(item: dict, width: int = 60) -> str:
@@ -141,8 +156,10 @@ def _short(items: list[dict], limit: int = 6) -> str:
     lines = []
     for item in items[:limit]:
         lines.append(f"{item['kind']}{' (silent)' if item.get('silent') else ''}: {safe(item.get('title'))}")
-        if item.get("summary"):
-            lines.append(_clip(safe(item["summary"]), 200))
+        said = wording.sentence_text(item["sentence"]) if item.get("sentence") else (
+            item.get("in_words") or item.get("summary"))       # the edit in its sentence, else in words
+        if said:
+            lines.append(_clip(safe(said), 200))
         link = item.get("change_url") or item.get("url")
         if link:
             lines.append(safe(link))
@@ -162,17 +179,24 @@ def _shown(item: dict, edits_limit, with_diff: bool) -> dict:
     edits = item.get("edits") or []
     if edits_limit is not None:
         edits = edits[:edits_limit]
-    return {**item, "edits": [_edit_view(e) for e in edits], "diff": item.get("diff") if with_diff else ""}
+    return {**item, "edits": [_edit_view(e) for e in edits], "diff": item.get("diff") if with_diff else "",
+            "when": wording.human_time(item.get("detected_at")), "class_words": _class_words(item.get("classes")),
+            "in_words": item.get("in_words") if "in_words" in item else wording.times_in_words(item.get("summary")),
+            "window_start": wording.human_time(item.get("previous_seen_at")) or "the first capture",
+            "window_end": wording.human_time(item.get("observed_at"))}
+
+
+def _class_words(names) -> list[str]:
+    return [class_table.LABELS.get(name, name) for name in names or []]
 
 
 def _edit_view(edit: dict) -> dict:
-    where = edit["field"]
-    if edit["field"] == "body":
-        where = f"turn {edit['turn']}, {edit['speaker']}" if edit.get("turn") and edit.get("speaker") else (
-            f"para {edit['para']}" if edit.get("para") else "body")
     cosmetic = {"cosmetic": "formatting only", "reflow": "paragraphs re-split"}.get(edit["op"], "")
-    return {"where": where, "old": "" if cosmetic else edit.get("old"), "new": "" if cosmetic else edit.get("new"),
-            "cosmetic": cosmetic, "classes": edit.get("classes") or []}
+    old, new = ("", "") if cosmetic else (edit.get("old"), edit.get("new"))
+    if edit["field"] in wording.TIME_FIELDS:
+        old, new = wording.human_time(old), wording.human_time(new)
+    return {"where": wording.where(edit), "old": old, "new": new, "cosmetic": cosmetic,
+            "classes": edit.get("classes") or [], "class_words": _class_words(edit.get("classes"))}
 
 
 def _text(items: list[dict], note: str) -> str:
@@ -183,18 +207,22 @@ def _text(items: list[dict], note: str) -> str:
             lines.append(safe(item["url"]))
         if item.get("change_url"):
             lines.append(f"what changed: {safe(item['change_url'])}")
-        meta = f"source: {item['source']}  detected: {item['detected_at']}"
-        if item.get("classes"):
-            meta += f"  classes: {', '.join(item['classes'])}"
+        if item.get("sentence"):
+            lines.append(safe(wording.sentence_text(item["sentence"])))
+        if item.get("in_words"):
+            lines.append(safe(item["in_words"]))
+        if item.get("silent"):
+            lines.append("Silent edit: the page's own modified time did not change.")
+        meta = f"source: {item['source']}  detected: {item['when']}"
+        if item.get("class_words"):
+            meta += f"  ({', '.join(item['class_words'])})"
         if item.get("significance") is not None:
             meta += f"  significance: {item['significance']}"
         lines.append(meta)
-        if item.get("summary"):
-            lines.append(safe(item["summary"]))
         for edit in item["edits"]:
             change = edit["cosmetic"] or " ".join(filter(None, [
                 f"[-{safe(edit['old'])}-]" if edit["old"] else "", f"{{+{safe(edit['new'])}+}}" if edit["new"] else ""]))
-            lines.append(f"  {safe(edit['where'])}: {change}  ({', '.join(edit['classes'])})")
+            lines.append(f"  {safe(edit['where'])}: {change}  ({', '.join(edit['class_words'])})")
         if item.get("diff"):
             lines += ["", "\n".join(safe(line) for line in item["diff"].split("\n"))]
         blocks.append("\n".join(lines))

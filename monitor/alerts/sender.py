@@ -149,6 +149,7 @@ def _item(db, row: dict, public_url: str | None = None) -> dict:
         change = changes.get_change(db, row["change_id"])
         if change is None:
             raise LookupError(f"outbox row {row['id']}: change {row['change_id']} is missing")
+        change["sides"] = changes.change_sides(db, row["change_id"])     # for the edit in its sentence
         return messages.change_item(change, public_url)
     event = outbox.get_event(db, row["event_id"])
     if event is None:

@@ -6,7 +6,7 @@ import uuid
 
 import click
 
-from remarkwatch.cli import render
+from remarkwatch.cli import logs, render
 from remarkwatch.cli.options import config_options, open_archive, with_config
 from remarkwatch.config import load_config
 from remarkwatch.errors import ConfigError, RemarkwatchError
@@ -28,9 +28,9 @@ def show_delivery(report, *, strict: bool) -> None:
         click.echo(f"alerts: another process (pid {report.busy['pid']}) is delivering; leaving it to that one")
         return
     for error in report.errors:
-        click.echo(f"problem: alert channel {render.safe(error)}", err=True)
+        logs.echo(f"problem: alert channel {render.safe(error)}", err=True)
     if report.counts or strict:
-        click.echo(report.summary())
+        logs.echo(report.summary())
     if strict and report.held:
         raise ConfigError("alert channel(s) held back: " + "; ".join(
             f"{name}: {why}" for name, why in report.held.items()))

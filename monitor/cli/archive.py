@@ -27,26 +27,32 @@ from remarkwatch.storage import captures, changes as changes_table, documents, v
 @click.option("--min-significance", default=0, show_default=True, type=click.IntRange(0, 100),
               help=f"Only changes at least this significant ({detect.ALERT_THRESHOLD} is the alerting default).")
 @click.option("--source", default=None, help="Only changes of this source.")
+@click.option("--silent", is_flag=True, help="Only silent edits: the page's own modified time did not change.")
+@click.option("--baseline", is_flag=True,
+              help="Also list the baseline: releases a source's first crawl found already published.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def changes(config, limit, since, kinds, classes, min_significance, source, as_json):
+def changes(config, limit, since, kinds, classes, min_significance, source, silent, baseline, as_json):
     """List recent changes: new releases, edits, reverts, moves, removals, blocks.
 
     Columns: id, detected at (UTC), kind, significance (0-100), source, title, classes (and
-    `silent`). With --since, only later changes, oldest first.
+    `silent`, or `baseline` with --baseline). With --since, only later changes, oldest first.
+    The baseline (what a source's first crawl found already published) is left out unless
+    --baseline: it is recorded as `new` but is not news.
 
-    Example: remarkwatch changes --kind edited --min-significance 20 --json
+    Example: remarkwatch changes --silent --min-significance 60 --json
     """
     since_id, since_time = _since(since)
     db = open_archive(config)
     rows = changes_table.recent_changes(db, limit=limit or (1000 if since else 20), kinds=kinds, source=source,
                                   classes=classes, min_significance=min_significance,
-                                  since_id=since_id, since_time=since_time)
+                                  since_id=since_id, since_time=since_time, silent=silent, baseline=baseline)
     if as_json:
         click.echo(render.changes_json(rows))
         return
     if not rows:
-        click.echo("no changes recorded yet" if not (kinds or classes or min_significance or source or since)
-                   else "no changes match")
+        narrowed = kinds or classes or min_significance or source or since or silent
+        click.echo("no changes match" if narrowed else "no changes recorded yet" if baseline
+                   else "no changes yet besides the baseline (see --baseline)")
         return
     click.echo(render.changes_table(rows))
 

@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from remarkwatch.cli import logs
 from remarkwatch.cli.options import with_config
 from remarkwatch.errors import ConfigError
 
@@ -64,7 +65,7 @@ def backfill(config, urls, source_names, since, until, max_captures):
         progress.clear()
         schedule_store.release_lock(db, "backfill")
     result.requests = requests_sent
-    click.echo(result.summary())
+    logs.echo(result.summary())
     if any(channel.historical for channel in config.alerts):
         from remarkwatch.cli.alerts import deliver_outbox
 

@@ -5,7 +5,10 @@ import logging
 import sys
 import time
 
+import click
+
 from remarkwatch import untrusted
+from remarkwatch.clock import stamped
 
 
 QUIET_LOGGERS = ("scrapy", "twisted", "py.warnings", "asyncio")
@@ -14,7 +17,7 @@ QUIET_LOGGERS = ("scrapy", "twisted", "py.warnings", "asyncio")
 class _UTCFormatter(logging.Formatter):
     converter = time.gmtime
 
-    def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's naming)
+    def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's naming; `clock.stamp` writes the same form)
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", self.converter(record.created))
 
 
@@ -40,3 +43,9 @@ def setup_logging(verbose: int) -> None:
     # Apprise and urllib3 log notification and hook URLs, which hold tokens: errors only, unless -vv.
     for name in ("apprise", "urllib3"):
         logging.getLogger(name).setLevel(logging.DEBUG if verbose > 1 else logging.ERROR)
+
+
+def echo(line: str, err: bool = False) -> None:
+    """A summary or problem line: off a terminal (cron mails it, or it is appended to crawl.log)
+    it starts with the UTC time, as the log lines do, so a log file says when each pass ran."""
+    click.echo(stamped(line, sys.stderr if err else sys.stdout), err=err)

@@ -11,7 +11,7 @@ import click
 
 from remarkwatch.crawler.errors import ProfileError
 from remarkwatch import __version__
-from remarkwatch.cli import render
+from remarkwatch.cli import logs, render
 from remarkwatch.cli.logs import setup_logging
 from remarkwatch.cli.alerts import alerts, show_delivery, test_alert
 from remarkwatch.cli.archive import changes, diff, export, history
@@ -75,7 +75,7 @@ def crawl(config, source_names, full, ignore_schedule):
     from remarkwatch.passes.run import pick_sources, run_pass
 
     outcome = run_pass(config, pick_sources(config, source_names), full=full, ignore_schedule=ignore_schedule,
-                       log_level=click.get_current_context().obj["scrapy_log_level"], echo=click.echo)
+                       log_level=click.get_current_context().obj["scrapy_log_level"], echo=logs.echo)
     if outcome.busy is not None:
         return
     if outcome.delivery is not None:
@@ -83,7 +83,7 @@ def crawl(config, source_names, full, ignore_schedule):
     if outcome.cluster_failed:
         sys.exit(1)
     if outcome.result is not None and outcome.result.failed_sources:
-        click.echo(f"failing: {', '.join(outcome.result.failed_sources)} (see the problems above)", err=True)
+        logs.echo(f"failing: {', '.join(outcome.result.failed_sources)} (see the problems above)", err=True)
         sys.exit(EXIT_SOURCE_FAILING)
     if outcome.result is not None and outcome.result.outcome == "partial":
         sys.exit(EXIT_SOURCE_FAILING)       # e.g. a Redis restart lost requests: said in the problems above
@@ -133,8 +133,8 @@ def reprocess(config, source_names):
     db = open_db(config.db_path)
     result = run_reprocess(db, config, utcnow(), list(source_names) or None)
     for problem in result.problems:
-        click.echo(f"problem: {problem}", err=True)
-    click.echo(result.summary())
+        logs.echo(f"problem: {problem}", err=True)
+    logs.echo(result.summary())
 
 
 @cli.command()
@@ -148,7 +148,7 @@ def run(config):
 
     if not config.sources:
         raise ConfigError(f"{config.path}: no [[sources]] to crawl; add one (see `remarkwatch init`)")
-    sys.exit(Daemon(config, say=lambda line: click.echo(line)).start())
+    sys.exit(Daemon(config, say=logs.echo).start())
 
 
 @cli.command()

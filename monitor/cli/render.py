@@ -14,6 +14,7 @@ import click
 from tabulate import tabulate
 
 from remarkwatch import untrusted
+from remarkwatch.core import wording
 
 safe = untrusted.terminal     # the terminal's helper; every page string printed goes through it
 
@@ -37,7 +38,8 @@ def changes_table(changes: list[dict], width: int | None = None) -> str:
     width = width or shutil.get_terminal_size((120, 24)).columns
     rows = [[c["id"], (c["detected_at"] or "")[:16].replace("T", " "), c["kind"], c.get("significance", 0),
              c["source"], safe(c.get("title") or "").replace("\n", " "),
-             ",".join(c.get("classes") or []) + (" silent" if c.get("silent") else "")] for c in changes]
+             " ".join(filter(None, [",".join(c.get("classes") or []), "silent" if c.get("silent") else "",
+                                    "baseline" if c.get("baseline") else ""]))] for c in changes]
     # tabulate's "simple" format: each column as wide as its longest cell or its header plus 2,
     # two spaces between columns. The title gets what the others leave.
     fixed = sum(max([len(str(r[i])) for r in rows] + [len(CHANGE_HEADERS[i]) + 2])
@@ -48,35 +50,23 @@ def changes_table(changes: list[dict], width: int | None = None) -> str:
     return tabulate(rows, headers=CHANGE_HEADERS, tablefmt="simple", disable_numparse=True)
 
 
-def in_context(rows, color: bool, words: int = 8) -> str:
-    """Each changed paragraph with its deletions and insertions in place, as `git diff
-    --color-words` shows them: struck red and underlined green, or [-x-] and {+x+} without colour."""
+def in_context(rows, color: bool, words: int = wording.CONTEXT_WORDS) -> str:
+    """Each changed paragraph with its deletions and insertions in place, in their sentence, as `git
+    diff --color-words` shows them: struck red and underlined green, or [-x-] and {+x+} without colour."""
     out = []
     for row in rows:
         if not row.changed:
             continue
         where = f"para {row.new_para or row.old_para}" + (f", {safe(row.speaker)}" if row.speaker else "")
-        pieces = []
-        for index, (text, kind) in enumerate(row.inline):
-            text = safe(text)
-            if kind == "same":
-                pieces.append(_clip_context(text, words, first=index == 0, last=index == len(row.inline) - 1))
-            elif color:
-                pieces.append(click.style(text, fg="red", strikethrough=True) if kind == "del"
-                              else click.style(text, fg="green", underline=True))
-            else:
-                pieces.append(f"[-{text}-]" if kind == "del" else f"{{+{text}+}}")
-        out.append(f"  {where}: " + " ".join(p for p in pieces if p))
+        pieces = [(safe(text), kind) for text, kind in wording.excerpt(row.inline, words)]
+        if color:
+            line = " ".join(text if kind == "same" else click.style(text, fg="red", strikethrough=True)
+                            if kind == "del" else click.style(text, fg="green", underline=True)
+                            for text, kind in pieces)
+        else:
+            line = wording.pieces_text(pieces)
+        out.append(f"  {where}: {line}")
     return "\n".join(out)
-
-
-def _clip_context(text: str, words: int, first: bool, last: bool) -> str:
-    parts = text.split()
-    if len(parts) <= 2 * words:
-        return text
-    head = [] if first else parts[:words]
-    tail = [] if last else parts[-words:]
-    return " ".join([*head, "…", *tail])
 
 
 def change_line(change: dict) -> str:
@@ -92,7 +82,7 @@ def changes_json(changes: list[dict]) -> str:
     keep = ("id", "kind", "detected_at", "document_id", "from_version_id", "to_version_id",
             "reverted_to_version_id", "changed_fields", "classes", "significance", "silent",
             "summary", "source", "url", "title", "run_id", "edits", "historical", "observed_at",
-            "previous_seen_at", "memento_url")
+            "previous_seen_at", "memento_url", "baseline")
     return json.dumps([{k: c.get(k) for k in keep} for c in changes], indent=2, ensure_ascii=False)
 
 

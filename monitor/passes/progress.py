@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 import time
 
+from remarkwatch.clock import stamp
+
 
 # Problem lines printed per run: a host that is down fails every one of its pages, and cron would
 # mail ten thousand lines. Each page keeps its outcome and error in the archive (`captures`).
@@ -42,9 +44,9 @@ class Progress:
         if self.problems > self.max_problems:
             return
         self.clear()
-        self.stream.write(f"problem: {message}\n")
+        self.stream.write(f"{stamp(self.stream)}problem: {message}\n")
         if self.problems == self.max_problems:
-            self.stream.write("problem: further problems are counted, not printed; every page keeps its outcome "
+            self.stream.write(f"{stamp(self.stream)}problem: further problems are counted, not printed; every page keeps its outcome "
                               "and error in the archive's captures\n")
         self.stream.flush()
 
@@ -52,7 +54,7 @@ class Progress:
         """The end of the run: the live line goes, and the problems not printed are counted."""
         self.clear()
         if self.problems > self.max_problems:
-            self.stream.write(f"problem: {self.problems - self.max_problems} more problems not printed\n")
+            self.stream.write(f"{stamp(self.stream)}problem: {self.problems - self.max_problems} more problems not printed\n")
             self.stream.flush()
 
     def clear(self) -> None:

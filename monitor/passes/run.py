@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from remarkwatch.clock import utcnow
+from remarkwatch.clock import stamped, utcnow
 from remarkwatch.config import Config, Source
 from remarkwatch.core.recheck import parse_time
 from remarkwatch.errors import ConfigError
@@ -20,7 +20,8 @@ from remarkwatch.storage.db import open_db
 
 
 def _echo(line: str, err: bool = False) -> None:
-    print(line, file=sys.stderr if err else sys.stdout)
+    stream = sys.stderr if err else sys.stdout
+    print(stamped(line, stream), file=stream)
 
 
 @dataclass

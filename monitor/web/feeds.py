@@ -1,13 +1,35 @@
-"""The Atom feeds are datasette-atom's, but for an empty feed: it takes the newest entry's time for
-the feed's `updated` and fails (a 500) when a feed has no entries yet (a new archive, a filter
-that matches nothing). An empty feed is valid Atom: it is answered here, dated now."""
+"""The Atom feeds' entries, and an empty feed. Entries are written by the canned queries in
+config/datasette.json through `rw_feed_text` (the edit in its sentence, classes and dates in words,
+silent said); datasette-atom renders them, but takes the newest entry's time for the feed's
+`updated` and fails (a 500) when a feed has no entries yet (a new archive, a filter that matches
+nothing). An empty feed is valid Atom: it is answered here, dated now."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from datasette.utils.asgi import Response
 
+from remarkwatch import untrusted
+from remarkwatch.core import classes as class_table
+from remarkwatch.core import wording
 
+
+def entry_text(change_id, kind, summary, edits, sides, classes, silent, significance, source, detected_at) -> str:
+    """An entry's content as plain text (feed readers show it as it is): the first edit in its
+    sentence with [-removed-] and {+added+} marks, the other edits in words, then one line of facts."""
+    shown = wording.for_list({"kind": kind, "summary": summary, "edits": json.loads(edits or "[]"), "sides": sides})
+    lines = []
+    if kind != "new" and shown["sentence"]:
+        lines.append(wording.sentence_text(shown["sentence"]))
+    if shown["in_words"] and kind != "new":
+        lines.append(shown["in_words"])
+    if silent:
+        lines.append("Silent edit: the page's own modified time did not change.")
+    words = [class_table.LABELS.get(name, name) for name in json.loads(classes or "[]")]
+    facts = [kind, source, wording.human_time(detected_at), f"significance {significance}"]
+    lines.append(" · ".join([*facts, *([", ".join(words)] if words else []), f"change #{change_id}"]))
+    return untrusted.xml("\n".join(lines))
 def empty_safe(render):
     """datasette-atom's renderer, answering an empty feed itself. The parameter names are the
     ones Datasette passes by name (`call_with_supported_arguments`)."""

@@ -13,7 +13,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from remarkwatch.core import classes as class_table
-from remarkwatch.core import detect
+from remarkwatch.core import detect, wording
 from remarkwatch.core.fields import version_fields
 from remarkwatch.core.sides import rows_from_json, side_by_side
 from remarkwatch.storage import changes as changes_table, documents, versions as versions_table
@@ -93,7 +93,7 @@ async def _archive(request, datasette):
 
 async def _render(datasette, request, template: str, links: Links, context: dict) -> Response:
     context.update(links=links, database=links.database_name, several=links.several, class_words=CLASS_WORDS,
-                   metadata=datasette.metadata())
+                   field_words=wording.field_words, time_fields=wording.TIME_FIELDS, metadata=datasette.metadata())
     return Response.html(await datasette.render_template(template, context, request=request))
 
 
@@ -115,20 +115,28 @@ def _text(value, limit: int) -> str:
     return (value or "").replace("\x00", "").strip()[:limit]
 
 
+SIGNIFICANCE_STEPS = (0, detect.ALERT_THRESHOLD, 40, 60, 70, 90)    # the front page's "at least" menu
+
+
 async def front_page(request, datasette):
     database, links = await _archive(request, datasette)
     tab = "new" if request.args.get("tab") == "new" else "changes"
     filters = {key: _text(request.args.get(arg), 200) for key, arg in (
         ("source", "source"), ("kind", "kind"), ("klass", "class"), ("speaker", "speaker"),
         ("since", "since"), ("until", "until"))}
+    silent = request.args.get("silent") == "1"
+    least = request.args.get("min", "")
+    least = int(least) if least.isdigit() and int(least) <= 100 else detect.ALERT_THRESHOLD
 
     def read(conn):
-        return (queries.front_page(conn, min_significance=detect.ALERT_THRESHOLD, new=tab == "new", **filters),
+        return (queries.front_page(conn, min_significance=least, new=tab == "new", silent=silent, **filters),
                 queries.choices(conn))
     changes, choices = await database.execute_fn(read)
+    for change in changes:
+        change.update(wording.for_list(change))
     return await _render(datasette, request, "remarkwatch_index.html", links, {
-        "tab": tab, "filters": filters, "changes": changes, "choices": choices,
-        "threshold": detect.ALERT_THRESHOLD})
+        "tab": tab, "filters": filters, "changes": changes, "choices": choices, "silent": silent,
+        "least": least, "steps": SIGNIFICANCE_STEPS, "threshold": detect.ALERT_THRESHOLD})
 
 
 def passage_html(passage: str) -> Markup:
@@ -148,7 +156,8 @@ async def search_page(request, datasette):
     results, total = await database.execute_fn(
         lambda conn: queries.search(conn, q, order=order, limit=PAGE_SIZE, offset=offset))
     for result in results:
-        result["passage_html"] = passage_html(result["passage"])
+        result.update(passage_html=passage_html(result["passage"]), presence=wording.presence(result["versions"]),
+                      origins=wording.origins(result["versions"]))
     more = offset + PAGE_SIZE < total
     return await _render(datasette, request, "remarkwatch_search.html", links, {
         "q": q, "order": order, "results": results, "total": total, "offset": offset,
@@ -167,11 +176,15 @@ async def _one(request, datasette, var: str, read):
 
 async def version_page(request, datasette):
     links, _, found = await _one(request, datasette, "version", queries.version)
+    for change in found["changes"]:
+        change["in_words"] = wording.summary(change["edits"], change["summary"])
     return await _render(datasette, request, "remarkwatch_version.html", links, {"version": found})
 
 
 async def document_page(request, datasette):
     links, _, found = await _one(request, datasette, "document", queries.timeline)
+    for change in found["changes"]:
+        change.update(wording.for_list(change))
     # Versions and changes on one time line: a version's own `new`/`edited` change stands for it.
     shown = {c["to_version_id"] for c in found["changes"] if c["to_version_id"]}
     # In the site's time order: when each content was observed (a backfill's history comes
@@ -197,8 +210,10 @@ async def compare_page(request, datasette):
     rows = side_by_side(old["body_text"] or "", new["body_text"] or "") if change else []
     view = "side" if request.args.get("view") == "side" else "inline"
     base = links.compare(old_id, new_id)
+    edits = change.edits_as_dicts() if change else []
     return await _render(datasette, request, "remarkwatch_compare.html", links, {
-        "old": old, "new": new, "change": change, "edits": change.edits_as_dicts() if change else [],
+        "old": old, "new": new, "change": change, "edits": edits,
+        "in_words": wording.summary(edits, change.summary) if change else "",
         "rows": rows, "view": view, "side_url": base + "&view=side", "inline_url": base})
 
 
@@ -214,7 +229,23 @@ def _load_change(conn, change_id: int) -> dict | None:
         stored = changes_table.change_sides(db, change_id)
         rows = rows_from_json(stored) if stored else side_by_side(old["body_text"], new["body_text"])
     return {"change": change, "document": documents.get_document(db, change["document_id"]), "rows": rows,
+            "sentences": _sentences(rows, change["edits"]),
+            "in_words": wording.summary([e for e in change["edits"] if e["field"] != "body"] if rows else change["edits"],
+                                        "" if rows else change["summary"]),
             "versions": versions_table.document_versions(db, change["document_id"])}
+
+
+FIRST_SENTENCES = 5     # changed paragraphs the change page opens with; the rest are in the diff below
+
+
+def _sentences(rows, edits: list[dict]) -> list[dict]:
+    """The change's first changed paragraphs in their sentences, with speaker and turn: what the
+    change page shows first (the last one says how many more the diff below holds)."""
+    changed = [row for row in rows if row.changed]
+    shown = [wording.in_sentence(row, edits, wording.CHANGED_WORDS) for row in changed[:FIRST_SENTENCES]]
+    if len(changed) > FIRST_SENTENCES:
+        shown[-1]["more"] = len(changed) - FIRST_SENTENCES
+    return shown
 
 
 async def change_page(request, datasette):

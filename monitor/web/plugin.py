@@ -10,7 +10,8 @@ from markupsafe import Markup, escape
 
 from remarkwatch.crawler.profiles import config_dir
 from remarkwatch import untrusted
-from remarkwatch.web import pages
+from remarkwatch.core import wording
+from remarkwatch.web import feeds, pages
 from remarkwatch.web.limits import ANSWER_BYTES, limit_connection
 from remarkwatch.web.pages import archive_names
 from remarkwatch.web.report_page import report_page
@@ -47,8 +48,10 @@ def get_metadata(datasette, key, database, table):
 @hookimpl
 def prepare_connection(conn, database, datasette):
     """`xml_safe(text)`: a control character in a page title must not break a feed.
-    `rw_change_url(id)`: the change page's address, absolute when `public_url` is configured."""
+    `rw_change_url(id)`: the change page's address, absolute when `public_url` is configured.
+    `rw_feed_text(...)`: a feed entry's content in words (feeds.entry_text)."""
     conn.create_function("xml_safe", 1, untrusted.xml, deterministic=True)
+    conn.create_function("rw_feed_text", 10, feeds.entry_text, deterministic=True)
     plugin = datasette.plugin_config("remarkwatch") or {}
     limit_connection(conn, plugin.get("answer_bytes") or ANSWER_BYTES)     # no value past the answer budget
     public = (plugin.get("public_url") or "").rstrip("/")
@@ -61,7 +64,9 @@ def prepare_connection(conn, database, datasette):
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
     """Every value a template prints (ours and Datasette's table views) shows a bidirectional
-    override from a page as its code point instead of applying it (untrusted.bidi_marked)."""
+    override from a page as its code point instead of applying it (untrusted.bidi_marked).
+    `rw_when` prints a stored ISO time as people read it ("2 Dec 2026, 02:56 UTC")."""
+    env.filters["rw_when"] = wording.human_time
     previous = env.finalize
 
     def finalize(value):

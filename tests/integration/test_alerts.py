@@ -18,6 +18,7 @@ from remarkwatch.alerts.routing import wants
 from remarkwatch.alerts.sample import sample_change
 from remarkwatch.alerts.sender import deliver
 from remarkwatch.config import load_config
+from remarkwatch.core.sides import rows_json, side_by_side
 from remarkwatch.errors import ConfigError
 from remarkwatch.demo.replica.content import generated_releases
 from remarkwatch.demo.replica.server import ReplicaServer
@@ -75,6 +76,23 @@ def test_html_is_escaped_and_messages_are_capped():
     capped = messages.build([messages.change_item(change)], ["k"], max_bytes=20_000)
     assert len(capped.text.encode()) + len(capped.html.encode()) <= 20_000
     assert "Truncated to fit 20,000 bytes" in capped.text and "Truncated to fit" in capped.html
+
+
+def test_the_message_shows_the_edit_in_its_sentence_in_words_and_the_payload_keeps_iso():
+    old = "MR PRICE: Good afternoon.\n\nMS PORTER: We call on all armed actors to stop attacks against Eritrean forces and all refugees."
+    change = {**sample_change(), "sides": rows_json(side_by_side(old, old.replace("Eritrean forces", "Eritrean refugees"))),
+              "edits": [{**sample_change()["edits"][0], "para": 2}, {"field": "modified_time", "op": "replace", "old": "2021-07-27T20:00:00+00:00",
+                                                    "new": "2021-07-28T09:30:00+00:00", "classes": ["metadata"], "significance": 5}]}
+    message = messages.build([messages.change_item(change)], ["k"])
+    assert message.text.splitlines()[2:5] == [
+        "MS PORTER (turn 2): … all armed actors to stop attacks against Eritrean [-forces-] {+refugees+} and all refugees.",
+        "Modified time: 27 Jul 2021, 20:00 UTC → 28 Jul 2021, 09:30 UTC",
+        "Silent edit: the page's own modified time did not change."]
+    assert "detected: 28 Jul 2021, 00:00 UTC  (wording)" in message.text and "classes: [" not in message.text
+    assert "<del" in message.html.split("Eritrean")[1] and "Modified time: 27 Jul 2021, 20:00 UTC" in message.html
+    # JSON keeps ISO times and carries nothing the page does not store (no rendered sentence).
+    assert message.payload["detected_at"] == "2021-07-28T00:00:00+00:00"
+    assert not {"sentence", "in_words"} & set(message.payload)
 
 
 def test_missing_secret_is_a_clear_config_error():

@@ -117,3 +117,43 @@ def test_history_lists_versions_and_changes(config_path, site, server):
     assert [t["speaker"] for t in turns] == ["MR PRICE", "QUESTION", "MR PRICE", "QUESTION", "MR PRICE"]
     missing = invoke("history", "--config", config_path, "https://example.org/nothing/")
     assert missing.returncode == 1 and "no document" in missing.stderr
+
+
+@pytest.fixture
+def watched(tmp_path):
+    """Two releases the first crawl found (the baseline), then a silent edit and a release published later."""
+    from remarkwatch.storage import schedule
+
+    db = open_db(tmp_path / "archive.db")
+    runs(db, 3)
+    for post, url in (("1", URL), ("2", URL.replace("a-briefing", "b-briefing"))):
+        item = capture(body_text="MR PRICE: Good afternoon. Eritrean forces must leave.")
+        item = Capture(**{**item.__dict__, "url": url, "final_url": url,
+                          "fields": Extracted(**{**item.fields.__dict__, "post_id": post, "canonical_url": url})})
+        ingest(db, item, site="state.gov", run_id=1, now=f"2026-01-01T00:00:0{post}+00:00")
+    schedule.save_source_state(db, "s", baseline_done_at="2026-01-01T00:01:00+00:00")
+    edited = capture(body_text="MR PRICE: Good afternoon. Eritrean refugees must leave.")
+    ingest(db, edited, site="state.gov", run_id=2, now="2026-01-02T00:00:00+00:00")
+    later = "https://www.state.gov/c-briefing/"
+    item = capture(body_text="MR PRICE: A new one.")
+    ingest(db, Capture(**{**item.__dict__, "url": later, "final_url": later,
+                          "fields": Extracted(**{**item.fields.__dict__, "post_id": "3", "canonical_url": later})}),
+           site="state.gov", run_id=3, now="2026-01-03T00:00:00+00:00")
+    db.close()
+    path = tmp_path / "remarkwatch.toml"
+    path.write_text(f'db = "{tmp_path / "archive.db"}"\n\n[[sources]]\nname = "s"\nprofile = "state.gov"\n'
+                    'start_urls = ["https://www.state.gov/press-releases/"]\n')
+    return path
+
+
+@pytest.mark.parametrize("flags, listed", [
+    ((), [("new", False, False), ("edited", True, False)]),                       # the baseline left out
+    (("--baseline",), [("new", False, False), ("edited", True, False), ("new", False, True), ("new", False, True)]),
+    (("--silent",), [("edited", True, False)]),
+    (("--silent", "--baseline", "--kind", "new"), []),
+])
+def test_changes_hides_the_baseline_unless_asked_and_filters_silent_edits(watched, flags, listed):
+    rows = json.loads(invoke("changes", "--config", watched, "--json", *flags, check=True).stdout)
+    assert [(r["kind"], r["silent"], r["baseline"]) for r in rows] == listed
+    table = invoke("changes", "--config", watched, *flags, check=True).stdout
+    assert table.count(" baseline") == sum(baseline for _, _, baseline in listed)

@@ -22,7 +22,11 @@ from tests.integration.test_web import ARTIFACTS, _wait_for, archive_path, clien
 
 def test_front_page_lists_significant_changes_with_filters(client):
     page = client("/").text
-    assert "Latest changes" in page and "turn 1, MR PRICE: &#39;forces&#39; -&gt; &#39;refugees&#39;" in page
+    # The edit in its sentence (what `diff` prints in context), its speaker and turn; a human date.
+    assert "Latest changes" in page and ('<span class="rw-who">MR PRICE (turn 1):</span> … all armed actors to stop '
+                                         "attacks against Eritrean <del>forces</del> <ins>refugees</ins> and all refugees.") in page
+    listed = page.split('<ul class="rw-list">')[1]
+    assert "27 Nov 2026, 12:00 UTC" in listed and "2026-11-27T" not in listed and "-&gt;" not in listed
     assert "a correction" in page and "silent" in page and 'href="/-/change/' in page
     assert "remarkwatch archive" in page and "public domain" in page          # the instance, its license
     assert "&lt;script&gt;" in page and "<script>document" not in page
@@ -36,10 +40,28 @@ def test_front_page_lists_significant_changes_with_filters(client):
     assert client("/?since=2030-01-01").text.count('class="rw-title"') == 0
 
 
+@pytest.mark.parametrize("query, kinds", [
+    ("", ["edited", "reverted", "moved", "removed", "edited", "edited"]),
+    ("?silent=1", ["edited", "reverted", "edited", "edited"]),
+    ("?min=80", ["edited", "reverted", "removed", "edited"]),
+    ("?min=80&silent=1", ["edited", "reverted", "edited"]),
+    ("?min=0&kind=moved", ["moved"]),
+])
+def test_front_page_filters_silent_edits_and_significance(client, query, kinds):
+    listed = client("/" + query).text.split('<ul class="rw-list">')[1]
+    assert [k.split(" ·")[0] for k in listed.split('<div class="rw-when">')[1:]] == kinds
+
+
 def test_search_highlights_the_passage_with_its_speaker(client):
     page = client('/-/search?q=%22Eritrean+refugees%22').text
     assert "<mark>Eritrean refugees</mark>" in page and "MR PRICE" in page
     assert "Put a phrase in quotes" in page and 'href="/-/version/5"' in page and 'href="/-/document/1"' in page
+    # One hit per document, saying which of its versions hold the passage, and where they were read.
+    assert "1 document matches" in page and "<strong>in version 2, removed in version 3</strong>" in page
+    assert '<span class="rw-who">MR PRICE:</span>' in page and '<span class="rw-tag">live site</span>' in page
+    forces = client("/-/search?q=forces").text
+    assert "4 documents match" in forces and forces.split('<ul class="rw-list">')[1].count("<li>") == 4
+    assert "<strong>in versions 1 and 3–4</strong>" in forces
     words = client("/-/search?q=refugees+Eritrean&order=date").text
     assert "version 4" in words.split('<ul class="rw-list">')[1].split("</li>")[0]   # newest first
     hostile = client("/-/search?q=%3Cscript%3E").text
@@ -69,10 +91,40 @@ def test_version_document_and_compare_pages(client):
     assert client("/-/version/999").status_code == 404 and client("/-/document/999").status_code == 404
 
 
+def test_the_change_page_shows_the_edit_first(client):
+    page = client("/-/change/5").text
+    first, meta = page.index('id="the-edit"'), page.index('class="rw-meta"')
+    assert first < meta and page.index("<del>forces</del>") < meta          # the edit, then the metadata
+    section = page[first:meta]
+    assert ('<span class="rw-who">MR PRICE (turn 1):</span> … all armed actors to stop attacks against Eritrean '
+            "<del>forces</del> <ins>refugees</ins> and all refugees.") in section
+    assert "silent edit" in section and "detected 27 Nov 2026, 12:00 UTC" in section
+    assert "<th>changed fields</th><td>Text</td>" in page and "2026-11-27T" not in page
+
+
+def test_a_large_change_opens_with_its_first_paragraphs_only():
+    from remarkwatch.core.sides import side_by_side
+    from remarkwatch.web.pages import FIRST_SENTENCES, _sentences
+
+    old = "\n\n".join(f"MR PRICE: Point {n} stands.\n\nQUESTION: And {n}?" for n in range(20))
+    new = old.replace("stands", "falls")
+    shown = _sentences(side_by_side(old, new, context=0), [])   # 20 changed paragraphs, apart
+    assert len(shown) == FIRST_SENTENCES and shown[-1]["more"] == 20 - FIRST_SENTENCES
+    assert shown[0]["pieces"] == [("Point 0", "same"), ("stands.", "del"), ("falls.", "ins")]
+
+
 def test_feeds_link_to_change_pages_and_leave_out_noise(tmp_path, archive_path):
     datasette = build_datasette(archive_path, public_url="https://archive.example.org")
     feed = feedparser.parse(asyncio.run(datasette.client.get("/archive/feed.atom")).text)
     assert all(e.link.startswith("https://archive.example.org/-/change/") for e in feed.entries)
+    # An entry says the edit in its sentence, silent, classes and the date in words (not `classes ["wording"]`).
+    edit = next(e for e in feed.entries if e.link.endswith("/-/change/5"))
+    assert edit.title == "edited (silent): Briefing"
+    assert edit.summary.splitlines() == [
+        "MR PRICE (turn 1): … all armed actors to stop attacks against Eritrean [-forces-] {+refugees+} and all refugees.",
+        "Silent edit: the page's own modified time did not change.",
+        "edited · state-briefings · 27 Nov 2026, 12:00 UTC · significance 80 · wording · change #5"]
+    assert not any("[\"" in e.summary or "2026-11-27T" in e.summary for e in feed.entries)
     db = open_db(archive_path)
     db.execute("INSERT INTO source_state (source, baseline_done_at) VALUES ('state-briefings', '2026-11-27T11:00:03+00:00') "
                "ON CONFLICT (source) DO UPDATE SET baseline_done_at = excluded.baseline_done_at")
@@ -122,7 +174,7 @@ def test_plain_datasette_finds_the_plugin_queries_and_pages(tmp_path, archive_pa
 
 
 PAGES = {   # name: (path, text the page must show)
-    "front": ("/", "turn 1, MR PRICE: 'forces' -&gt; 'refugees'"),
+    "front": ("/", "Eritrean <del>forces</del> <ins>refugees</ins> and all refugees."),
     "new": ("/?tab=new", "Releases that appeared after watching began"),
     "search": ("/-/search?q=%22Eritrean+refugees%22", "<mark>Eritrean refugees</mark>"),
     "change": ("/-/change/{injected}?view=side", 'data-label="after"'),
@@ -161,5 +213,22 @@ def test_every_page_in_a_real_browser(archive_path, served, chromium, width):
         assert "data-pwned" not in dom, f"a script from page content ran on the {name} page"
         shot = ARTIFACTS / f"page-{name}-{width}.png"
         assert chromium.screenshot(shot)[:8] == b"\x89PNG\r\n\x1a\n"
+        if width == 390:
+            assert not chromium.overflowing(), f"past the right edge of a phone on the {name} page"
     assert "&lt;script&gt;document.body.dataset.pwned" in chromium.open(
         f"http://127.0.0.1:{served}/-/change/{injected['id']}?view=side", width)     # shown as text, not run
+
+
+@pytest.mark.slow
+def test_the_first_edit_is_on_a_phones_first_screen(archive_path, served, chromium):
+    """On a 390 x 844 phone the change page's first screen holds the edit: the struck word and the
+    new word, not nine rows of metadata with the edit a screen and a half down (issue 26)."""
+    change = next(open_db(archive_path).query(
+        "SELECT id FROM changes WHERE kind = 'edited' AND document_id = 1 ORDER BY id LIMIT 1"))["id"]
+    chromium.open(f"http://127.0.0.1:{served}/-/change/{change}", 390, 844)
+    ARTIFACTS.mkdir(exist_ok=True)
+    chromium.screenshot(ARTIFACTS / "change-page-first-screen-390.png")
+    tops = chromium.run("return ['del', 'ins'].map(t => { const e = document.querySelector('main ' + t) "
+                        "|| document.querySelector(t); return e ? e.getBoundingClientRect().top : null; })")
+    assert None not in tops, "the change page shows no struck or inserted word"
+    assert max(tops) < 844 * 0.6, f"the edit starts at {tops} px, low on a phone's first screen"

@@ -132,7 +132,7 @@ def test_atom_feeds(client):
     again = feedparser.parse(client("/archive/feed.atom").text)
     assert [e.id for e in again.entries] == [e.id for e in first.entries]
     edited = feedparser.parse(client("/archive/feed_by_kind.atom?kind=edited").text)
-    assert {e.title.split(":")[0] for e in edited.entries} == {"edited"} and len(edited.entries) == 3
+    assert {e.title.split(":")[0] for e in edited.entries} == {"edited (silent)"} and len(edited.entries) == 3
     assert "forces" in " ".join(e.summary for e in edited.entries)
     by_source = feedparser.parse(client("/archive/feed_by_source.atom?source=state-briefings").text)
     assert len(by_source.entries) == 10

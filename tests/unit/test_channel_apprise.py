@@ -53,6 +53,7 @@ def test_a_json_url_posts_a_chat_sized_message(status, ok, error):
     # Chat-sized: title, summary and a link, no diff.
     assert len(body["message"]) < 600 and "https://www.state.gov/" in body["message"]
     assert "--- before" not in body["message"]
+    assert "turn 2, MS PORTER: “forces” → “refugees”" in body["message"]       # the edit in words
 
 
 @pytest.mark.parametrize("options, env, error", [

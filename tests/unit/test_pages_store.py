@@ -68,9 +68,31 @@ def test_search_finds_old_versions_with_the_passage_and_its_speaker(conn):
     results, total = pages.search(conn, "forces")
     assert total == 1 and results[0]["id"] == 1 and results[0]["speaker"] == "MR PRICE"
     assert f"{pages.HIT_START}forces{pages.HIT_END}" in results[0]["passage"]
+    assert [(v["seq"], v["has"]) for v in results[0]["versions"]] == [(1, True), (2, False)]
     both, total = pages.search(conn, '"must leave"', order="date")
-    assert total == 2 and [r["id"] for r in both] == [2, 1]
+    assert total == 1 and [r["id"] for r in both] == [2]          # one hit per document: its newest match
+    assert [v["has"] for v in both[0]["versions"]] == [True, True]
     assert pages.search(conn, "") == ([], 0) and pages.search(conn, "forces", offset=5) == ([], 1)
+
+
+def test_search_groups_by_document_with_each_versions_origin(tmp_path):
+    db = open_db(tmp_path / "b.db")
+    for number in (1, 2):
+        doc = documents.create_document(db, {"source": "wh", "key": f"k{number}", "url": f"https://x/{number}/",
+                                           "title": f"Remarks {number}", "first_seen": "t0", "last_seen": "t2"})
+        bodies = [("THE PRESIDENT: We will send 3,000 troops.", "wayback"), ("THE PRESIDENT: We will send 3,000 troops.", "live"),
+                  ("THE PRESIDENT: We will send 300 troops.", "live")][:number + 1]
+        for seq, (body, origin) in enumerate(bodies, 1):
+            version = versions.insert_version(db, {"document_id": doc, "seq": seq, "created_at": f"2026-01-0{seq}",
+                                                   "observed_at": f"2026-01-0{seq}", "title": f"Remarks {number}",
+                                                   "content_hash": f"h{number}{seq}", "body_text": body, "origin": origin})
+            versions.insert_turns(db, version, split_turns(body))
+    db.conn.commit()
+    results, total = pages.search(sqlite3.connect(tmp_path / "b.db"), '"3,000 troops"')
+    assert total == 2 and len(results) == 2
+    shown = {r["title"]: ([(v["seq"], v["has"], v["origin"]) for v in r["versions"]], r["speaker"]) for r in results}
+    assert shown == {"Remarks 1": ([(1, True, "wayback"), (2, True, "live")], "THE PRESIDENT"),
+                     "Remarks 2": ([(1, True, "wayback"), (2, True, "live"), (3, False, "live")], "THE PRESIDENT")}
 
 
 def test_version_and_timeline(conn):
