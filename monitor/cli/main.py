@@ -16,6 +16,7 @@ from remarkwatch.cli.logs import setup_logging
 from remarkwatch.cli.alerts import alerts, show_delivery, test_alert
 from remarkwatch.cli.archive import changes, diff, export, history
 from remarkwatch.cli.backfill import backfill
+from remarkwatch.cli.publish import card
 from remarkwatch.cli.options import CONFIG_HELP, DB_HELP, open_archive, with_config
 from remarkwatch.config import bundled_config
 from remarkwatch.errors import EXIT_SOURCE_FAILING, ConfigError, RemarkwatchError
@@ -339,5 +340,5 @@ def demo(directory, force):
     click.echo(f"            {prog} history --config {result.config_path} {result.edited_url}")
 
 
-for command in (alerts, test_alert, changes, diff, history, export, backfill):
+for command in (alerts, test_alert, changes, diff, history, export, backfill, card):
     cli.add_command(command)
