@@ -22,6 +22,8 @@ class Apprise(ChannelKind):
     env_keys = ("url_env",)
     secret_keys = ("url_env",)
     literal_secret_keys = ("url",)
+    # An Apprise URL: slack://..., discord://..., tgram://..., mastodon://... (https://github.com/caronc/apprise/wiki).
+    example = {"name": "chat", "kind": "apprise", "url_env": "REMARKWATCH_APPRISE_URL"}
 
     def send(self, channel: Channel, message: Message, env=None) -> Result:
         return _notify(channel, message, os.environ if env is None else env)
