@@ -9,13 +9,14 @@ gives the same pixels on every machine (tests/unit/test_card.py compares with a 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from remarkwatch import untrusted
-from remarkwatch.publish.edit import DEL, INS, CardEdit, headline
+from remarkwatch.publish.edit import DEL, INS, CardEdit, alt_text, headline, load
 
 WIDTH, HEIGHT = 1200, 675
 MARGIN = 60
@@ -156,3 +157,19 @@ def _footer(draw, card: CardEdit) -> None:
     link = _fit(draw, untrusted.image(card.permalink), font(22), WIDTH - 2 * MARGIN - legend_width - 40)
     draw.text((MARGIN, 618), link, font=font(22), fill=BAND)
     draw.text((WIDTH - MARGIN - legend_width, 620), legend, font=small, fill=MUTED)
+
+
+@dataclass(frozen=True)
+class ShareCard:
+    """A rendered card to attach to a post: the PNG, its alt text, a file name."""
+    png: bytes
+    alt: str
+    name: str
+
+
+def share_card(db, change_id: int, public_url: str | None = None) -> ShareCard | None:
+    """The card of change `change_id` in the archive (None when there is no such change)."""
+    content = load(db, change_id, public_url)
+    if content is None:
+        return None
+    return ShareCard(render(content), alt_text(content), f"remarkwatch-change-{change_id}.png")
