@@ -79,6 +79,10 @@ class ChannelKind:
     def check(self, raw: dict, where: str) -> None:
         """The kind's own value checks of one [[alerts]] table; ConfigError names the key and the fix."""
 
+    def wants_card(self, channel: Channel) -> bool:
+        """Whether this channel attaches a change's share card (publish/card.py) to its alerts."""
+        return False
+
     def size_limit(self, channel: Channel) -> int | None:
         return channel.option("max_bytes", self.max_bytes)
 
