@@ -107,23 +107,24 @@ def _wrap(words: list[tuple[str, str]], draw, face, room: float) -> list[list[tu
 
 
 def _sentence(draw, card: CardEdit, top: int) -> None:
-    """The sentence in quotes, marked, in the largest size whose lines fit the box."""
+    """The sentence in quotes, marked, in the largest size whose lines fit the box. The quotes
+    are drawn apart from the words, so a struck first word does not strike its quote mark."""
     words = [(w, kind) for text, kind in card.segments for w in untrusted.image(text).split()]
     if not words:
         return
-    words[0] = ("“" + words[0][0], words[0][1])
-    words[-1] = (words[-1][0] + "”", words[-1][1])
     for size in SENTENCE_SIZES:
         face, line_height = font(size), int(size * 1.45)
-        rows = _wrap(words, draw, face, WIDTH - 2 * MARGIN)
+        quotes = draw.textlength("“”", font=face)
+        rows = _wrap(words, draw, face, WIDTH - 2 * MARGIN - quotes)
         if len(rows) * line_height <= SENTENCE_BOTTOM - top:
             break
     rows = rows[:(SENTENCE_BOTTOM - top) // line_height]
     for index, row in enumerate(rows):
-        _marked_line(draw, row, face, top + index * line_height, size)
+        _marked_line(draw, row, face, top + index * line_height, size,
+                     prefix="“" if index == 0 else "", suffix="”" if index == len(rows) - 1 else "")
 
 
-def _marked_line(draw, row: list[tuple[str, str]], face, y: int, size: int) -> None:
+def _marked_line(draw, row: list[tuple[str, str]], face, y: int, size: int, prefix: str, suffix: str) -> None:
     """One line of words, runs of one kind drawn together so a strike or highlight is unbroken."""
     runs: list[tuple[str, str]] = []
     for word, kind in row:
@@ -132,6 +133,9 @@ def _marked_line(draw, row: list[tuple[str, str]], face, y: int, size: int) -> N
         else:
             runs.append((word, kind))
     x, space = float(MARGIN), draw.textlength(" ", font=face)
+    if prefix:
+        draw.text((x, y), prefix, font=face, fill=INK)
+        x += draw.textlength(prefix, font=face) + (4 if runs and runs[0][1] == INS else 0)
     for text, kind in runs:
         width = draw.textlength(text, font=face)
         if kind == INS:
@@ -145,6 +149,8 @@ def _marked_line(draw, row: list[tuple[str, str]], face, y: int, size: int) -> N
         else:
             draw.text((x, y), text, font=face, fill=INK)
         x += width + space
+    if suffix:
+        draw.text((x - space + (4 if runs and runs[-1][1] == INS else 0), y), suffix, font=face, fill=INK)
 
 
 def _footer(draw, card: CardEdit) -> None:
@@ -173,3 +179,12 @@ def share_card(db, change_id: int, public_url: str | None = None) -> ShareCard |
     if content is None:
         return None
     return ShareCard(render(content), alt_text(content), f"remarkwatch-change-{change_id}.png")
+
+
+def sample_card(change: dict) -> ShareCard:
+    """The card of a change that is not in an archive (`test-alert`'s sample): its located edits
+    stand for the sentence."""
+    from remarkwatch.publish.edit import card_edit, permalink
+
+    content = card_edit(change, [], permalink(change, None))
+    return ShareCard(render(content), alt_text(content), "remarkwatch-test-card.png")

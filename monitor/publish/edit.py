@@ -74,9 +74,19 @@ def card_edit(change: dict, rows: list[Row], permalink: str) -> CardEdit:
         card.where = f"turn {turn}, {card.speaker}" if turn is not None and card.speaker else (card.speaker or para)
     elif edits:
         first = edits[0]
-        card.speaker, card.where = first.get("speaker"), first.get("field", "")
+        card.speaker, card.where = first.get("speaker"), where(first)
         card.segments = [(t, k) for t, k in ((first.get("old") or "", DEL), (first.get("new") or "", INS)) if t]
     return card
+
+
+def where(edit: dict) -> str:
+    """As `remarkwatch diff` names the place of a located edit: "turn 1, MR PRICE", "para 3", or
+    the field ("title")."""
+    if edit.get("field", "body") != "body":
+        return edit["field"]
+    if edit.get("turn") is not None and edit.get("speaker"):
+        return f"turn {edit['turn']}, {edit['speaker']}"
+    return f"para {edit['para']}" if edit.get("para") else "body"
 
 
 def _unlabelled(inline: list[tuple[str, str]], speaker: str | None) -> list[tuple[str, str]]:

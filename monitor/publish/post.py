@@ -7,7 +7,7 @@ counts code points, never fewer than graphemes, so a fitted post is never over a
 """
 from __future__ import annotations
 
-from remarkwatch.publish.edit import KIND_WORDS
+from remarkwatch.publish.edit import KIND_WORDS, where
 
 MASTODON_CHARS, MASTODON_URL_CHARS = 500, 23
 BLUESKY_GRAPHEMES = 300
@@ -24,20 +24,11 @@ def _edit_line(item: dict) -> str:
     for edit in item.get("edits") or []:
         if edit.get("op") in ("cosmetic", "reflow"):
             continue
-        where = _where(edit)
+        place = where(edit)
         old, new = " ".join((edit.get("old") or "").split()), " ".join((edit.get("new") or "").split())
         what = f"“{old}” → “{new}”" if old and new else f"removed “{old}”" if old else f"added “{new}”"
-        return f"{where}: {what}" if where else what
+        return f"{place}: {what}" if place != "body" else what
     return " ".join((item.get("summary") or "").split())
-
-
-def _where(edit: dict) -> str:
-    """As `remarkwatch diff` names a place: "turn 1, MR PRICE", "para 3", or the field."""
-    if edit.get("field", "body") != "body":
-        return edit["field"]
-    if edit.get("turn") is not None and edit.get("speaker"):
-        return f"turn {edit['turn']}, {edit['speaker']}"
-    return f"para {edit['para']}" if edit.get("para") else ""
 
 
 def post_text(item: dict, limit: int, url_chars: int | None = None) -> str:

@@ -57,11 +57,16 @@ def test_the_card_names_the_speaker_and_drops_the_label_from_the_sentence():
                              ("forces", "del"), ("refugees", "ins"), ("and all refugees.", "same")]
 
 
-def test_a_title_edit_shows_the_old_and_new_title():
-    change = {**CHANGE, "silent": False, "edits": [{"field": "title", "op": "replace", "old": "Remarks",
-                                                    "new": "Remarks to the Press"}]}
-    card = card_edit(change, [], LINK)
-    assert (card.where, card.segments) == ("title", [("Remarks", "del"), ("Remarks to the Press", "ins")])
+@pytest.mark.parametrize("edit, where, segments", [
+    ({"field": "title", "op": "replace", "old": "Remarks", "new": "Remarks to the Press"}, "title",
+     [("Remarks", "del"), ("Remarks to the Press", "ins")]),
+    # no stored rows (test-alert's sample): the located edit stands for the sentence
+    ({"field": "body", "op": "delete", "old": "Eritrean forces", "new": "", "turn": 2, "speaker": "MS PORTER"},
+     "turn 2, MS PORTER", [("Eritrean forces", "del")]),
+])
+def test_without_rows_the_card_shows_the_located_edit(edit, where, segments):
+    card = card_edit({**CHANGE, "silent": False, "edits": [edit]}, [], LINK)
+    assert (card.where, card.segments) == (where, segments)
 
 
 @pytest.mark.parametrize("said", [

@@ -152,3 +152,19 @@ def test_the_whole_road_from_the_outbox_posts_the_card_of_the_change(tmp_path):
     assert f"Permalink: https://archive.example.org/-/change/{change_id}" in media["description"]
     assert replica.statuses[0]["content"].endswith(f"https://archive.example.org/-/change/{change_id}")
     assert json.loads(json.dumps(replica.statuses[0]))["media_attachments"][0]["id"] == media["id"]
+
+
+def test_test_alert_posts_the_sample_with_its_card(tmp_path):
+    from tests.conftest import invoke
+    from tests.unit.channel_config import SOURCE
+
+    with MastodonReplica() as replica:
+        path = tmp_path / "remarkwatch.toml"
+        path.write_text(SOURCE + f'\n[[alerts]]\nname = "social"\nkind = "mastodon"\ninstance = "{replica.url}"\n'
+                                 'token_env = "RW_MASTODON_TOKEN"\n', encoding="utf-8")
+        ran = invoke("test-alert", "social", "--config", path, env=ENV, check=True)
+    assert "channel social: delivered" in ran.stdout
+    media = replica.media[0]
+    assert media["file"].startswith(b"\x89PNG") and "Removed (struck through on the card): “forces”." in \
+        media["description"]
+    assert [m["id"] for m in replica.statuses[0]["media_attachments"]] == [media["id"]]
