@@ -24,6 +24,7 @@ FONTS = Path(__file__).resolve().parent / "fonts"
 INK, MUTED, BAND, PAPER = (24, 32, 48), (88, 96, 110), (27, 42, 65), (251, 250, 247)
 RED, GREEN_BG, GREEN_INK, ALERT = (178, 34, 34), (200, 240, 200), (10, 80, 30), (214, 69, 65)
 SENTENCE_SIZES = (38, 34, 30, 26, 22)     # the largest that fits the sentence's box is used
+MAX_TEXT, MAX_WORD = 400, 32      # a page's title can be any length, a "word" too: cut before measuring
 SENTENCE_BOTTOM = 548         # the sentence's box runs from below the speaker to here
 SILENT_NOTE = "silent: the page's own modified time did not change"
 
@@ -39,9 +40,9 @@ def render(card: CardEdit) -> bytes:
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(image)
     _band(draw, card)
-    y = _lines(draw, untrusted.image(card.title), font(36, bold=True), INK, 116, max_lines=2, line_height=46)
+    y = _lines(draw, _words(card.title[:MAX_TEXT]), font(36, bold=True), INK, 116, max_lines=2, line_height=46)
     if card.where:
-        draw.text((MARGIN, y + 14), _fit(draw, untrusted.image(card.where), font(26, bold=True), WIDTH - 2 * MARGIN),
+        draw.text((MARGIN, y + 14), _fit(draw, untrusted.image(card.where[:MAX_TEXT]), font(26, bold=True), WIDTH - 2 * MARGIN),
                   font=font(26, bold=True), fill=MUTED)
         y += 40
     _sentence(draw, card, top=y + 34)
@@ -61,8 +62,13 @@ def _band(draw: ImageDraw.ImageDraw, card: CardEdit) -> None:
     draw.rounded_rectangle((MARGIN - 14, 20, MARGIN + width + 14, 64), radius=8,
                            fill=ALERT if card.silent else (70, 110, 160))
     draw.text((MARGIN, 27), label, font=badge, fill=(255, 255, 255))
-    meta = _fit(draw, untrusted.image(f"{card.source}  ·  {card.date}"), font(24), WIDTH - 3 * MARGIN - width)
+    meta = _fit(draw, untrusted.image(f"{_short(card.source, 40)}  ·  {card.date}"), font(24), WIDTH - 3 * MARGIN - width)
     draw.text((WIDTH - MARGIN - draw.textlength(meta, font=font(24)), 29), meta, font=font(24), fill=(220, 226, 235))
+
+
+def _short(text: str, limit: int) -> str:
+    """At most `limit` characters, so the date beside a long source name stays whole."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _fit(draw, text: str, face, room: float) -> str:
@@ -80,9 +86,14 @@ def _fit(draw, text: str, face, room: float) -> str:
     return text[:low].rstrip() + "…"
 
 
-def _lines(draw, text: str, face, fill, y: int, max_lines: int, line_height: int) -> int:
-    """Plain text wrapped to the card's width, at most `max_lines` (the last cut with '…'); the y below it."""
-    rows = _wrap([(word, "same") for word in text.split()], draw, face, WIDTH - 2 * MARGIN)
+def _words(text: str) -> list[str]:
+    """Untrusted text as words to wrap, a word longer than MAX_WORD characters in pieces."""
+    return [word[i:i + MAX_WORD] for word in untrusted.image(text).split() for i in range(0, len(word), MAX_WORD)]
+
+
+def _lines(draw, words: list[str], face, fill, y: int, max_lines: int, line_height: int) -> int:
+    """Plain words wrapped to the card's width, at most `max_lines` (the last cut with '…'); the y below it."""
+    rows = _wrap([(word, "same") for word in words], draw, face, WIDTH - 2 * MARGIN)
     for index, row in enumerate(rows[:max_lines]):
         line = " ".join(word for word, _ in row)
         if index == max_lines - 1 and len(rows) > max_lines:
@@ -109,7 +120,7 @@ def _wrap(words: list[tuple[str, str]], draw, face, room: float) -> list[list[tu
 def _sentence(draw, card: CardEdit, top: int) -> None:
     """The sentence in quotes, marked, in the largest size whose lines fit the box. The quotes
     are drawn apart from the words, so a struck first word does not strike its quote mark."""
-    words = [(w, kind) for text, kind in card.segments for w in untrusted.image(text).split()]
+    words = [(w, kind) for text, kind in card.segments for w in _words(text)]
     if not words:
         return
     for size in SENTENCE_SIZES:
@@ -160,7 +171,7 @@ def _footer(draw, card: CardEdit) -> None:
     small = font(20)
     legend = "struck: removed   highlighted: added" if card.segments else ""
     legend_width = draw.textlength(legend, font=small)
-    link = _fit(draw, untrusted.image(card.permalink), font(22), WIDTH - 2 * MARGIN - legend_width - 40)
+    link = _fit(draw, untrusted.image(card.permalink[:MAX_TEXT * 4]), font(22), WIDTH - 2 * MARGIN - legend_width - 40)
     draw.text((MARGIN, 618), link, font=font(22), fill=BAND)
     draw.text((WIDTH - MARGIN - legend_width, 620), legend, font=small, fill=MUTED)
 

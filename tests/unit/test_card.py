@@ -126,8 +126,9 @@ def test_the_card_matches_the_golden_image():
 
 
 def test_rendering_is_deterministic_and_survives_hostile_text():
-    hostile = {**CHANGE, "title": "Remarks\x1b[31m\u202egnp.exe\x00 " + "long " * 80, "source": "s" * 300}
-    card = card_edit(hostile, side_by_side(BODY, EDITED.replace("refugees", "refugees " + "x" * 400)), LINK)
+    hostile = {**CHANGE, "title": "Remarks\x1b[31m\u202egnp.exe\x00 " + "long " * 80 + "x" * 100_000,
+               "source": "s" * 300}
+    card = card_edit(hostile, side_by_side(BODY, EDITED.replace("refugees", "refugees " + "x" * 5_000)), LINK)
     first, second = drawing.render(card), drawing.render(card)
     assert first == second and _pixels(first).size == (1200, 675)
 
