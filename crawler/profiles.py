@@ -17,7 +17,9 @@ ARTICLE_KEYS = (
 TOP_KEYS = {
     "name", "site", "description", "delay_s", "date_formats", "blocked_markers",
     "speaker_role_words", "expect_html_end", "listing", "article", "signals", "extractor", "hosts", "eras",
+    "starts",
 }
+START_KEYS = {"name": str, "start_urls": list, "max_listing_pages": int, "allowed_domains": list, "note": str}
 ERA_KEYS = {"name", "match", "listing", "article"}
 SELECTOR_KEYS = LISTING_KEYS + ARTICLE_KEYS
 
@@ -51,6 +53,17 @@ class Era:
 
 
 @dataclass(frozen=True)
+class Start:
+    """A source that works as a start for the site (`remarkwatch init --profile NAME` writes it):
+    a name, listing or feed URLs, and how far to page. `note` says what it watches."""
+    name: str
+    start_urls: tuple[str, ...]
+    max_listing_pages: int | None = None
+    allowed_domains: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     site: str
@@ -70,6 +83,7 @@ class Profile:
     hosts: tuple[str, ...] = ()             # more hosts it reads (archive hosts), besides `site`
     eras: tuple[Era, ...] = ()              # older layouts, each told by its own elements
     era: str = ""                           # the era this profile was narrowed to, "" for its own selectors
+    starts: tuple[Start, ...] = ()          # sources to start with ([[starts]]): `init --profile`
 
     def sel(self, key: str) -> tuple[str, ...]:
         return self.selectors.get(key, ())
@@ -153,7 +167,20 @@ def parse_profile(data: dict, origin: str) -> Profile:
         selectors=selectors, post_id=tuple(post_id), **_signals(data.get("signals", {}), origin),
         extractor=_extractor(data.get("extractor", "selectors"), origin),
         hosts=_strings(data.get("hosts", []), f"{origin}: hosts"), eras=eras,
+        starts=tuple(_start(raw, f"{origin}: starts[{i}]") for i, raw in enumerate(data.get("starts", []))),
     )
+
+
+def _start(raw, where: str) -> Start:
+    if not isinstance(raw, dict) or set(raw) - set(START_KEYS) or not raw.get("name") or not raw.get("start_urls"):
+        raise ProfileError(f"{where}: a [[starts]] table takes {', '.join(START_KEYS)} (name and start_urls required)")
+    for key, kind in START_KEYS.items():
+        if key in raw and not isinstance(raw[key], kind):
+            raise ProfileError(f"{where}.{key}: must be a {kind.__name__}")
+    return Start(name=raw["name"], start_urls=_strings(raw["start_urls"], f"{where}.start_urls"),
+                 max_listing_pages=raw.get("max_listing_pages"),
+                 allowed_domains=_strings(raw.get("allowed_domains", []), f"{where}.allowed_domains"),
+                 note=raw.get("note", ""))
 
 
 def _selector_tables(data: dict, origin: str) -> tuple[dict[str, tuple[str, ...]], list[PostIdRule]]:

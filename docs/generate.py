@@ -45,6 +45,9 @@ def cli_reference(group: click.Command | None = None) -> str:
                          max_content_width=WIDTH)
     parts = []
     for ctx in _commands(root):
+        # Click keeps the help option of the first context a command saw: a test that ran the
+        # CLI in this process (where the group gives `-h`) would change the page otherwise.
+        ctx.command._help_option = None
         help_text = ctx.command.get_help(ctx).rstrip()
         parts.append(f"### `{ctx.command_path}`\n\n```text\n{help_text}\n```\n")
     return "\n".join(parts)

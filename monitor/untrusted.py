@@ -1,5 +1,5 @@
 """One helper per surface for text that came from a page (untrusted), used everywhere it goes out:
-terminals (control characters made visible), XML (characters XML 1.0 forbids dropped: feeds,
+terminals (control characters made visible), images (dropped), XML (characters XML 1.0 forbids dropped: feeds,
 e-mail HTML), and logs (secrets redacted from every record, ours and our libraries'). On every
 surface a bidirectional override or isolate (U+202A-U+202E, U+2066-U+2069) is shown as its code
 point, never applied: "gnp.exe" behind a U+202E would read "exe.png"."""
@@ -26,6 +26,12 @@ def bidi_marked(text):
         return text
     marked = _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
     return type(text)(marked) if hasattr(text, "__html__") else marked
+
+
+def image(text) -> str:
+    """Text drawn into a picture (the share card): control characters dropped (a font draws them
+    as boxes), newlines as spaces, bidirectional overrides shown as code points."""
+    return bidi_marked(_CONTROL.sub("", re.sub(r"[\t\n]", " ", str(text if text is not None else ""))))
 
 
 def xml(text) -> str | None:

@@ -1,15 +1,18 @@
-"""Real alert endpoints on loopback: a webhook receiver that checks signatures, an SMTP server."""
+"""Real alert endpoints on loopback: a webhook receiver that checks signatures, an SMTP server,
+a Mastodon instance."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import re
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -148,3 +151,113 @@ def tls_pair():
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_context)
     return ca, server_context
+
+
+MASTODON_TOKEN = "rw-test-mastodon-token"
+_URL = re.compile(r"https?://\S+")
+
+
+class MastodonReplica:
+    """A Mastodon instance on loopback, answering as the real one does in Mastodon.py's recorded
+    test traffic (halcy/Mastodon.py tests/cassettes/test_media_post_multiple.yaml, Mastodon 4.x):
+    `POST /api/v2/media` (multipart: file, description, focus) -> 200 and the attachment's JSON;
+    `POST /api/v1/statuses` (form: status, media_ids[], visibility) -> 200 and the status; a
+    wrong token -> 401 `{"error": "The access token is invalid"}`; a status over 500 characters
+    (each URL counted as 23) -> 422. `media_script` steps: "processing" (202, then one 206 from
+    `GET /api/v1/media/ID`, then 200) or an HTTP status to answer. A repeated `Idempotency-Key`
+    gets the status it already made."""
+
+    def __init__(self, token: str = MASTODON_TOKEN):
+        self.token, self.media, self.statuses, self.media_script = token, [], [], []
+        self.requests: list[str] = []
+        self._by_key: dict[str, dict] = {}
+        self._pending: dict[str, int] = {}
+        replica = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self, status: int, body: dict):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):  # noqa: N802
+                replica.requests.append(f"GET {self.path}")
+                media_id = self.path.rsplit("/", 1)[-1]
+                waits = replica._pending.get(media_id, 0)
+                replica._pending[media_id] = max(0, waits - 1)
+                self._answer(206 if waits else 200, replica._attachment(media_id, None if waits else "ready"))
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                replica.requests.append(f"POST {self.path}")
+                if self.headers.get("Authorization") != f"Bearer {replica.token}":
+                    return self._answer(401, {"error": "The access token is invalid"})
+                if self.path == "/api/v2/media":
+                    return self._answer(*replica._upload(self.headers, body))
+                if self.path == "/api/v1/statuses":
+                    return self._answer(*replica._status(self.headers, body))
+                self._answer(404, {"error": "Record not found"})
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    def _attachment(self, media_id: str, url) -> dict:
+        found = next((m for m in self.media if m["id"] == media_id), {})
+        return {"id": media_id, "type": "image", "url": url and f"{self.url}/system/media/{media_id}.png",
+                "preview_url": f"{self.url}/system/media/{media_id}-small.png", "remote_url": None,
+                "description": found.get("description"), "blurhash": "UGC~-#M{0JfkNFofR%M{IURj%Mt7E0oM%MR*"}
+
+    def _upload(self, headers, body: bytes) -> tuple[int, dict]:
+        step = self.media_script.pop(0) if self.media_script else 200
+        if isinstance(step, int) and step != 200:
+            return step, {"error": "Validation failed: File could not be processed"}
+        parsed = message_from_bytes(f"Content-Type: {headers['Content-Type']}\r\n\r\n".encode() + body,
+                                          policy=policy.HTTP)
+        fields = {part.get_param("name", header="content-disposition"): part for part in parsed.iter_parts()}
+        media_id = str(117020576646493592 + len(self.media))
+        text = {name: part.get_payload(decode=True).decode("utf-8") for name, part in fields.items() if name != "file"}
+        self.media.append({"id": media_id, "file": fields["file"].get_payload(decode=True),
+                           "filename": fields["file"].get_filename(), "content_type": fields["file"].get_content_type(),
+                           "description": text.get("description"), "focus": text.get("focus")})
+        if step == "processing":
+            self._pending[media_id] = 1
+            return 202, self._attachment(media_id, None)
+        return 200, self._attachment(media_id, "ready")
+
+    def _status(self, headers, body: bytes) -> tuple[int, dict]:
+        key = headers.get("Idempotency-Key")
+        if key and key in self._by_key:
+            return 200, self._by_key[key]
+        form = parse_qs(body.decode(), keep_blank_values=True)
+        text = form.get("status", [""])[0]
+        if len(_URL.sub("x" * 23, text)) > 500:
+            return 422, {"error": "Validation failed: Text character limit of 500 exceeded"}
+        ids = form.get("media_ids[]", [])
+        if any(self._pending.get(i) for i in ids):
+            return 422, {"error": "Cannot attach files that have not finished processing. Try again in a moment!"}
+        status = {"id": str(117020576664345360 + len(self.statuses)), "content": text,
+                  "visibility": form.get("visibility", ["public"])[0], "idempotency_key": key,
+                  "media_attachments": [self._attachment(i, "ready") for i in ids]}
+        status["url"] = f"{self.url}/@remarkwatch/{status['id']}"
+        self.statuses.append(status)
+        if key:
+            self._by_key[key] = status
+        return 200, status
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -64,6 +64,7 @@ class Message:
     payload: dict
     idempotency_key: str
     short: str = ""      # for chat (Apprise): what changed and a link, a few lines at most
+    card: object = None  # publish.card.ShareCard of a single change, for channels that post images
 
 
 def change_item(change: dict, public_url: str | None = None) -> dict:

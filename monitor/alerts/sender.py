@@ -100,6 +100,8 @@ def _send_batch(db, channel: Channel, batch: list[dict], clock, env, send, rng, 
                                  channel.spec.size_limit(channel))
     except LookupError as exc:
         result, message = Result(False, error=str(exc)), None
+    if message is not None and len(batch) == 1 and batch[0].get("change_id") and channel.spec.wants_card(channel):
+        message.card = _card(db, batch[0]["change_id"], public_url)
     started = time.monotonic()
     if message is not None:
         result = send_within(send, channel, message, env)
@@ -120,6 +122,17 @@ def _send_batch(db, channel: Channel, batch: list[dict], clock, env, send, rng, 
     if not result.ok:
         report.errors.append(f"{channel.name}: {result.error}")
     return result.ok
+
+
+def _card(db, change_id: int, public_url: str | None):
+    """The change's share card; a card that cannot be drawn costs the picture, never the alert."""
+    from remarkwatch.publish.card import share_card
+
+    try:
+        return share_card(db, change_id, public_url)
+    except Exception:     # noqa: BLE001 - an alert without its picture beats no alert
+        logger.exception("could not draw the card of change #%s; sending without it", change_id)
+        return None
 
 
 def send_within(send, channel: Channel, message, env=None) -> Result:

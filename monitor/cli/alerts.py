@@ -109,6 +109,10 @@ def test_alert(config, channel_name):
     check_secrets([channel])
     # The same payload schema as a real alert: the sample goes through the same item builder.
     message = build([change_item(sample_change())], [f"rw-test-{uuid.uuid4()}"])
+    if channel.spec.wants_card(channel):
+        from remarkwatch.publish.card import sample_card
+
+        message.card = sample_card(sample_change())
     result = send_within(channel.spec.send, channel, message)
     if not result.ok:
         raise RemarkwatchError(f"channel {channel.name}: not delivered: {render.safe(result.error)}")

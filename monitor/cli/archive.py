@@ -83,18 +83,13 @@ def diff(config, change_id, color):
 
     Example: remarkwatch diff 35
     """
-    from remarkwatch.core.sides import rows_from_json, side_by_side
+    from remarkwatch.publish.edit import change_rows     # the rows the change page and the card show too
 
     db = open_archive(config)
     change = changes_table.get_change(db, change_id)
     if change is None:
         raise NotFound(f"{config.db_path}: no change #{change_id} (see `remarkwatch changes`)")
-    rows = None
-    if change.get("from_version_id") and change.get("to_version_id") and "body" in change["changed_fields"]:
-        stored = changes_table.change_sides(db, change_id)
-        rows = rows_from_json(stored) if stored else side_by_side(
-            versions_table.get_version(db, change["from_version_id"])["body_text"] or "",
-            versions_table.get_version(db, change["to_version_id"])["body_text"] or "")
+    rows = change_rows(db, change) or None
     color = render.use_color(color)
     click.echo(render.full_change(change, color, rows), color=color)
 

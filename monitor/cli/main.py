@@ -17,8 +17,9 @@ from remarkwatch.cli.alerts import alerts, show_delivery, test_alert
 from remarkwatch.cli.archive import changes, diff, export, history
 from remarkwatch.cli.backfill import backfill
 from remarkwatch.cli.report import report
+from remarkwatch.cli.publish import card
+from remarkwatch.cli.start import init, profiles
 from remarkwatch.cli.options import CONFIG_HELP, DB_HELP, open_archive, with_config
-from remarkwatch.config import bundled_config
 from remarkwatch.errors import EXIT_SOURCE_FAILING, ConfigError, RemarkwatchError
 from remarkwatch.passes.progress import Progress
 from remarkwatch.storage import changes as changes_table
@@ -212,31 +213,6 @@ def _check_port(host: str, port: int) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def profiles(as_json):
-    """List the site profiles, a line each: name, site, signals, description.
-
-    Example: remarkwatch profiles
-    """
-    from remarkwatch.crawler.profiles import load_profiles
-
-    found = load_profiles()
-    if as_json:
-        click.echo(json.dumps([{"name": p.name, "site": p.site, "hosts": list(p.hosts), "description": p.description,
-                                "eras": [e.name for e in p.eras], "sitemaps": list(p.sitemaps),
-                                "feeds": list(p.feeds), "rest": list(p.rest)}
-                               for p in found.values()], indent=2))
-        return
-    for p in sorted(found.values(), key=lambda p: p.name):
-        signals = ", ".join(k for k, v in (("sitemaps", p.sitemaps), ("feeds", p.feeds), ("rest", p.rest)) if v)
-        click.echo(f"{p.name:<16} {p.site:<20} signals: {signals or 'none':<24} {p.description}")
-        if p.hosts or p.eras:
-            click.echo(f"{'':<16} " + "; ".join(filter(None, [
-                f"also reads {', '.join(p.hosts)}" if p.hosts else "",
-                f"older layouts: {', '.join(e.name for e in p.eras)}" if p.eras else ""])))
-
-
-@cli.command()
 @with_config
 @click.argument("url")
 @click.option("--file", "html_file", type=click.Path(exists=True, dir_okay=False),
@@ -296,21 +272,6 @@ def check_config(config):
 
 
 @cli.command()
-@click.argument("path", type=click.Path(dir_okay=False), default="remarkwatch.toml")
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init(path, force):
-    """Write a commented starter configuration (state.gov sources).
-
-    Example: remarkwatch init ~/remarkwatch/remarkwatch.toml
-    """
-    target = Path(path)
-    if target.exists() and not force:
-        raise ConfigError(f"{target}: already exists; pass --force to overwrite it")
-    target.write_text(bundled_config().read_text(encoding="utf-8"), encoding="utf-8")
-    click.echo(f"wrote {target}; check it with: remarkwatch check-config --config {target}")
-
-
-@cli.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default="remarkwatch-demo",
               show_default=True, help="Where the demo writes its config and database.")
 @click.option("--force", is_flag=True, help="Use DIR even if it holds files the demo did not write.")
@@ -342,5 +303,5 @@ def demo(directory, force):
     click.echo(f"            {prog} history --config {result.config_path} {result.edited_url}")
 
 
-for command in (alerts, test_alert, changes, diff, history, export, backfill, report):
+for command in (alerts, test_alert, changes, diff, history, export, backfill, report, card, init, profiles):
     cli.add_command(command)

@@ -18,6 +18,7 @@ from remarkwatch.core.fields import version_fields
 from remarkwatch.core.sides import rows_from_json, side_by_side
 from remarkwatch.storage import changes as changes_table, documents, versions as versions_table
 from remarkwatch.storage import pages as queries
+from remarkwatch.web import cards
 
 CLASS_WORDS = class_table.LABELS   # the web label of each edit class, in the filter menu's order
 PAGE_SIZE = 30
@@ -251,6 +252,16 @@ def _sentences(rows, edits: list[dict]) -> list[dict]:
 async def change_page(request, datasette):
     links, change_id, context = await _one(request, datasette, "change", _load_change)
     base = links.change(change_id)
+    card_url = base.replace(f"/-/change/{change_id}", f"/-/change/{change_id}/card.png", 1)
+    context.update(card_url=card_url, card_alt=cards.card_alt(
+        context["change"], context["rows"], cards.permalink(datasette, request, links, change_id)))
     context.update(view="side" if request.args.get("view") == "side" else "inline",
                    side_url=base + ("&" if "?" in base else "?") + "view=side", inline_url=base)
     return await _render(datasette, request, "remarkwatch_change.html", links, context)
+
+
+async def card_png(request, datasette):
+    """The change's share card (`remarkwatch card` as a page asset)."""
+    database, links = await _archive(request, datasette)
+    change_id = _int(request.url_vars["change_id"], "change")
+    return await cards.card_response(database, change_id, cards.permalink(datasette, request, links, change_id))

@@ -20,6 +20,7 @@ ROUTES = [
     (r"^/$", pages.front_page),
     (r"^/-/search$", pages.search_page),
     (r"^/-/change/(?P<change_id>\d+)$", pages.change_page),
+    (r"^/-/change/(?P<change_id>\d+)/card\.png$", pages.card_png),
     (r"^/-/version/(?P<version_id>\d+)$", pages.version_page),
     (r"^/-/document/(?P<document_id>\d+)$", pages.document_page),
     (r"^/-/compare$", pages.compare_page),

@@ -64,3 +64,23 @@ def test_a_json_url_posts_a_chat_sized_message(status, ok, error):
 def test_an_unusable_url_is_a_failed_attempt(options, env, error):
     result = CHANNEL.send(Channel("chat", "apprise", options=options), sample_message(), env)
     assert (result.ok, result.error) == (False, error)
+
+
+def test_a_card_is_attached_and_the_text_fitted_to_the_service():
+    import base64
+
+    from remarkwatch.publish.card import ShareCard
+
+    message = sample_message()
+    message.card = ShareCard(b"\x89PNG-card", "alt words", "remarkwatch-change-0.png")
+    channel = Channel("chat", "apprise", options={"url_env": "RW_APPRISE_URL", "card": True})
+    assert CHANNEL.wants_card(channel) and not CHANNEL.wants_card(Channel("c", "apprise", options={}))
+    with WebhookReceiver() as receiver:
+        result = CHANNEL.send(channel, message, {"RW_APPRISE_URL": f"json://127.0.0.1:{receiver.port}/a"})
+    assert result.ok, result.error
+    body = receiver.received[0].json
+    [attached] = body["attachments"]
+    assert (attached["filename"], attached["mimetype"]) == ("remarkwatch-change-0.png", "image/png")
+    assert base64.b64decode(attached["base64"]) == b"\x89PNG-card"
+    assert body["message"].startswith("Silent edit: “Department Press Briefing") and \
+        "turn 2, MS PORTER: “forces” → “refugees”" in body["message"]

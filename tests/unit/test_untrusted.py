@@ -36,6 +36,16 @@ def test_xml(text, kept):
     assert untrusted.xml(text) == kept
 
 
+@pytest.mark.parametrize("text, drawn", [
+    ("A \x1b[31m title", "A [31m title"),
+    ("tab\tnl\nend\x00", "tab nl end"),
+    ("“Curly” – é", "“Curly” – é"),
+    (None, ""),
+])
+def test_image(text, drawn):
+    assert untrusted.image(text) == drawn
+
+
 def test_secret_pieces_of_a_hook_url():
     pieces = untrusted.secret_pieces("https://user:p4ssw0rd@hooks.example.org/services/T000/B111/XXXXsecret?token=abcd")
     assert pieces[0].startswith("https://") and pieces == sorted(pieces, key=len, reverse=True)
@@ -70,7 +80,7 @@ def test_redacting_filter_cleans_messages_arguments_and_tracebacks():
     assert redact.redact("x s3cr3t-value y") == "x [redacted] y"
 
 
-@pytest.mark.parametrize("surface", [untrusted.terminal, untrusted.xml, untrusted.bidi_marked])
+@pytest.mark.parametrize("surface", [untrusted.terminal, untrusted.xml, untrusted.bidi_marked, untrusted.image])
 def test_a_bidi_override_is_shown_not_applied(surface):
     """Issue 27, item 19: "gnp.exe" behind a U+202E read "exe.png"."""
     assert surface("photo \u202egnp.exe and \u2067x\u2069") == "photo [U+202E]gnp.exe and [U+2067]x[U+2069]"

@@ -74,9 +74,14 @@ class ChannelKind:
     secret_keys: ClassVar[tuple] = ()   # of env_keys, those holding secrets (a user name is no secret)
     literal_secret_keys: ClassVar[tuple] = ()   # keys whose literal value is kept out of logs too
     max_bytes: ClassVar[int | None] = None      # message size limit (text + HTML); None: no limit
+    example: ClassVar[dict] = {}        # a working [[alerts]] table of this kind: `init` writes it commented out
 
     def check(self, raw: dict, where: str) -> None:
         """The kind's own value checks of one [[alerts]] table; ConfigError names the key and the fix."""
+
+    def wants_card(self, channel: Channel) -> bool:
+        """Whether this channel attaches a change's share card (publish/card.py) to its alerts."""
+        return False
 
     def size_limit(self, channel: Channel) -> int | None:
         return channel.option("max_bytes", self.max_bytes)

@@ -32,6 +32,10 @@ class Mail(ChannelKind):
     required = ("smtp_host", "from", "to")
     env_keys = ("password_env", "username_env")
     secret_keys = ("password_env",)      # a user name is no secret
+    example = {"name": "desk-email", "kind": "email", "smtp_host": "smtp.example.org", "smtp_port": 587,
+               "security": "starttls", "username_env": "REMARKWATCH_SMTP_USER",
+               "password_env": "REMARKWATCH_SMTP_PASSWORD", "from": "remarkwatch@example.org",
+               "to": ["desk@example.org"]}
     max_bytes = 512_000                  # `max_bytes` in the table overrides it
 
     def check(self, raw: dict, where: str) -> None:

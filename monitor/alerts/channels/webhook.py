@@ -40,6 +40,8 @@ class Webhook(ChannelKind):
     env_keys = ("secret_env", "url_env")
     secret_keys = ("secret_env", "url_env")
     literal_secret_keys = ("url",)       # a hook URL written in the file holds its token too
+    example = {"name": "newsroom-webhook", "kind": "webhook", "url_env": "REMARKWATCH_WEBHOOK_URL",
+               "secret_env": "REMARKWATCH_WEBHOOK_SECRET"}
 
     def check(self, raw: dict, where: str) -> None:
         url = raw.get("url")
