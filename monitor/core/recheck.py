@@ -92,5 +92,11 @@ class SourceSchedule:
         return self.next_due(last_started, now) <= now + timedelta(seconds=slack_s)
 
 
+def sweep_due(last_sweep: datetime | None, now: datetime, sweep_days: float, full: bool = False) -> bool:
+    """Whether this pass re-fetches every document of the source: --full, or `sweep_days` since
+    the last sweep (a source's first pass starts the clock, it does not sweep)."""
+    return full or (last_sweep is not None and now - last_sweep >= timedelta(days=sweep_days))
+
+
 def parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None

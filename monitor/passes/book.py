@@ -8,12 +8,11 @@ import sqlite3
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Callable, Iterable
 
 from remarkwatch.clock import utcnow
 from remarkwatch.config import Config, Source
-from remarkwatch.core.recheck import parse_time
+from remarkwatch.core.recheck import parse_time, sweep_due
 from remarkwatch.crawler.extract import FALLBACK_OUTCOMES
 from remarkwatch.crawler.items import (BLOCKED, EXTRACT_ERROR, HTTP_ERROR, NETWORK_ERROR, NOT_MODIFIED, OK, SAME_BYTES,
                                        TOO_LARGE, TRUNCATED, Capture)
@@ -176,8 +175,7 @@ class PassBook:
                     parse_time(first_seen), parse_time(last_checked or now)).isoformat(timespec="seconds"))
                 schedule_store.save_source_state(self.db, source.name, recheck_rule=source.recheck.spec())
         last_sweep = parse_time(state.get("last_sweep_at"))
-        sweep = self.full or (last_sweep is not None and
-                              parse_time(now) - last_sweep >= timedelta(days=source.sweep_days))
+        sweep = sweep_due(last_sweep, parse_time(now), source.sweep_days, self.full)
         with self.db.atomic():
             fields = {"last_started_at": now, **({"last_sweep_at": now} if sweep or last_sweep is None else {})}
             schedule_store.save_source_state(self.db, source.name, **fields)
