@@ -26,6 +26,7 @@ import heapq
 import math
 import random
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from remarkwatch.core import budget, editmodel
@@ -81,6 +82,7 @@ class Run:
         self.rng = random.Random(args.seed + 1)
         n = len(self.published)
         self.first_seen = [None] * n
+        self.first_seen_at = [None] * n      # the same as datetimes, for Recheck.next_check
         self.last_checked = [0.0] * n
         self.seen_version = [0] * n
         self.event_at = [0] * n
@@ -115,7 +117,7 @@ class Run:
         return budget.plan(learned.masses, site).recheck
 
     def _schedule_doc(self, doc: int, now: float) -> None:
-        nxt = (self.recheck.next_check(when(self.first_seen[doc]), when(now), self.rng) - EPOCH).total_seconds()
+        nxt = (self.recheck.next_check(self.first_seen_at[doc], when(now), self.rng) - EPOCH).total_seconds()
         if self.policy == "uniform" and self.first_seen[doc] == now:
             # A cron run of every watched page meets a new page at a random point of its cycle.
             nxt = now + self.rng.uniform(0, self.recheck.tiers[0][1])
@@ -140,6 +142,7 @@ class Run:
             self.seen_version[doc] = version
         if self.first_seen[doc] is None:
             self.first_seen[doc] = now
+            self.first_seen_at[doc] = when(now)
         self.last_checked[doc] = now
         self._schedule_doc(doc, now)
 
@@ -150,7 +153,7 @@ class Run:
         self.recheck, self.heap = rule, []
         for doc, first in enumerate(self.first_seen):
             if first is not None:      # book.py: next_check(first_seen, last_checked or now)
-                nxt = rule.next_check(when(first), when(self.last_checked[doc]), self.rng)
+                nxt = rule.next_check(self.first_seen_at[doc], when(self.last_checked[doc]), self.rng)
                 self.stamp[doc] += 1
                 self.heap.append(((nxt - EPOCH).total_seconds(), doc, self.stamp[doc]))
         heapq.heapify(self.heap)
@@ -208,7 +211,7 @@ def minutes(values, q) -> str:
     return f"{pct(values, q) / 60:.1f}"
 
 
-def report(run: Run, settle_s: float) -> dict:
+def report(run: Run, settle_s: float) -> tuple[list[str], float]:
     rows = {"silent": [], "declared": []}
     by_age = {"first day": [], "1-7 days": [], "later": []}
     delivery, missed, counted, flips, flips_caught, hour_flips, hour_caught = [], 0, 0, 0, 0, 0, 0
@@ -233,17 +236,26 @@ def report(run: Run, settle_s: float) -> dict:
             age = t - run.published[doc]
             by_age["first day" if age < DAY else "1-7 days" if age < 7 * DAY else "later"].append(latency)
     silent, declared = rows["silent"], rows["declared"]
-    print(f"policy {run.policy}: silent p50 {minutes(silent, .5)} min, p90 {minutes(silent, .9)} min, "
+    lines = [f"policy {run.policy}: silent p50 {minutes(silent, .5)} min, p90 {minutes(silent, .9)} min, "
           f"p99 {minutes(silent, .99)} min; declared p50 {minutes(declared, .5)} min, p90 "
           f"{minutes(declared, .9)} min, p99 {minutes(declared, .99)} min; missed {missed} of {counted}; "
-          f"requests {run.requests}")
+          f"requests {run.requests}"]
     mean = sum(silent) / len(silent) / 60 if silent else float("nan")
     ages = "; ".join(f"{k} p50 {minutes(v, .5)} p90 {minutes(v, .9)} min (n={len(v)})" for k, v in by_age.items())
-    print(f"  silent by age at edit: {ages}; silent mean {mean:.1f} min")
-    print(f"  flip-flops caught {flips_caught} of {flips} (lasting 45-60 min: {hour_caught} of {hour_flips}); "
+    lines.append(f"  silent by age at edit: {ages}; silent mean {mean:.1f} min")
+    lines.append(f"  flip-flops caught {flips_caught} of {flips} (lasting 45-60 min: {hour_caught} of {hour_flips}); "
           f"alert delay added by delivery p50 {minutes(delivery, .5)} min, p90 {minutes(delivery, .9)} min; "
-          f"rule at the end: {run.recheck.spec()}", flush=True)
-    return {"mean_silent_min": mean}
+          f"rule at the end: {run.recheck.spec()}")
+    return lines, mean
+
+
+def simulate(policy: str, args, site) -> tuple[list[str], float]:
+    """One policy in its own process: its report lines and its mean silent latency."""
+    began = time.perf_counter()
+    run = Run(policy, args, site)
+    run.run()
+    lines, mean = report(run, args.days * DAY - 8 * DAY)
+    return lines + [f"  ({time.perf_counter() - began:.0f} s)"], mean
 
 
 def main() -> None:
@@ -256,17 +268,18 @@ def main() -> None:
     parser.add_argument("--sweep-days", type=float, default=7.0)
     parser.add_argument("--seed", type=int, default=25)
     parser.add_argument("--policies", default=",".join(POLICIES))
+    parser.add_argument("--jobs", type=int, default=2, help="policies simulated at a time (processes)")
     args = parser.parse_args()
     site = build_site(args.documents, args.days, PRIOR, args.seed)
     print(f"model site: {args.documents} releases over {args.days:g} days, {len(site[2])} edits; one request "
           f"every {args.delay:g} s ({DAY / args.delay:,.0f} a day); passes every {args.schedule}", flush=True)
+    policies = args.policies.split(",")
+    with ProcessPoolExecutor(max_workers=min(args.jobs, len(policies))) as pool:
+        results = list(pool.map(simulate, policies, [args] * len(policies), [site] * len(policies)))
     means = {}
-    for policy in args.policies.split(","):
-        began = time.perf_counter()
-        run = Run(policy, args, site)
-        run.run()
-        means[policy] = report(run, args.days * DAY - 8 * DAY)["mean_silent_min"]
-        print(f"  ({time.perf_counter() - began:.0f} s)", flush=True)
+    for policy, (lines, mean) in zip(policies, results):
+        print("\n".join(lines), flush=True)
+        means[policy] = mean
     if {"uniform", "auto", "optimal"} <= means.keys():
         print(f"silent mean: uniform / auto {means['uniform'] / means['auto']:.1f}x; auto / optimal "
               f"{means['auto'] / means['optimal']:.2f}x")
