@@ -158,6 +158,8 @@ def _latency(masses, counts, chosen, pass_s: float) -> tuple[float, float]:
     """Expected delay from an edit to the fetch that sees it: half the effective interval, weighed
     by the edits each bin holds (the bins the archive has documents in)."""
     weights = [m * (1.0 if n > 0 else 0.0) for m, n in zip(masses, counts)]
+    if not any(weights):        # an empty archive: the delays its first documents will see
+        weights = list(masses)
     delays = [effective_s(i, pass_s) / 2 for i in chosen]
     first = BOUNDS.index(DAY)
 
