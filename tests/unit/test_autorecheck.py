@@ -38,6 +38,12 @@ def source(name, host="www.state.gov", recheck='"auto"', delay=5):
 def archive(path, name: str, documents_n: int, edit_ages: list[timedelta]):
     """`documents_n` documents first seen over the last 100 days, the first ones edited at these ages."""
     db = open_db(path)
+    with db.atomic():
+        _fill(db, name, documents_n, edit_ages)
+    return db
+
+
+def _fill(db, name, documents_n, edit_ages):
     schedule.save_source_state(db, name, baseline_done_at=(NOW - 100 * DAY).isoformat())
     for i in range(documents_n):
         first = NOW - 100 * DAY * (i + 1) / documents_n
@@ -46,7 +52,6 @@ def archive(path, name: str, documents_n: int, edit_ages: list[timedelta]):
         if i < len(edit_ages):
             db["changes"].insert({"document_id": doc, "kind": "edited", "changed_fields": "[]",
                                   "detected_at": (first + edit_ages[i]).isoformat()})
-    return db
 
 
 @pytest.mark.parametrize("edits, age, compare", [
