@@ -6,7 +6,8 @@ A model site publishes `--documents` releases over `--days` (10,000 in a year: 2
 them as remarkwatch.core.editmodel says (the research's figures). One host, one request every
 `--delay` seconds, shared by each pass's listing pages and signals, the new releases, the sweep
 and the re-checks. The passes run the project's own scheduling code: each document's next check
-is `Recheck.next_check` (with its jitter), the sweep is `recheck.sweep_due`, the `auto` tiers are
+is `Recheck.next_check` (with its jitter), the sweep's share of a pass is `recheck.sweep_window`
+and `sweep_phase`, the `auto` tiers are
 `budget.plan(editmodel.learn(...))` re-planned each simulated day from the edits the pass saw
 (documents rescheduled when the tiers change, as `passes/book.py` does). The due documents of a
 pass are those whose next check is at or before the pass's start, oldest first: the clause of
@@ -22,6 +23,7 @@ left out of the figures (some policies would not have re-checked them yet).
 from __future__ import annotations
 
 import argparse
+import bisect
 import heapq
 import math
 import random
@@ -31,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 
 from remarkwatch.core import budget, editmodel
 from remarkwatch.core.editmodel import DAY, PRIOR
-from remarkwatch.core.recheck import DEFAULT, Recheck, SourceSchedule, duration_s, sweep_due
+from remarkwatch.core.recheck import DEFAULT, Recheck, SourceSchedule, duration_s, sweep_phase, sweep_window
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 POLICIES = ("uniform", "default", "auto", "optimal")
@@ -88,6 +90,7 @@ class Run:
         self.event_at = [0] * n
         self.stamp = [0] * n
         self.heap: list = []
+        self.by_phase = sorted((sweep_phase(doc + 1), doc) for doc in range(n))   # archive ids start at 1
         self.detected = {}             # edit no. -> (fetch time, pass no.)
         self.first_edit_age = {}       # doc -> age at its first detected edit (what `auto` learns)
         self.requests = 0
@@ -160,15 +163,14 @@ class Run:
 
     def run(self) -> None:
         end, start, pass_no, listed, signalled_upto = self.args.days * DAY, 0.0, 0, 0, 0
-        last_sweep, next_plan = None, DAY
+        last_start, next_plan = None, DAY
         while start < end:
             if self.policy in ("auto", "optimal") and start >= next_plan:
                 self.replan(start)
                 next_plan += DAY
             clock, fetch = start, []
-            sweep = self.sweep_days is not None and sweep_due(last_sweep, when(start), self.sweep_days)
-            if self.sweep_days is not None and (sweep or last_sweep is None):
-                last_sweep = when(start)
+            sweep = sweep_window(last_start, when(start), self.sweep_days) if self.sweep_days else ()
+            last_start = when(start)
             clock += self.per_pass * self.delay
             self.requests += self.per_pass
             while listed < len(self.published) and self.published[listed] <= clock:
@@ -182,14 +184,14 @@ class Run:
                     if self.first_seen[doc] is not None and t > self.last_checked[doc] and doc not in chosen:
                         fetch.append(doc)
                         chosen.add(doc)
-            if sweep:
-                fetch.extend(d for d in range(listed) if d not in chosen and self.first_seen[d] is not None)
-            else:
-                while self.heap and self.heap[0][0] <= start:
-                    _, doc, stamp = heapq.heappop(self.heap)
-                    if stamp == self.stamp[doc] and doc not in chosen:
-                        fetch.append(doc)
-                        chosen.add(doc)
+            while self.heap and self.heap[0][0] <= start:
+                _, doc, stamp = heapq.heappop(self.heap)
+                if stamp == self.stamp[doc] and doc not in chosen:
+                    fetch.append(doc)
+                    chosen.add(doc)
+            for low, high in sweep:       # the sweep's share: documents whose phase has come
+                first, last = bisect.bisect_left(self.by_phase, (low, -1)), bisect.bisect_left(self.by_phase, (high, -1))
+                fetch.extend(d for _, d in self.by_phase[first:last] if d not in chosen and self.first_seen[d] is not None)
             for doc in fetch:
                 self.fetch(doc, clock, pass_no)
                 clock += self.delay
