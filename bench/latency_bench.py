@@ -7,9 +7,9 @@ them as remarkwatch.core.editmodel says (the research's figures). One host, one 
 `--delay` seconds, shared by each pass's listing pages and signals, the new releases, the sweep
 and the re-checks. The passes run the project's own scheduling code: each document's next check
 is `Recheck.next_check` (with its jitter), the sweep's share of a pass is `recheck.sweep_window`
-and `sweep_phase`, the `auto` tiers are
-`budget.plan(editmodel.learn(...))` re-planned each simulated day from the edits the pass saw
-(documents rescheduled when the tiers change, as `passes/book.py` does). The due documents of a
+and `sweep_phase`, the `auto` tiers are `budget.plan(editmodel.learn(...))` re-planned each
+simulated day from the edits the passes saw (documents rescheduled when the tiers change, as
+`passes/book.py` does). The due documents of a
 pass are those whose next check is at or before the pass's start, oldest first: the clause of
 `storage/schedule.due_documents`. A pass starts at its schedule's tick; a tick that comes while a
 pass runs is skipped (the daemon's max_instances=1); alerts go out when the pass ends.
@@ -216,7 +216,7 @@ def minutes(values, q) -> str:
 def report(run: Run, settle_s: float) -> tuple[list[str], float]:
     rows = {"silent": [], "declared": []}
     by_age = {"first day": [], "1-7 days": [], "later": []}
-    delivery, missed, counted, flips, flips_caught, hour_flips, hour_caught = [], 0, 0, 0, 0, 0, 0
+    delivery, alerted, missed, counted, flips, flips_caught, hour_flips, hour_caught = [], [], 0, 0, 0, 0, 0, 0
     for number, (t, doc, declared, flip) in enumerate(run.edits):
         if t > settle_s:
             continue
@@ -235,6 +235,7 @@ def report(run: Run, settle_s: float) -> tuple[list[str], float]:
         rows["declared" if declared else "silent"].append(latency)
         delivery.append(run.pass_ends[seen[1]] - seen[0])
         if not declared:
+            alerted.append(run.pass_ends[seen[1]] - t)
             age = t - run.published[doc]
             by_age["first day" if age < DAY else "1-7 days" if age < 7 * DAY else "later"].append(latency)
     silent, declared = rows["silent"], rows["declared"]
@@ -246,8 +247,9 @@ def report(run: Run, settle_s: float) -> tuple[list[str], float]:
     ages = "; ".join(f"{k} p50 {minutes(v, .5)} p90 {minutes(v, .9)} min (n={len(v)})" for k, v in by_age.items())
     lines.append(f"  silent by age at edit: {ages}; silent mean {mean:.1f} min")
     lines.append(f"  flip-flops caught {flips_caught} of {flips} (lasting 45-60 min: {hour_caught} of {hour_flips}); "
-          f"alert delay added by delivery p50 {minutes(delivery, .5)} min, p90 {minutes(delivery, .9)} min; "
-          f"rule at the end: {run.recheck.spec()}")
+          f"alert delay added by delivery p50 {minutes(delivery, .5)} min, p90 {minutes(delivery, .9)} min "
+          f"(silent edit to alert p50 {minutes(alerted, .5)}, p90 {minutes(alerted, .9)} min)")
+    lines.append(f"  tiers at the end: {run.recheck.spec()}")
     return lines, mean
 
 
