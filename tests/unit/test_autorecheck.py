@@ -11,7 +11,6 @@ from remarkwatch.passes import autorecheck
 from remarkwatch.passes.status import collect
 from remarkwatch.storage import documents, schedule
 from remarkwatch.storage.db import open_db
-from tests.conftest import invoke
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -95,15 +94,14 @@ def test_status_shows_the_budget_in_use_and_the_expected_delay(tmp_path):
     assert "of 17,280 requests a day" in text and "expected delay" in text
 
 
-@pytest.mark.parametrize("recheck, delay, warned", [
-    ('"auto"', 5, False),
-    ('[["*", "15m"]]', 5, True),          # 3,000 documents every 15 minutes: 288,000 a day
-    ('[["48h", "15m"], ["*", "7d"]]', 5, False),
-    ('"auto"', 300, True),                # 288 requests a day: not even the passes fit
+@pytest.mark.parametrize("recheck, delay, fix", [
+    ('[["*", "15m"]]', 5, 'use recheck = "auto"'),           # 3,000 documents every 15 minutes
+    ('"auto"', 300, "lengthen `schedule` or `sweep_days`"),   # 288 requests a day: not even the passes
 ])
-def test_check_config_warns_when_the_documents_cannot_be_rechecked(tmp_path, recheck, delay, warned):
-    config_file(tmp_path, source("a", recheck=recheck, delay=delay))
-    archive(tmp_path / "a.db", "a", 3000, []).close()
-    ran = invoke("check-config", "--config", tmp_path / "rw.toml", check=True)
-    assert "budget:" in ran.stdout
-    assert ("warning: source a:" in ran.stderr) is warned, ran.stderr
+def test_a_source_over_its_budget_is_told_how_to_fit(tmp_path, recheck, delay, fix):
+    config = config_file(tmp_path, source("a", recheck=recheck, delay=delay))
+    db = archive(tmp_path / "a.db", "a", 3000, [])
+    report = autorecheck.report(db, config, config.source("a"), NOW)
+    assert not report["fits"] and report["requests_per_day"]["total"] > report["budget_per_day"] * 0.9
+    warning = autorecheck.over_budget(config.source("a"), report)
+    assert warning.startswith("warning: source a: ") and fix in warning and f"{report['budget_per_day']:,}" in warning
