@@ -35,6 +35,13 @@ def signal_requests(source: Source) -> int:
     return 2 * len(profile.sitemaps) + len(profile.rest) + len(profile.feeds)
 
 
+def pass_interval_s(source: Source, now: datetime) -> float:
+    """Seconds between two passes: the interval, or for a cron line the gap between its next two
+    firings (its next one alone may be a minute away)."""
+    first = source.schedule.next_due(now, now)
+    return max(1.0, (source.schedule.next_due(first, first) - first).total_seconds())
+
+
 def source_plan(db, config: Config, source: Source, now: datetime) -> SourcePlan:
     """The source's plan (for "auto") or the cost of its configured tiers, from its archive."""
     baseline = parse_time(schedule_store.source_state(db, source.name).get("baseline_done_at"))
@@ -44,7 +51,7 @@ def source_plan(db, config: Config, source: Source, now: datetime) -> SourcePlan
     sharing = sum(1 for other in config.sources if host(other) == host(source))
     site = budget.Site(
         budget_per_day=DAY / max(source.delay_s, MIN_DELAY_S) / sharing,
-        pass_s=(source.schedule.next_due(now, now) - now).total_seconds(),
+        pass_s=pass_interval_s(source, now),
         per_pass=source.max_listing_pages * len(source.start_urls) + signal_requests(source),
         documents=history.documents, arrivals_per_day=budget.arrivals_per_day(history.new_since, days),
         sweep_days=source.sweep_days)

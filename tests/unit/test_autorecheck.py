@@ -105,3 +105,14 @@ def test_a_source_over_its_budget_is_told_how_to_fit(tmp_path, recheck, delay, f
     assert not report["fits"] and report["requests_per_day"]["total"] > report["budget_per_day"] * 0.9
     warning = autorecheck.over_budget(config.source("a"), report)
     assert warning.startswith("warning: source a: ") and fix in warning and f"{report['budget_per_day']:,}" in warning
+
+
+@pytest.mark.parametrize("schedule, now, seconds", [
+    ('"15m"', NOW, 900),
+    ('"*/15 * * * *"', NOW + timedelta(minutes=14), 900),    # the next firing is a minute away
+    ('"0 6,18 * * *"', NOW, 12 * 3600),
+])
+def test_the_pass_interval_of_a_schedule(tmp_path, schedule, now, seconds):
+    path = tmp_path / "rw.toml"
+    path.write_text(SOURCE.format(**source("a")) + f"schedule = {schedule}\n", encoding="utf-8")
+    assert autorecheck.pass_interval_s(load_config(path, env={}).sources[0], now) == seconds
