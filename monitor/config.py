@@ -20,6 +20,7 @@ from remarkwatch.core.recheck import Recheck, SourceSchedule
 from remarkwatch.core.urls import usable_url
 
 DEFAULT_FILE = "remarkwatch.toml"
+AUTO = "auto"       # recheck = "auto": tiers planned from the budget and the source's own edits
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
             "max_page_mb": (int, float), "public_url": str, "sources": list, "alerts": list,
             "backfill": dict, "cluster": dict, "extract_workers": (int, str)}
@@ -35,7 +36,7 @@ SYSTEM_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))
 SOURCE_KEYS = {
     "name": str, "profile": str, "start_urls": list, "max_listing_pages": int,
     "delay_s": (int, float), "allowed_domains": list, "selectors": dict,
-    "schedule": str, "recheck": list, "sweep_days": (int, float), "removed_after_passes": int, "removed_after_hours": (int, float),
+    "schedule": str, "recheck": (list, str), "sweep_days": (int, float), "removed_after_passes": int, "removed_after_hours": (int, float),
 }
 ENV = {"db": "REMARKWATCH_DB", "user_agent": "REMARKWATCH_USER_AGENT", "config": "REMARKWATCH_CONFIG",
        "redis_url": "REMARKWATCH_REDIS_URL"}
@@ -52,6 +53,7 @@ class Source:
     delay_s: float = 0.0
     schedule: SourceSchedule = SourceSchedule("15m")   # how often a pass is due
     recheck: Recheck = DEFAULT_RECHECK                 # how often each document is re-checked, by age
+    recheck_auto: bool = False          # recheck = "auto": planned at each pass (passes/autorecheck.py)
     sweep_days: float = 7.0                            # every document re-checked at least this often
     removed_after_passes: int = 2       # a page gone this many passes ...
     removed_after_hours: float = 1.0    # ... and this long is declared removed
@@ -155,8 +157,13 @@ def _check_type(value, expected, where: str, fix: str) -> None:
     if isinstance(value, bool) and expected in (int, (int, float)):
         raise ConfigError(f"{where}: expected a number, got {value!r}; {fix}")
     if not isinstance(value, expected):
-        names = expected.__name__ if isinstance(expected, type) else "number"
-        raise ConfigError(f"{where}: expected {_kind(names)}, got {type(value).__name__} {value!r}; {fix}")
+        if isinstance(expected, type):
+            wanted = _kind(expected.__name__)
+        elif int in expected:
+            wanted = _kind("number")
+        else:
+            wanted = " or ".join(_kind(t.__name__) for t in expected)
+        raise ConfigError(f"{where}: expected {wanted}, got {type(value).__name__} {value!r}; {fix}")
 
 
 def _kind(name: str) -> str:
@@ -309,6 +316,7 @@ def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
         raise ConfigError(f"{where}: max_listing_pages must be 1 or more and delay_s from 0 to {MAX_DELAY_S} "
                           f"(seconds between requests to the host)")
     schedule, recheck, sweep = _scheduling(raw, where)
+    auto = raw.get("recheck") == AUTO
     removed_passes = raw.get("removed_after_passes", 2)
     removed_hours = float(raw.get("removed_after_hours", 1.0))
     if removed_passes < 1 or removed_hours < 0:
@@ -316,7 +324,7 @@ def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
     return Source(
         name=name, profile=profile.with_overrides(_selectors(raw.get("selectors", {}), where)),
         start_urls=tuple(urls), allowed_domains=tuple(domains), max_listing_pages=pages, delay_s=delay,
-        schedule=schedule, recheck=recheck, sweep_days=sweep, removed_after_passes=removed_passes,
+        schedule=schedule, recheck=recheck, recheck_auto=auto, sweep_days=sweep, removed_after_passes=removed_passes,
         removed_after_hours=removed_hours,
     )
 
@@ -328,6 +336,10 @@ def _scheduling(raw: dict, where: str) -> tuple[SourceSchedule, Recheck, float]:
         raise ConfigError(f"{where}.schedule: {exc}; use an interval such as \"15m\" or a cron line "
                           f"such as \"*/15 * * * *\"") from None
     pairs = raw.get("recheck", DEFAULT_RECHECK_PAIRS)
+    if pairs == AUTO:     # the hand-set tiers stand in until a pass plans the source's own
+        pairs = DEFAULT_RECHECK_PAIRS
+    elif isinstance(pairs, str):
+        raise ConfigError(f"{where}.recheck: \"{AUTO}\" or a list of [AGE, INTERVAL] pairs, got {pairs!r}")
     try:
         if not all(isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs):
             raise ValueError("a list of [AGE, INTERVAL] pairs")

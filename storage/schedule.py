@@ -14,27 +14,37 @@ VALIDATORS = """(SELECT c.{column} FROM captures c WHERE c.document_id = d.id AN
                  AND c.final_url = d.url AND c.origin IS NOT 'wayback' ORDER BY c.id DESC LIMIT 1)"""
 
 
-def due_documents(db: sqlite_utils.Database, source: str, now: str, everything: bool = False) -> list[dict]:
+def due_documents(db: sqlite_utils.Database, source: str, now: str, everything: bool = False,
+                  sweep: tuple[tuple[float, float], ...] = (), spread: float = 0.0) -> list[dict]:
     """Documents of `source` whose re-check is due (or that are missing or blocked), each with the
     ETag and Last-Modified of its last good fetch at its current URL, for a conditional request.
 
-    `everything` (a sweep, or --full) returns every document without validators: a sweep exists
-    to catch the edits that a site's validators do not admit (a CDN serving a stale ETag). Each
-    carries the hash of its last good page's raw bytes: the same bytes again need no extraction.
+    `everything` (--full) returns every document without validators, and so do the documents
+    whose sweep phase (the fraction of id * `spread`, as core/recheck.sweep_phase) falls in one
+    of the `sweep` ranges [low, high): a sweep exists to catch the edits that a site's validators
+    do not admit (a CDN serving a stale ETag). Each carries the hash of its last good page's raw
+    bytes: the same bytes again need no extraction.
     """
     if everything:
         return list(db.query(f"SELECT d.id, d.url, d.state, NULL AS etag, NULL AS last_modified, "
                              f"{VALIDATORS.format(column='blob_hash')} AS blob_hash FROM documents d "
                              f"WHERE d.source = ? ORDER BY d.id", [source]))
+    params: dict = {"source": source, "now": now, "spread": spread}
+    phase = "(d.id * :spread - CAST(d.id * :spread AS INTEGER))"
+    ranges = []
+    for i, (low, high) in enumerate(sweep):
+        ranges.append(f"({phase} >= :low{i} AND {phase} < :high{i})")
+        params.update({f"low{i}": low, f"high{i}": high})
+    swept = " OR ".join(ranges) or "0"
     # A missing or blocked document is followed every pass, whatever its age: a removal is
     # declared after a few passes, not a few weeks.
-    clause = "AND (d.next_check_at IS NULL OR d.next_check_at <= ? OR d.state IN ('missing', 'blocked'))"
+    clause = f"AND (d.next_check_at IS NULL OR d.next_check_at <= :now OR d.state IN ('missing', 'blocked') OR {swept})"
     return list(db.query(
-        f"SELECT d.id, d.url, d.state, {VALIDATORS.format(column='etag')} AS etag, "
-        f"{VALIDATORS.format(column='last_modified')} AS last_modified, "
+        f"SELECT d.id, d.url, d.state, CASE WHEN {swept} THEN NULL ELSE {VALIDATORS.format(column='etag')} END AS etag, "
+        f"CASE WHEN {swept} THEN NULL ELSE {VALIDATORS.format(column='last_modified')} END AS last_modified, "
         f"{VALIDATORS.format(column='blob_hash')} AS blob_hash "
-        f"FROM documents d WHERE d.source = ? {clause} ORDER BY d.next_check_at, d.id",
-        [source, now],
+        f"FROM documents d WHERE d.source = :source {clause} ORDER BY d.next_check_at, d.id",
+        params,
     ))
 
 

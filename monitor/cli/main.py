@@ -248,6 +248,7 @@ def check_config(config):
         click.echo(f"source {s.name}: profile {s.profile.name}, {len(s.start_urls)} start URL(s), "
                    f"up to {s.max_listing_pages} listing pages, delay {s.delay_s:g} s, "
                    f"domains {', '.join(s.allowed_domains)}")
+    budget_warnings(config)
     from remarkwatch.alerts.channels.base import missing_secrets
 
     unset = 0
@@ -269,6 +270,27 @@ def check_config(config):
         click.echo(f"cluster: Redis at {safe_url(config.cluster.redis_url)} reachable, key prefix "
                    f"{config.cluster.key_prefix!r}; passes run on `remarkwatch worker` processes")
     click.echo("ok")
+
+
+def budget_warnings(config) -> None:
+    """Each source's request budget against its archive; a warning where the documents it holds
+    cannot be re-checked within it. Without an archive yet there is nothing to hold."""
+    if not config.db_path.exists():
+        click.echo("budget: no archive yet; `remarkwatch status` shows each source's budget once it has one")
+        return
+    from datetime import datetime, timezone
+
+    from remarkwatch.passes import autorecheck
+
+    db = open_archive(config)
+    now = datetime.now(timezone.utc)
+    for source in config.sources:
+        report = autorecheck.report(db, config, source, now)
+        click.echo(f"source {source.name}:")
+        for line in render.budget_lines(report):
+            click.echo(line)
+        if not report["fits"]:
+            click.echo(autorecheck.over_budget(source, report), err=True)
 
 
 @cli.command()

@@ -223,6 +223,18 @@ def _age(seconds: int) -> str:
     return f"{seconds} s"
 
 
+def budget_lines(b: dict) -> list[str]:
+    """A source's request budget and expected delays (status; check-config)."""
+    used = b["requests_per_day"]
+    shared = f", its host's shared by {b['host_sources']} sources" if b["host_sources"] > 1 else ""
+    over = "" if b["fits"] else " - OVER BUDGET"
+    return [f"  budget: {used['total']:,} of {b['budget_per_day']:,} requests a day{shared}{over} (passes "
+            f"{used['passes']:,}, new releases {used['new']:,}, sweep {used['sweep']:,}, re-checks {used['rechecks']:,})",
+            f"  re-checks ({b['recheck']}, {b['edits_seen']} edited documents seen): {b['tiers']}; expected delay "
+            f"from an edit to the fetch that sees it {b['expected_delay_min']:g} min on average, "
+            f"{b['expected_first_day_delay_min']:g} min in a release's first day"]
+
+
 def status(report: dict) -> str:
     daemon = report["daemon"]
     if daemon is None:
@@ -242,6 +254,7 @@ def status(report: dict) -> str:
                      f"health {s['health']}")
         lines.append(f"  {s['documents']} documents, {s['documents_due_now']} due for a re-check now, next "
                      f"{s['next_document_check_at'] or '-'}; last sweep {s['last_sweep_at'] or 'never'}")
+        lines.extend(budget_lines(s["budget"]))
     lines.append("")
     lines.append("recent runs:")
     for run in report["runs"]:

@@ -3,7 +3,8 @@
 Documents are re-checked on a schedule that decays with their age, because edits come early
 (median about 2 hours after publication) but also late: by default every 15 minutes for the
 first 48 hours, hourly to day 7, daily to day 30, weekly after. Each next check is jittered
-by ±10 % so checks spread out. A slow sweep re-checks every document every `sweep_days`.
+by ±10 % so checks spread out. A slow sweep re-fetches every document every `sweep_days`, a few
+each pass.
 """
 from __future__ import annotations
 
@@ -90,6 +91,28 @@ class SourceSchedule:
     def is_due(self, last_started: datetime | None, now: datetime, slack_s: float = 30) -> bool:
         """Due, allowing `slack_s` early: a cron line every 15 minutes must not miss by a second."""
         return self.next_due(last_started, now) <= now + timedelta(seconds=slack_s)
+
+
+SPREAD = 0.6180339887498949     # the golden ratio's fraction: ids 1, 2, 3 ... land evenly over [0, 1)
+
+
+def sweep_phase(document_id: int) -> float:
+    """Where in the sweep's cycle a document is re-fetched (storage/schedule.py computes the same)."""
+    return (document_id * SPREAD) % 1.0
+
+
+def sweep_window(last_started: datetime | None, now: datetime, sweep_days: float) -> tuple[tuple[float, float], ...]:
+    """The phases of the sweep's cycle this pass re-fetches unconditionally: those passed since the
+    source's last pass, so the sweep goes on a few documents a pass instead of every document in
+    one pass that holds the host for hours. A whole cycle since the last pass: all of them; a
+    source's first pass: none (it fetches everything anyway)."""
+    if last_started is None:
+        return ()
+    cycle = sweep_days * 86400
+    if (now - last_started).total_seconds() >= cycle:
+        return ((0.0, 1.0),)
+    low, high = (last_started.timestamp() % cycle) / cycle, (now.timestamp() % cycle) / cycle
+    return ((low, high),) if low <= high else ((low, 1.0), (0.0, high))
 
 
 def parse_time(text: str | None) -> datetime | None:

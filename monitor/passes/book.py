@@ -8,12 +8,11 @@ import sqlite3
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Callable, Iterable
 
 from remarkwatch.clock import utcnow
 from remarkwatch.config import Config, Source
-from remarkwatch.core.recheck import parse_time
+from remarkwatch.core.recheck import SPREAD, parse_time, sweep_window
 from remarkwatch.crawler.extract import FALLBACK_OUTCOMES
 from remarkwatch.crawler.items import (BLOCKED, EXTRACT_ERROR, HTTP_ERROR, NETWORK_ERROR, NOT_MODIFIED, OK, SAME_BYTES,
                                        TOO_LARGE, TRUNCATED, Capture)
@@ -163,10 +162,10 @@ class PassBook:
     # --- on the writer thread ---------------------------------------------------------------------
 
     def _start_source(self, source: Source) -> tuple[list[dict], frozenset, dict, str | None, bool]:
-        """Record the source's start; return the documents to re-check (the due ones, or all of
-        them when the pass is --full or the source's sweep is due), the URLs of the others (which
-        the listing must not fetch either), every document's last check, the previous start, and
-        whether this pass is the source's baseline."""
+        """Record the source's start; return the documents to re-check (the due ones and the
+        sweep's share since the last pass, or all of them when the pass is --full), the URLs of
+        the others (which the listing must not fetch either), every document's last check, the
+        previous start, and whether this pass is the source's baseline."""
         now = self.clock()
         state = schedule_store.source_state(self.db, source.name)
         if state.get("recheck_rule") != source.recheck.spec():
@@ -175,13 +174,11 @@ class PassBook:
                 schedule_store.reschedule(self.db, source.name, lambda first_seen, last_checked: source.recheck.next_check(
                     parse_time(first_seen), parse_time(last_checked or now)).isoformat(timespec="seconds"))
                 schedule_store.save_source_state(self.db, source.name, recheck_rule=source.recheck.spec())
-        last_sweep = parse_time(state.get("last_sweep_at"))
-        sweep = self.full or (last_sweep is not None and
-                              parse_time(now) - last_sweep >= timedelta(days=source.sweep_days))
+        sweep = sweep_window(parse_time(state.get("last_started_at")), parse_time(now), source.sweep_days)
         with self.db.atomic():
-            fields = {"last_started_at": now, **({"last_sweep_at": now} if sweep or last_sweep is None else {})}
+            fields = {"last_started_at": now, **({"last_sweep_at": now} if sweep or self.full else {})}
             schedule_store.save_source_state(self.db, source.name, **fields)
-        due = schedule_store.due_documents(self.db, source.name, now, everything=sweep)
+        due = schedule_store.due_documents(self.db, source.name, now, everything=self.full, sweep=sweep, spread=SPREAD)
         checked = schedule_store.last_checks(self.db, source.name)
         skip = set(checked) - {d["url"] for d in due}
         return due, frozenset(skip), checked, state.get("last_started_at"), not state.get("baseline_done_at")

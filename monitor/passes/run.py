@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 from remarkwatch.clock import stamped, utcnow
 from remarkwatch.config import Config, Source
 from remarkwatch.core.recheck import parse_time
+from remarkwatch.passes.autorecheck import resolve as resolve_rechecks
 from remarkwatch.errors import ConfigError
 from remarkwatch.passes.book import PassResult
 from remarkwatch.passes.progress import Progress
@@ -100,6 +101,7 @@ def run_pass(config: Config, sources: Iterable[Source] | None = None, *, db=None
             sources, outcome.waiting = plan(db, sources, utcnow())
             for name, when in outcome.waiting.items():
                 echo(f"{name}: not due until {when}")
+        sources = resolve_rechecks(db, config, sources, parse_time(utcnow()))
         if sources and redis is not None:
             _on_cluster(config, db, sources, full, redis, progress, echo, after, outcome)
         elif sources:

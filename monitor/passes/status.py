@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from remarkwatch.config import Config
+from remarkwatch.passes import autorecheck
 from remarkwatch.passes.daemon import HEARTBEAT_S
 from remarkwatch.core.recheck import parse_time
 from remarkwatch.storage import outbox
@@ -34,6 +35,7 @@ def collect(db, config: Config, now: datetime | None = None) -> dict:
             "next_due_at": source.schedule.next_due(last, now).isoformat(timespec="seconds"),
             "documents": checks.documents, "documents_due_now": checks.due_now,
             "next_document_check_at": checks.next_check_at,
+            "budget": autorecheck.report(db, config, source, now),
             "health": health.get("state", "ok"), "consecutive_failures": health.get("consecutive_failures", 0),
         })
     runs = recent_runs(db, limit=10)

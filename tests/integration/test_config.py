@@ -1,7 +1,10 @@
 """Configuration at the CLI: `check-config`, `init` and exit code 2 (the file contract itself: tests/unit/test_config.py)."""
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import invoke
+from tests.unit.test_autorecheck import archive, config_file, source
 from tests.unit.test_config import GOOD, write
 
 
@@ -19,3 +22,17 @@ def test_cli_check_config_and_init(tmp_path):
     assert invoke("init", target).returncode == 2          # refuses to overwrite
     result = invoke("check-config", "--config", target)
     assert result.returncode == 0 and "source state-press-releases" in result.stdout
+
+
+@pytest.mark.parametrize("recheck, delay, warned", [
+    ('"auto"', 5, False),
+    ('[["*", "15m"]]', 5, True),          # 3,000 documents every 15 minutes: 288,000 a day
+    ('[["48h", "15m"], ["*", "7d"]]', 5, False),
+    ('"auto"', 300, True),                # 288 requests a day: not even the passes fit
+])
+def test_check_config_warns_when_the_documents_cannot_be_rechecked(tmp_path, recheck, delay, warned):
+    config_file(tmp_path, source("a", recheck=recheck, delay=delay))
+    archive(tmp_path / "a.db", "a", 3000, []).close()
+    ran = invoke("check-config", "--config", tmp_path / "rw.toml", check=True)
+    assert "budget:" in ran.stdout
+    assert ("warning: source a:" in ran.stderr) is warned, ran.stderr

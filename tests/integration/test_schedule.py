@@ -219,3 +219,26 @@ def test_missing_and_blocked_documents_are_due_whatever_their_age(tmp_path):
     documents.create_document(db, {"source": "other", "key": "other-missing", "url": "https://x/o/", "first_seen": iso(T0),
                                  "last_seen": iso(T0), "state": "missing", "next_check_at": later})
     assert [d["url"] for d in store.due_documents(db, "s", iso(T0))] == ["https://x/old-missing/", "https://x/old-blocked/"]
+
+
+@pytest.mark.slow
+def test_recheck_auto_plans_the_sources_tiers_at_each_pass(tmp_path, server, site):
+    """A real pass with recheck = "auto": the documents follow the tiers planned for the source
+    (recorded as its rule), not the hand-set ones, and status shows the budget."""
+    from remarkwatch.passes import autorecheck
+
+    config_path = write_config(tmp_path, server.base_url)
+    config_path.write_text(config_path.read_text().replace('schedule = "1s"\nrecheck = [["*", "0s"]]\n',
+                                                           'schedule = "15m"\nrecheck = "auto"\n'))
+    crawl(config_path)
+    crawl(config_path, "--now")         # planned with the archive the first pass filled
+    config = load_config(config_path.as_posix())
+    db = db_at(config_path)
+    planned = autorecheck.source_plan(db, config, config.sources[0], datetime.now(timezone.utc)).plan.recheck
+    assert store.source_state(db, config.sources[0].name)["recheck_rule"] == planned.spec() != DEFAULT.spec()
+    young = planned.interval_s(0)
+    waits = [datetime.fromisoformat(r["next_check_at"]) - datetime.fromisoformat(r["first_seen"])
+             for r in db.query("SELECT next_check_at, first_seen FROM documents")]
+    assert all(0.85 * young <= w.total_seconds() <= 1.15 * young + 60 for w in waits)   # new: the first tier
+    status = run_cli("status", "--config", config_path, check=True).stdout
+    assert "requests a day" in status and "re-checks (auto, 0 edited documents seen)" in status

@@ -75,6 +75,8 @@ def test_precedence_file_env_flag(tmp_path):
     (GOOD + 'schedule = "61 * * * *"\n', "press).schedule: "),
     (GOOD + 'recheck = [["48h", "15m"]]\n', 'the last tier must be ["*", INTERVAL]'),
     (GOOD + 'recheck = ["15m"]\n', "a list of [AGE, INTERVAL] pairs"),
+    (GOOD + 'recheck = "weekly"\n', "recheck: \"auto\" or a list of [AGE, INTERVAL] pairs, got 'weekly'"),
+    (GOOD + "recheck = 5\n", "recheck: expected a list or a string, got int 5"),
     (GOOD + "sweep_days = 0\n", "sweep_days: above 0"),
     (GOOD + 'allowed_domains = [""]\n', "allowed_domains: a list of host names"),
     (GOOD + '[sources.selectors]\nbody = "div[["\n', "selectors.body: 'div[[' is not a valid CSS selector"),
@@ -95,6 +97,17 @@ def test_bundled_default_is_valid_and_used_when_no_local_file(tmp_path, monkeypa
     assert config.bundled and config.path == bundled_config()
     assert config.db_path == (tmp_path / "remarkwatch.db").resolve()
     assert {s.name for s in config.sources} == {"state-press-releases", "state-press-briefings"}
+    assert all(s.recheck_auto for s in config.sources)     # what `init` writes: recheck = "auto"
+
+
+@pytest.mark.parametrize("line, auto, spec", [
+    ('recheck = "auto"\n', True, "172800:900;604800:3600;2.592e+06:86400;*:604800"),   # until a pass plans it
+    ('recheck = [["1h", "5m"], ["*", "1d"]]\n', False, "3600:300;*:86400"),
+    ("", False, "172800:900;604800:3600;2.592e+06:86400;*:604800"),
+])
+def test_recheck_auto_or_tiers(tmp_path, line, auto, spec):
+    source = load_config(write(tmp_path, GOOD + line), env={}).sources[0]
+    assert (source.recheck_auto, source.recheck.spec()) == (auto, spec)
 
 
 

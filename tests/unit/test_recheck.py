@@ -85,3 +85,37 @@ def test_bad_source_schedule(spec):
 def test_parse_time():
     assert recheck.parse_time("2026-01-01T00:00:00+00:00") == T0
     assert recheck.parse_time(None) is None and recheck.parse_time("") is None
+
+
+WEEK = timedelta(days=7)
+
+
+@pytest.mark.parametrize("last, now, window", [
+    (None, T0, ()),                                                  # a first pass sweeps nothing
+    (T0, T0 + WEEK, ((0.0, 1.0),)),                                  # a whole cycle since: everything
+    (T0 - timedelta(days=30), T0, ((0.0, 1.0),)),
+    # 2026-01-01 is a Thursday, as the epoch was: whole weeks after it, phase 0
+    (T0, T0 + timedelta(hours=42), ((0.0, 0.25),)),
+    (T0 + timedelta(days=5), T0 + timedelta(days=8), ((5 / 7, 1.0), (0.0, 1 / 7))),   # wraps: two ranges
+])
+def test_sweep_window(last, now, window):
+    got = recheck.sweep_window(last, now, 7)
+    assert [pytest.approx(pair) for pair in got] == [list(pair) for pair in window]
+
+
+def test_passes_sweep_every_document_once_a_cycle():
+    """Passes at irregular times, for one cycle: each document falls in exactly one pass's window."""
+    rng, ids = random.Random(5), range(1, 2001)
+    times = [T0]
+    while times[-1] < T0 + WEEK:
+        times.append(times[-1] + timedelta(minutes=rng.uniform(5, 120)))
+    swept = {i: 0 for i in ids}
+    for last, now in zip(times, times[1:]):
+        if now > T0 + WEEK:
+            now = T0 + WEEK
+        for low, high in recheck.sweep_window(last, now, 7):
+            for i in ids:
+                swept[i] += low <= recheck.sweep_phase(i) < high
+    assert set(swept.values()) == {1}
+    quarter_hour = sum(0.5 <= recheck.sweep_phase(i) < 0.5 + 1 / 672 for i in ids)
+    assert 1 <= quarter_hour <= 6          # 2,000 documents over 672 quarter-hours: about 3 a pass

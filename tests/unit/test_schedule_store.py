@@ -55,6 +55,24 @@ def test_due_documents_with_the_validators_of_their_last_good_live_fetch(db):
     assert {r["id"]: r["blob_hash"] for r in everything}[due] == good
 
 
+@pytest.mark.parametrize("sweep", [((0.0, 0.3),), ((0.6, 1.0), (0.0, 0.1)), ((0.25, 0.5),), ()])
+def test_the_sweeps_share_comes_without_validators(db, sweep):
+    """The documents whose sweep phase falls in this pass's ranges are fetched unconditionally,
+    due or not; the SQL places them where core/recheck.sweep_phase does."""
+    from remarkwatch.core.recheck import SPREAD, sweep_phase
+
+    keys = {document(db, f"d{i}", next_check="2026-01-09T00:00:00"): f"d{i}" for i in range(40)}
+    due = document(db, "due", next_check="2026-01-01T01:00:00")
+    ids = list(keys)
+    for doc, key in [*keys.items(), (due, "due")]:
+        capture(db, doc, key, etag=f"e{doc}")
+    rows = {r["id"]: r for r in schedule.due_documents(db, "s", "2026-01-02T00:00:00", sweep=sweep, spread=SPREAD)}
+    swept = {d for d in ids + [due] if any(low <= sweep_phase(d) < high for low, high in sweep)}
+    assert set(rows) == swept | {due}
+    assert all((rows[d]["etag"] is None) is (d in swept) for d in rows)
+    assert all(rows[d]["blob_hash"] for d in rows)
+
+
 def test_mark_checked_url_moves_only_check_times(db):
     doc = document(db, "a")
     assert schedule.mark_checked_url(db, "https://x/a/", "2026-01-03T00:00:00", lambda first: f"after {first}")
