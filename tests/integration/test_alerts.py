@@ -25,7 +25,7 @@ from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import Response, Site
 from remarkwatch.storage import outbox
 from remarkwatch.storage.db import integrity_check
-from tests.conftest import ROOT, db_at, run_cli, write_config
+from tests.conftest import ROOT, db_at, forked, invoke, write_config
 from tests.receivers import SECRET, SmtpHandler, SmtpServer, WebhookReceiver, tls_pair
 
 ENV = {"RW_HOOK_SECRET": SECRET, "RW_SMTP_USER": "alerts", "RW_SMTP_PASSWORD": "pw-not-in-any-file"}
@@ -163,19 +163,19 @@ def test_receiver_down_for_passes_then_up_delivers_each_once_in_order(tmp_path, 
     port = receiver.port
     receiver.httpd.server_close()                              # down: connection refused
     config_path = with_alerts(write_config(tmp_path, server.base_url), hook(receiver.url))
-    baseline = run_cli("crawl", "--config", config_path, env=ENV, check=True)
+    baseline = forked("crawl", "--config", config_path, env=ENV, check=True)
     assert "34 new" in baseline.stdout and "alerts:" not in baseline.stdout   # the baseline alerts nothing
     for release in generated_releases(40)[:34]:
         site.publish(release)
-    first = run_cli("crawl", "--config", config_path, env=ENV, check=True)
+    first = forked("crawl", "--config", config_path, env=ENV, check=True)
     # The first alert fails and the channel's others wait behind it, in order.
     assert "34 new" in first.stdout and "alerts: 0 delivered, 1 failed (will retry), 0 dead" in first.stdout
     assert "problem: alert channel hook: ConnectionError" in first.stderr
     site.edit("department-press-briefing-july-27-2021", "Eritrean forces", "Eritrean refugees")
-    second = run_cli("crawl", "--config", config_path, env=ENV, check=True)
+    second = forked("crawl", "--config", config_path, env=ENV, check=True)
     assert "alerts: 0 delivered, 1 failed" in second.stdout          # the first row fails, the rest wait
     with WebhookReceiver(port=port) as receiver:
-        third = run_cli("crawl", "--config", config_path, env=ENV, check=True)
+        third = forked("crawl", "--config", config_path, env=ENV, check=True)
         assert "alerts: 35 delivered, 0 failed (will retry), 0 dead" in third.stdout
         payloads = [r.json for r in receiver.received]
         assert all(r.signature_ok for r in receiver.received)
@@ -187,12 +187,12 @@ def test_receiver_down_for_passes_then_up_delivers_each_once_in_order(tmp_path, 
             assert key in edited
         assert edited["classes"] == ["metadata", "wording"] and "refugees" in edited["diff"]
         assert edited["schema"] == "remarkwatch.alert/1"
-        assert run_cli("crawl", "--config", config_path, env=ENV, check=True).stdout.count("alerts:") == 0
+        assert forked("crawl", "--config", config_path, env=ENV, check=True).stdout.count("alerts:") == 0
         assert len(receiver.received) == 35                     # nothing is sent twice
     db = db_at(config_path)
     attempts = db.execute("SELECT COUNT(*) FROM alert_attempts WHERE outcome = 'failed'").fetchone()[0]
     assert attempts == 2
-    listed = run_cli("alerts", "--config", config_path, check=True).stdout
+    listed = invoke("alerts", "--config", config_path, check=True).stdout
     assert listed.startswith("0 pending, 35 delivered, 0 dead")
 
 
@@ -201,7 +201,7 @@ def test_kill_between_commit_and_send_loses_nothing(tmp_path, server):
     with WebhookReceiver() as receiver:
         receiver.script = [("hang", 60)]
         config_path = with_alerts(write_config(tmp_path, server.base_url), hook(receiver.url, timeout_s=120))
-        run_cli("crawl", "--config", config_path, env=ENV, check=True)           # the baseline
+        forked("crawl", "--config", config_path, env=ENV, check=True)           # the baseline
         for release in generated_releases(34):
             server.site.publish(release)
         process = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(config_path)],
@@ -213,7 +213,7 @@ def test_kill_between_commit_and_send_loses_nothing(tmp_path, server):
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     with WebhookReceiver(port=receiver.port) as again:
-        sent = run_cli("alerts", "send", "--config", config_path, env=ENV, check=True)
+        sent = invoke("alerts", "send", "--config", config_path, env=ENV, check=True)
         assert "alerts: 34 delivered" in sent.stdout
         # The alert in flight when the process died is sent again, with the same idempotency key.
         assert again.keys()[0] == receiver.keys()[0]
@@ -228,10 +228,10 @@ def test_digest_of_fifty_changes_is_one_message(tmp_path):
     site = Site(releases[:10], per_page=60)
     with ReplicaServer(site) as server, WebhookReceiver() as receiver:
         config_path = with_alerts(write_config(tmp_path, server.base_url), hook(receiver.url, mode="digest"))
-        run_cli("crawl", "--config", config_path, env=ENV, check=True)           # the baseline
+        forked("crawl", "--config", config_path, env=ENV, check=True)           # the baseline
         for release in releases[10:]:
             site.publish(release)
-        out = run_cli("crawl", "--config", config_path, env=ENV, check=True).stdout
+        out = forked("crawl", "--config", config_path, env=ENV, check=True).stdout
         assert "50 new" in out and "alerts: 50 delivered" in out
         assert len(receiver.received) == 1
         payload = receiver.received[0].json
@@ -259,11 +259,11 @@ def test_email_starttls_auth_refused_then_accepted_and_inert_html(tmp_path, site
             'kinds = ["edited"]', "retry_base_s = 0"])
         config_path = with_alerts(write_config(tmp_path, server.base_url), email)
         crawl_env = {**os.environ, **ENV}
-        run_cli("crawl", "--config", config_path, env=crawl_env, check=True)
+        forked("crawl", "--config", config_path, env=crawl_env, check=True)
         site.edit(slug, "Eritrean forces", "Eritrean refugees")
-        first = run_cli("crawl", "--config", config_path, env=crawl_env, check=True)
+        first = forked("crawl", "--config", config_path, env=crawl_env, check=True)
         assert "alerts: 0 delivered, 1 failed" in first.stdout and "SMTP 451" in first.stderr
-        second = run_cli("alerts", "send", "--config", config_path, env=crawl_env, check=True)
+        second = invoke("alerts", "send", "--config", config_path, env=crawl_env, check=True)
         assert "alerts: 1 delivered" in second.stdout
     assert len(handler.messages) == 1
     mail = handler.messages[0]
@@ -285,7 +285,7 @@ def test_apprise_json_url_reaches_the_receiver(tmp_path, server):
         apprise = "\n".join(['name = "chat"', 'kind = "apprise"', 'url_env = "RW_APPRISE_URL"'])
         config_path = with_alerts(write_config(tmp_path, server.base_url), apprise)
         env = {"RW_APPRISE_URL": f"json://127.0.0.1:{receiver.port}/apprise"}
-        result = run_cli("test-alert", "chat", "--config", config_path, env=env, check=True)
+        result = invoke("test-alert", "chat", "--config", config_path, env=env, check=True)
         assert "channel chat: delivered" in result.stdout
         body = receiver.received[0].json
         assert receiver.received[0].path == "/apprise"
@@ -293,9 +293,9 @@ def test_apprise_json_url_reaches_the_receiver(tmp_path, server):
         # Chat-sized: title, summary and a link, no diff.
         assert len(body["message"]) < 600 and "https://www.state.gov/" in body["message"]
         assert "--- before" not in body["message"]
-    missing = run_cli("test-alert", "chat", "--config", config_path)
+    missing = invoke("test-alert", "chat", "--config", config_path)
     assert missing.returncode == 2 and "$RW_APPRISE_URL (channel chat)" in missing.stderr
-    unknown = run_cli("test-alert", "nope", "--config", config_path)
+    unknown = invoke("test-alert", "nope", "--config", config_path)
     assert unknown.returncode == 2 and "no alert channel named 'nope'" in unknown.stderr
 
 
@@ -305,15 +305,15 @@ def test_source_failing_alerts_once_and_recovered_once(tmp_path, server, site):
         config_path = with_alerts(write_config(tmp_path, server.base_url), hook(receiver.url, kinds=[
             "source-failing", "source-recovered"]))
         config_path.write_text("source_failing_after = 2\n" + config_path.read_text())
-        run_cli("crawl", "--config", config_path, env=ENV, check=True)
+        forked("crawl", "--config", config_path, env=ENV, check=True)
         # Retry-After: 0, so the back-off that a 503 earns does not slow the test down.
         site.override("/press-releases/", Response(503, b"<h1>Service Unavailable</h1>", headers=(("Retry-After", "0"),)))
         for _ in range(4):   # a pass that cannot read its source exits 3, for cron and health checks
-            failing = run_cli("crawl", "--config", config_path, env=ENV)
+            failing = forked("crawl", "--config", config_path, env=ENV)
             assert failing.returncode == 3 and "run " in failing.stdout and "(failed)" in failing.stdout
         site.override("/press-releases/", None)
-        run_cli("crawl", "--config", config_path, env=ENV, check=True)
-        run_cli("crawl", "--config", config_path, env=ENV, check=True)
+        forked("crawl", "--config", config_path, env=ENV, check=True)
+        forked("crawl", "--config", config_path, env=ENV, check=True)
         kinds = [r.json["kind"] for r in receiver.received]
         assert kinds == ["source-failing", "source-recovered"]
         assert "failed 2 passes in a row" in receiver.received[0].json["summary"]
