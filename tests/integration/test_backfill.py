@@ -20,7 +20,7 @@ from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import Site, article_2019, article_2025
 from remarkwatch.demo.replica.wayback import ArchivedCapture, WaybackArchive, WaybackReplica, stamp
 from remarkwatch.storage.db import integrity_check, open_db
-from tests.conftest import ROOT, crawl, run_cli, write_config
+from tests.conftest import ROOT, crawl, forked, invoke, write_config
 
 RELEASE = demo_releases()[0]          # the Tigray briefing
 FIRST_WORDS = "Eritrean forces"
@@ -90,7 +90,7 @@ def replica(site: Site) -> ReplicaServer:
 
 
 def backfill(config, *args, **kwargs):
-    return run_cli("backfill", "--config", str(config), *args, **kwargs)
+    return forked("backfill", "--config", str(config), *args, **kwargs)
 
 
 def timeline(config):
@@ -137,9 +137,9 @@ def test_backfill_finds_the_edits_before_we_watched_in_time_order(live):
     assert integrity_check(db) == ["ok"]
 
     # The history, diff and web view read in time order.
-    history = json.loads(run_cli("history", "--config", str(config), str(doc), "--json").stdout)
+    history = json.loads(invoke("history", "--config", str(config), str(doc), "--json").stdout)
     assert [v["id"] for v in history["versions"]] == [a, b, b2, c]
-    shown = run_cli("diff", "--config", str(config), str(first["id"]), "--no-color").stdout
+    shown = invoke("diff", "--config", str(config), str(first["id"]), "--no-color").stdout
     assert "forces" in shown and "refugees" in shown and "historical" in shown
     from remarkwatch.web.server import build_datasette
     import asyncio
