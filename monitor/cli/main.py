@@ -16,6 +16,7 @@ from remarkwatch.cli.logs import setup_logging
 from remarkwatch.cli.alerts import alerts, show_delivery, test_alert
 from remarkwatch.cli.archive import changes, diff, export, history
 from remarkwatch.cli.backfill import backfill
+from remarkwatch.cli.evidence import show_evidence, spn
 from remarkwatch.cli.options import CONFIG_HELP, DB_HELP, open_archive, with_config
 from remarkwatch.config import bundled_config
 from remarkwatch.errors import EXIT_SOURCE_FAILING, ConfigError, RemarkwatchError
@@ -79,6 +80,8 @@ def crawl(config, source_names, full, ignore_schedule):
         return
     if outcome.delivery is not None:
         show_delivery(outcome.delivery, strict=False)
+    if outcome.evidence is not None:
+        show_evidence(outcome.evidence, strict=False)
     if outcome.cluster_failed:
         sys.exit(1)
     if outcome.result is not None and outcome.result.failed_sources:
@@ -339,5 +342,5 @@ def demo(directory, force):
     click.echo(f"            {prog} history --config {result.config_path} {result.edited_url}")
 
 
-for command in (alerts, test_alert, changes, diff, history, export, backfill):
+for command in (alerts, test_alert, changes, diff, history, export, backfill, spn):
     cli.add_command(command)
