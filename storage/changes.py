@@ -18,7 +18,9 @@ CHANGE_COLUMNS = (
     "c.changed_fields, c.summary, c.diff, c.field_diffs, c.run_id, c.classes, c.significance, "
     "c.silent, c.edits, c.reverted_to_version_id, c.historical, c.observed_at, c.previous_seen_at, "
     "v.memento_url, f.memento_url AS from_memento_url, d.source, COALESCE(v.url, d.url) AS url, "
-    "COALESCE(v.title, f.title, d.title) AS title"
+    "COALESCE(v.title, f.title, d.title) AS title, "
+    "s.state AS spn_state, s.memento_url AS spn_memento_url, s.memento_at AS spn_memento_at, "
+    "s.last_error AS spn_error"
 )
 
 
@@ -29,7 +31,8 @@ def _change_rows(db: sqlite_utils.Database, where: str, params: list) -> list[di
     rows = list(db.query(
         f"SELECT {CHANGE_COLUMNS} FROM changes c JOIN documents d ON d.id = c.document_id "
         f"LEFT JOIN versions v ON v.id = c.to_version_id "
-        f"LEFT JOIN versions f ON f.id = c.from_version_id {where}",
+        f"LEFT JOIN versions f ON f.id = c.from_version_id "
+        f"LEFT JOIN spn_requests s ON s.change_id = c.id {where}",
         params,
     ))
     for row in rows:

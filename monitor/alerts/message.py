@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from jinja2 import DictLoader, Environment, select_autoescape
 
 from remarkwatch import untrusted
+from remarkwatch.evidence import proof
 from remarkwatch.untrusted import terminal as safe
 
 SCHEMA, DIGEST_SCHEMA = "remarkwatch.alert/1", "remarkwatch.digest/1"
@@ -31,6 +32,7 @@ HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ subject }}<
   {% if item.significance is not none %} · significance: {{ item.significance }}{% endif %}</p>
   {% if item.historical %}<p>Found late in a web archive's captures: made between {{ item.previous_seen_at or "the first capture" }} and {{ item.observed_at }}{% if item.memento_url %} (<a href="{{ item.memento_url }}">the capture</a>){% endif %}.</p>{% endif %}
   {% if item.summary %}<p>{{ item.summary }}</p>{% endif %}
+  {% if item.proof_line %}<p>{{ item.proof_line }}</p>{% endif %}
   {% if item.edits %}<table style="border-collapse: collapse">
   {% for edit in item.edits %}<tr>
     <td style="padding: 2px 8px; color: #555; vertical-align: top">{{ edit.where }}</td>
@@ -64,6 +66,9 @@ def change_item(change: dict, public_url: str | None = None) -> dict:
     item = {key: change.get(key) for key in PAYLOAD_KEYS}
     item["change_id"] = change.get("id")
     item["change_url"] = change_url(public_url, change.get("id"))
+    # The Internet Archive's capture of the edited page, in whatever state it is when this is sent
+    # (the queue runs after the alerts: a first alert usually says "pending").
+    item["evidence"] = {"third_party": proof.third_party(change)}
     return item
 
 
@@ -162,7 +167,8 @@ def _shown(item: dict, edits_limit, with_diff: bool) -> dict:
     edits = item.get("edits") or []
     if edits_limit is not None:
         edits = edits[:edits_limit]
-    return {**item, "edits": [_edit_view(e) for e in edits], "diff": item.get("diff") if with_diff else ""}
+    return {**item, "edits": [_edit_view(e) for e in edits], "diff": item.get("diff") if with_diff else "",
+            "proof_line": proof.line((item.get("evidence") or {}).get("third_party"))}
 
 
 def _edit_view(edit: dict) -> dict:
@@ -191,6 +197,8 @@ def _text(items: list[dict], note: str) -> str:
         lines.append(meta)
         if item.get("summary"):
             lines.append(safe(item["summary"]))
+        if item.get("proof_line"):
+            lines.append(safe(item["proof_line"]))
         for edit in item["edits"]:
             change = edit["cosmetic"] or " ".join(filter(None, [
                 f"[-{safe(edit['old'])}-]" if edit["old"] else "", f"{{+{safe(edit['new'])}+}}" if edit["new"] else ""]))

@@ -14,6 +14,7 @@ import click
 from tabulate import tabulate
 
 from remarkwatch import untrusted
+from remarkwatch.evidence import proof
 
 safe = untrusted.terminal     # the terminal's helper; every page string printed goes through it
 
@@ -93,7 +94,8 @@ def changes_json(changes: list[dict]) -> str:
             "reverted_to_version_id", "changed_fields", "classes", "significance", "silent",
             "summary", "source", "url", "title", "run_id", "edits", "historical", "observed_at",
             "previous_seen_at", "memento_url")
-    return json.dumps([{k: c.get(k) for k in keep} for c in changes], indent=2, ensure_ascii=False)
+    return json.dumps([{**{k: c.get(k) for k in keep}, "evidence": {"third_party": proof.third_party(c)}}
+                       for c in changes], indent=2, ensure_ascii=False)
 
 
 def change_detail(change: dict, color: bool) -> str:
@@ -181,6 +183,9 @@ def full_change(change: dict, color: bool, rows=None) -> str:
     """Everything `remarkwatch diff` shows for one change (`rows`: its side-by-side rows, for the
     changed paragraphs in context)."""
     parts = [change_detail(change, color)]
+    proof_line = proof.line(proof.third_party(change))
+    if proof_line:
+        parts.append(safe(proof_line))
     if change["kind"] != "new" and change.get("edits"):
         parts += ["edits:", word_diff(change["edits"], color)]
     if rows and any(r.changed for r in rows):

@@ -94,7 +94,8 @@ class _Round:
             if self.remaining() < self.settings.poll_s:
                 break
             self.sleep(self.settings.poll_s)
-        self.report.counts["capturing"] = len(store.submitted(self.db))
+        self.report.counts["capturing"] += len(store.submitted(self.db))
+        self.report.counts = +self.report.counts     # zero counts out: an idle round says nothing
 
     def _paused(self) -> bool:
         until = store.paused_until(self.db)

@@ -7,7 +7,8 @@ record with the status and the full headers as received (migration m010; older c
 only the content type and validators). The body is stored decoded, as remarkwatch stored it, so
 `Content-Encoding`/`Transfer-Encoding` are dropped and `Content-Length` is the body's length; a
 replay tool serves exactly the bytes remarkwatch read. Each version the capture produced gets a
-`metadata` record (JSON: document, version and change ids, origin and memento) referring to the
+`metadata` record (JSON: document, version and change ids, origin and memento, and each change's
+independent capture by the Internet Archive's Save Page Now, `third_party`) referring to the
 response. A capture read from a web archive (a backfill) is dated with the memento's time and
 names the memento in its metadata.
 """
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 
 from remarkwatch import __version__
 from remarkwatch.errors import ConfigError
+from remarkwatch.evidence import proof
 from remarkwatch.storage import blobs, captures as captures_table, changes as changes_table, documents, versions as versions_table
 
 DROPPED = {"content-encoding", "transfer-encoding", "content-length"}
@@ -124,7 +126,19 @@ def _metadata(db, row: dict) -> list[tuple[int, bytes]]:
             "change_ids": changes, "capture_id": row["id"], "source": row["source"], "title": version["title"],
             "observed_at": version["observed_at"], "origin": version["origin"] or "live",
             "memento_url": version["memento_url"], "content_hash": version["content_hash"],
+            "third_party": _third_party(db, changes),
         }, ensure_ascii=False, indent=1).encode("utf-8")))
+    return found
+
+
+def _third_party(db, change_ids: list[int]) -> list[dict]:
+    """The Save Page Now captures asked for the changes that lead to a version."""
+    found = []
+    for change_id in change_ids:
+        change = changes_table.get_change(db, change_id)
+        captured = proof.third_party(change) if change else None
+        if captured is not None:
+            found.append({"change_id": change_id, **captured})
     return found
 
 

@@ -16,6 +16,7 @@ from remarkwatch.core import classes as class_table
 from remarkwatch.core import detect
 from remarkwatch.core.fields import version_fields
 from remarkwatch.core.sides import rows_from_json, side_by_side
+from remarkwatch.evidence import proof
 from remarkwatch.storage import changes as changes_table, documents, versions as versions_table
 from remarkwatch.storage import pages as queries
 
@@ -211,7 +212,8 @@ def _load_change(conn, change_id: int) -> dict | None:
         stored = changes_table.change_sides(db, change_id)
         rows = rows_from_json(stored) if stored else side_by_side(old["body_text"], new["body_text"])
     return {"change": change, "document": documents.get_document(db, change["document_id"]), "rows": rows,
-            "versions": versions_table.document_versions(db, change["document_id"])}
+            "versions": versions_table.document_versions(db, change["document_id"]),
+            "proof": proof.third_party(change)}
 
 
 async def change_page(request, datasette):

@@ -194,3 +194,21 @@ def test_config_is_off_by_default_and_read_when_given():
     assert config.save_page_now.enabled and config.save_page_now.budget_s == 5.0
     assert config.save_page_now.endpoint == "http://127.0.0.1:9"
     assert config.change_routes()[-1] is config.save_page_now
+
+
+@pytest.mark.parametrize("row, state, line", [
+    ({}, None, None),                                                   # no capture asked
+    ({"spn_state": "pending"}, "pending", "pending, not made yet"),
+    ({"spn_state": "submitted"}, "capturing", "capturing, not made yet"),
+    ({"spn_state": "saved", "spn_memento_url": "https://web.archive.org/web/20261202100500/u",
+      "spn_memento_at": "2026-12-02T10:05:00+00:00"}, "saved",
+     "https://web.archive.org/web/20261202100500/u at 2026-12-02T10:05:00+00:00"),
+    ({"spn_state": "failed", "spn_error": "error:blocked: nope"}, "failed", "failed for good: error:blocked: nope"),
+])
+def test_the_proof_every_surface_shows(row, state, line):
+    from remarkwatch.evidence import proof
+
+    shown = proof.third_party(row)
+    assert (shown or {}).get("state") == state
+    assert (proof.line(shown) or "").endswith(line or "")
+    assert (proof.line(shown) is None) is (line is None)
