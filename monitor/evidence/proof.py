@@ -28,3 +28,25 @@ def line(proof: dict | None) -> str | None:
     if proof["state"] == "failed":
         return f"independent capture ({SERVICE}): failed for good: {proof['error']}"
     return f"independent capture ({SERVICE}): {proof['state']}, not made yet"
+
+
+def cite(change: dict, permalink: str) -> str:
+    """A "cite this" line: title, site, when the edit was made and seen, the permalink, and the
+    web archives' captures of the page before and after."""
+    from urllib.parse import urlsplit
+
+    site = urlsplit(change.get("url") or "").hostname or change.get("source") or ""
+    made_before = change.get("observed_at") or change.get("detected_at")
+    when = (f"changed between {_when(change['previous_seen_at'])} and {_when(made_before)}"
+            if change.get("previous_seen_at") else f"first seen {_when(made_before)}")
+    line = f"“{change.get('title') or 'Untitled'}”, {site}, {when} (remarkwatch change #{change['id']}, {change['kind']}). {permalink}"
+    archived = [f"before: {change['from_memento_url']}" if change.get("from_memento_url") else "",
+                f"after: {change['memento_url']}" if change.get("memento_url") else "",
+                f"{SERVICE}: {change['spn_memento_url']}" if change.get("spn_memento_url") else ""]
+    archived = [a for a in archived if a]
+    return line + (f" Archived {'; '.join(archived)}." if archived else "")
+
+
+def _when(iso: str | None) -> str:
+    """2026-11-27T06:23:10+00:00 as "2026-11-27 06:23 UTC" (times are stored in UTC)."""
+    return f"{iso[:10]} {iso[11:16]} UTC" if iso and len(iso) >= 16 else (iso or "?")

@@ -216,9 +216,21 @@ def _load_change(conn, change_id: int) -> dict | None:
             "proof": proof.third_party(change)}
 
 
+def _evidence(request, datasette, links: Links, change: dict) -> dict:
+    """The change page's downloads (the change as JSON and CSV, its evidence as WARC) and its
+    "cite this" line, whose permalink is under `public_url` when one is configured."""
+    path = links.change(change["id"])
+    public = ((datasette.plugin_config("remarkwatch") or {}).get("public_url") or "").rstrip("/")
+    permalink = public + path if public else datasette.absolute_url(request, path)
+    plain, _, query = path.partition("?")
+    downloads = {fmt: f"{plain}.{fmt}" + (f"?{query}" if query else "") for fmt in ("json", "csv", "warc.gz")}
+    return {"cite": proof.cite(change, permalink), "downloads": downloads}
+
+
 async def change_page(request, datasette):
     links, change_id, context = await _one(request, datasette, "change", _load_change)
     base = links.change(change_id)
     context.update(view="side" if request.args.get("view") == "side" else "inline",
                    side_url=base + ("&" if "?" in base else "?") + "view=side", inline_url=base)
+    context.update(_evidence(request, datasette, links, context["change"]))
     return await _render(datasette, request, "remarkwatch_change.html", links, context)

@@ -1,10 +1,18 @@
 """Save Page Now end to end on loopback: a replica site crawled twice with an edit between, the SPN2
 replica capturing the edited page after the pass's alerts, and the memento shown on the change page,
-in the alert payload, in `diff` and `changes --json`, and in the WARC export's metadata."""
+in the alert payload, in `diff` and `changes --json`, and in the WARC export's metadata; the
+exports a newsroom uses (CSV for Excel, one change's evidence as WARC, the change page's downloads)."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -89,3 +97,70 @@ def test_the_warc_export_names_the_memento_in_its_metadata(world, tmp_path):
     assert found and found[0]["third_party"] == [{"change_id": row["change_id"], "service": "Internet Archive Save Page Now",
                                                   "state": "saved", "memento_url": row["memento_url"],
                                                   "captured_at": row["memento_at"], "error": None}]
+
+
+WARCIO = Path(sys.executable).parent / "warcio"
+
+
+@pytest.fixture
+def umask_022():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_csv_export_opens_in_excel_with_the_right_characters_and_columns(world, tmp_path, umask_022):
+    out = tmp_path / "changes.csv"
+    invoke("export", "changes", "--format", "csv", "--since", "2000-01-01", "-o", out, "--config", world["config"],
+           check=True)
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "a byte-order mark: Excel then reads UTF-8"
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    edited = next(r for r in rows if r["kind"] == "edited")
+    assert edited["change_url"] == f"https://archive.example.org/-/change/{edited['id']}"
+    assert edited["historical"] == "no" and edited["made_after"] < edited["made_before"]
+    assert edited["third_party_state"] == "saved" and edited["third_party_memento_url"] == _saved(world)["memento_url"]
+    assert any("–" in r["title"] for r in rows), "a dash the site writes survives as itself"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    plain = invoke("export", "changes", "--format", "csv", "--no-excel", "--since", "2999-01-01",
+                   "--config", world["config"], check=True)
+    assert plain.stdout == "", "nothing after --since, and no mark on stdout"
+
+
+def test_the_evidence_warc_of_one_change_passes_warcio_check(world, tmp_path, umask_022):
+    row = _saved(world)
+    out = tmp_path / "evidence.warc.gz"
+    done = invoke("export", "warc", "--change", row["change_id"], "-o", out, "--config", world["config"], check=True)
+    assert "wrote 2 captures" in done.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644, "the user's umask, not a temporary file's 0600"
+    checked = subprocess.run([str(WARCIO), "check", "-v", str(out)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with out.open("rb") as stream:
+        kinds = [r.rec_type for r in ArchiveIterator(stream)]
+    assert kinds.count("response") == 2 and kinds.count("metadata") >= 2
+
+
+def test_the_change_page_offers_downloads_and_a_line_to_cite(world):
+    row = _saved(world)
+    datasette = build_datasette(world["config"].parent / "archive.db", public_url="https://archive.example.org")
+
+    def get(path):
+        return asyncio.run(datasette.client.get(path))
+    page = get(f"/-/change/{row['change_id']}").text
+    for fmt in ("json", "csv", "warc.gz"):
+        assert f'href="/-/change/{row["change_id"]}.{fmt}"' in page
+    assert f"https://archive.example.org/-/change/{row['change_id']}" in page and "Cite this" in page
+    assert row["memento_url"] in page.split("Cite this")[1]
+    as_json = get(f"/-/change/{row['change_id']}.json")
+    assert as_json.status_code == 200 and "attachment" in as_json.headers["content-disposition"]
+    change = as_json.json()
+    assert change["evidence"]["third_party"]["memento_url"] == row["memento_url"] and change["kind"] == "edited"
+    assert isinstance(change["edits"], list) and change["change_url"].endswith(f"/-/change/{row['change_id']}")
+    as_csv = get(f"/-/change/{row['change_id']}.csv")
+    assert as_csv.content.startswith(b"\xef\xbb\xbf") and len(list(csv.reader(io.StringIO(as_csv.text)))) == 2
+    evidence = get(f"/-/change/{row['change_id']}.warc.gz")
+    assert evidence.headers["content-type"] == "application/warc"
+    metadata = [json.loads(r.content_stream().read()) for r in ArchiveIterator(io.BytesIO(evidence.content))
+                if r.rec_type == "metadata"]
+    assert any(m["third_party"] and m["third_party"][0]["memento_url"] == row["memento_url"] for m in metadata)
+    assert get("/-/change/999999.warc.gz").status_code == 404

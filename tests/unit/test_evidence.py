@@ -212,3 +212,24 @@ def test_the_proof_every_surface_shows(row, state, line):
     assert (shown or {}).get("state") == state
     assert (proof.line(shown) or "").endswith(line or "")
     assert (proof.line(shown) is None) is (line is None)
+
+
+CHANGE = {"id": 35, "kind": "edited", "title": "Department Press Briefing – July 27, 2021", "source": "state",
+          "url": "https://www.state.gov/briefings/department-press-briefing-july-27-2021/",
+          "previous_seen_at": "2026-11-27T06:23:10+00:00", "observed_at": "2026-11-27T06:38:35+00:00",
+          "detected_at": "2026-11-27T06:38:35+00:00"}
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({}, "“Department Press Briefing – July 27, 2021”, www.state.gov, changed between 2026-11-27 06:23 UTC and "
+         "2026-11-27 06:38 UTC (remarkwatch change #35, edited). https://a.example/-/change/35"),
+    ({"previous_seen_at": None, "kind": "new"}, "www.state.gov, first seen 2026-11-27 06:38 UTC (remarkwatch change #35, new)"),
+    ({"spn_memento_url": "https://web.archive.org/web/20261127063912/u"},
+     "Archived Internet Archive Save Page Now: https://web.archive.org/web/20261127063912/u."),
+    ({"from_memento_url": "https://web.archive.org/web/2021id_/u", "memento_url": "https://web.archive.org/web/2022id_/u"},
+     "Archived before: https://web.archive.org/web/2021id_/u; after: https://web.archive.org/web/2022id_/u."),
+])
+def test_the_cite_this_line(extra, expected):
+    from remarkwatch.evidence import proof
+
+    assert expected in proof.cite({**CHANGE, **extra}, "https://a.example/-/change/35")
