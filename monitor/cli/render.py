@@ -219,6 +219,21 @@ def history(document: dict, urls: list[dict], versions: list[dict], changes: lis
     return "\n".join(lines)
 
 
+def _spn_status(queue: dict) -> list[str]:
+    """The Save Page Now queue's line of `status`, when it is on or holds requests."""
+    counts = queue.get("requests") or {}
+    if not queue.get("enabled") and not counts:
+        return []
+    line = "save page now: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "submitted", "saved", "failed"))
+    if not queue.get("enabled"):
+        line += " (off in the config)"
+    elif not queue.get("keys_set"):
+        line += " (held back: its keys are not set in the environment)"
+    if queue.get("paused_until"):
+        line += f"; paused by the archive (429) until {queue['paused_until']}"
+    return ["", line]
+
+
 def _origin(version: dict) -> str:
     return "[wayback] " if version.get("origin") == "wayback" else ""
 
@@ -275,6 +290,7 @@ def status(report: dict) -> str:
         oldest = f", oldest {_age(age)} old" if age is not None else ""
         lines.append(f"  {channel['channel']} ({channel['kind']}): {channel['pending']} pending{oldest}; "
                      f"{safe(channel['why'])}")
+    lines += _spn_status(report.get("save_page_now") or {})
     cluster = report.get("cluster")
     if cluster is not None:
         lines.append("")

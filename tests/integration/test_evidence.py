@@ -164,3 +164,11 @@ def test_the_change_page_offers_downloads_and_a_line_to_cite(world):
                 if r.rec_type == "metadata"]
     assert any(m["third_party"] and m["third_party"][0]["memento_url"] == row["memento_url"] for m in metadata)
     assert get("/-/change/999999.warc.gz").status_code == 404
+
+
+@pytest.mark.parametrize("env, said", [
+    (ENV, "save page now: 0 pending, 0 submitted, 1 saved, 0 failed\n"),
+    ({"REMARKWATCH_SPN_ACCESS": ""}, "1 saved, 0 failed (held back: its keys are not set in the environment)"),
+])
+def test_status_shows_the_queue(world, env, said):
+    assert said in invoke("status", "--config", world["config"], env=env, check=True).stdout

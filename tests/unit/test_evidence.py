@@ -233,3 +233,35 @@ def test_the_cite_this_line(extra, expected):
     from remarkwatch.evidence import proof
 
     assert expected in proof.cite({**CHANGE, **extra}, "https://a.example/-/change/35")
+
+
+@pytest.mark.parametrize("proof, shown, hidden", [
+    ({"service": "S", "state": "saved", "memento_url": "https://web.archive.org/web/1/u", "captured_at": "T", "error": None},
+     '<a href="https://web.archive.org/web/1/u" rel="nofollow noopener">', "not made yet"),
+    ({"service": "S", "state": "failed", "memento_url": None, "captured_at": None, "error": "<script>x</script>"},
+     "failed for good — &lt;script&gt;x&lt;/script&gt;", "<script>"),
+    ({"service": "S", "state": "capturing", "memento_url": None, "captured_at": None, "error": None},
+     "capturing, not made yet", "href"),
+])
+def test_the_change_page_fragment_shows_each_state_escaped(proof, shown, hidden):
+    from jinja2 import Environment, FileSystemLoader
+
+    import remarkwatch.web
+
+    env = Environment(loader=FileSystemLoader(Path(remarkwatch.web.__file__).parent / "templates"), autoescape=True)
+    html = env.get_template("remarkwatch_proof.html").render(proof=proof)
+    assert shown in html and hidden not in html
+
+
+def test_the_daemon_sends_the_queue_between_passes(tmp_path, replica, service, monkeypatch):
+    from remarkwatch.passes.daemon import Daemon
+
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    config = build_config({"db": "a.db", "save_page_now": {"enabled": True, "endpoint": replica.url, "poll_s": 0.02,
+                                                           "min_interval_s": 0}}, tmp_path / "rw.toml")
+    _edit(open_db(config.db_path), (config.save_page_now,))
+    said: list[str] = []
+    Daemon(config, say=said.append)._send()
+    assert store.for_change(open_db(config.db_path), 2)["state"] == "saved"
+    assert said == ["save page now: 1 saved, 1 submitted, 0 capturing, 0 to retry, 0 failed for good"]
