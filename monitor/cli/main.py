@@ -284,6 +284,11 @@ def check_config(config):
     if unset:
         click.echo(f"warning: {unset} secret(s) not set in this environment: those channels' alerts would wait "
                    f"(set them where remarkwatch runs: the cron line's env file, the systemd EnvironmentFile)")
+    spn = config.save_page_now
+    if spn.enabled:
+        keys = ", ".join(f"${name} {'set' if os.environ.get(name) else 'NOT SET'}" for name in (spn.access_env, spn.secret_env))
+        click.echo(f"save page now: {spn.endpoint}, for {', '.join(spn.kinds)} of significance {spn.min_significance}+; "
+                   f"keys: {keys}")
     if config.backfill.wayback_url != "https://web.archive.org":
         click.echo(f"backfill: reads {config.backfill.wayback_url}")
     if config.cluster is not None:

@@ -37,12 +37,14 @@ class QueueReport:
     busy: dict | None = None          # the live holder of the queue's lock, when another process sends
 
     def summary(self) -> str:
-        c = self.counts
-        text = (f"save page now: {c['saved']} saved, {c['submitted']} submitted, {c['capturing']} capturing, "
-                f"{c['retrying']} to retry, {c['failed']} failed for good")
+        """Only what happened: "save page now: 1 submitted, 1 saved", or "nothing sent"."""
+        words = (("submitted", "submitted"), ("saved", "saved"), ("capturing", "still capturing"),
+                 ("retrying", "to retry later"), ("failed", "failed for good"))
+        done = ", ".join(f"{self.counts[key]} {word}" for key, word in words if self.counts[key])
+        text = "save page now: " + (done or "nothing sent")
         if self.paused_until:
-            text += f", paused until {self.paused_until} (429)"
-        return text + (f", held back: {self.held}" if self.held else "")
+            text += f"; paused until {self.paused_until} (429)"
+        return text + (f"; held back: {self.held}" if self.held else "")
 
 
 def backoff_s(settings: SavePageNow, attempts: int, rng: random.Random) -> float:

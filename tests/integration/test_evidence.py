@@ -58,7 +58,7 @@ def _saved(world) -> dict:
 def test_the_baseline_asks_for_nothing_and_the_edit_is_captured_after_the_alerts(world):
     assert "save page now" not in world["baseline"].stdout
     out = world["second"].stdout
-    assert out.index("alerts:") < out.index("save page now: 1 saved, 1 submitted")
+    assert out.index("alerts:") < out.index("save page now: 1 submitted, 1 saved\n")
     sent = world["service"].submissions
     assert len(sent) == 1 and sent[0]["authorization"] == "LOW access-key:secret-key"
     row = _saved(world)
@@ -172,3 +172,12 @@ def test_the_change_page_offers_downloads_and_a_line_to_cite(world):
 ])
 def test_status_shows_the_queue(world, env, said):
     assert said in invoke("status", "--config", world["config"], env=env, check=True).stdout
+
+
+@pytest.mark.parametrize("env, said", [
+    (ENV, "keys: $REMARKWATCH_SPN_ACCESS set, $REMARKWATCH_SPN_SECRET set"),
+    ({"REMARKWATCH_SPN_SECRET": ""}, "$REMARKWATCH_SPN_SECRET NOT SET"),
+])
+def test_check_config_says_whether_the_keys_are_set_never_what_they_are(world, env, said):
+    out = invoke("check-config", "--config", world["config"], env=env, check=True).stdout
+    assert said in out and "secret-key" not in out and "save page now: http://127.0.0.1:" in out

@@ -264,4 +264,19 @@ def test_the_daemon_sends_the_queue_between_passes(tmp_path, replica, service, m
     said: list[str] = []
     Daemon(config, say=said.append)._send()
     assert store.for_change(open_db(config.db_path), 2)["state"] == "saved"
-    assert said == ["save page now: 1 saved, 1 submitted, 0 capturing, 0 to retry, 0 failed for good"]
+    assert said == ["save page now: 1 submitted, 1 saved"]
+
+
+@pytest.mark.parametrize("counts, extra, said", [
+    ({}, {}, "save page now: nothing sent"),
+    ({"submitted": 2, "saved": 1, "capturing": 1}, {}, "save page now: 2 submitted, 1 saved, 1 still capturing"),
+    ({"retrying": 1, "failed": 1}, {"paused_until": "2026-12-02T11:05:00+00:00"},
+     "save page now: 1 to retry later, 1 failed for good; paused until 2026-12-02T11:05:00+00:00 (429)"),
+    ({}, {"held": "not set in the environment: $A, $B"}, "save page now: nothing sent; held back: not set in the environment: $A, $B"),
+])
+def test_the_summary_says_only_what_happened(counts, extra, said):
+    from collections import Counter
+
+    from remarkwatch.evidence.queue import QueueReport
+
+    assert QueueReport(counts=Counter(counts), **extra).summary() == said
