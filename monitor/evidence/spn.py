@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import requests
 
@@ -117,12 +118,20 @@ def _json(response: requests.Response) -> dict:
     return body if isinstance(body, dict) else {"message": "the answer is not a JSON object"}
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
+def _retry_after(response: requests.Response, now: datetime | None = None) -> float | None:
+    """Retry-After in seconds: delta-seconds or an HTTP date (RFC 9110 allows both); None without one."""
+    value = response.headers.get("Retry-After", "").strip()
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
 def _iso(stamp: str) -> str | None:

@@ -280,3 +280,19 @@ def test_the_summary_says_only_what_happened(counts, extra, said):
     from remarkwatch.evidence.queue import QueueReport
 
     assert QueueReport(counts=Counter(counts), **extra).summary() == said
+
+
+@pytest.mark.parametrize("header, seconds", [
+    ("120", 120.0), ("-5", 0.0), ("", None), ("soon", None),
+    ("Wed, 02 Dec 2026 11:02:00 GMT", 120.0),          # an HTTP date, as RFC 9110 allows
+])
+def test_retry_after_in_seconds_or_as_a_date(header, seconds):
+    from datetime import datetime, timezone
+
+    import requests
+
+    from remarkwatch.evidence.spn import _retry_after
+
+    response = requests.Response()
+    response.headers["Retry-After"] = header
+    assert _retry_after(response, datetime(2026, 12, 2, 11, 0, tzinfo=timezone.utc)) == seconds
