@@ -10,8 +10,7 @@ from remarkwatch.cli.options import config_options, open_archive, with_config
 from remarkwatch.config import load_config
 from remarkwatch.errors import ConfigError
 from remarkwatch.storage.db import open_db
-
-STATES = ("pending", "submitted", "saved", "failed")
+from remarkwatch.storage.spn import STATES
 
 
 def show_evidence(report, *, strict: bool) -> None:

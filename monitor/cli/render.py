@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from remarkwatch import untrusted
 from remarkwatch.evidence import proof
+from remarkwatch.storage.spn import STATES as spn_states
 
 safe = untrusted.terminal     # the terminal's helper; every page string printed goes through it
 
@@ -224,7 +225,7 @@ def _spn_status(queue: dict) -> list[str]:
     counts = queue.get("requests") or {}
     if not queue.get("enabled") and not counts:
         return []
-    line = "save page now: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "submitted", "saved", "failed"))
+    line = "save page now: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in spn_states)
     if not queue.get("enabled"):
         line += " (off in the config)"
     elif not queue.get("keys_set"):
