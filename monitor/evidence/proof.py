@@ -48,5 +48,12 @@ def cite(change: dict, permalink: str) -> str:
 
 
 def _when(iso: str | None) -> str:
-    """2026-11-27T06:23:10+00:00 as "2026-11-27 06:23 UTC" (times are stored in UTC)."""
-    return f"{iso[:10]} {iso[11:16]} UTC" if iso and len(iso) >= 16 else (iso or "?")
+    """2026-11-27T06:23:10+00:00 as "27 Nov 2026, 06:23 UTC", as a reader cites it."""
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(iso or "")
+    except ValueError:
+        return iso or "?"
+    when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return f"{when.day} {when:%b %Y, %H:%M} UTC"

@@ -41,6 +41,7 @@ def _body(db, change_id: int, fmt: str, public_url: str | None) -> bytes | None:
         if not rows:
             return None
         out = io.BytesIO()
+        # The web server reads no config: the request records name the default user agent.
         warc.write_records(db, rows, out, name=f"change-{change_id}.warc.gz", user_agent=DEFAULT_USER_AGENT)
         return out.getvalue()
     out = io.StringIO()
