@@ -39,12 +39,13 @@ def cite(change: dict, permalink: str) -> str:
     made_before = change.get("observed_at") or change.get("detected_at")
     when = (f"changed between {_when(change['previous_seen_at'])} and {_when(made_before)}"
             if change.get("previous_seen_at") else f"first seen {_when(made_before)}")
-    line = f"“{change.get('title') or 'Untitled'}”, {site}, {when} (remarkwatch change #{change['id']}, {change['kind']}). {permalink}"
-    archived = [f"before: {change['from_memento_url']}" if change.get("from_memento_url") else "",
-                f"after: {change['memento_url']}" if change.get("memento_url") else "",
-                f"{SERVICE}: {change['spn_memento_url']}" if change.get("spn_memento_url") else ""]
-    archived = [a for a in archived if a]
-    return line + (f" Archived {'; '.join(archived)}." if archived else "")
+    line = (f"“{change.get('title') or 'Untitled'}”, {site}, {when} "
+            f"(remarkwatch change #{change['id']}, {change['kind']}): {permalink}")
+    # No punctuation right after a URL: copied with it, a link would break.
+    archived = [f"before {change['from_memento_url']}" if change.get("from_memento_url") else "",
+                f"after {change['memento_url']}" if change.get("memento_url") else "",
+                f"by {SERVICE} {change['spn_memento_url']}" if change.get("spn_memento_url") else ""]
+    return " · archived ".join([line, *(a for a in archived if a)])
 
 
 def _when(iso: str | None) -> str:

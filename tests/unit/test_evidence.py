@@ -222,13 +222,14 @@ CHANGE = {"id": 35, "kind": "edited", "title": "Department Press Briefing – Ju
 
 @pytest.mark.parametrize("extra, expected", [
     ({}, "“Department Press Briefing – July 27, 2021”, www.state.gov, changed between 27 Nov 2026, 06:23 UTC and "
-         "27 Nov 2026, 06:38 UTC (remarkwatch change #35, edited). https://a.example/-/change/35"),
+         "27 Nov 2026, 06:38 UTC (remarkwatch change #35, edited): https://a.example/-/change/35"),
     ({"previous_seen_at": None, "kind": "new", "observed_at": "2026-12-02T02:56:00+00:00"},
      "www.state.gov, first seen 2 Dec 2026, 02:56 UTC (remarkwatch change #35, new)"),
     ({"spn_memento_url": "https://web.archive.org/web/20261127063912/u"},
-     "Archived Internet Archive Save Page Now: https://web.archive.org/web/20261127063912/u."),
+     "/-/change/35 · archived by Internet Archive Save Page Now https://web.archive.org/web/20261127063912/u"),
     ({"from_memento_url": "https://web.archive.org/web/2021id_/u", "memento_url": "https://web.archive.org/web/2022id_/u"},
-     "Archived before: https://web.archive.org/web/2021id_/u; after: https://web.archive.org/web/2022id_/u."),
+     "/-/change/35 · archived before https://web.archive.org/web/2021id_/u · archived after "
+     "https://web.archive.org/web/2022id_/u"),
 ])
 def test_the_cite_this_line(extra, expected):
     from remarkwatch.evidence import proof
