@@ -79,6 +79,7 @@ def schema_sections() -> list[tuple[str, str, dict, dict]]:
     from remarkwatch.alerts.channels.registry import kinds
     from remarkwatch.config import BACKFILL_KEYS, CLUSTER_KEYS, SOURCE_KEYS, TOP_KEYS, Backfill, Cluster
     from remarkwatch.crawler.profiles import SELECTOR_KEYS
+    from remarkwatch.evidence.settings import SPN_KEYS, SavePageNow
 
     sections = [
         ("Top level", "top", TOP_KEYS, {}),
@@ -88,7 +89,8 @@ def schema_sections() -> list[tuple[str, str, dict, dict]]:
     ]
     sections += [(f"Alerts: `kind = \"{name}\"`", name, spec.keys, {}) for name, spec in kinds().items()]
     sections += [("Backfill: `[backfill]`", "backfill", BACKFILL_KEYS, _dataclass_defaults(Backfill)),
-                 ("Cluster: `[cluster]`", "cluster", CLUSTER_KEYS, _dataclass_defaults(Cluster))]
+                 ("Cluster: `[cluster]`", "cluster", CLUSTER_KEYS, _dataclass_defaults(Cluster)),
+                 ("Save Page Now: `[save_page_now]`", "save_page_now", SPN_KEYS, _dataclass_defaults(SavePageNow))]
     return sections
 
 
@@ -103,7 +105,7 @@ def config_reference(words: dict | None = None) -> str:
             entry = words.get(section, {}).get(key, {})
             default = entry.get("default") or code_defaults.get(key) or ("the profile's" if section == "selectors" else "none")
             rows.append(f"| `{key}` | {_type_name(expected)} | {default} | {entry.get('meaning', MISSING)} |")
-        anchor = section if section in ("top", "sources", "alerts", "backfill", "cluster") else ""
+        anchor = section if section in ("top", "sources", "alerts", "backfill", "cluster", "save_page_now") else ""
         parts.append(f"## {heading}\n" + (f"\n<a id=\"{anchor}\"></a>\n" if anchor else "") + "\n" + "\n".join(rows) + "\n")
     return "\n".join(parts)
 

@@ -18,12 +18,14 @@ from remarkwatch.core.recheck import DEFAULT as DEFAULT_RECHECK
 from remarkwatch.core.recheck import DEFAULT_RECHECK as DEFAULT_RECHECK_PAIRS
 from remarkwatch.core.recheck import Recheck, SourceSchedule
 from remarkwatch.core.urls import usable_url
+from remarkwatch.evidence import settings as spn_settings
+from remarkwatch.evidence.settings import SavePageNow
 
 DEFAULT_FILE = "remarkwatch.toml"
 AUTO = "auto"       # recheck = "auto": tiers planned from the budget and the source's own edits
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
             "max_page_mb": (int, float), "public_url": str, "sources": list, "alerts": list,
-            "backfill": dict, "cluster": dict, "extract_workers": (int, str)}
+            "backfill": dict, "cluster": dict, "extract_workers": (int, str), "save_page_now": dict}
 CLUSTER_KEYS = {"redis_url": str, "key_prefix": str, "worker_wait_s": (int, float)}
 BACKFILL_KEYS = {"wayback_url": str, "search_per_second": (int, float), "memento_per_second": (int, float),
                  "timeout_s": (int, float), "retries": int, "rate_limit_backoff_s": (int, float),
@@ -98,6 +100,12 @@ class Config:
     backfill: "Backfill" = field(default_factory=lambda: Backfill())
     cluster: Cluster | None = None   # None: the single-machine default, no Redis
     extract_workers: int | str = "auto"   # processes that judge and extract pages (monitor.pool); 0: none
+    save_page_now: SavePageNow = field(default_factory=SavePageNow)   # third-party proof, off by default
+
+    def change_routes(self) -> tuple:
+        """Where a change is routed once its source's baseline is done: the alert channels, and
+        Save Page Now when it is on (its requests are written in the change's transaction)."""
+        return (*self.alerts, self.save_page_now) if self.save_page_now.enabled else self.alerts
 
     def channel(self, name: str) -> Channel:
         for channel in self.alerts:
@@ -206,6 +214,7 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
                           f"pages; 0 extracts in the crawling process)")
     backfill = _backfill(data.get("backfill", {}), path)
     cluster = _cluster(data.get("cluster"), path, env)
+    save_page_now = spn_settings.build(data.get("save_page_now", {}), path, _check_type, names)
     base = Path.cwd() if bundled else path.resolve().parent
     db = db_flag or env.get(ENV["db"]) or data.get("db") or "remarkwatch.db"
     db_path = (base / Path(db).expanduser()).resolve()
@@ -218,6 +227,7 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
         user_agent=env.get(ENV["user_agent"]) or data.get("user_agent") or DEFAULT_USER_AGENT,
         concurrency=concurrency, sources=tuple(sources), bundled=bundled, alerts=tuple(channels),
         source_failing_after=failing_after, backfill=backfill, cluster=cluster, extract_workers=extract_workers,
+        save_page_now=save_page_now,
     )
 
 

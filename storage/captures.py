@@ -69,3 +69,11 @@ def stored_captures(db: sqlite_utils.Database, *, document_id: int | None = None
         clauses.append("COALESCE(c.observed_at, c.fetched_at) >= ?")
         params.append(since)
     return list(db.query(f"SELECT c.* FROM captures c WHERE {' AND '.join(clauses)} ORDER BY c.id", params))
+
+
+def change_captures(db: sqlite_utils.Database, change_id: int) -> list[dict]:
+    """The stored captures of a change's two versions (before and after): its evidence, oldest first."""
+    return list(db.query(
+        "SELECT c.* FROM captures c WHERE c.blob_hash IS NOT NULL AND c.status IS NOT NULL AND c.id IN "
+        "(SELECT v.capture_id FROM versions v JOIN changes x ON v.id IN (x.from_version_id, x.to_version_id) "
+        "WHERE x.id = ?) ORDER BY c.id", [change_id]))

@@ -15,15 +15,17 @@ def insert_change(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
 
 # A baseline row: a release first seen by a source's first complete crawl, recorded as `new` though
 # it was already published when watching began (never alerted, and not news).
-BASELINE = ("c.kind = 'new' AND c.detected_at <= coalesce((SELECT s.baseline_done_at FROM source_state s "
-            "WHERE s.source = d.source), '')")
+BASELINE = ("c.kind = 'new' AND c.detected_at <= coalesce((SELECT ss.baseline_done_at FROM source_state ss "
+            "WHERE ss.source = d.source), '')")
 
 CHANGE_COLUMNS = (
     "c.id, c.kind, c.detected_at, c.document_id, c.from_version_id, c.to_version_id, "
     "c.changed_fields, c.summary, c.diff, c.field_diffs, c.run_id, c.classes, c.significance, "
     "c.silent, c.edits, c.reverted_to_version_id, c.historical, c.observed_at, c.previous_seen_at, "
     "v.memento_url, f.memento_url AS from_memento_url, d.source, COALESCE(v.url, d.url) AS url, "
-    f"COALESCE(v.title, f.title, d.title) AS title, ({BASELINE}) AS baseline"
+    "COALESCE(v.title, f.title, d.title) AS title, "
+    "s.state AS spn_state, s.memento_url AS spn_memento_url, s.memento_at AS spn_memento_at, "
+    f"s.last_error AS spn_error, ({BASELINE}) AS baseline"
 )
 
 
@@ -34,7 +36,8 @@ def _change_rows(db: sqlite_utils.Database, where: str, params: list) -> list[di
     rows = list(db.query(
         f"SELECT {CHANGE_COLUMNS} FROM changes c JOIN documents d ON d.id = c.document_id "
         f"LEFT JOIN versions v ON v.id = c.to_version_id "
-        f"LEFT JOIN versions f ON f.id = c.from_version_id {where}",
+        f"LEFT JOIN versions f ON f.id = c.from_version_id "
+        f"LEFT JOIN spn_requests s ON s.change_id = c.id {where}",
         params,
     ))
     for row in rows:

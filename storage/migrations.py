@@ -321,3 +321,20 @@ def m012_search_index_in_batches(db):
     db.execute('DROP TRIGGER IF EXISTS "versions_ai"')
     db.execute("CREATE TABLE search_index (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_upto INTEGER NOT NULL)")
     db.execute("INSERT INTO search_index (id, indexed_upto) SELECT 1, COALESCE(MAX(id), 0) FROM versions")
+
+
+@migrations()
+def m013_save_page_now(db):
+    """Independent proof of a change: a request to the Internet Archive's Save Page Now per change
+    that asks for one, written in the change's transaction (a killed pass loses none), with its
+    job, its memento once saved, or why it failed for good; and the pause a 429 asks for."""
+    db["spn_requests"].create(
+        {"id": int, "change_id": int, "url": str, "state": str, "attempts": int, "created_at": str,
+         "next_attempt_at": str, "job_id": str, "submitted_at": str, "memento_url": str,
+         "memento_at": str, "finished_at": str, "last_error": str},
+        pk="id", not_null={"change_id", "url", "state", "attempts", "created_at", "next_attempt_at"},
+        foreign_keys=[("change_id", "changes", "id")], defaults={"state": "pending", "attempts": 0},
+    )
+    db["spn_requests"].create_index(["change_id"], unique=True)
+    db["spn_requests"].create_index(["state", "next_attempt_at"])
+    db.execute("CREATE TABLE spn_pause (id INTEGER PRIMARY KEY CHECK (id = 1), until TEXT NOT NULL)")

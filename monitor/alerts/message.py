@@ -13,6 +13,7 @@ from jinja2 import DictLoader, Environment, select_autoescape
 from remarkwatch import untrusted
 from remarkwatch.core import classes as class_table
 from remarkwatch.core import wording
+from remarkwatch.evidence import proof
 from remarkwatch.untrusted import terminal as safe
 
 SCHEMA, DIGEST_SCHEMA = "remarkwatch.alert/1", "remarkwatch.digest/1"
@@ -39,6 +40,7 @@ HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{ subject }}<
   {% if item.class_words %} · {{ item.class_words | join(", ") }}{% endif %}
   {% if item.significance is not none %} · significance: {{ item.significance }}{% endif %}</p>
   {% if item.historical %}<p>Found late in a web archive's captures: made between {{ item.window_start }} and {{ item.window_end }}{% if item.memento_url %} (<a href="{{ item.memento_url }}">the capture</a>){% endif %}.</p>{% endif %}
+  {% if item.proof_line %}<p>{{ item.proof_line }}</p>{% endif %}
   {% if item.edits %}<table style="border-collapse: collapse">
   {% for edit in item.edits %}<tr>
     <td style="padding: 2px 8px; color: #555; vertical-align: top">{{ edit.where }}</td>
@@ -75,6 +77,9 @@ def change_item(change: dict, public_url: str | None = None) -> dict:
     item["change_url"] = change_url(public_url, change.get("id"))
     shown = wording.for_list(change)          # the edit in its sentence (from the stored sides), the rest in words
     item["sentence"], item["in_words"] = (shown["sentence"], shown["in_words"]) if change.get("kind") != "new" else (None, "")
+    # The Internet Archive's capture of the edited page, in whatever state it is when this is sent
+    # (the queue runs after the alerts: a first alert usually says "pending").
+    item["evidence"] = {"third_party": proof.third_party(change)}
     return item
 
 
@@ -184,7 +189,8 @@ def _shown(item: dict, edits_limit, with_diff: bool) -> dict:
             "when": wording.human_time(item.get("detected_at")), "class_words": _class_words(item.get("classes")),
             "in_words": item.get("in_words") if "in_words" in item else wording.times_in_words(item.get("summary")),
             "window_start": wording.human_time(item.get("previous_seen_at")) or "the first capture",
-            "window_end": wording.human_time(item.get("observed_at"))}
+            "window_end": wording.human_time(item.get("observed_at")),
+            "proof_line": proof.line((item.get("evidence") or {}).get("third_party"))}
 
 
 def _class_words(names) -> list[str]:
@@ -220,6 +226,8 @@ def _text(items: list[dict], note: str) -> str:
         if item.get("significance") is not None:
             meta += f"  significance: {item['significance']}"
         lines.append(meta)
+        if item.get("proof_line"):
+            lines.append(safe(item["proof_line"]))
         for edit in item["edits"]:
             change = edit["cosmetic"] or " ".join(filter(None, [
                 f"[-{safe(edit['old'])}-]" if edit["old"] else "", f"{{+{safe(edit['new'])}+}}" if edit["new"] else ""]))

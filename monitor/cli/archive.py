@@ -127,49 +127,68 @@ def history(config, ref, as_json, color):
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout (warc: required).")
 @click.option("--source", default=None, help="Only this source's rows.")
 @click.option("--document", "document_id", type=int, default=None, help="warc: only this document's captures.")
-@click.option("--since", default=None, metavar="TIME", help="warc: only captures from this ISO time on (UTC).")
-def export(config, table, fmt, output, source, document_id, since):
+@click.option("--change", "change_id", type=int, default=None,
+              help="changes: only this change; warc: only its two captures (its evidence).")
+@click.option("--since", default=None, metavar="TIME",
+              help="Only rows from this ISO time on (UTC): changes detected, versions and captures observed, "
+                   "documents first seen.")
+@click.option("--excel/--no-excel", "excel", default=None,
+              help="csv: start with a byte-order mark, so Excel reads UTF-8 (default: on with -o, off on stdout).")
+def export(config, table, fmt, output, source, document_id, change_id, since, excel):
     """Export documents, versions or changes as JSON lines or CSV, or the captures as WARC.
 
-    `warc` writes WARC 1.1 (gzip per record): for each stored capture its request and response
-    (full headers, payload digest), and a metadata record per version naming the document,
-    version and change ids. Check it with `warcio check FILE`; replay it with pywb.
+    A change row carries `change_url` (its page, with `public_url` configured), `historical`,
+    and the window the edit was made in (`made_after`, `made_before`). `warc` writes WARC 1.1
+    (gzip per record): for each stored capture its request and response (full headers, payload
+    digest), and a metadata record per version naming the document, version and change ids and
+    the Save Page Now capture. Check it with `warcio check FILE`; replay it with pywb. Files are
+    written with your umask's permissions.
 
-    Example: remarkwatch export changes --format csv -o changes.csv
+    Example: remarkwatch export changes --format csv --since 2026-11-01 -o changes.csv
 
-    Example: remarkwatch export warc --document 12 -o evidence.warc.gz
+    Example: remarkwatch export warc --change 35 -o evidence.warc.gz
     """
     from remarkwatch.history.export import export as run_export
 
     db = open_archive(config)
+    since_time = _since_time(since)
     if table == "warc":
-        _export_warc(config, db, output, source, document_id, since)
+        _export_warc(config, db, output, source, document_id, change_id, since_time)
         return
-    if document_id is not None or since is not None:
-        raise ConfigError("--document and --since apply to `export warc` only")
+    if document_id is not None or (change_id is not None and table != "changes"):
+        raise ConfigError("--document applies to `export warc` only, --change to `export changes` and `export warc`")
+    options = dict(since=since_time, public_url=config.public_url, change_id=change_id)
     if output is None:
-        run_export(db, table, sys.stdout, fmt, source)
+        if fmt == "csv" and excel:
+            sys.stdout.write("\ufeff")
+        run_export(db, table, sys.stdout, fmt, source, **options)
         return
-    with open(output, "w", encoding="utf-8", newline="") as out:
-        count = run_export(db, table, out, fmt, source)
+    bom = fmt == "csv" and excel is not False
+    with open(output, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
+        count = run_export(db, table, out, fmt, source, **options)
     click.echo(f"wrote {count} {table} to {output}", err=True)
 
 
-def _export_warc(config, db, output, source, document_id, since) -> None:
+def _since_time(since: str | None) -> str | None:
+    since_time = _since(since)[1] if since else None
+    if since and since_time is None:
+        raise ConfigError(f"--since {since!r}: an ISO time such as 2026-11-27T10:00")
+    return since_time
+
+
+def _export_warc(config, db, output, source, document_id, change_id, since_time) -> None:
     from remarkwatch.history import warc
 
     if not output:
         raise ConfigError("export warc needs -o FILE.warc.gz (WARC is binary; it is not written to a terminal)")
     if source is not None and not captures.source_seen(db, source):
         config.source(source)       # a name that is not configured either: say which ones are
-    since_time = _since(since)[1] if since else None
-    if since and since_time is None:
-        raise ConfigError(f"--since {since!r}: an ISO time such as 2026-11-27T10:00")
-    rows = warc.select(db, document_id=document_id, source=source, since=since_time)
+    rows = warc.select(db, document_id=document_id, source=source, since=since_time, change_id=change_id)
     if not rows:
         raise ConfigError("nothing to export: no stored captures match "
                           + (", ".join(f for f in (f"document {document_id}" if document_id else "",
                                                    f"source {source}" if source else "",
+                                                   f"change {change_id}" if change_id else "",
                                                    f"since {since_time}" if since_time else "") if f) or "(the archive is empty)"))
     result = warc.write_warc(db, rows, output, user_agent=config.user_agent)
     ratio = result.bytes_written / result.blob_bytes if result.blob_bytes else 0

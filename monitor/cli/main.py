@@ -19,6 +19,7 @@ from remarkwatch.cli.backfill import backfill
 from remarkwatch.cli.report import report
 from remarkwatch.cli.publish import card
 from remarkwatch.cli.start import init, profiles
+from remarkwatch.cli.evidence import show_evidence, spn
 from remarkwatch.cli.options import CONFIG_HELP, DB_HELP, open_archive, with_config
 from remarkwatch.errors import EXIT_SOURCE_FAILING, ConfigError, RemarkwatchError
 from remarkwatch.passes.progress import Progress
@@ -81,6 +82,8 @@ def crawl(config, source_names, full, ignore_schedule):
         return
     if outcome.delivery is not None:
         show_delivery(outcome.delivery, strict=False)
+    if outcome.evidence is not None:
+        show_evidence(outcome.evidence, strict=False)
     if outcome.cluster_failed:
         sys.exit(1)
     if outcome.result is not None and outcome.result.failed_sources:
@@ -261,6 +264,11 @@ def check_config(config):
     if unset:
         click.echo(f"warning: {unset} secret(s) not set in this environment: those channels' alerts would wait "
                    f"(set them where remarkwatch runs: the cron line's env file, the systemd EnvironmentFile)")
+    spn = config.save_page_now
+    if spn.enabled:
+        keys = ", ".join(f"${name} {'set' if os.environ.get(name) else 'NOT SET'}" for name in (spn.access_env, spn.secret_env))
+        click.echo(f"save page now: {spn.endpoint}, for {', '.join(spn.kinds)} of significance {spn.min_significance}+; "
+                   f"keys: {keys}")
     if config.backfill.wayback_url != "https://web.archive.org":
         click.echo(f"backfill: reads {config.backfill.wayback_url}")
     if config.cluster is not None:
@@ -325,5 +333,5 @@ def demo(directory, force):
     click.echo(f"            {prog} history --config {result.config_path} {result.edited_url}")
 
 
-for command in (alerts, test_alert, changes, diff, history, export, backfill, report, card, init, profiles):
+for command in (alerts, test_alert, changes, diff, history, export, backfill, report, card, init, profiles, spn):
     cli.add_command(command)

@@ -15,6 +15,8 @@ from tabulate import tabulate
 
 from remarkwatch import untrusted
 from remarkwatch.core import wording
+from remarkwatch.evidence import proof
+from remarkwatch.storage.spn import STATES as spn_states
 
 safe = untrusted.terminal     # the terminal's helper; every page string printed goes through it
 
@@ -83,7 +85,8 @@ def changes_json(changes: list[dict]) -> str:
             "reverted_to_version_id", "changed_fields", "classes", "significance", "silent",
             "summary", "source", "url", "title", "run_id", "edits", "historical", "observed_at",
             "previous_seen_at", "memento_url", "baseline")
-    return json.dumps([{k: c.get(k) for k in keep} for c in changes], indent=2, ensure_ascii=False)
+    return json.dumps([{**{k: c.get(k) for k in keep}, "evidence": {"third_party": proof.third_party(c)}}
+                       for c in changes], indent=2, ensure_ascii=False)
 
 
 def change_detail(change: dict, color: bool) -> str:
@@ -171,6 +174,9 @@ def full_change(change: dict, color: bool, rows=None) -> str:
     """Everything `remarkwatch diff` shows for one change (`rows`: its side-by-side rows, for the
     changed paragraphs in context)."""
     parts = [change_detail(change, color)]
+    proof_line = proof.line(proof.third_party(change))
+    if proof_line:
+        parts.append(safe(proof_line))
     if change["kind"] != "new" and change.get("edits"):
         parts += ["edits:", word_diff(change["edits"], color)]
     if rows and any(r.changed for r in rows):
@@ -202,6 +208,21 @@ def history(document: dict, urls: list[dict], versions: list[dict], changes: lis
                      f"{change['significance']:>3}{classes}  {'(historical) ' if change.get('historical') else ''}"
                      f"{safe(change.get('summary'))[:100]}")
     return "\n".join(lines)
+
+
+def _spn_status(queue: dict) -> list[str]:
+    """The Save Page Now queue's line of `status`, when it is on or holds requests."""
+    counts = queue.get("requests") or {}
+    if not queue.get("enabled") and not counts:
+        return []
+    line = "save page now: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in spn_states)
+    if not queue.get("enabled"):
+        line += " (off in the config)"
+    elif not queue.get("keys_set"):
+        line += " (held back: its keys are not set in the environment)"
+    if queue.get("paused_until"):
+        line += f"; paused by the archive (429) until {queue['paused_until']}"
+    return ["", line]
 
 
 def _origin(version: dict) -> str:
@@ -273,6 +294,7 @@ def status(report: dict) -> str:
         oldest = f", oldest {_age(age)} old" if age is not None else ""
         lines.append(f"  {channel['channel']} ({channel['kind']}): {channel['pending']} pending{oldest}; "
                      f"{safe(channel['why'])}")
+    lines += _spn_status(report.get("save_page_now") or {})
     cluster = report.get("cluster")
     if cluster is not None:
         lines.append("")

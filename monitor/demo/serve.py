@@ -1,7 +1,7 @@
 """Keep the demo's replicas up for trying remarkwatch by hand: `python -m remarkwatch.demo.serve`.
 
-Serves the replica state.gov, a replica Wayback Machine holding earlier captures of its releases
-and a webhook receiver, all on loopback, until Ctrl-C or SIGTERM; prints their URLs, a config to
+Serves the replica state.gov, a replica Wayback Machine holding earlier captures of its releases,
+a webhook receiver and a replica Save Page Now, all on loopback, until Ctrl-C or SIGTERM; prints their URLs, a config to
 paste (or writes it with --config) and how to edit the site while it runs.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from remarkwatch.demo.replica.content import DEMO_EDIT, demo_releases
 from remarkwatch.demo.replica.receiver import DemoReceiver
 from remarkwatch.demo.replica.server import EDIT_PATH, ReplicaServer
 from remarkwatch.demo.replica.site import LISTING, Site
+from remarkwatch.demo.replica.spn import SaveReplica, SaveService
 from remarkwatch.demo.replica.wayback import ArchivedCapture, WaybackArchive, WaybackReplica, stamp
 
 SECRET_ENV = "REMARKWATCH_TRY_SECRET"
@@ -50,7 +51,15 @@ name = "try-webhook"
 kind = "webhook"
 url = "{hook}"
 secret_env = "{secret_env}"
+
+# The replica Save Page Now captures each edit after a pass (export the keys printed there).
+[save_page_now]
+enabled = true
+endpoint = "{spn}"
+poll_s = 0.5
+min_interval_s = 0
 """
+SPN_ACCESS = "try-access"
 # An earlier state of the briefing the demo edits, for the archive: `backfill` finds the edit
 # between it and today's page (an insertion, made the day after publication).
 ARCHIVED_EDIT = ("He raised it directly, and", "He raised it, and")
@@ -82,15 +91,18 @@ def archive_of(site: Site, base: str) -> WaybackArchive:
     return archive
 
 
-def _instructions(base: str, wayback: str, hook: str, count: int, config: Path | None, text: str, secret: str) -> str:
+def _instructions(base: str, wayback: str, hook: str, spn: str, count: int, config: Path | None, text: str,
+                  secret: str) -> str:
     slug, old, new = DEMO_EDIT
     edit = (f"curl -d slug={slug} -d old={shlex.quote(old)} -d new={shlex.quote(new)} {base}{EDIT_PATH}")
     lines = [
         f"replica site: {base}{LISTING} ({len(demo_releases())} releases)",
         f"replica Wayback Machine: {wayback}/ ({count} captures)",
         f"webhook receiver: {hook}",
+        f"replica Save Page Now: {spn}/save",
         "",
         f"export {SECRET_ENV}={secret}     # in the terminal you run remarkwatch from, for its alerts",
+        f"export REMARKWATCH_SPN_ACCESS={SPN_ACCESS} REMARKWATCH_SPN_SECRET={secret}     # and its Save Page Now keys",
     ]
     if config:
         lines += [f"config written to {config}: remarkwatch crawl --config {shlex.quote(str(config))}"]
@@ -130,12 +142,13 @@ def main(host: str, port: int, wayback_port: int, config_path: Path | None, forc
     site = Site(demo_releases())
     server = ReplicaServer(site, host, port or _replica_port(host))
     archive = archive_of(site, server.base_url)
-    with server, WaybackReplica(archive, host, wayback_port) as wayback, DemoReceiver(secret) as receiver:
+    with server, WaybackReplica(archive, host, wayback_port) as wayback, DemoReceiver(secret) as receiver, \
+            SaveReplica(SaveService(SPN_ACCESS, secret), host) as spn:
         text = CONFIG.format(base=server.base_url, listing=LISTING, wayback=wayback.base_url,
-                             hook=receiver.url, secret_env=SECRET_ENV)
+                             hook=receiver.url, secret_env=SECRET_ENV, spn=spn.url)
         if config_path:
             _write_config(config_path, text, force)
-        click.echo(_instructions(server.base_url, wayback.base_url, receiver.url, len(archive.captures),
+        click.echo(_instructions(server.base_url, wayback.base_url, receiver.url, spn.url, len(archive.captures),
                                  config_path, text, secret))
         shown = 0
         try:

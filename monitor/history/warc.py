@@ -7,7 +7,8 @@ record with the status and the full headers as received (migration m010; older c
 only the content type and validators). The body is stored decoded, as remarkwatch stored it, so
 `Content-Encoding`/`Transfer-Encoding` are dropped and `Content-Length` is the body's length; a
 replay tool serves exactly the bytes remarkwatch read. Each version the capture produced gets a
-`metadata` record (JSON: document, version and change ids, origin and memento) referring to the
+`metadata` record (JSON: document, version and change ids, origin and memento, and each change's
+independent capture by the Internet Archive's Save Page Now, `third_party`) referring to the
 response. A capture read from a web archive (a backfill) is dated with the memento's time and
 names the memento in its metadata.
 """
@@ -21,10 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.client import responses
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from remarkwatch import __version__
 from remarkwatch.errors import ConfigError
+from remarkwatch.evidence import proof
 from remarkwatch.storage import blobs, captures as captures_table, changes as changes_table, documents, versions as versions_table
 
 DROPPED = {"content-encoding", "transfer-encoding", "content-length"}
@@ -39,71 +42,99 @@ class WarcResult:
     blob_bytes: int = 0
 
 
-def select(db, *, document_id: int | None = None, source: str | None = None, since: str | None = None) -> list[dict]:
-    """The captures to export (with a stored body), oldest first."""
+def select(db, *, document_id: int | None = None, source: str | None = None, since: str | None = None,
+           change_id: int | None = None) -> list[dict]:
+    """The captures to export (with a stored body), oldest first; with `change_id`, the change's
+    two captures (the evidence of one change)."""
     if document_id is not None and documents.get_document(db, document_id) is None:
         raise ConfigError(f"--document {document_id}: no such document in the archive "
                           f"(see `remarkwatch changes` or the web view for ids)")
+    if change_id is not None:
+        if changes_table.get_change(db, change_id) is None:
+            raise ConfigError(f"--change {change_id}: no such change in the archive (see `remarkwatch changes`)")
+        return captures_table.change_captures(db, change_id)
     return captures_table.stored_captures(db, document_id=document_id, source=source, since=since)
+
+
+def user_mode() -> int:
+    """The mode a new file gets under the user's umask (a temporary file is made 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_warc(db, rows: list[dict], output: Path, *, user_agent: str) -> WarcResult:
     """Write `rows` as a WARC file at `output` (through a temporary file, so a failed export
-    leaves no half file)."""
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
+    leaves no half file), with the permissions the user's umask gives a new file."""
     output = Path(output)
     folder = output.resolve().parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise ConfigError(f"{output}: cannot write there ({folder} is not a writable folder)")
-    result = WarcResult()
     handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".warc.gz", dir=folder)
     try:
         with os.fdopen(handle, "wb") as out:
-            writer = WARCWriter(out, gzip=True, warc_version="1.1")
-            writer.write_record(writer.create_warcinfo_record(output.name, {
-                "software": f"remarkwatch/{__version__} (warcio)", "format": "WARC File Format 1.1",
-                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-                "description": "captures of government remarks pages kept by remarkwatch",
-            }))
-            for row in rows:
-                body = blobs.get_blob(db, row["blob_hash"])
-                if body is None:
-                    result.missing.append(row["id"])
-                    continue
-                when = _warc_date(row["observed_at"] if row.get("origin") == "wayback" and row.get("observed_at")
-                                  else row["fetched_at"])
-                uri = row["final_url"] or row["url"]
-                http = StatusAndHeaders(f"{row['status']} {responses.get(row['status'], 'Unknown')}",
-                                        _headers(row, len(body)), protocol="HTTP/1.1")
-                response = writer.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=http,
-                                                     warc_headers_dict={"WARC-Date": when})
-                parts = urlsplit(uri)
-                request = writer.create_warc_record(uri, "request", http_headers=StatusAndHeaders(
-                    f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
-                    [("Host", parts.netloc), ("User-Agent", user_agent)], is_http_request=True),
-                    warc_headers_dict={"WARC-Date": when})
-                request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
-                writer.write_record(response)
-                writer.write_record(request)
-                for version_id, meta in _metadata(db, row):
-                    # Its own URI, so replay tools never serve it in place of the page.
-                    record = writer.create_warc_record(f"urn:remarkwatch:version:{version_id}", "metadata",
-                                                       payload=io.BytesIO(meta), warc_content_type="application/json",
-                                                       warc_headers_dict={"WARC-Date": when})
-                    record.rec_headers.add_header("WARC-Refers-To", response.rec_headers.get_header("WARC-Record-ID"))
-                    record.rec_headers.add_header("WARC-Refers-To-Target-URI", uri)
-                    writer.write_record(record)
-                    result.versions += 1
-                result.captures += 1
-                result.blob_bytes += len(body)
+            result = write_records(db, rows, out, name=output.name, user_agent=user_agent)
+        os.chmod(temporary, user_mode())
         os.replace(temporary, output)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     result.bytes_written = output.stat().st_size
     return result
+
+
+def write_records(db, rows: list[dict], out: BinaryIO, *, name: str, user_agent: str) -> WarcResult:
+    """The WARC records of `rows` (a warcinfo first) written to the binary stream `out`."""
+    from warcio.warcwriter import WARCWriter
+
+    result = WarcResult()
+    writer = WARCWriter(out, gzip=True, warc_version="1.1")
+    writer.write_record(writer.create_warcinfo_record(name, {
+        "software": f"remarkwatch/{__version__} (warcio)", "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "description": "captures of government remarks pages kept by remarkwatch",
+    }))
+    for row in rows:
+        body = blobs.get_blob(db, row["blob_hash"])
+        if body is None:
+            result.missing.append(row["id"])
+            continue
+        result.versions += _write_capture(db, writer, row, body, user_agent)
+        result.captures += 1
+        result.blob_bytes += len(body)
+    return result
+
+
+def _write_capture(db, writer, row: dict, body: bytes, user_agent: str) -> int:
+    """One capture's response, request and per-version metadata records; the versions written."""
+    from warcio.statusandheaders import StatusAndHeaders
+
+    when = _warc_date(row["observed_at"] if row.get("origin") == "wayback" and row.get("observed_at")
+                      else row["fetched_at"])
+    uri = row["final_url"] or row["url"]
+    http = StatusAndHeaders(f"{row['status']} {responses.get(row['status'], 'Unknown')}",
+                            _headers(row, len(body)), protocol="HTTP/1.1")
+    response = writer.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=http,
+                                         warc_headers_dict={"WARC-Date": when})
+    parts = urlsplit(uri)
+    request = writer.create_warc_record(uri, "request", http_headers=StatusAndHeaders(
+        f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+        [("Host", parts.netloc), ("User-Agent", user_agent)], is_http_request=True),
+        warc_headers_dict={"WARC-Date": when})
+    request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
+    writer.write_record(response)
+    writer.write_record(request)
+    written = 0
+    for version_id, meta in _metadata(db, row):
+        # Its own URI, so replay tools never serve it in place of the page.
+        record = writer.create_warc_record(f"urn:remarkwatch:version:{version_id}", "metadata",
+                                           payload=io.BytesIO(meta), warc_content_type="application/json",
+                                           warc_headers_dict={"WARC-Date": when})
+        record.rec_headers.add_header("WARC-Refers-To", response.rec_headers.get_header("WARC-Record-ID"))
+        record.rec_headers.add_header("WARC-Refers-To-Target-URI", uri)
+        writer.write_record(record)
+        written += 1
+    return written
 
 
 def _headers(row: dict, length: int) -> list[tuple[str, str]]:
@@ -124,7 +155,19 @@ def _metadata(db, row: dict) -> list[tuple[int, bytes]]:
             "change_ids": changes, "capture_id": row["id"], "source": row["source"], "title": version["title"],
             "observed_at": version["observed_at"], "origin": version["origin"] or "live",
             "memento_url": version["memento_url"], "content_hash": version["content_hash"],
+            "third_party": _third_party(db, changes),
         }, ensure_ascii=False, indent=1).encode("utf-8")))
+    return found
+
+
+def _third_party(db, change_ids: list[int]) -> list[dict]:
+    """The Save Page Now captures asked for the changes that lead to a version."""
+    found = []
+    for change_id in change_ids:
+        change = changes_table.get_change(db, change_id)
+        captured = proof.third_party(change) if change else None
+        if captured is not None:
+            found.append({"change_id": change_id, **captured})
     return found
 
 

@@ -98,7 +98,7 @@ class PassBook:
         baseline: every release is recorded as new, none alerted (also after a first pass that was
         killed half-way)."""
         known, skip, checked, since, baseline = self.write(self._start_source, source).result()
-        self._channels[source.name] = () if baseline else self.config.alerts
+        self._channels[source.name] = () if baseline else self.config.change_routes()
         return known, skip, checked, since, baseline
 
     def source_done(self, source: Source) -> None:

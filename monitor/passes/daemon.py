@@ -2,7 +2,8 @@
 
 Each pass runs as a child process (`remarkwatch crawl --source NAME --now`, which runs it with
 `run_pass`): Scrapy's reactor cannot be restarted in one process, and a child returns its memory
-when it ends. Between passes the daemon sends the outbox with run_pass's own `deliver_alerts`. Passes and the
+when it ends. Between passes the daemon sends the outbox with run_pass's own `deliver_alerts`, and
+the Save Page Now queue with its `send_evidence`. Passes and the
 outbox sender share one worker, so they never overlap and the sender runs between passes; missed
 runs are coalesced. SIGTERM or SIGINT stops the scheduler and asks the running pass to stop: it
 finishes the document it is writing, marks its run interrupted, and the daemon says so.
@@ -57,7 +58,7 @@ class Daemon:
             trigger = source.schedule.trigger() or IntervalTrigger(seconds=duration_s(source.schedule.spec))
             self.scheduler.add_job(self._pass, trigger, args=[source.name], id=f"pass:{source.name}",
                                    executor="passes", next_run_time=datetime.now(timezone.utc))
-        if self.config.alerts:
+        if self.config.alerts or self.config.save_page_now.enabled:
             self.scheduler.add_job(self._send, IntervalTrigger(seconds=SENDER_S), id="alerts", executor="passes")
         self.scheduler.add_job(self._beat, IntervalTrigger(seconds=HEARTBEAT_S), id="heartbeat", executor="default",
                                next_run_time=datetime.now(timezone.utc))
@@ -97,14 +98,24 @@ class Daemon:
     def _send(self) -> None:
         if self.stopping.is_set():
             return
-        from remarkwatch.passes.run import deliver_alerts
+        from remarkwatch.passes.run import deliver_alerts, send_evidence
 
-        with self._db_lock:
-            report = deliver_alerts(self.config, self.db)
-        for name, why in report.held.items():
-            self.say(f"alerts of channel {name} held back: {why}")
-        if report.counts:
-            self.say(report.summary())
+        if self.config.alerts:
+            with self._db_lock:
+                report = deliver_alerts(self.config, self.db)
+            for name, why in report.held.items():
+                self.say(f"alerts of channel {name} held back: {why}")
+            if report.counts:
+                self.say(report.summary())
+        if self.config.save_page_now.enabled:
+            # Its own connection: a round that waits on the archive never holds up the heartbeat.
+            db = open_db(self.config.db_path)
+            try:
+                evidence = send_evidence(self.config, db)
+            finally:
+                db.close()
+            if evidence.counts or evidence.held or evidence.paused_until:
+                self.say(evidence.summary())
 
     def _beat(self) -> None:
         """The heartbeat. It runs on the scheduler's threads, which share one connection: one at a

@@ -1,7 +1,8 @@
 """One pass now: take the pass lock, plan (which sources are due), run the pass in this process or
 on the cluster, release the lock, deliver the alerts. `remarkwatch crawl`, the daemon (through
 `crawl` in a child process: Scrapy's reactor runs once a process), the demo and the benches all
-run their passes through `run_pass`."""
+run their passes through `run_pass`. After the alerts, the Save Page Now queue gets its round
+(bounded in time: `[save_page_now] budget_s`)."""
 from __future__ import annotations
 
 import signal
@@ -33,6 +34,7 @@ class PassOutcome:
     results: list[PassResult] = field(default_factory=list)  # one per round; none when nothing was due
     cluster_failed: bool = False          # the cluster pass failed (its last problem was said on stderr)
     delivery: object | None = None        # the alerts sender's report, when channels are configured
+    evidence: object | None = None        # the Save Page Now queue's report, when it is on
 
     @property
     def result(self) -> PassResult | None:
@@ -65,6 +67,13 @@ def deliver_alerts(config: Config, db):
     from remarkwatch.alerts.sender import deliver
 
     return deliver(db, config.alerts, utcnow, public_url=config.public_url)
+
+
+def send_evidence(config: Config, db, budget_s: float | None = None):
+    """One round of the Save Page Now queue (third-party captures of edited pages); its report."""
+    from remarkwatch.evidence.queue import send_queue
+
+    return send_queue(db, config.save_page_now, user_agent=config.user_agent, budget_s=budget_s)
 
 
 def run_pass(config: Config, sources: Iterable[Source] | None = None, *, db=None, full: bool = False,
@@ -110,6 +119,8 @@ def run_pass(config: Config, sources: Iterable[Source] | None = None, *, db=None
         schedule_store.release_lock(db, "pass")
     if config.alerts:
         outcome.delivery = deliver_alerts(config, db)
+    if config.save_page_now.enabled:
+        outcome.evidence = send_evidence(config, db)
     return outcome
 
 

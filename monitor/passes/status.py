@@ -7,7 +7,7 @@ from remarkwatch.config import Config
 from remarkwatch.passes import autorecheck
 from remarkwatch.passes.daemon import HEARTBEAT_S
 from remarkwatch.core.recheck import parse_time
-from remarkwatch.storage import outbox
+from remarkwatch.storage import outbox, spn
 from remarkwatch.storage.checks import document_checks
 from remarkwatch.storage.runs import recent as recent_runs
 from remarkwatch.storage import schedule as schedule_store
@@ -41,7 +41,10 @@ def collect(db, config: Config, now: datetime | None = None) -> dict:
     runs = recent_runs(db, limit=10)
     return {"database": str(config.db_path), "now": now.isoformat(timespec="seconds"), "daemon": daemon,
             "sources": sources, "runs": runs, "alerts": outbox.counts(db),
-            "channels": channel_status(db, config, now)}
+            "channels": channel_status(db, config, now),
+            "save_page_now": {"enabled": config.save_page_now.enabled, "requests": spn.counts(db),
+                              "paused_until": spn.paused_until(db),
+                              "keys_set": config.save_page_now.credentials() is not None}}
 
 
 def channel_status(db, config: Config, now: datetime, env=None) -> list[dict]:

@@ -16,6 +16,7 @@ from remarkwatch.core import classes as class_table
 from remarkwatch.core import detect, wording
 from remarkwatch.core.fields import version_fields
 from remarkwatch.core.sides import rows_from_json, side_by_side
+from remarkwatch.evidence import proof
 from remarkwatch.storage import changes as changes_table, documents, versions as versions_table
 from remarkwatch.storage import pages as queries
 from remarkwatch.web import cards
@@ -233,7 +234,18 @@ def _load_change(conn, change_id: int) -> dict | None:
             "sentences": _sentences(rows, change["edits"]),
             "in_words": wording.summary([e for e in change["edits"] if e["field"] != "body"] if rows else change["edits"],
                                         "" if rows else change["summary"]),
-            "versions": versions_table.document_versions(db, change["document_id"])}
+            "versions": versions_table.document_versions(db, change["document_id"]),
+            "proof": proof.third_party(change)}
+
+
+def _evidence(request, datasette, links: Links, change: dict) -> dict:
+    """The change page's downloads (the change as JSON and CSV, its evidence as WARC) and its
+    "cite this" line, whose permalink is under `public_url` when one is configured."""
+    path = links.change(change["id"])
+    permalink = cards.permalink(datasette, request, links, change["id"])
+    plain, _, query = path.partition("?")
+    downloads = {fmt: f"{plain}.{fmt}" + (f"?{query}" if query else "") for fmt in ("json", "csv", "warc.gz")}
+    return {"cite": proof.cite(change, permalink), "downloads": downloads}
 
 
 FIRST_SENTENCES = 5     # changed paragraphs the change page opens with; the rest are in the diff below
@@ -257,6 +269,7 @@ async def change_page(request, datasette):
         context["change"], context["rows"], cards.permalink(datasette, request, links, change_id)))
     context.update(view="side" if request.args.get("view") == "side" else "inline",
                    side_url=base + ("&" if "?" in base else "?") + "view=side", inline_url=base)
+    context.update(_evidence(request, datasette, links, context["change"]))
     return await _render(datasette, request, "remarkwatch_change.html", links, context)
 
 

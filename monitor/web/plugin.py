@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from remarkwatch.crawler.profiles import config_dir
 from remarkwatch import untrusted
 from remarkwatch.core import wording
-from remarkwatch.web import feeds, pages
+from remarkwatch.web import downloads, feeds, pages
 from remarkwatch.web.limits import ANSWER_BYTES, limit_connection
 from remarkwatch.web.pages import archive_names
 from remarkwatch.web.report_page import report_page
@@ -21,6 +21,7 @@ ROUTES = [
     (r"^/-/search$", pages.search_page),
     (r"^/-/change/(?P<change_id>\d+)$", pages.change_page),
     (r"^/-/change/(?P<change_id>\d+)/card\.png$", pages.card_png),
+    (r"^/-/change/(?P<change_id>\d+)\.(?P<fmt>json|csv|warc\.gz)$", downloads.change_download),
     (r"^/-/version/(?P<version_id>\d+)$", pages.version_page),
     (r"^/-/document/(?P<document_id>\d+)$", pages.document_page),
     (r"^/-/compare$", pages.compare_page),

@@ -95,6 +95,7 @@ def test_one_document_and_since(crawled, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--document", "999999", "-o", "{tmp}/x.warc.gz"], "no such document"),
+    (["--change", "999999", "-o", "{tmp}/x.warc.gz"], "no such change"),
     (["--since", "2999-01-01T00:00", "-o", "{tmp}/x.warc.gz"], "nothing to export"),
     (["-o", "/nonexistent-folder/x.warc.gz"], "cannot write there"),
     ([], "needs -o"),
@@ -137,16 +138,18 @@ def pywb_ready(timeout: float = 300) -> Path | None:
 
 
 @pytest.mark.timeout(420)     # waits up to 300 s for dev.py's background install of pywb
-def test_pywb_indexes_and_replays_an_exported_page(crawled, tmp_path):
+@pytest.mark.parametrize("selector", ["--document", "--change"])   # a document's history; one change's evidence
+def test_pywb_indexes_and_replays_an_exported_page(crawled, tmp_path, selector):
     tools = pywb_ready()
     if tools is None:
         pytest.skip(f"pywb is not installed in {PYWB} (dev.py installs it in the background where it can; "
                     f"see {PYWB / '.failed'})")
     out = tmp_path / "evidence.warc.gz"
     db = open_db(crawled.parent / "archive.db")
-    row = db.execute("SELECT c.document_id, c.final_url, c.fetched_at, c.blob_hash FROM captures c JOIN changes ch "
-                     "ON ch.to_version_id = c.version_id WHERE ch.kind = 'edited'").fetchone()
-    assert export(crawled, "--document", str(row[0]), "-o", str(out)).returncode == 0
+    row = db.execute("SELECT c.document_id, c.final_url, c.fetched_at, c.blob_hash, ch.id FROM captures c "
+                     "JOIN changes ch ON ch.to_version_id = c.version_id WHERE ch.kind = 'edited'").fetchone()
+    chosen = row[0] if selector == "--document" else row[4]
+    assert export(crawled, selector, str(chosen), "-o", str(out)).returncode == 0
     home = tmp_path / "pywb"
     home.mkdir()
     subprocess.run([str(tools / "wb-manager"), "init", "evidence"], cwd=home, check=True, capture_output=True)

@@ -71,3 +71,29 @@ def test_versions_csv_keeps_the_stored_columns(db):
     header = next(csv.reader(io.StringIO(out.getvalue())))
     assert header == [c.name for c in db["versions"].columns]
     assert export.export(db, "documents", io.StringIO(), "csv", "nope") == 0
+
+
+@pytest.mark.parametrize("public_url, change_url", [(None, ""), ("https://archive.example.org/", "https://archive.example.org/-/change/2")])
+def test_a_change_row_names_its_page_its_edit_window_and_whether_it_is_historical(db, public_url, change_url):
+    out = io.StringIO()
+    export.export(db, "changes", out, "csv", "state", public_url=public_url)
+    header, *rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert header[:2] == ["id", "change_url"]
+    for column in ("historical", "made_after", "made_before", "third_party_memento_url", "third_party_state"):
+        assert column in header
+    edited = dict(zip(header, rows[1]))
+    assert edited["change_url"] == change_url
+    assert (edited["historical"], edited["made_after"], edited["made_before"]) == ("no", "", "t2")
+
+
+@pytest.mark.parametrize("table, since, count", [
+    ("changes", "t2", 2), ("changes", "t1", 4), ("changes", "t3", 0), ("documents", "t", 2), ("documents", "u", 0),
+])
+def test_since_keeps_the_rows_from_then_on(db, table, since, count):
+    assert export.export(db, table, io.StringIO(), "jsonl", since=since) == count
+
+
+def test_one_change(db):
+    out = io.StringIO()
+    assert export.export(db, "changes", out, "jsonl", change_id=2) == 1
+    assert json.loads(out.getvalue())["id"] == 2
