@@ -89,7 +89,10 @@ def ensure_pywb() -> subprocess.Popen | None:
     shutil.rmtree(PYWB, ignore_errors=True)
     venv.EnvBuilder(with_pip=True).create(PYWB)
     log = PYWB / "install.log"
-    script = (f'"{PYWB / "bin" / "python"}" -m pip install --quiet --disable-pip-version-check -r "{requirements}" '
+    # `.installing` holds the installer's pid: a test that finds it dead (killed with the shell
+    # that started it) skips at once instead of waiting for a file that will never come.
+    script = (f'echo $$ > "{PYWB / ".installing"}"; '
+              f'"{PYWB / "bin" / "python"}" -m pip install --quiet --disable-pip-version-check -r "{requirements}" '
               f'> "{log}" 2>&1 && touch "{done}" || cp "{log}" "{PYWB / ".failed"}"')
     print("dev.py: installing pywb (for the WARC replay test) in the background", file=sys.stderr)
     return subprocess.Popen(["sh", "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

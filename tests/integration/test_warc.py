@@ -3,6 +3,7 @@ back record by record, and replayed by pywb on loopback."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,24 @@ def test_a_missing_blob_is_reported_and_the_rest_exported(crawled, tmp_path):
     assert len([r for r in records(out) if r[0] == "response"]) == total - losing
 
 
+def _installer_alive() -> bool:
+    """Whether dev.py's background install of pywb is still running (its pid in `.installing`);
+    an install that never wrote its pid counts as running, an unreadable pid as gone."""
+    try:
+        pid = int((PYWB / ".installing").read_text().strip())
+    except FileNotFoundError:
+        return True
+    except ValueError:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return (PYWB / ".installed").exists()
+    except PermissionError:
+        pass
+    return True
+
+
 def pywb_ready(timeout: float = 300) -> Path | None:
     """The pywb venv dev.py installs in the background for this test (pywb pins old redis and
     gevent, so it lives apart from the project's venv); None when it could not be installed."""
@@ -131,7 +150,7 @@ def pywb_ready(timeout: float = 300) -> Path | None:
     while time.monotonic() < deadline:
         if (PYWB / ".installed").exists():
             return PYWB / "bin"
-        if (PYWB / ".failed").exists() or not PYWB.exists():
+        if (PYWB / ".failed").exists() or not PYWB.exists() or not _installer_alive():
             return None
         time.sleep(1)
     return None
