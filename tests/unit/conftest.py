@@ -23,11 +23,15 @@ def release_page(old: str | None = None, new: str | None = None) -> bytes:
     return article_2025(release, STATE).encode()
 
 
-def state_config(directory: Path, **backfill) -> Config:
-    """One state.gov source; `backfill` keys as in the [backfill] table."""
-    return build_config({"db": "archive.db", "sources": [{"name": "state", "profile": "state.gov",
-                                                            "start_urls": [STATE + "/remarks/"]}],
-                         "backfill": backfill}, directory / "remarkwatch.toml")
+def state_config(directory: Path, sources: list[dict] | None = None, **top) -> Config:
+    """One state.gov source (or `sources`), and more top-level keys as in the config file."""
+    sources = sources or [{"name": "state", "profile": "state.gov", "start_urls": [STATE + "/remarks/"]}]
+    return build_config({"db": "archive.db", "sources": sources, **top}, directory / "remarkwatch.toml")
+
+
+def as_redis_returns(entry: dict) -> dict:
+    """A stream entry as Redis hands it back: bytes keys and values."""
+    return {k.encode(): v if isinstance(v, bytes) else str(v).encode() for k, v in entry.items()}
 
 
 @pytest.fixture(scope="session")

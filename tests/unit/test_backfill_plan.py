@@ -27,7 +27,7 @@ def archived(hour: int, body: bytes = A, **kw) -> ArchivedCapture:
 def backfill(wayback, tmp_path):
     """Run a Backfiller over URL with the archive holding `captures`: (result, db, waits asked)."""
     archive, base = wayback
-    config = state_config(tmp_path, wayback_url=base, **FAST)
+    config = state_config(tmp_path, backfill={"wayback_url": base, **FAST})
     db = open_db(config.db_path)
 
     def go(captures=(), max_captures=None):
