@@ -17,10 +17,10 @@ SOURCES = [{"name": "state", "profile": "state.gov", "start_urls": [STATE + "/re
 A, B = STATE + "/releases/a/", "https://www.whitehouse.gov/remarks/b/"
 
 
-@pytest.fixture
-def archive(tmp_path):
-    """Two sources with one document each; A was first seen at an older address."""
-    config = state_config(tmp_path, sources=SOURCES)
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """Two sources with one document each; A was first seen at an older address. Only read."""
+    config = state_config(tmp_path_factory.mktemp("targets"), sources=SOURCES)
     db = open_db(config.db_path)
     for source, url, asked in (("state", A, STATE + "/old-a/"), ("wh", B, B)):
         ingest(db, Capture(source=source, url=asked, final_url=url, status=200, fetched_at="t", outcome=OK,
