@@ -3,6 +3,7 @@ whose one source is state.gov, read from that replica, and a state.gov release a
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from remarkwatch.config import Config, build_config
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.site import article_2025
 from remarkwatch.demo.replica.wayback import WaybackArchive, WaybackReplica
+from remarkwatch.storage.db import open_db
 
 STATE = "https://www.state.gov"
 RELEASE = dataclasses.replace(demo_releases()[0], layout="2025")
@@ -32,6 +34,31 @@ def state_config(directory: Path, sources: list[dict] | None = None, **top) -> C
 def as_redis_returns(entry: dict) -> dict:
     """A stream entry as Redis hands it back: bytes keys and values."""
     return {k.encode(): v if isinstance(v, bytes) else str(v).encode() for k, v in entry.items()}
+
+
+@pytest.fixture(scope="session")
+def _migrated(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "archive.db"
+    open_db(path).close()
+    return path
+
+
+@pytest.fixture
+def archive_path(_migrated, tmp_path) -> Path:
+    """tmp_path/archive.db, an empty archive with every migration applied (what `state_config`
+    names): copied from one made per session, since migrating each costs ten times the copy."""
+    path = tmp_path / "archive.db"
+    shutil.copyfile(_migrated, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def served(_migrated):
+    """An empty archive served as `remarkwatch serve` serves it (Datasette, read-only), for the
+    tests that only read: each instance's first answer costs a good part of a second."""
+    from remarkwatch.web.server import build_datasette
+
+    return build_datasette(_migrated)
 
 
 @pytest.fixture(scope="session")

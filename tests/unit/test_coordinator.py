@@ -19,6 +19,11 @@ CLUSTER = {"redis_url": "redis://127.0.0.1:9/0"}
 NOT_REDIS = object()
 
 
+@pytest.fixture(scope="module")
+def base_fingerprint(tmp_path_factory):
+    return fingerprint(state_config(tmp_path_factory.mktemp("fingerprint"), sources=[SOURCE]))
+
+
 @pytest.mark.parametrize("change, same", [
     ({}, True),
     ({"user_agent": "another agent/1.0"}, True),        # how a worker introduces itself is its own
@@ -30,8 +35,8 @@ NOT_REDIS = object()
     ({"sources": [{**SOURCE, "profile": "generic"}]}, False),
     ({"sources": [SOURCE, {**SOURCE, "name": "state2"}]}, False),
 ])
-def test_the_fingerprint_changes_with_what_a_worker_must_share(tmp_path, change, same):
-    base = fingerprint(state_config(tmp_path, sources=[SOURCE]))
+def test_the_fingerprint_changes_with_what_a_worker_must_share(tmp_path, base_fingerprint, change, same):
+    base = base_fingerprint
     assert (fingerprint(state_config(tmp_path, **{"sources": [SOURCE], **change})) == base) is same
     assert len(base) == 64
 
@@ -52,7 +57,7 @@ def test_the_seeded_requests_are_the_spiders_own_tagged_with_their_source(tmp_pa
 
 
 @pytest.fixture
-def writer(tmp_path):
+def writer(tmp_path, archive_path):
     config = state_config(tmp_path, sources=[SOURCE], cluster=CLUSTER)
     cluster_pass = ClusterPass(config, open_db(config.db_path), config.sources, redis=NOT_REDIS)
     cluster_pass.book.open()

@@ -52,7 +52,7 @@ def run_until_stopped(daemon: Daemon) -> tuple[int, dict]:
      {"pass:a": (IntervalTrigger, 7200, "passes"), "pass:b": (CronTrigger, None, "passes"),
       "alerts": (IntervalTrigger, SENDER_S, "passes"), "heartbeat": (IntervalTrigger, HEARTBEAT_S, "default")}),
 ])
-def test_each_source_gets_a_pass_job_on_its_schedule(tmp_path, sources, alerts, expected):
+def test_each_source_gets_a_pass_job_on_its_schedule(tmp_path, archive_path, sources, alerts, expected):
     messages: list[str] = []
     daemon = Daemon(state_config(tmp_path, sources=sources, alerts=alerts), say=messages.append)
     code, jobs = run_until_stopped(daemon)
@@ -67,7 +67,7 @@ def test_each_source_gets_a_pass_job_on_its_schedule(tmp_path, sources, alerts, 
     assert daemon.db.execute("SELECT state, detail FROM daemon").fetchone() == ("stopped", "")
 
 
-def test_a_stopping_daemon_starts_no_pass_and_sends_nothing(tmp_path):
+def test_a_stopping_daemon_starts_no_pass_and_sends_nothing(tmp_path, archive_path):
     messages: list[str] = []
     daemon = Daemon(state_config(tmp_path, alerts=[HOOK]), say=messages.append)
     daemon.stopping.set()

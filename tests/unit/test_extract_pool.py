@@ -86,15 +86,21 @@ def judge_pages(pool: ExtractPool, count: int, baseline: bool = False) -> list[C
     return asyncio.run(go())
 
 
+# "auto" waits for INLINE_FIRST pages; judged here with a threshold of 3 (each page costs a judging).
+FIRST = 3
+
+
 @pytest.mark.parametrize("workers, pages, baseline, pooled, helpers", [
     (0, 3, True, 0, 0),                               # 0: everything in process
-    ("auto", INLINE_FIRST, False, 0, 0),              # a small re-check never starts a process
-    ("auto", INLINE_FIRST + 3, False, 2, None),       # started after INLINE_FIRST; in process while they warm
+    ("auto", FIRST, False, 0, 0),                     # a small re-check never starts a process
+    ("auto", FIRST + 3, False, 2, None),              # started after FIRST pages; in process while they warm
     ("auto", 3, True, 2, None),                       # a first pass starts them before its first page
     (2, 3, False, 3, 2),                              # a number: helpers from the first page
 ])
 def test_when_pages_go_to_helpers(workers, pages, baseline, pooled, helpers):
     pool = InlinePool(workers)
+    assert pool.inline_first == (INLINE_FIRST if workers == "auto" else 0)
+    pool.inline_first = min(pool.inline_first, FIRST)
     done = judge_pages(pool, pages, baseline)
     assert (pool.extracted, pool.pooled) == (pages, pooled)
     assert len(pool.made) == (pool.workers if helpers is None else helpers)
@@ -112,9 +118,8 @@ def test_the_least_busy_helper_takes_the_page():
 
 
 @pytest.mark.parametrize("waiting, left_to_helper", [(0, True), (STEAL_AT - 1, True), (STEAL_AT, False)])
-def test_one_fused_helper_is_left_the_judging_until_pages_wait_for_it(tmp_path, waiting, left_to_helper):
-    pool = InlinePool(1, db_path=str(tmp_path / "archive.db"))
-    open_db(pool.db_path)
+def test_one_fused_helper_is_left_the_judging_until_pages_wait_for_it(archive_path, waiting, left_to_helper):
+    pool = InlinePool(1, db_path=str(archive_path))
     judge_pages(pool, 1, baseline=True)          # starts the writer helper
     pool._writer.busy = waiting
     capture, = judge_pages(pool, 1)
@@ -147,12 +152,12 @@ def test_a_helper_dying_costs_at_most_its_page(started, outcome, error):
 
 
 @pytest.fixture
-def writing(tmp_path):
-    db = open_db(tmp_path / "archive.db")
+def writing(archive_path):
+    db = open_db(archive_path)
     run_id = runs.start_run(db, ["state"], NOW)
 
     def record(capture: Capture, write_job=None):
-        pool = InlinePool(2, db_path=str(tmp_path / "archive.db"), write_job=write_job)
+        pool = InlinePool(2, db_path=str(archive_path), write_job=write_job)
         return asyncio.run(pool.record(capture, Rules(site="state.gov"), run_id, NOW)), pool
     record.db = db
     return record

@@ -33,7 +33,7 @@ def test_each_source_is_paced_by_its_own_delay_and_schedule(tmp_path, schedule, 
                         "AUTOTHROTTLE_ENABLED": throttled, "AUTOTHROTTLE_START_DELAY": start_delay}
 
 
-def test_without_helpers_the_spider_writes_through_the_pass_writer_thread(tmp_path):
+def test_without_helpers_the_spider_writes_through_the_pass_writer_thread(tmp_path, archive_path):
     config = state_config(tmp_path)
     crawl = CrawlPass(config, open_db(config.db_path), config.sources, clock=lambda: NOW)
     try:

@@ -8,7 +8,6 @@ from types import SimpleNamespace
 
 import pytest
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
 from remarkwatch.crawler.items import OK, Capture
 from remarkwatch.crawler.pipelines import CapturePipeline
@@ -18,9 +17,8 @@ CAPTURE = Capture(source="s", url="https://h.example/a", final_url="https://h.ex
 
 
 def pipeline(sink) -> CapturePipeline:
-    crawler = get_crawler()
-    crawler.spider = SimpleNamespace(sink=sink)
-    return CapturePipeline.from_crawler(crawler)
+    """The pipeline of a crawl whose spider carries `sink` (all the pipeline reads of its crawler)."""
+    return CapturePipeline.from_crawler(SimpleNamespace(spider=SimpleNamespace(sink=sink)))
 
 
 @pytest.mark.parametrize("item", [{"url": "https://h.example/a"}, "text", None])

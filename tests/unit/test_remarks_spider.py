@@ -26,17 +26,25 @@ LISTING = STATE + "/press-releases/"
 RELEASES = demo_releases()[:3]
 LINKS = [STATE + r.path for r in RELEASES]
 CHECKED_AT = "2026-01-10T00:00:00+00:00"
+CRAWLER = get_crawler(settings_dict={"DOWNLOAD_MAXSIZE": 1000})     # only its settings are read
+PROFILE = get_profile("state.gov")
 
 
 def spider(**kw) -> tuple[RemarksSpider, list, list]:
     """A state.gov spider that keeps its problems and signals: (spider, problems, signals)."""
     problems, signals = [], []
     args = dict(source_name="state", start_urls=[LISTING], allowed_domains=["www.state.gov"],
-                profile=get_profile("state.gov"), on_problem=problems.append,
+                profile=PROFILE, on_problem=problems.append,
                 on_signal=lambda kind, url: signals.append((kind, url)))
     made = RemarksSpider(**{**args, **kw})
-    made.crawler = get_crawler(settings_dict={"DOWNLOAD_MAXSIZE": 1000})
+    made.crawler = CRAWLER
     return made, problems, signals
+
+
+@pytest.fixture(scope="module")
+def plain():
+    """A first pass's spider, for the callbacks that keep no state (building one costs a profile load)."""
+    return spider()[0]
 
 
 def answer(url: str, body: bytes | str, status: int = 200, content_type: str = "text/html; charset=utf-8",
@@ -142,9 +150,8 @@ def test_wordpress_rest_posts_fetch_new_and_modified_releases_and_follow_pages()
 
 
 @pytest.mark.parametrize("page, total, next_asked", [(9, 50, True), (10, 50, False), (1, 1, False)])
-def test_rest_pages_are_followed_to_ten_at_most(page, total, next_asked):
-    made, _, _ = spider()
-    out = urls(made.parse_rest(answer(STATE + "/wp-json/x?page=1", "[]", content_type="application/json",
+def test_rest_pages_are_followed_to_ten_at_most(plain, page, total, next_asked):
+    out = urls(plain.parse_rest(answer(STATE + "/wp-json/x?page=1", "[]", content_type="application/json",
                                       **{"X-WP-TotalPages": str(total)}), page=page))
     assert out == ([f"{STATE}/wp-json/x?page={page + 1}"] if next_asked else [])
 
@@ -214,15 +221,13 @@ def failure(exc: BaseException, url: str = URL) -> Failure:
     (IgnoreRequest("Filtered offsite request"), "https://evil.example/x", items.OFFSITE, "offsite"),
     (IgnoreRequest("Forbidden by robots.txt"), URL, items.ROBOTS, "robots.txt"),
 ])
-def test_a_failed_article_is_recorded_with_what_failed(exc, url, outcome, error):
-    made, _, _ = spider()
-    captures = list(made.article_failed(failure(exc, url)))
+def test_a_failed_article_is_recorded_with_what_failed(plain, exc, url, outcome, error):
+    captures = list(plain.article_failed(failure(exc, url)))
     assert [c.outcome for c in captures] == [outcome] and error in captures[0].error
 
 
-def test_a_request_cut_short_by_a_stop_records_nothing():
-    made, _, _ = spider()
-    assert list(made.article_failed(failure(IgnoreRequest(f"{STOPPING}: not fetched")))) == []
+def test_a_request_cut_short_by_a_stop_records_nothing(plain):
+    assert list(plain.article_failed(failure(IgnoreRequest(f"{STOPPING}: not fetched")))) == []
 
 
 def test_an_offsite_request_is_recorded_as_scheduled():

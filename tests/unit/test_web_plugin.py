@@ -5,25 +5,23 @@ pages themselves are tests/integration/test_pages.py's."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 from urllib.parse import quote
 
 import pytest
 
-from remarkwatch.storage.db import open_db
 from remarkwatch.web import plugin
 from remarkwatch.web.server import build_datasette
 
 
-def archive(path):
-    open_db(path).close()
-    return path
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """One archive served as `remarkwatch serve` serves it, shared by the tests that only read."""
-    return build_datasette(archive(tmp_path_factory.mktemp("served") / "archive.db"))
+@pytest.fixture
+def archive(_migrated, tmp_path):
+    """archive(name): a path to a new empty archive called `name`.db."""
+    def made(name: str):
+        shutil.copyfile(_migrated, tmp_path / f"{name}.db")
+        return tmp_path / f"{name}.db"
+    return made
 
 
 def query(datasette, sql: str, database: str = "archive") -> list:
@@ -32,14 +30,12 @@ def query(datasette, sql: str, database: str = "archive") -> list:
     return response.json()["rows"]
 
 
-@pytest.mark.parametrize("names, public_url, url", [
-    (["archive"], None, "/-/change/5"),
-    (["archive"], "https://desk.example.org/", "https://desk.example.org/-/change/5"),
-    (["archive", "other"], "https://desk.example.org", "https://desk.example.org/-/change/5?db=archive"),
-])
-def test_change_links_in_sql_are_absolute_when_a_public_url_is_set(tmp_path, names, public_url, url):
-    datasette = build_datasette(*[archive(tmp_path / f"{n}.db") for n in names], public_url=public_url)
-    assert query(datasette, "select rw_change_url(5)") == [[url]]
+def test_change_links_in_sql_are_absolute_when_a_public_url_is_set(served, archive):
+    assert query(served, "select rw_change_url(5)") == [["/-/change/5"]]
+    # With several archives served a link names its own (?db=), the public URL without its last slash.
+    several = build_datasette(archive("archive"), archive("other"), public_url="https://desk.example.org/")
+    assert query(several, "select rw_change_url(5)") == [["https://desk.example.org/-/change/5?db=archive"]]
+    assert query(several, "select rw_change_url(6)", "other") == [["https://desk.example.org/-/change/6?db=other"]]
 
 
 @pytest.mark.parametrize("text, safe", [
@@ -50,10 +46,10 @@ def test_xml_safe_drops_what_xml_forbids(served, text, safe):
     assert query(served, f"select xml_safe('{text}')") == [[safe]]
 
 
-def test_metadata_is_given_to_every_archive_and_only_to_archives(tmp_path):
+def test_metadata_is_given_to_every_archive_and_only_to_archives(tmp_path, archive):
     plain = tmp_path / "plain.db"
     sqlite3.connect(plain).execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
-    datasette = build_datasette(archive(tmp_path / "a.db"), archive(tmp_path / "b.db"), plain)
+    datasette = build_datasette(archive("a"), archive("b"), plain)
     databases = plugin.get_metadata(datasette, None, None, None)["databases"]
     assert sorted(databases) == ["a", "b"]
     assert {"changes", "versions"} <= set(databases["a"]["tables"])

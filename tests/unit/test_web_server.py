@@ -7,36 +7,29 @@ import asyncio
 
 import pytest
 
-from remarkwatch.storage.db import open_db
 from remarkwatch.web.server import build_datasette, metadata_for
-
-
-@pytest.fixture(scope="module")
-def path(tmp_path_factory):
-    """An empty archive; nothing here writes to it."""
-    path = tmp_path_factory.mktemp("web") / "archive.db"
-    open_db(path).close()
-    return path
 
 
 def get(datasette, url: str) -> int:
     return asyncio.run(datasette.client.get(url)).status_code
 
 
-@pytest.mark.parametrize("allow_sql, sql_status", [(True, 200), (False, 403)])
-def test_arbitrary_sql_only_when_allowed_read_only_and_never_a_download(path, allow_sql, sql_status):
-    datasette = build_datasette(path, allow_sql=allow_sql)
-    assert get(datasette, "/archive.json?sql=select+1") == sql_status
-    assert get(datasette, "/archive.db") == 403         # the raw file holds the outbox and run history too
-    assert get(datasette, "/archive/changes.json") == 200
-    if allow_sql:
-        response = asyncio.run(datasette.client.get("/archive.json?sql=delete+from+changes"))
-        assert response.status_code == 400 and "Statement must be a SELECT" in response.text
+def test_read_only_and_never_a_download(served):
+    assert get(served, "/archive.db") == 403         # the raw file holds the outbox and run history too
+    assert (get(served, "/archive.json?sql=select+1"), get(served, "/archive/changes.json")) == (200, 200)
+    response = asyncio.run(served.client.get("/archive.json?sql=delete+from+changes"))
+    assert response.status_code == 400 and "Statement must be a SELECT" in response.text
+
+
+def test_a_public_instance_answers_no_sql_of_its_own(_migrated):
+    datasette = build_datasette(_migrated, allow_sql=False)
+    assert get(datasette, "/archive.json?sql=select+1") == 403
+    assert (get(datasette, "/archive/changes.json"), get(datasette, "/archive/latest_changes.json")) == (200, 200)
 
 
 @pytest.mark.parametrize("public_url, answer_bytes", [(None, 1000), ("https://desk.example.org", 5_000_000)])
-def test_the_plugin_is_told_the_public_url_and_the_answer_budget(path, public_url, answer_bytes):
-    datasette = build_datasette(path, public_url=public_url, answer_bytes=answer_bytes)
+def test_the_plugin_is_told_the_public_url_and_the_answer_budget(_migrated, public_url, answer_bytes):
+    datasette = build_datasette(_migrated, public_url=public_url, answer_bytes=answer_bytes)
     config = datasette.plugin_config("remarkwatch")
     assert config.get("public_url") == public_url and config["answer_bytes"] == answer_bytes
     assert datasette.setting("allow_download") is False and datasette.setting("suggest_facets") is False
