@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -63,8 +64,12 @@ def served(_migrated):
 
 @pytest.fixture(scope="session")
 def _wayback_replica():
-    # One server for every test: stopping one waits out serve_forever's half-second poll.
-    with WaybackReplica(WaybackArchive()) as replica:
+    # One server for every test, polling for its stop every 50 ms instead of serve_forever's
+    # 500 ms: stopping it otherwise costs the suite half a second.
+    replica = WaybackReplica(WaybackArchive())
+    replica.thread = threading.Thread(target=replica.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                      daemon=True)
+    with replica:
         yield replica
 
 

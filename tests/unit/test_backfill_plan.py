@@ -18,7 +18,7 @@ from tests.unit.conftest import URL, release_page, state_config
 A = release_page()
 B = release_page("Eritrean forces", "Eritrean refugees")
 NOT_FOUND = b"<html><body>Page not found</body></html>"
-FAST = {"search_per_second": 200, "memento_per_second": 200, "retries": 0, "rate_limit_backoff_s": 3.0}
+FAST = {"search_per_second": 10_000, "memento_per_second": 10_000, "retries": 0, "rate_limit_backoff_s": 3.0}
 
 
 def archived(hour: int, body: bytes = A, **kw) -> ArchivedCapture:
@@ -50,9 +50,9 @@ def backfill(wayback, config, archive_path):
 
 
 @pytest.mark.parametrize("captures, expected", [
-    ([archived(11, A), archived(12, A)], dict(listed=2, repeats=1, fetched=1, versions=1, edits=0)),
-    ([archived(11, A), archived(12, NOT_FOUND, status=404), archived(13, B)],
-     dict(listed=3, not_200=1, fetched=2, versions=2, edits=1)),
+    # A repeat of one digest is not fetched, nor a 404; the edit between A and B is.
+    ([archived(11, A), archived(12, A), archived(13, NOT_FOUND, status=404), archived(14, B)],
+     dict(listed=4, repeats=1, not_200=1, fetched=2, versions=2, edits=1)),
     # A revisit is A's content again after B: a revert, fetched like any capture.
     ([archived(11, A), archived(12, B), archived(13, A, revisit=True)],
      dict(listed=3, fetched=3, versions=3, edits=2)),
@@ -104,10 +104,18 @@ def test_the_archive_rate_limit_is_waited_out_and_the_request_sent_again(config,
     assert asked == waits and runner.result.counts["rate_limited"] == len(answers)
 
 
-def test_an_archive_that_never_stops_refusing_costs_the_document_not_the_run(backfill):
-    backfill.archive.rate_limit(50)
-    result, _, asked = backfill([archived(11, A)])
-    assert result.counts["errors"] == 1 and len(asked) == 5
+class Refusing:
+    """An archive client whose every search is refused as the package refuses it past a 429."""
+
+    def search(self, url, **kwargs):
+        raise rate_limited(None)
+
+
+def test_an_archive_that_never_stops_refusing_costs_the_document_not_the_run(config, archive_path):
+    asked: list[float] = []
+    result = Backfiller(config, open_db(archive_path), Refusing(), sleep=asked.append).run(
+        [Target(config.sources[0], URL), Target(config.sources[0], URL.replace("/2021/", "/2022/"))])
+    assert (result.counts["documents"], result.counts["errors"], len(asked)) == (2, 2, 10)    # 5 waits each
     assert "the archive's search failed: RateLimitError" in result.problems[0]
 
 
