@@ -9,6 +9,7 @@ from remarkwatch.cluster.connection import safe_url
 from remarkwatch.crawler.cluster.frontier import request_from_json, request_to_json
 from remarkwatch.crawler.cluster.stream import capture_from_entry, capture_to_entry
 from remarkwatch.crawler.items import OK, Capture, Extracted
+from tests.unit.conftest import as_redis_returns
 
 
 @pytest.mark.parametrize("url, shown", [
@@ -18,10 +19,6 @@ from remarkwatch.crawler.items import OK, Capture, Extracted
 ])
 def test_safe_url_hides_the_password(url, shown):
     assert safe_url(url) == shown
-
-
-def as_redis_returns(entry: dict) -> dict:
-    return {k.encode(): v if isinstance(v, bytes) else str(v).encode() for k, v in entry.items()}
 
 
 @pytest.mark.parametrize("fields, headers, body", [

@@ -1,0 +1,94 @@
+"""The cluster coordinator's parts that need no Redis, in process: the configuration fingerprint a
+worker must share, the start requests it seeds (the single-machine spider's own, tagged with their
+source), and how its archive writer handles each kind of stream entry. Seeding and draining a real
+frontier and stream are tests/system/test_cluster.py's."""
+from __future__ import annotations
+
+import pytest
+
+from remarkwatch.cluster.coordinator import ClusterPass, _Seeder, fingerprint
+from remarkwatch.crawler.cluster.frontier import Keys
+from remarkwatch.crawler.cluster.stream import capture_to_entry
+from remarkwatch.crawler.items import OK, Capture, Extracted
+from remarkwatch.storage.db import open_db
+from tests.unit.conftest import STATE, as_redis_returns, state_config
+
+SOURCE = {"name": "state", "profile": "state.gov", "start_urls": [STATE + "/remarks/"]}
+CLUSTER = {"redis_url": "redis://127.0.0.1:9/0"}
+# ClusterPass connects to Redis only when given no client; the writer's entry handling never uses it.
+NOT_REDIS = object()
+
+
+@pytest.fixture(scope="module")
+def base_fingerprint(tmp_path_factory):
+    return fingerprint(state_config(tmp_path_factory.mktemp("fingerprint"), sources=[SOURCE]))
+
+
+@pytest.mark.parametrize("change, same", [
+    ({}, True),
+    ({"user_agent": "another agent/1.0"}, True),        # how a worker introduces itself is its own
+    ({"concurrency": 8}, True),
+    ({"sources": [{**SOURCE, "delay_s": 9}]}, False),
+    ({"sources": [{**SOURCE, "start_urls": [STATE + "/briefings/"]}]}, False),
+    ({"sources": [{**SOURCE, "max_listing_pages": 7}]}, False),
+    ({"sources": [{**SOURCE, "selectors": {"body": ["div.other"]}}]}, False),
+    ({"sources": [{**SOURCE, "profile": "generic"}]}, False),
+    ({"sources": [SOURCE, {**SOURCE, "name": "state2"}]}, False),
+])
+def test_the_fingerprint_changes_with_what_a_worker_must_share(tmp_path, base_fingerprint, change, same):
+    base = base_fingerprint
+    assert (fingerprint(state_config(tmp_path, **{"sources": [SOURCE], **change})) == base) is same
+    assert len(base) == 64
+
+
+@pytest.mark.parametrize("known, checked, since, expected", [
+    ([], {}, None, [(STATE + "/remarks/", 0), (STATE + "/rss-feed/press-releases/feed/", 2)]),
+    ([{"url": STATE + "/a/", "etag": '"e"'}], {STATE + "/a/": "2026-01-10T00:00:00+00:00"},
+     "2026-01-10T00:00:00+00:00",
+     [(STATE + "/remarks/", 0), (STATE + "/sitemap_index.xml", 2), ("rest", 2), ("rest", 2),
+      (STATE + "/rss-feed/press-releases/feed/", 2), (STATE + "/a/", -1)]),
+])
+def test_the_seeded_requests_are_the_spiders_own_tagged_with_their_source(tmp_path, known, checked, since, expected):
+    config = state_config(tmp_path, sources=[{**SOURCE, "delay_s": 2.5}])
+    found = _Seeder(Keys("rw")).requests(config.sources[0], known, frozenset(), checked, since)
+    assert [("rest" if "/wp-json/" in r.url else r.url, r.priority) for r in found] == expected
+    assert {(r.meta["rw_source"], r.meta["rw_delay"]) for r in found} == {("state", 2.5)}
+    assert [r.headers.get("If-None-Match") for r in found if r.priority == -1] == [b'"e"'] * len(known)
+
+
+@pytest.fixture
+def writer(tmp_path, archive_path):
+    config = state_config(tmp_path, sources=[SOURCE], cluster=CLUSTER)
+    cluster_pass = ClusterPass(config, open_db(config.db_path), config.sources, redis=NOT_REDIS)
+    cluster_pass.book.open()
+    cluster_pass._handlers = {s.name: cluster_pass.book.handlers(s) for s in cluster_pass.sources}
+    yield cluster_pass
+    cluster_pass.book.close()
+
+
+def entry(source: str = "state", **fields) -> dict:
+    return as_redis_returns({"source": source, **fields})
+
+
+def test_stream_entries_reach_the_pass_books(writer):
+    writer._handle(entry(type="problem", message="state: listing failed"))
+    writer._handle(entry(type="listing", ok="1"))
+    writer._handle(entry(type="listing", ok="0"))
+    writer._handle(entry(type="signal", kind="sitemap", url=STATE + "/a/"))
+    writer._handle(entry(source="gone", type="problem", message="not ours"))
+    result = writer.result
+    assert result.problems == ["state: listing failed"]
+    assert (result.sources["state"]["listing_ok"], result.sources["state"]["listing_failed"]) == (1, 1)
+    assert result.kinds["via sitemap"] == 1
+
+
+def test_a_capture_delivered_twice_is_written_once(writer):
+    url = STATE + "/releases/a/"
+    capture = Capture(source="state", url=url, final_url=url, status=200, fetched_at="2026-01-10T00:00:00+00:00",
+                      outcome=OK, body=b"<html></html>",
+                      fields=Extracted(title="A briefing", body_text="Words.", post_id="7"))
+    raw = as_redis_returns(capture_to_entry(capture))
+    writer._handle(raw)
+    writer._handle(raw)
+    assert writer.db.execute("SELECT COUNT(*), COUNT(DISTINCT capture_key) FROM captures").fetchone() == (1, 1)
+    assert writer.db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 1
