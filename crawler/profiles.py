@@ -248,10 +248,30 @@ def profile_files(directory: Path | None = None) -> list[Path]:
     return sorted((directory or config_dir() / "profiles").glob("*.toml"))
 
 
+_LOADED: dict[tuple, dict[str, Profile]] = {}
+
+
 def load_profiles(directory: Path | None = None) -> dict[str, Profile]:
-    """Every profile in the profiles folder, keyed by name."""
+    """Every profile in the profiles folder, keyed by name. Parsed again only when a file was
+    added, removed or changed (name, size, modified time): backfill asks for a profile for every
+    capture it judges."""
+    files = profile_files(directory)
+    try:
+        key = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in files)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        return dict(_LOADED[key])
+    profiles = _parse_all(files)
+    if key is not None:
+        _LOADED.clear()
+        _LOADED[key] = profiles
+    return dict(profiles)
+
+
+def _parse_all(files: list[Path]) -> dict[str, Profile]:
     profiles: dict[str, Profile] = {}
-    for path in profile_files(directory):
+    for path in files:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:

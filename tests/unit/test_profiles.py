@@ -64,6 +64,20 @@ def test_unknown_profile_lists_the_valid_ones(tmp_path):
         load_profiles(tmp_path)
 
 
+
+def test_profiles_are_parsed_again_only_when_a_file_changes(tmp_path):
+    one = tmp_path / "one.toml"
+    one.write_text('name = "one"\nsite = "one.gov"\n', encoding="utf-8")
+    first = load_profiles(tmp_path)
+    assert load_profiles(tmp_path)["one"] is first["one"]               # the same files: read once
+    one.write_text('name = "one"\nsite = "other.gov"\n', encoding="utf-8")
+    assert get_profile("one", tmp_path).site == "other.gov"              # changed: read again
+    (tmp_path / "two.toml").write_text('name = "two"\nsite = "two.gov"\n', encoding="utf-8")
+    assert sorted(load_profiles(tmp_path)) == ["one", "two"]             # added: read again
+    load_profiles(tmp_path)["three"] = first["one"]
+    assert "three" not in load_profiles(tmp_path)                         # a caller's dict is its own
+
+
 ERAS = {**MINIMAL, "article": {"body": "div.new", "title": "h1"},
         "eras": [{"name": "2019", "match": "body.old-theme", "article": {
                       "body": "div.old", "post_id": [{"css": "link[rel=shortlink]::attr(href)", "regex": r"p=(\d+)"}]}}]}
