@@ -38,7 +38,19 @@ class Received:
         return json.loads(self.body)
 
 
-class WebhookReceiver:
+class _Served:
+    """A loopback HTTP server (`self.httpd`, served by `self._thread`) as a context manager."""
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class WebhookReceiver(_Served):
     """Records every POST. `script` is consumed one entry per request: an HTTP status to answer,
     or ("hang", seconds) to wait before answering 200; when empty it answers 200."""
 
@@ -81,13 +93,6 @@ class WebhookReceiver:
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def keys(self) -> list[str]:
         return [r.headers.get("X-Remarkwatch-Idempotency-Key") for r in self.received]
@@ -157,7 +162,7 @@ MASTODON_TOKEN = "rw-test-mastodon-token"
 _URL = re.compile(r"https?://\S+")
 
 
-class MastodonReplica:
+class MastodonReplica(_Served):
     """A Mastodon instance on loopback, answering as the real one does in Mastodon.py's recorded
     test traffic (halcy/Mastodon.py tests/cassettes/test_media_post_multiple.yaml, Mastodon 4.x):
     `POST /api/v2/media` (multipart: file, description, focus) -> 200 and the attachment's JSON;
@@ -254,10 +259,3 @@ class MastodonReplica:
             self._by_key[key] = status
         return 200, status
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
