@@ -3,12 +3,13 @@ turns, a document's timeline. Each takes a plain sqlite3 connection (Datasette's
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 
 from remarkwatch.storage.changes import BASELINE
 
-# Text between these marks is a search hit; they are control characters, so page text cannot
-# contain them once escaped, and the page turns them into <mark> after escaping.
+# Text between these marks is a search hit: the page turns them into <mark> after escaping. A
+# page's own copies of these characters are dropped from a passage before they are set (`search`).
 HIT_START, HIT_END = "\x02", "\x03"
 
 
@@ -98,10 +99,14 @@ def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset
     by_document = _versions_of_documents(conn, [d[0] for d in page], found)
     shown = {document_id: [v for v in versions if v["has"]][-1] for document_id, versions in by_document.items()}
     ids = [v["id"] for v in shown.values()]
-    passages = dict(conn.execute(
+    # snippet() marks the hits with words no page can hold (made up per search); the page's own
+    # HIT_START and HIT_END characters are dropped before those words become the marks, so a
+    # page's text cannot forge a highlight.
+    start, end = (f"[hit-{secrets.token_hex(8)}-{side}]" for side in ("start", "end"))
+    passages = {rowid: _marked(passage, start, end) for rowid, passage in conn.execute(
         f"SELECT rowid, snippet(versions_fts, 2, ?, ?, '…', 32) FROM versions_fts "
         f"WHERE versions_fts MATCH ? AND rowid IN ({', '.join('?' * len(ids))})",
-        [HIT_START, HIT_END, query, *ids]).fetchall())
+        [start, end, query, *ids]).fetchall()}
     results = []
     for document_id, *_ in page:
         row = dict(shown[document_id], passage=passages.get(shown[document_id]["id"]) or "")
@@ -111,6 +116,11 @@ def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset
                            for v in by_document[document_id]]
         results.append(row)
     return results, len(documents)
+
+
+def _marked(passage: str | None, start: str, end: str) -> str:
+    text = (passage or "").replace(HIT_START, "").replace(HIT_END, "")
+    return text.replace(start, HIT_START).replace(end, HIT_END)
 
 
 def _matching_documents(conn, query: str, order: str) -> list[tuple]:

@@ -75,6 +75,21 @@ def test_search_finds_old_versions_with_the_passage_and_its_speaker(conn):
     assert pages.search(conn, "") == ([], 0) and pages.search(conn, "forces", offset=5) == ([], 1)
 
 
+def test_a_page_cannot_forge_a_search_highlight(tmp_path):
+    """Issue 27, item 21: the hit marks are control characters a page may hold too; the index
+    leaves them out, so the only marks in a passage are the search's own."""
+    db = open_db(tmp_path / "forged.db")
+    doc = documents.create_document(db, {"source": "s", "key": "f", "url": "https://x/f/", "title": "T",
+                                       "first_seen": "t0", "last_seen": "t0"})
+    versions.insert_version(db, {"document_id": doc, "created_at": "t0", "observed_at": "t0", "title": "T",
+                                 "content_hash": "f", "body_text": f"MR X: {pages.HIT_START}forged{pages.HIT_END} "
+                                                                   "words near the real hit."})
+    db.conn.commit()
+    [hit], _ = pages.search(sqlite3.connect(tmp_path / "forged.db"), "real")
+    assert hit["passage"].count(pages.HIT_START) == 1 and f"{pages.HIT_START}real{pages.HIT_END}" in hit["passage"]
+    assert "forged words" in hit["passage"]
+
+
 def test_search_groups_by_document_with_each_versions_origin(tmp_path):
     db = open_db(tmp_path / "b.db")
     for number in (1, 2):
