@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,6 +32,11 @@ from remarkwatch.evidence import proof
 from remarkwatch.storage import blobs, captures as captures_table, changes as changes_table, documents, versions as versions_table
 
 DROPPED = {"content-encoding", "transfer-encoding", "content-length"}
+# A stored header goes into the response record only if a replay tool can read it back: a token
+# for a name (RFC 9110 5.1), no control character but tab in the value, and within these sizes.
+# The others are kept, escaped by JSON and cut, in the metadata records as `unreplayable_headers`.
+TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+HEADER_VALUE_MAX, HEADERS_MAX, SET_ASIDE_SHOWN = 8192, 65536, 2000
 
 
 @dataclass
@@ -112,8 +118,8 @@ def _write_capture(db, writer, row: dict, body: bytes, user_agent: str) -> int:
     when = _warc_date(row["observed_at"] if row.get("origin") == "wayback" and row.get("observed_at")
                       else row["fetched_at"])
     uri = row["final_url"] or row["url"]
-    http = StatusAndHeaders(f"{row['status']} {responses.get(row['status'], 'Unknown')}",
-                            _headers(row, len(body)), protocol="HTTP/1.1")
+    kept, set_aside = _headers(row, len(body))
+    http = StatusAndHeaders(f"{row['status']} {responses.get(row['status'], 'Unknown')}", kept, protocol="HTTP/1.1")
     response = writer.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=http,
                                          warc_headers_dict={"WARC-Date": when})
     parts = urlsplit(uri)
@@ -125,7 +131,7 @@ def _write_capture(db, writer, row: dict, body: bytes, user_agent: str) -> int:
     writer.write_record(response)
     writer.write_record(request)
     written = 0
-    for version_id, meta in _metadata(db, row):
+    for version_id, meta in _metadata(db, row, set_aside):
         # Its own URI, so replay tools never serve it in place of the page.
         record = writer.create_warc_record(f"urn:remarkwatch:version:{version_id}", "metadata",
                                            payload=io.BytesIO(meta), warc_content_type="application/json",
@@ -137,16 +143,28 @@ def _write_capture(db, writer, row: dict, body: bytes, user_agent: str) -> int:
     return written
 
 
-def _headers(row: dict, length: int) -> list[tuple[str, str]]:
+def _headers(row: dict, length: int) -> tuple[list[tuple[str, str]], list[list[str]]]:
+    """(the headers the response record carries, those set aside as a replay tool could not read them)."""
     if row.get("headers"):
         pairs = [(str(k), str(v)) for k, v in json.loads(row["headers"])]
     else:
         pairs = [(name, row[key]) for name, key in (("Content-Type", "content_type"), ("ETag", "etag"),
                                                     ("Last-Modified", "last_modified")) if row.get(key)]
-    return [(k, v) for k, v in pairs if k.lower() not in DROPPED] + [("Content-Length", str(length))]
+    kept, set_aside, size = [], [], 0
+    for name, value in pairs:
+        if name.lower() in DROPPED:
+            continue
+        cost = len(name) + len(value) + 4
+        if TOKEN.match(name) and len(value) <= HEADER_VALUE_MAX and size + cost <= HEADERS_MAX \
+                and not any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
+            kept.append((name, value))
+            size += cost
+        else:
+            set_aside.append([name[:200], value[:SET_ASIDE_SHOWN]])
+    return kept + [("Content-Length", str(length))], set_aside
 
 
-def _metadata(db, row: dict) -> list[tuple[int, bytes]]:
+def _metadata(db, row: dict, set_aside: list[list[str]] = ()) -> list[tuple[int, bytes]]:
     found = []
     for version in versions_table.capture_versions(db, row["id"]):
         changes = changes_table.change_ids_to(db, version["id"])
@@ -156,6 +174,7 @@ def _metadata(db, row: dict) -> list[tuple[int, bytes]]:
             "observed_at": version["observed_at"], "origin": version["origin"] or "live",
             "memento_url": version["memento_url"], "content_hash": version["content_hash"],
             "third_party": _third_party(db, changes),
+            **({"unreplayable_headers": list(set_aside)} if set_aside else {}),
         }, ensure_ascii=False, indent=1).encode("utf-8")))
     return found
 

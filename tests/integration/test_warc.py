@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import shutil
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -106,6 +108,35 @@ def test_bad_input_exits_2(crawled, tmp_path, args, message):
     done = export(crawled, *[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x.warc.gz").exists() and not list(tmp_path.glob(".export-*"))
+
+
+HOSTILE_HEADERS = [["Content-Type", "text/html; charset=utf-8"], ["X-Nul", "a\x00b"], ["X-Esc", "\x1b[31mred"],
+                   ["Bad Name", "v"], ["X-Huge", "h" * 1_000_000], ["X-Fine", "kept"]]
+
+
+def test_headers_a_replay_tool_cannot_read_go_to_the_metadata(crawled, tmp_path):
+    """Issue 27, item 15: stored headers with a NUL, an escape, a name that is no token or a
+    megabyte of value passed `warcio check` but stopped pywb's replay. The response record keeps
+    the readable ones; the rest are in the capture's metadata records, escaped and cut."""
+    copy = tmp_path / "archive.db"
+    with closing(sqlite3.connect(crawled.parent / "archive.db")) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)           # the WAL's pages too: a file copy could miss the last pass
+    db = open_db(copy)
+    row = db.execute("SELECT c.id, c.document_id FROM captures c JOIN changes ch ON ch.to_version_id = c.version_id "
+                     "WHERE ch.kind = 'edited'").fetchone()
+    with db.conn:
+        db.execute("UPDATE captures SET headers = ? WHERE id = ?", [json.dumps(HOSTILE_HEADERS), row[0]])
+    db.close()
+    out = tmp_path / "hostile.warc.gz"
+    done = invoke("export", "warc", "--config", str(crawled), "--db", str(copy), "--document", str(row[1]), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert subprocess.run([str(WARCIO), "check", str(out)], capture_output=True).returncode == 0
+    [shown] = [r[2] for r in records(out) if r[0] == "response" and r[2].get_header("X-Fine")]
+    assert [k for k, _ in shown.headers] == ["Content-Type", "X-Fine", "Content-Length"]
+    meta = [json.loads(r[3]) for r in records(out) if r[0] == "metadata"]
+    aside = next(m["unreplayable_headers"] for m in meta if "unreplayable_headers" in m)
+    assert [name for name, _ in aside] == ["X-Nul", "X-Esc", "Bad Name", "X-Huge"]
+    assert aside[1][1] == "\x1b[31mred" and len(aside[3][1]) == 2000
 
 
 def test_a_missing_blob_is_reported_and_the_rest_exported(crawled, tmp_path):
