@@ -1,6 +1,7 @@
 """Open the archive database: WAL journal, foreign keys on, every pending migration applied."""
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import time
@@ -12,6 +13,8 @@ import sqlite_utils
 
 from remarkwatch.storage.migrations import migrations
 
+logger = logging.getLogger(__name__)
+
 
 class StorageError(Exception):
     """The archive database cannot be opened or is not a remarkwatch database."""
@@ -19,6 +22,10 @@ class StorageError(Exception):
 
 class MissingDatabase(StorageError):
     """A reading command was pointed at a database file that does not exist."""
+
+
+class OldSchema(StorageError):
+    """An archive made by an older version that cannot be upgraded where it lies (read-only)."""
 
 
 def open_db(path: str | Path, *, migrate: bool = True, readonly: bool = False) -> sqlite_utils.Database:
@@ -93,7 +100,13 @@ def _open_readonly(path: Path) -> sqlite_utils.Database:
     if not path.is_file():
         raise MissingDatabase(f"{path}: no archive there")
     if _writable(path):
-        db = open_db(path)
+        db = open_db(path, migrate=False)
+        behind = _behind(db, path)
+        if behind:
+            with immediate(db):
+                migrations.apply(db)
+            # Said once: the file a reading command was pointed at has changed under it.
+            logger.warning("%s: this archive was upgraded to this version's schema (%s)", path, ", ".join(behind))
         db.execute("PRAGMA query_only=ON")
         return db
     # mode=ro reads a WAL archive when its -shm can be used; immutable=1 when even that is not
@@ -104,7 +117,23 @@ def _open_readonly(path: Path) -> sqlite_utils.Database:
             conn = sqlite3.connect(f"file:{quote(str(path))}?{query}", uri=True, timeout=30,
                                    isolation_level=None, check_same_thread=False)
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            return sqlite_utils.Database(conn)
+            db = sqlite_utils.Database(conn)
         except sqlite3.DatabaseError as exc:
             last = exc
+            continue
+        behind = _behind(db, path)
+        if behind:
+            done = len(migrations._migrations) - len(behind)
+            raise OldSchema(f"{path}: this archive has schema {done}, this version of remarkwatch needs "
+                            f"{len(migrations._migrations)}, and it cannot be upgraded here (read-only): run any "
+                            f"command once with write access to it, or read a writable copy")
+        return db
     raise StorageError(f"{path}: cannot open the database read-only ({last})")
+
+
+def _behind(db: sqlite_utils.Database, path: Path) -> list[str]:
+    """The migrations this archive still lacks (its schema is older than this version's)."""
+    try:
+        return [m.name for m in migrations.pending(db)]
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{path}: cannot read the archive's schema ({exc})") from exc

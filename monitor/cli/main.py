@@ -24,7 +24,7 @@ from remarkwatch.cli.options import CONFIG_HELP, DB_HELP, open_archive, with_con
 from remarkwatch.errors import EXIT_SOURCE_FAILING, ConfigError, RemarkwatchError
 from remarkwatch.passes.progress import Progress
 from remarkwatch.storage import changes as changes_table
-from remarkwatch.storage.db import StorageError, open_db
+from remarkwatch.storage.db import OldSchema, StorageError, open_db
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Group(click.Group):
             sys.exit(2)
         except StorageError as exc:
             click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(2 if isinstance(exc, OldSchema) else 1)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -88,3 +88,38 @@ def test_two_first_opens_at_once_apply_each_step_once(tmp_path):
         thread.join()
     assert errors == []
     assert integrity_check(open_db(tmp_path / "a.db")) == ["ok"]
+
+
+@pytest.fixture
+def old_archive(tmp_path):
+    """An archive an older version made: stopped before the last migration."""
+    from sqlite_utils import Database
+
+    from remarkwatch.storage.migrations import migrations
+    old = Database(tmp_path / "old.db")
+    migrations.apply(old, stop_before=migrations._migrations[-1].name)
+    old.close()
+    return tmp_path / "old.db"
+
+
+def test_an_old_archive_on_read_only_storage_is_one_line_and_exit_2(old_archive, monkeypatch):
+    """Issue 27, item 12: reading commands ended in `no such column` tracebacks."""
+    from remarkwatch.storage import db as db_module
+    monkeypatch.setattr(db_module, "_writable", lambda path: False)        # as on read-only storage
+    with pytest.raises(db_module.OldSchema, match=r"old.db: this archive has schema \d+, this version of "
+                                                  r"remarkwatch needs \d+, and it cannot be upgraded here"):
+        open_db(old_archive, readonly=True)
+    config = old_archive.parent / "remarkwatch.toml"
+    config.write_text('db = "old.db"\n\n[[sources]]\nname = "s"\nprofile = "state.gov"\n'
+                      'start_urls = ["https://www.state.gov/press-releases/"]\n', encoding="utf-8")
+    from tests.conftest import invoke
+    shown = invoke("changes", "--config", config)
+    assert shown.returncode == 2 and "Traceback" not in shown.stderr and "cannot be upgraded here" in shown.stderr
+
+
+def test_an_old_writable_archive_read_is_upgraded_and_says_so_once(old_archive, caplog):
+    with caplog.at_level("WARNING", logger="remarkwatch.storage.db"):
+        open_db(old_archive, readonly=True)
+        open_db(old_archive, readonly=True)
+    said = [r.getMessage() for r in caplog.records if "was upgraded" in r.getMessage()]
+    assert len(said) == 1 and "m013_save_page_now" in said[0]
