@@ -75,11 +75,15 @@ def archive_names(datasette) -> list[str]:
 
 
 def _is_archive_file(path: str) -> bool:
-    try:
-        with closing(sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)) as conn:
-            return queries.is_archive(conn)
-    except sqlite3.Error:
-        return False
+    """Read-only; `immutable=1` where even that cannot open it (read-only storage, a WAL archive
+    whose -shm cannot be made), as the CLI reads such an archive."""
+    for mode in ("mode=ro", "immutable=1"):
+        try:
+            with closing(sqlite3.connect(f"file:{quote(path)}?{mode}", uri=True)) as conn:
+                return queries.is_archive(conn)
+        except sqlite3.Error:
+            continue
+    return False
 
 
 async def _archive(request, datasette):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from datasette.app import Datasette
@@ -16,6 +17,10 @@ METADATA_FILE = "datasette.json"
 # (?_facet=kind) still work.
 SETTINGS = {"sql_time_limit_ms": 5000, "max_returned_rows": 2000, "facet_time_limit_ms": 500,
             "suggest_facets": False, "allow_download": False}
+
+
+def writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def metadata_for(public_url: str | None = None) -> dict:
@@ -39,7 +44,11 @@ def build_datasette(*db_paths: Path, public_url: str | None = None, answer_bytes
     if not allow_sql:
         # A public instance: no arbitrary SQL; the pages, tables, search and canned queries stay.
         metadata["allow_sql"] = False
-    datasette = Datasette([str(p) for p in db_paths], metadata=metadata, settings=SETTINGS)
+    # An archive this process cannot write (read-only storage, another user's file) is opened
+    # immutable, as the CLI opens it: mode=ro cannot read a WAL archive without its -shm.
+    files = [str(p) for p in db_paths if writable(Path(p))]
+    immutables = [str(p) for p in db_paths if not writable(Path(p))]
+    datasette = Datasette(files, immutables=immutables, metadata=metadata, settings=SETTINGS)
     bound_answers(datasette, answer_bytes)
     feeds.install(datasette)
     return datasette

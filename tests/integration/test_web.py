@@ -281,3 +281,17 @@ def _wait_for(url: str, seconds: float = 30) -> None:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer in {seconds} s")
 
+
+
+def test_an_archive_it_cannot_write_is_served_immutable(archive_path, monkeypatch):
+    """Issue 27, item 12: on read-only storage `serve` answered 404 for its pages and 500 for
+    tables and feeds. An archive this process cannot write is opened immutable, as the CLI opens it."""
+    from remarkwatch.web import server
+    monkeypatch.setattr(server.os, "access", lambda path, mode: False)        # as on read-only storage
+    datasette = build_datasette(archive_path)
+    assert [d.is_mutable for name, d in datasette.databases.items() if name != "_internal"] == [False]
+
+    def status(path: str) -> int:
+        return asyncio.run(datasette.client.get(path)).status_code
+    for path in ("/", "/-/change/5", "/-/search?q=forces", "/archive/changes", "/archive/feed.atom", "/-/report"):
+        assert status(path) == 200, path
