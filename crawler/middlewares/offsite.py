@@ -14,9 +14,37 @@ from scrapy.exceptions import IgnoreRequest
 OFFSITE_MESSAGE = "outside allowed_domains"
 
 
-def host_allowed(url: str, allowed) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return not allowed or any(host == d or host.endswith("." + d) for d in allowed)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def host_allowed(url: str, allowed, ports=None) -> bool:
+    """Whether `url` is on an allowed host (a subdomain counts) and, when `ports` is given, on
+    one of those ports: a redirect or meta refresh to another port of an allowed host (an admin
+    service on :8080) is as far off the site as another host."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if allowed and not any(host == d or host.endswith("." + d) for d in allowed):
+        return False
+    return not ports or _port(parts) in ports
+
+
+def site_ports(start_urls) -> set[int]:
+    """The ports a source's pages may be on: those of its start URLs, and 80 and 443 (a site
+    moving between http and https stays itself)."""
+    ports = set(DEFAULT_PORTS.values())
+    for url in start_urls or ():
+        try:
+            ports.add(_port(urlsplit(url)))
+        except ValueError:
+            continue
+    return ports
+
+
+def _port(parts) -> int | None:
+    try:
+        return parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:          # a port past 65535 or not a number: no port a site is on
+        return -1
 
 
 class StrictOffsiteMiddleware:
@@ -28,8 +56,10 @@ class StrictOffsiteMiddleware:
         return cls(crawler)
 
     def process_request(self, request, spider=None):
-        allowed = getattr(self.crawler.spider, "allowed_domains", None)
-        if host_allowed(request.url, allowed):
+        spider = self.crawler.spider
+        allowed = getattr(spider, "allowed_domains", None)
+        ports = site_ports(getattr(spider, "start_urls", None)) if allowed else None
+        if host_allowed(request.url, allowed, ports):
             return None
         redirects = request.meta.get("redirect_urls") or []
         how = f"redirected from {redirects[0]}" if redirects else "requested"

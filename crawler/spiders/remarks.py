@@ -21,7 +21,7 @@ from scrapy.utils.sitemap import Sitemap
 from remarkwatch.crawler import items
 from remarkwatch.crawler.judge import is_landing, judge
 from remarkwatch.crawler.extract import EXTRACTOR_VERSION, extract_listing, fallback_profile
-from remarkwatch.crawler.middlewares.offsite import host_allowed
+from remarkwatch.crawler.middlewares.offsite import host_allowed, site_ports
 from remarkwatch.crawler.middlewares.politeness import LEFT_FOR_NEXT_PASS, STOPPING, UNREACHABLE
 from remarkwatch.crawler.profiles import Profile, get_profile
 
@@ -272,7 +272,8 @@ class RemarksSpider(scrapy.Spider):
             outcome = items.TOO_LARGE
         elif failure.check(IgnoreRequest) and LEFT_FOR_NEXT_PASS in failure.getErrorMessage():
             outcome = items.NETWORK_ERROR if f"is {UNREACHABLE} (" in failure.getErrorMessage() else items.HTTP_ERROR
-        elif failure.check(IgnoreRequest) and not host_allowed(request.url, self.allowed_domains):
+        elif failure.check(IgnoreRequest) and not host_allowed(request.url, self.allowed_domains,
+                                                               site_ports(self.start_urls)):
             outcome = items.OFFSITE
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
             outcome = items.ROBOTS

@@ -33,6 +33,25 @@ def test_host_allowed(url, allowed, ok):
     assert host_allowed(url, allowed) is ok
 
 
+@pytest.mark.parametrize("url, ok", [
+    ("http://127.0.0.1:8080/next/", True),               # the start URL's own port
+    ("https://127.0.0.1/next/", True),                   # http <-> https on the same host
+    ("http://127.0.0.1/next/", True),
+    ("http://127.0.0.1:6379/", False),                   # another service on an allowed host (issue 27, 20)
+    ("http://other.example:8080/", False),
+])
+def test_a_redirect_or_refresh_to_another_port_is_offsite(url, ok):
+    crawler = SimpleNamespace(spider=SimpleNamespace(allowed_domains=["127.0.0.1"],
+                                                     start_urls=["http://127.0.0.1:8080/press-releases/"]))
+    hop = Request(url, dont_filter=True, meta={"redirect_urls": ["http://127.0.0.1:8080/press-releases/"]})
+    middleware = StrictOffsiteMiddleware.from_crawler(crawler)
+    if ok:
+        assert middleware.process_request(hop) is None
+    else:
+        with pytest.raises(IgnoreRequest, match="outside allowed_domains"):
+            middleware.process_request(hop)
+
+
 def test_offsite_refuses_even_a_dont_filter_redirect_and_says_where_from():
     crawler = SimpleNamespace(spider=SimpleNamespace(allowed_domains=["www.state.gov"]))
     middleware = StrictOffsiteMiddleware.from_crawler(crawler)
