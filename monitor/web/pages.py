@@ -4,12 +4,14 @@ page of one change. Every page works with several databases served (`?db=NAME`; 
 first that is a remarkwatch archive) and escapes everything that came from a page."""
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from contextlib import closing
 from urllib.parse import quote, urlencode
 
 import sqlite_utils
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils import sqlite_timelimit
+from datasette.utils.asgi import BadRequest, NotFound, Response
 from markupsafe import Markup, escape
 
 from remarkwatch.core import classes as class_table
@@ -159,8 +161,20 @@ async def search_page(request, datasette):
         offset = max(0, min(int(request.args.get("offset") or 0), ROW_ID_MAX))
     except ValueError:
         raise NotFound("offset must be a number") from None
-    results, total = await database.execute_fn(
-        lambda conn: queries.search(conn, q, order=order, limit=PAGE_SIZE, offset=offset))
+    limit_ms = datasette.setting("sql_time_limit_ms")
+
+    def read(conn):
+        # Within the SQL time limit, as Datasette's own queries are: a search for words in
+        # every version must not hold a SQL thread (and the pages behind it) for long.
+        with sqlite_timelimit(conn, limit_ms):
+            return queries.search(conn, q, order=order, limit=PAGE_SIZE, offset=offset)
+    try:
+        results, total = await database.execute_fn(read)
+    except sqlite3.OperationalError as exc:
+        if "interrupt" not in str(exc):
+            raise
+        raise BadRequest(f"This search took longer than {limit_ms / 1000:g} s: add a rarer word, "
+                         f"or put a phrase in quotes") from None
     for result in results:
         result.update(passage_html=passage_html(result["passage"]), presence=wording.presence(result["versions"]),
                       origins=wording.origins(result["versions"]))
@@ -203,6 +217,11 @@ async def document_page(request, datasette):
         "document": found["document"], "versions": found["versions"], "addresses": found["urls"], "timeline": items})
 
 
+def _compared(old: dict, new: dict):
+    change = detect.compare(version_fields(old), version_fields(new))
+    return change, side_by_side(old["body_text"] or "", new["body_text"] or "") if change else []
+
+
 async def compare_page(request, datasette):
     database, links = await _archive(request, datasette)
     old_id, new_id = _int(request.args.get("from"), "from"), _int(request.args.get("to"), "to")
@@ -212,8 +231,8 @@ async def compare_page(request, datasette):
     old, new = versions[old_id], versions[new_id]
     if old["document_id"] != new["document_id"]:
         raise NotFound("Those versions belong to different documents; compare versions of one document")
-    change = detect.compare(version_fields(old), version_fields(new))
-    rows = side_by_side(old["body_text"] or "", new["body_text"] or "") if change else []
+    # Comparing two long versions is CPU work: off the event loop, so other pages are not held.
+    change, rows = await asyncio.get_running_loop().run_in_executor(None, _compared, old, new)
     view = "side" if request.args.get("view") == "side" else "inline"
     base = links.compare(old_id, new_id)
     edits = change.edits_as_dicts() if change else []

@@ -295,3 +295,16 @@ def test_an_archive_it_cannot_write_is_served_immutable(archive_path, monkeypatc
         return asyncio.run(datasette.client.get(path)).status_code
     for path in ("/", "/-/change/5", "/-/search?q=forces", "/archive/changes", "/archive/feed.atom", "/-/report"):
         assert status(path) == 200, path
+
+
+def test_search_keeps_to_the_sql_time_limit_and_compare_is_off_the_loop(archive_path, monkeypatch):
+    """Issue 27, item 11: search ran outside the SQL time limit and /-/compare diffed on the event
+    loop, so a cheap page waited behind either. A search past the limit is a 400 that says what
+    to do; compare answers as before (its diff now computed in a worker thread)."""
+    from remarkwatch.web import server
+    monkeypatch.setitem(server.SETTINGS, "sql_time_limit_ms", 0)           # every query is past it
+    datasette = build_datasette(archive_path)
+    slow = asyncio.run(datasette.client.get("/-/search?q=forces"))
+    assert slow.status_code == 400 and "This search took longer than 0 s" in slow.text
+    compare = asyncio.run(datasette.client.get("/-/compare?from=5&to=9"))
+    assert compare.status_code == 200 and "<del>refugees</del>" in compare.text
