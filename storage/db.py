@@ -92,14 +92,15 @@ def integrity_check(db: sqlite_utils.Database) -> list[str]:
     return [row[0] for row in db.execute("PRAGMA integrity_check").fetchall()]
 
 
-def _writable(path: Path) -> bool:
+def writable(path: Path) -> bool:
+    """Whether this process may write the archive file and its folder (its WAL and -shm go there)."""
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def _open_readonly(path: Path) -> sqlite_utils.Database:
     if not path.is_file():
         raise MissingDatabase(f"{path}: no archive there")
-    if _writable(path):
+    if writable(path):
         db = open_db(path, migrate=False)
         behind = _behind(db, path)
         if behind:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from datasette.app import Datasette
 
 from remarkwatch.crawler.profiles import config_dir
+from remarkwatch.storage.db import writable
 from remarkwatch.web import feeds
 from remarkwatch.web.limits import ANSWER_BYTES, bound_answers
 
@@ -17,10 +17,6 @@ METADATA_FILE = "datasette.json"
 # (?_facet=kind) still work.
 SETTINGS = {"sql_time_limit_ms": 5000, "max_returned_rows": 2000, "facet_time_limit_ms": 500,
             "suggest_facets": False, "allow_download": False}
-
-
-def writable(path: Path) -> bool:
-    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def metadata_for(public_url: str | None = None) -> dict:

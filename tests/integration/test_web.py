@@ -287,7 +287,7 @@ def test_an_archive_it_cannot_write_is_served_immutable(archive_path, monkeypatc
     """Issue 27, item 12: on read-only storage `serve` answered 404 for its pages and 500 for
     tables and feeds. An archive this process cannot write is opened immutable, as the CLI opens it."""
     from remarkwatch.web import server
-    monkeypatch.setattr(server.os, "access", lambda path, mode: False)        # as on read-only storage
+    monkeypatch.setattr(server, "writable", lambda path: False)               # as on read-only storage
     datasette = build_datasette(archive_path)
     assert [d.is_mutable for name, d in datasette.databases.items() if name != "_internal"] == [False]
 

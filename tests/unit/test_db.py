@@ -105,7 +105,7 @@ def old_archive(tmp_path):
 def test_an_old_archive_on_read_only_storage_is_one_line_and_exit_2(old_archive, monkeypatch):
     """Issue 27, item 12: reading commands ended in `no such column` tracebacks."""
     from remarkwatch.storage import db as db_module
-    monkeypatch.setattr(db_module, "_writable", lambda path: False)        # as on read-only storage
+    monkeypatch.setattr(db_module, "writable", lambda path: False)        # as on read-only storage
     with pytest.raises(db_module.OldSchema, match=r"old.db: this archive has schema \d+, this version of "
                                                   r"remarkwatch needs \d+, and it cannot be upgraded here"):
         open_db(old_archive, readonly=True)
