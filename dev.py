@@ -51,12 +51,16 @@ def _apt_install(package: str, purpose: str) -> None:
         return
     print(f"dev.py: installing Debian's {package} for {purpose} (apt-get)", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
-    command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
-    if subprocess.call(command, **quiet) != 0:
-        subprocess.call(["apt-get", "update", "-q"], **quiet)
-        if subprocess.call(command, **quiet) != 0:
-            print(f"dev.py: could not install {package}; {purpose} will skip", file=sys.stderr)
+    # Another apt (unattended upgrades, a second dev.py) may hold the package lock: wait for it.
+    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=300", "-q"]
+    command = [*apt, "install", "-y", "--no-install-recommends", package]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        subprocess.run([*apt, "update"], capture_output=True, env=env)
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        last = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+        print(f"dev.py: could not install {package}; {purpose} will skip. apt-get said:\n{last}", file=sys.stderr)
 
 
 def ensure_browser() -> None:
