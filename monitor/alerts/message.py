@@ -122,13 +122,13 @@ def _build(items: list[dict], keys: list[str], *, edits_limit, with_diff: bool, 
         subject = f"[remarkwatch] {item['kind']}{' (silent)' if item.get('silent') else ''}: {item.get('title') or ''}"
         edit = headline_edit(item)
         subject += f" — {edit}" if edit else ""
-        payload = {"schema": SCHEMA, "idempotency_key": keys[0], **_public(items[0])}
+        payload = {"schema": SCHEMA, "idempotency_key": keys[0], "test": False, **_public(items[0])}
         key = keys[0]
     else:
         subject = f"[remarkwatch] {len(items)} alerts: " + ", ".join(
             f"{n} {kind}" for kind, n in _kinds(items).items())
         key = "rw-digest-" + hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:32]
-        payload = {"schema": DIGEST_SCHEMA, "idempotency_key": key,
+        payload = {"schema": DIGEST_SCHEMA, "idempotency_key": key, "test": False,
                    "alerts": [{"idempotency_key": k, **_public(i)} for k, i in zip(keys, items)]}
     subject = safe(subject).replace("\n", " ")[:250]
     html = untrusted.xml(_ENV.get_template("alert.html").render(subject=subject, items=shown, truncated=note))

@@ -109,6 +109,7 @@ def test_alert(config, channel_name):
     check_secrets([channel])
     # The same payload schema as a real alert: the sample goes through the same item builder.
     message = build([change_item(sample_change())], [f"rw-test-{uuid.uuid4()}"])
+    message.payload["test"] = True        # a receiver can tell it from a real alert without parsing the title
     if channel.spec.wants_card(channel):
         from remarkwatch.publish.card import sample_card
 

@@ -92,6 +92,7 @@ def test_test_alert_sends_the_schema_of_a_real_alert(tmp_path, server, site):
         crawl(config_path, env=env)
         sample, real = (r.json for r in receiver.received)
         assert set(sample) == set(real) and sample["change_id"] == 0 and sample["to_version_id"] == 0
+        assert sample["test"] is True and real["test"] is False
         assert real["change_id"] > 0 and sample["change_url"] is None
         assert real["change_url"] == f"https://archive.example.org/-/change/{real['change_id']}"   # the diff, one click
 
