@@ -247,6 +247,9 @@ def check_config(config):
     origin = " (bundled default)" if config.bundled else ""
     click.echo(f"config: {config.path}{origin}")
     click.echo(f"db:     {config.db_path}")
+    if not config.sources:
+        click.echo("warning: no [[sources]]: `crawl` and `run` have nothing to watch (`remarkwatch init` "
+                   "writes a file with sources for each bundled site)", err=True)
     for s in config.sources:
         click.echo(f"source {s.name}: profile {s.profile.name}, {len(s.start_urls)} start URL(s), "
                    f"up to {s.max_listing_pages} listing pages, delay {s.delay_s:g} s, "
@@ -277,7 +280,7 @@ def check_config(config):
         connect(config)     # exit 2 with the reason when it cannot be reached
         click.echo(f"cluster: Redis at {safe_url(config.cluster.redis_url)} reachable, key prefix "
                    f"{config.cluster.key_prefix!r}; passes run on `remarkwatch worker` processes")
-    click.echo("ok")
+    click.echo("ok" if config.sources else "valid, but watches nothing")
 
 
 def budget_warnings(config) -> None:

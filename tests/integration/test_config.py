@@ -24,6 +24,15 @@ def test_cli_check_config_and_init(tmp_path):
     assert result.returncode == 0 and "source state-press-releases" in result.stdout
 
 
+def test_check_config_of_a_file_with_no_sources_says_it_watches_nothing(tmp_path):
+    """Issue 27, item 22: it printed `ok` for a configuration that watches nothing."""
+    path = tmp_path / "empty.toml"
+    path.write_text('db = "archive.db"\n', encoding="utf-8")
+    result = invoke("check-config", "--config", path, check=True)
+    assert "ok" not in result.stdout.split() and "valid, but watches nothing" in result.stdout
+    assert "warning: no [[sources]]" in result.stderr
+
+
 @pytest.mark.parametrize("recheck, delay, warned", [
     ('"auto"', 5, False),
     ('[["*", "15m"]]', 5, True),          # 3,000 documents every 15 minutes: 288,000 a day
