@@ -15,8 +15,10 @@ def insert_change(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
 
 # A baseline row: a release first seen by a source's first complete crawl, recorded as `new` though
 # it was already published when watching began (never alerted, and not news).
-BASELINE = ("c.kind = 'new' AND c.detected_at <= coalesce((SELECT ss.baseline_done_at FROM source_state ss "
-            "WHERE ss.source = d.source), '')")
+# Told by the run that completed the baseline (m014); by time only where that run is not known.
+BASELINE = ("c.kind = 'new' AND coalesce(c.run_id <= (SELECT ss.baseline_run_id FROM source_state ss "
+            "WHERE ss.source = d.source), c.detected_at <= coalesce((SELECT ss.baseline_done_at FROM source_state ss "
+            "WHERE ss.source = d.source), ''))")
 
 CHANGE_COLUMNS = (
     "c.id, c.kind, c.detected_at, c.document_id, c.from_version_id, c.to_version_id, "

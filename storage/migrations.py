@@ -338,3 +338,14 @@ def m013_save_page_now(db):
     db["spn_requests"].create_index(["change_id"], unique=True)
     db["spn_requests"].create_index(["state", "next_attempt_at"])
     db.execute("CREATE TABLE spn_pause (id INTEGER PRIMARY KEY CHECK (id = 1), until TEXT NOT NULL)")
+
+
+@migrations()
+def m014_baseline_run(db):
+    """The run that completed a source's baseline, so a baseline row is told by its run and not by
+    its time: the archive's times have whole seconds, and a pass that began in the second the
+    baseline ended had its new releases taken for baseline rows (hidden from `changes`). Filled for
+    existing archives with the last run that started before the baseline was done."""
+    db.execute("ALTER TABLE source_state ADD COLUMN baseline_run_id INTEGER")
+    db.execute("UPDATE source_state SET baseline_run_id = (SELECT max(r.id) FROM runs r "
+               "WHERE r.started_at < source_state.baseline_done_at) WHERE baseline_done_at IS NOT NULL")

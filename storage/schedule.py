@@ -76,10 +76,10 @@ def save_source_state(db: sqlite_utils.Database, source: str, **fields) -> None:
     )
 
 
-def mark_baseline_done(db: sqlite_utils.Database, source: str, now: str) -> None:
-    """The source's baseline pass completed: from now on its new releases are alerted."""
-    db.execute("UPDATE source_state SET baseline_done_at = ? WHERE source = ? AND baseline_done_at IS NULL",
-               [now, source])
+def mark_baseline_done(db: sqlite_utils.Database, source: str, now: str, run_id: int | None = None) -> None:
+    """The source's baseline pass (run `run_id`) completed: from now on its new releases are alerted."""
+    db.execute("UPDATE source_state SET baseline_done_at = ?, baseline_run_id = ? "
+               "WHERE source = ? AND baseline_done_at IS NULL", [now, run_id, source])
 
 
 def reschedule(db: sqlite_utils.Database, source: str, next_check) -> int:

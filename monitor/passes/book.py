@@ -195,7 +195,7 @@ class PassBook:
             result.failed_sources.append(source.name)
         else:
             with self.db.atomic():
-                schedule_store.mark_baseline_done(self.db, source.name, self.clock())
+                schedule_store.mark_baseline_done(self.db, source.name, self.clock(), result.run_id)
         event = record_source_pass(
             self.db, source.name, failing=failing, error=problems[-1] if problems else None,
             run_id=result.run_id, now=self.clock(), channels=self.config.alerts,

@@ -157,3 +157,26 @@ def test_changes_hides_the_baseline_unless_asked_and_filters_silent_edits(watche
     assert [(r["kind"], r["silent"], r["baseline"]) for r in rows] == listed
     table = invoke("changes", "--config", watched, *flags, check=True).stdout
     assert table.count(" baseline") == sum(baseline for _, _, baseline in listed)
+
+
+def test_a_release_new_in_the_second_the_baseline_ended_is_not_taken_for_baseline(tmp_path):
+    """The archive's times have whole seconds: a pass that began in the second the baseline pass
+    ended had its new releases hidden from `changes` as baseline rows. The baseline is told by
+    its run (m014)."""
+    from remarkwatch.storage import changes as changes_table, documents, runs, schedule
+    from remarkwatch.storage.db import open_db
+
+    db = open_db(tmp_path / "archive.db")
+    moment = "2026-01-01T00:01:00+00:00"
+    first, second = runs.start_run(db, ["s"], moment), runs.start_run(db, ["s"], moment)
+    for run_id, key in ((first, "old"), (second, "fresh")):
+        doc = documents.create_document(db, {"source": "s", "key": key, "url": f"https://x/{key}/", "title": key,
+                                             "first_seen": moment, "last_seen": moment})
+        changes_table.insert_change(db, {"document_id": doc, "kind": "new", "detected_at": moment, "run_id": run_id,
+                                         "changed_fields": "[]", "significance": 50})
+    schedule.save_source_state(db, "s", baseline_done_at=moment)
+    schedule.save_source_state(db, "s", baseline_run_id=first)
+    shown = changes_table.recent_changes(db, limit=10, baseline=False)
+    assert [c["title"] for c in shown] == ["fresh"]
+    assert {c["title"]: c["baseline"] for c in changes_table.recent_changes(db, limit=10, baseline=True)} == \
+        {"fresh": 0, "old": 1}
