@@ -173,6 +173,14 @@ def _check_type(value, expected, where: str, fix: str) -> None:
             wanted = " or ".join(_kind(t.__name__) for t in expected)
         raise ConfigError(f"{where}: expected {wanted}, got {type(value).__name__} {value!r}; {fix}")
 
+def _check_table(raw: dict, keys: dict, where: str, fix: str) -> None:
+    """Every key of a config table known and of its type: the one check the sections share."""
+    for key, value in raw.items():
+        if key not in keys:
+            raise ConfigError(f"{where}: unknown key {key!r} (valid: {', '.join(keys)})")
+        _check_type(value, keys[key], f"{where}.{key}", fix)
+
+
 
 def _kind(name: str) -> str:
     return {"str": "a string", "int": "a whole number", "list": "a list", "dict": "a table"}.get(name, "a " + name)
@@ -214,7 +222,7 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
                           f"pages; 0 extracts in the crawling process)")
     backfill = _backfill(data.get("backfill", {}), path)
     cluster = _cluster(data.get("cluster"), path, env)
-    save_page_now = spn_settings.build(data.get("save_page_now", {}), path, _check_type, names)
+    save_page_now = spn_settings.build(data.get("save_page_now", {}), path, _check_table, names)
     base = Path.cwd() if bundled else path.resolve().parent
     db = db_flag or env.get(ENV["db"]) or data.get("db") or "remarkwatch.db"
     db_path = (base / Path(db).expanduser()).resolve()
@@ -234,10 +242,7 @@ def build_config(data: dict, path: Path, *, bundled: bool = False, env=None,
 def _cluster(raw: dict | None, path: Path, env) -> Cluster | None:
     where = f"{path}: cluster"
     raw = dict(raw or {})
-    for key, value in raw.items():
-        if key not in CLUSTER_KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r} (valid: {', '.join(CLUSTER_KEYS)})")
-        _check_type(value, CLUSTER_KEYS[key], f"{where}.{key}", "see docs/configuration.md and docs/cluster.md")
+    _check_table(raw, CLUSTER_KEYS, where, "see docs/configuration.md and docs/cluster.md")
     url = env.get(ENV["redis_url"]) or raw.get("redis_url")
     if not url:
         if raw:
@@ -256,10 +261,7 @@ def _cluster(raw: dict | None, path: Path, env) -> Cluster | None:
 
 def _backfill(raw: dict, path: Path) -> Backfill:
     where = f"{path}: backfill"
-    for key, value in raw.items():
-        if key not in BACKFILL_KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r} (valid: {', '.join(BACKFILL_KEYS)})")
-        _check_type(value, BACKFILL_KEYS[key], f"{where}.{key}", "see docs/configuration.md and docs/history.md")
+    _check_table(raw, BACKFILL_KEYS, where, "see docs/configuration.md and docs/history.md")
     url = raw.get("wayback_url", DEFAULT_WAYBACK).rstrip("/")
     if usable_url(url) is None:
         raise ConfigError(f"{where}.wayback_url: {url!r} is not an http(s) URL (the default is {DEFAULT_WAYBACK})")

@@ -51,12 +51,9 @@ class SavePageNow:
         return (access, secret) if access and secret else None
 
 
-def build(raw: dict, path, check_type: Callable, source_names: list[str]) -> SavePageNow:
+def build(raw: dict, path, check_table: Callable, source_names: list[str]) -> SavePageNow:
     where = f"{path}: save_page_now"
-    for key, value in raw.items():
-        if key not in SPN_KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r} (valid: {', '.join(SPN_KEYS)})")
-        check_type(value, SPN_KEYS[key], f"{where}.{key}", "see docs/configuration.md and docs/history.md")
+    check_table(raw, SPN_KEYS, where, "see docs/configuration.md and docs/history.md")
     endpoint = raw.get("endpoint", DEFAULT_ENDPOINT).rstrip("/")
     if usable_url(endpoint) is None:
         raise ConfigError(f"{where}.endpoint: {endpoint!r} is not an http(s) URL (the default is {DEFAULT_ENDPOINT})")
