@@ -154,6 +154,10 @@ def test_conditional_requests_and_the_sweep(tmp_path, server, site):
     assert "1 edited" in third and "(33 not_modified)" in third
     # The sweep re-fetches everything without validators: it catches what a stale ETag would hide.
     config_path.write_text(config_path.read_text() + "sweep_days = 0.000001\n")
+    # The archive's times have whole seconds: a pass in the same second as the last one has no
+    # time since it, so no part of the sweep's cycle to re-fetch. The last pass is put back.
+    with db.conn:
+        db.execute("UPDATE source_state SET last_started_at = '2020-01-01T00:00:00+00:00'")
     before, stored = site.not_modified, db["captures"].count
     swept = crawl(config_path).stdout
     assert "34 unchanged" in swept and site.not_modified == before
