@@ -58,8 +58,15 @@ def server(site):
 
 
 def write_config(directory: Path, base_url: str, *, profile: str = "state.gov", listing: str = LISTING,
-                 **extra) -> Path:
-    lines = ['db = "archive.db"', "concurrency = 4", "", "[[sources]]", 'name = "replica"',
+                 extract_workers: int | str = 0, **extra) -> Path:
+    """A config for the replica site at `base_url`; `extra` keys go into its source.
+
+    Pages are extracted in the crawl's own process (`extract_workers = 0`) unless asked: a helper
+    process costs each crawl an interpreter start and imports, about 80 of them in the suite. The
+    helper path (the default, "auto") is held by test_pool, the daemon, the kill tests and the demo,
+    which ask for it."""
+    workers = f'"{extract_workers}"' if isinstance(extract_workers, str) else extract_workers
+    lines = ['db = "archive.db"', "concurrency = 4", f"extract_workers = {workers}", "", "[[sources]]", 'name = "replica"',
              f'profile = "{profile}"', f'start_urls = ["{base_url}{listing}"]',
              "max_listing_pages = 10", "delay_s = 0",
              # Tests exercise change handling, not timing: every pass is due, every document re-checked.

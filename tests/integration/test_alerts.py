@@ -200,7 +200,7 @@ def test_receiver_down_for_passes_then_up_delivers_each_once_in_order(tmp_path, 
 def test_kill_between_commit_and_send_loses_nothing(tmp_path, server):
     with WebhookReceiver() as receiver:
         receiver.script = [("hang", 60)]
-        config_path = with_alerts(write_config(tmp_path, server.base_url), hook(receiver.url, timeout_s=120))
+        config_path = with_alerts(write_config(tmp_path, server.base_url, extract_workers="auto"), hook(receiver.url, timeout_s=120))
         forked("crawl", "--config", config_path, env=ENV, check=True)           # the baseline
         for release in generated_releases(34):
             server.site.publish(release)

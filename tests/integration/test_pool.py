@@ -55,8 +55,7 @@ def test_worker_processes_record_the_same_archive_as_one_process(tmp_path, share
     for workers in (0, 1, 2):
         directory = tmp_path / f"workers{workers}"
         directory.mkdir()
-        path = write_config(directory, server.base_url)
-        path.write_text(f"extract_workers = {workers}\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+        path = write_config(directory, server.base_url, extract_workers=workers)
         configs[workers] = path
     outputs = {w: crawl(path).stdout for w, path in configs.items()}
     assert "worker process" not in outputs[0] and "in 1 worker process)" in outputs[1] and "in 2 worker processes)" in outputs[2]
@@ -213,8 +212,7 @@ def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_pat
 
     site, server = shared_site
     site.latency_s = 0.05
-    path = write_config(tmp_path, server.base_url)
-    path.write_text("extract_workers = 2\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    path = write_config(tmp_path, server.base_url, extract_workers=2)
     proc = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(path)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

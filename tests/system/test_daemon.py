@@ -38,7 +38,7 @@ def wait_for(predicate, seconds: float = 60) -> None:
 def test_daemon_stops_cleanly_mid_pass_and_resumes(tmp_path, server, site):
     site.latency_s = 0.1          # a pass takes a few seconds: long enough to stop it halfway
     site.validators = False
-    config_path = write_config(tmp_path, server.base_url)
+    config_path = write_config(tmp_path, server.base_url, extract_workers="auto")
     config_path.write_text(config_path.read_text().replace('schedule = "1s"', 'schedule = "3s"')
                            .replace("concurrency = 4", "concurrency = 1"))
     db_path = tmp_path / "archive.db"
