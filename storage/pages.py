@@ -31,13 +31,22 @@ def is_archive(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes'").fetchone() is not None
 
 
+# When a change was made, as far as is known: the first capture showing it for a historical change,
+# its detection for one seen live.
+MADE_AT = "(CASE WHEN c.historical THEN coalesce(c.observed_at, c.detected_at) ELSE c.detected_at END)"
+
+
 def front_page(conn, *, min_significance: int, new: bool, source: str = "", kind: str = "", klass: str = "",
                speaker: str = "", since: str = "", until: str = "", silent: bool = False,
-               limit: int = 50) -> list[dict]:
+               historical: bool = False, limit: int = 50) -> list[dict]:
     """The latest significant changes, newest first; `new` gives new releases instead (never the
     baseline's, which only record what was already published when watching began); `silent`,
-    only edits the page's own modified time does not admit to."""
+    only edits the page's own modified time does not admit to. Changes found late in a web
+    archive (`historical`) are not news: left out unless asked, and then placed by when they
+    were made, as the dates `since` and `until` are read for them."""
     clauses, params = [f"NOT ({BASELINE})"], []
+    if not historical:
+        clauses.append("NOT c.historical")
     if silent:
         clauses.append("c.silent")
     if new:
@@ -45,20 +54,22 @@ def front_page(conn, *, min_significance: int, new: bool, source: str = "", kind
     else:
         clauses += ["c.kind != 'new'", "c.significance >= ?"]
         params.append(min_significance)
-    for value, clause in ((source, "d.source = ?"), (kind, "c.kind = ?"), (since, "c.detected_at >= ?"),
-                          (until, "c.detected_at < date(?, '+1 day')"),
+    for value, clause in ((source, "d.source = ?"), (kind, "c.kind = ?"), (since, f"{MADE_AT} >= ?"),
+                          (until, f"{MADE_AT} < date(?, '+1 day')"),
                           (klass, "EXISTS (SELECT 1 FROM json_each(c.classes) WHERE value = ?)"),
                           (speaker, "EXISTS (SELECT 1 FROM json_each(c.edits) e "
                                     "WHERE upper(json_extract(e.value, '$.speaker')) = upper(?))")):
         if value:
             clauses.append(clause)
             params.append(value)
+    order = f"{MADE_AT} DESC, c.id DESC" if historical else "c.id DESC"   # live only: the id's order
     return _decode(_rows(conn, (
         "SELECT c.id, c.kind, c.detected_at, c.significance, c.silent, c.classes, c.summary, c.document_id, "
-        "c.edits, c.sides, d.source, coalesce(v.title, f.title, d.title) AS title, coalesce(v.url, d.url) AS url "
+        "c.edits, c.sides, c.historical, c.observed_at, c.previous_seen_at, d.source, "
+        "coalesce(v.title, f.title, d.title) AS title, coalesce(v.url, d.url) AS url "
         "FROM changes c JOIN documents d ON d.id = c.document_id "
         "LEFT JOIN versions v ON v.id = c.to_version_id LEFT JOIN versions f ON f.id = c.from_version_id "
-        f"WHERE {' AND '.join(clauses)} ORDER BY c.id DESC LIMIT ?"), [*params, limit]))
+        f"WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT ?"), [*params, limit]))
 
 
 def choices(conn) -> dict[str, list[str]]:

@@ -34,10 +34,11 @@ from remarkwatch.storage import captures, changes as changes_table, documents, v
 def changes(config, limit, since, kinds, classes, min_significance, source, silent, baseline, as_json):
     """List recent changes: new releases, edits, reverts, moves, removals, blocks.
 
-    Columns: id, detected at (UTC), kind, significance (0-100), source, title, classes (and
-    `silent`, or `baseline` with --baseline). With --since, only later changes, oldest first.
-    The baseline (what a source's first crawl found already published) is left out unless
-    --baseline: it is recorded as `new` but is not news.
+    Columns: id, when (UTC), kind, significance (0-100), source, title, classes (and
+    `silent`, `web-archive`, or `baseline` with --baseline). With --since, only later changes,
+    oldest first. The baseline (what a source's first crawl found already published) is left out
+    unless --baseline: it is recorded as `new` but is not news. A change found late in a web
+    archive's captures (by `backfill`) is dated by when it was made and marked `web-archive`.
 
     Example: remarkwatch changes --silent --min-significance 60 --json
     """

@@ -32,16 +32,18 @@ def use_color(flag: bool | None, stream=None) -> bool:
     return (stream or sys.stdout).isatty() and not os.environ.get("NO_COLOR")
 
 
-CHANGE_HEADERS = ("id", "detected (UTC)", "kind", "sig", "source", "title", "classes")
+# "when": detected, or for a change found late in a web archive when it was made (its first capture).
+CHANGE_HEADERS = ("id", "when (UTC)", "kind", "sig", "source", "title", "classes")
 
 
 def changes_table(changes: list[dict], width: int | None = None) -> str:
     """Changes as a table with a header, the title column sized to the terminal's width."""
     width = width or shutil.get_terminal_size((120, 24)).columns
-    rows = [[c["id"], (c["detected_at"] or "")[:16].replace("T", " "), c["kind"], c.get("significance", 0),
+    rows = [[c["id"], wording.made_at(c)[:16].replace("T", " "), c["kind"], c.get("significance", 0),
              c["source"], safe(c.get("title") or "").replace("\n", " "),
              " ".join(filter(None, [",".join(c.get("classes") or []), "silent" if c.get("silent") else "",
-                                    "baseline" if c.get("baseline") else ""]))] for c in changes]
+                                    "baseline" if c.get("baseline") else "",
+                                    "web-archive" if c.get("historical") else ""]))] for c in changes]
     # tabulate's "simple" format: each column as wide as its longest cell or its header plus 2,
     # two spaces between columns. The title gets what the others leave.
     fixed = sum(max([len(str(r[i])) for r in rows] + [len(CHANGE_HEADERS[i]) + 2])
@@ -104,8 +106,8 @@ def change_detail(change: dict, color: bool) -> str:
     if change.get("classes"):
         lines.append(f"classes:  {', '.join(change['classes'])}")
     if change.get("historical"):
-        lines.append(f"historical: found late in a web archive's captures; made between "
-                     f"{change.get('previous_seen_at') or 'the first capture'} and {change.get('observed_at')}")
+        lines.append(f"historical: {wording.made_between(change)} "
+                     f"({change.get('previous_seen_at') or '-'} .. {change.get('observed_at')})")
         for label, url in (("before", change.get("from_memento_url")), ("after", change.get("memento_url"))):
             if url:
                 lines.append(f"  evidence {label}: {safe(url)}")

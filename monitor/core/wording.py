@@ -45,6 +45,24 @@ def human_time(value) -> str:
     return f"{when.day} {when:%b %Y, %H:%M} UTC"
 
 
+def made_between(change: dict) -> str:
+    """What a historical change (found late in a web archive's captures) says of its date: when
+    it was made, as closely as the captures tell, "found in a web archive, made between 3 Mar 2021,
+    10:00 UTC and 5 Mar 2021, 12:00 UTC". Empty for a change seen live."""
+    if not change.get("historical"):
+        return ""
+    before = human_time(change.get("observed_at") or change.get("detected_at"))
+    after = human_time(change.get("previous_seen_at"))
+    return f"found in a web archive, made between {after} and {before}" if after \
+        else f"found in a web archive, made before {before}"
+
+
+def made_at(change: dict) -> str:
+    """The time a list dates a change by: when it was made for a historical change (the first
+    capture that shows it), when it was detected for one seen live."""
+    return (change.get("observed_at") if change.get("historical") else None) or change.get("detected_at") or ""
+
+
 def times_in_words(text: str) -> str:
     """Every ISO time inside a text (a stored summary: "gone since 2026-11-27T12:00:06+00:00") as words."""
     return _ISO_TIME.sub(lambda found: human_time(found.group(0)), text or "")

@@ -15,9 +15,11 @@ from remarkwatch.core import classes as class_table
 from remarkwatch.core import wording
 
 
-def entry_text(change_id, kind, summary, edits, sides, classes, silent, significance, source, detected_at) -> str:
+def entry_text(change_id, kind, summary, edits, sides, classes, silent, significance, source, detected_at,
+               historical=0, previous_seen_at=None, observed_at=None) -> str:
     """An entry's content as plain text (feed readers show it as it is): the first edit in its
-    sentence with [-removed-] and {+added+} marks, the other edits in words, then one line of facts."""
+    sentence with [-removed-] and {+added+} marks, the other edits in words, then one line of facts.
+    A change found late in a web archive says so, and when it was made."""
     shown = wording.for_list({"kind": kind, "summary": summary, "edits": json.loads(edits or "[]"), "sides": sides})
     lines = []
     if kind != "new" and shown["sentence"]:
@@ -26,8 +28,13 @@ def entry_text(change_id, kind, summary, edits, sides, classes, silent, signific
         lines.append(shown["in_words"])
     if silent:
         lines.append("Silent edit: the page's own modified time did not change.")
+    dates = {"historical": historical, "previous_seen_at": previous_seen_at, "observed_at": observed_at,
+             "detected_at": detected_at}
+    if historical:
+        said = wording.made_between(dates)
+        lines.append(said[0].upper() + said[1:] + ".")
     words = [class_table.LABELS.get(name, name) for name in json.loads(classes or "[]")]
-    facts = [kind, source, wording.human_time(detected_at), f"significance {significance}"]
+    facts = [kind, source, wording.human_time(wording.made_at(dates)), f"significance {significance}"]
     lines.append(" · ".join([*facts, *([", ".join(words)] if words else []), f"change #{change_id}"]))
     return untrusted.xml("\n".join(lines))
 def empty_safe(render):

@@ -133,17 +133,20 @@ async def front_page(request, datasette):
         ("source", "source"), ("kind", "kind"), ("klass", "class"), ("speaker", "speaker"),
         ("since", "since"), ("until", "until"))}
     silent = request.args.get("silent") == "1"
+    historical = request.args.get("historical") == "1"
     least = request.args.get("min", "")
     least = int(least) if least.isdigit() and int(least) <= 100 else detect.ALERT_THRESHOLD
 
     def read(conn):
-        return (queries.front_page(conn, min_significance=least, new=tab == "new", silent=silent, **filters),
+        return (queries.front_page(conn, min_significance=least, new=tab == "new", silent=silent,
+                                   historical=historical, **filters),
                 queries.choices(conn))
     changes, choices = await database.execute_fn(read)
     for change in changes:
-        change.update(wording.for_list(change))
+        change.update(wording.for_list(change), made_at=wording.made_at(change), made_between=wording.made_between(change))
     return await _render(datasette, request, "remarkwatch_index.html", links, {
         "tab": tab, "filters": filters, "changes": changes, "choices": choices, "silent": silent,
+        "historical": historical,
         "least": least, "steps": SIGNIFICANCE_STEPS, "threshold": detect.ALERT_THRESHOLD})
 
 

@@ -53,7 +53,7 @@ def prepare_connection(conn, database, datasette):
     `rw_change_url(id)`: the change page's address, absolute when `public_url` is configured.
     `rw_feed_text(...)`: a feed entry's content in words (feeds.entry_text)."""
     conn.create_function("xml_safe", 1, untrusted.xml, deterministic=True)
-    conn.create_function("rw_feed_text", 10, feeds.entry_text, deterministic=True)
+    conn.create_function("rw_feed_text", 13, feeds.entry_text, deterministic=True)
     plugin = datasette.plugin_config("remarkwatch") or {}
     limit_connection(conn, plugin.get("answer_bytes") or ANSWER_BYTES)     # no value past the answer budget
     public = (plugin.get("public_url") or "").rstrip("/")

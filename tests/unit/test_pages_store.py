@@ -64,6 +64,39 @@ def test_front_page_hides_the_baseline_and_filters(conn):
     assert pages.choices(conn) == {"sources": ["state"], "kinds": ["edited", "new"], "speakers": ["MR PRICE", "QUESTION"]}
 
 
+def test_a_change_found_in_a_web_archive_is_not_news_and_is_dated_when_made(conn):
+    """Issue 24: an edit found by backfill, detected today but made in 2021, is left off the front
+    page unless asked, and then placed, dated and marked by when it was made; the feed and the
+    `changes` table say the same."""
+    from remarkwatch.cli import render
+    from remarkwatch.core import wording
+    from remarkwatch.web import feeds
+
+    conn.execute("INSERT INTO changes (document_id, kind, from_version_id, to_version_id, detected_at, changed_fields, "
+                 "significance, classes, edits, historical, previous_seen_at, observed_at) VALUES (1, 'edited', 1, 2, "
+                 "'2026-12-07T09:00:00+00:00', '[]', 60, '[\"wording\"]', '[]', 1, '2021-03-01T10:00:00+00:00', "
+                 "'2021-03-05T12:00:00+00:00')")
+    conn.commit()
+    live = pages.front_page(conn, min_significance=20, new=False)
+    assert [c["historical"] for c in live] == [0]
+    both = pages.front_page(conn, min_significance=20, new=False, historical=True)
+    assert [c["historical"] for c in both] == [0, 1]       # the live edit of 2026 first, the 2021 one after
+    assert pages.front_page(conn, min_significance=20, new=False, historical=True, since="2021-03-05",
+                            until="2021-03-05")[0]["historical"] == 1
+    found = both[1]
+    assert wording.made_at(found) == "2021-03-05T12:00:00+00:00"
+    assert wording.made_between(found) == ("found in a web archive, made between 1 Mar 2021, 10:00 UTC "
+                                           "and 5 Mar 2021, 12:00 UTC")
+    assert wording.made_between({**found, "previous_seen_at": None}).endswith("made before 5 Mar 2021, 12:00 UTC")
+    assert wording.made_between(both[0]) == "" and wording.made_at(both[0]) == "2026-01-02T00:00:00"
+    text = feeds.entry_text(found["id"], "edited", "", "[]", None, '["wording"]', 0, 60, "state",
+                            found["detected_at"], 1, found["previous_seen_at"], found["observed_at"])
+    assert "Found in a web archive, made between 1 Mar 2021" in text and "5 Mar 2021, 12:00 UTC · significance" in text
+    assert "7 Dec 2026" not in text
+    table = render.changes_table([{**found, "source": "state", "classes": ["wording"]}], width=200)
+    assert "2021-03-05 12:00" in table and "web-archive" in table and "2026-12-07" not in table
+
+
 def test_search_finds_old_versions_with_the_passage_and_its_speaker(conn):
     results, total = pages.search(conn, "forces")
     assert total == 1 and results[0]["id"] == 1 and results[0]["speaker"] == "MR PRICE"
