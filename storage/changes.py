@@ -7,6 +7,7 @@ from typing import Any, Iterable
 import sqlite_utils
 
 from remarkwatch.storage.rows import insert_row
+from remarkwatch.storage.versions import number_of
 
 
 def insert_change(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
@@ -27,7 +28,9 @@ CHANGE_COLUMNS = (
     "v.memento_url, f.memento_url AS from_memento_url, d.source, COALESCE(v.url, d.url) AS url, "
     "COALESCE(v.title, f.title, d.title) AS title, "
     "s.state AS spn_state, s.memento_url AS spn_memento_url, s.memento_at AS spn_memento_at, "
-    f"s.last_error AS spn_error, ({BASELINE}) AS baseline"
+    f"s.last_error AS spn_error, ({BASELINE}) AS baseline, "
+    f"{number_of('c.from_version_id')} AS from_number, {number_of('c.to_version_id')} AS to_number, "
+    f"{number_of('c.reverted_to_version_id')} AS reverted_to_number"
 )
 
 

@@ -7,6 +7,7 @@ import secrets
 import sqlite3
 
 from remarkwatch.storage.changes import BASELINE
+from remarkwatch.storage.versions import number_of
 
 # Text between these marks is a search hit: the page turns them into <mark> after escaping. A
 # page's own copies of these characters are dropped from a passage before they are set (`search`).
@@ -123,7 +124,7 @@ def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset
         row = dict(shown[document_id], passage=passages.get(shown[document_id]["id"]) or "")
         hit = row["passage"].partition(HIT_START)[2].partition(HIT_END)[0]
         row["speaker"] = _speaker_of(conn, row["id"], hit)
-        row["versions"] = [{k: v[k] for k in ("id", "seq", "has", "origin", "observed_at")}
+        row["versions"] = [{k: v[k] for k in ("id", "seq", "number", "has", "origin", "observed_at")}
                            for v in by_document[document_id]]
         results.append(row)
     return results, len(documents)
@@ -157,7 +158,8 @@ def _versions_of_documents(conn, document_ids: list[int], found: set[int]) -> di
             f"d.source, d.latest_version_id FROM versions v JOIN documents d ON d.id = v.document_id "
             f"WHERE v.document_id IN ({', '.join('?' * len(document_ids))}) ORDER BY v.observed_at, v.seq"),
             document_ids):
-        by_document[row["document_id"]].append(dict(row, has=row["id"] in found))
+        listed = by_document[row["document_id"]]
+        listed.append(dict(row, has=row["id"] in found, number=len(listed) + 1))
     return by_document
 
 
@@ -182,6 +184,7 @@ def version(conn, version_id: int) -> dict | None:
     order = [r[0] for r in conn.execute("SELECT id FROM versions WHERE document_id = ? ORDER BY observed_at, seq",
                                         [found["document_id"]]).fetchall()]
     at = order.index(version_id)
+    found["number"] = at + 1            # the number a reader knows it by (storage.versions.number_of)
     found["previous_id"] = order[at - 1] if at > 0 else None
     found["next_id"] = order[at + 1] if at + 1 < len(order) else None
     found["changes"] = _decode(_rows(conn, "SELECT id, kind, detected_at, significance, classes, summary, edits FROM changes "
@@ -198,6 +201,8 @@ def timeline(conn, document_id: int) -> dict | None:
         return None
     versions = _rows(conn, "SELECT id, seq, created_at, observed_at, origin, memento_url, title, url, content_hash, "
                            "extractor FROM versions WHERE document_id = ? ORDER BY observed_at, seq", [document_id])
+    for number, row in enumerate(versions, 1):
+        row["number"] = number
     changes = _decode(_rows(conn, (
         "SELECT c.id, c.kind, c.detected_at, c.significance, c.silent, c.classes, c.summary, c.edits, c.sides, "
         "c.from_version_id, "
@@ -212,6 +217,6 @@ def timeline(conn, document_id: int) -> dict | None:
 
 
 def versions_of(conn, ids: list[int]) -> list[dict]:
-    """Version rows as stored (list fields still JSON text)."""
+    """Version rows as stored (list fields still JSON text), each with its `number`."""
     marks = ", ".join("?" * len(ids))
-    return _rows(conn, f"SELECT * FROM versions WHERE id IN ({marks})", ids)
+    return _rows(conn, f"SELECT v.*, {number_of('v.id')} AS number FROM versions v WHERE v.id IN ({marks})", ids)

@@ -88,9 +88,19 @@ def earlier_hashes(db: sqlite_utils.Database, document_id: int, before: dict) ->
     return {digest: version_id for digest, version_id in rows}
 
 
+def number_of(version_id: str) -> str:
+    """SQL for the number a reader knows a version by: its place in its document's history in the
+    site's time order (observed_at, then the order of writing), 1 for the oldest. `seq` is the order
+    of writing, which a backfill makes differ (history found later is written after what live
+    crawls saw), and the id is the archive's; pages, feeds and commands show this number only.
+    `version_id` is an SQL expression for the version's id."""
+    return ("(SELECT COUNT(*) FROM versions x JOIN versions w ON w.document_id = x.document_id "
+            f"AND (w.observed_at, w.seq) <= (x.observed_at, x.seq) WHERE x.id = {version_id})")
+
+
 def document_versions(db: sqlite_utils.Database, document_id: int) -> list[dict]:
     return list(db.query(
-        "SELECT v.id, v.seq, v.created_at, v.observed_at, v.origin, v.memento_url, v.url, v.title, "
+        f"SELECT v.id, v.seq, {number_of('v.id')} AS number, v.created_at, v.observed_at, v.origin, v.memento_url, v.url, v.title, "
         "v.modified_time, v.content_hash, v.extractor, "
         "(SELECT COUNT(*) FROM turns t WHERE t.version_id = v.id) AS turns, "
         "length(v.body_text) - length(replace(v.body_text, ' ', '')) + 1 AS words "
@@ -100,7 +110,8 @@ def document_versions(db: sqlite_utils.Database, document_id: int) -> list[dict]
 
 
 def get_version(db: sqlite_utils.Database, version_id: int) -> dict | None:
-    return next(db.query("SELECT * FROM versions WHERE id = ?", [version_id]), None)
+    return next(db.query(f"SELECT v.*, {number_of('v.id')} AS number FROM versions v WHERE v.id = ?", [version_id]),
+                None)
 
 
 def versions_observed(db: sqlite_utils.Database, document_id: int) -> list[dict]:

@@ -86,7 +86,7 @@ def changes_json(changes: list[dict]) -> str:
     keep = ("id", "kind", "detected_at", "document_id", "from_version_id", "to_version_id",
             "reverted_to_version_id", "changed_fields", "classes", "significance", "silent",
             "summary", "source", "url", "title", "run_id", "edits", "historical", "observed_at",
-            "previous_seen_at", "memento_url", "baseline")
+            "previous_seen_at", "memento_url", "baseline", "from_number", "to_number")
     return json.dumps([{**{k: c.get(k) for k in keep}, "evidence": {"third_party": proof.third_party(c)}}
                        for c in changes], indent=2, ensure_ascii=False)
 
@@ -97,8 +97,8 @@ def change_detail(change: dict, color: bool) -> str:
         style(f"change #{change['id']}: {change['kind']} — {safe(change.get('title'))}", bold=True),
         f"url:      {safe(change['url'])}",
         f"source:   {change['source']}    detected: {change['detected_at']}",
-        f"versions: {change.get('from_version_id') or '-'} -> {change.get('to_version_id') or '-'}"
-        + (f"  (same content as version {change['reverted_to_version_id']})"
+        f"versions: {change.get('from_number') or '-'} -> {change.get('to_number') or '-'}"
+        + (f"  (same content as version {change['reverted_to_number']})"
            if change.get("reverted_to_version_id") else ""),
         f"significance: {change.get('significance', 0)}"
         + ("   silent: the page's modified time did not change" if change.get("silent") else ""),
@@ -199,7 +199,7 @@ def history(document: dict, urls: list[dict], versions: list[dict], changes: lis
         *[f"  {safe(u['url'])}  ({u['first_seen']} .. {u['last_seen']})" for u in urls],
         f"versions ({len(versions)}):",
         # In the order the site had them (observed), which a backfill makes differ from `seq`.
-        *[f"  v{v['seq']:<3} #{v['id']:<6} {v.get('observed_at') or v['created_at']}  {v['turns']:>3} turns "
+        *[f"  v{v['number']:<3} {v.get('observed_at') or v['created_at']}  {v['turns']:>3} turns "
           f"{v['words']:>6} words  {v['content_hash'][:10]}  {_origin(v)}{safe(v['title'])[:60]}" for v in versions],
         f"changes ({len(changes)}):",
     ]

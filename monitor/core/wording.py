@@ -222,8 +222,9 @@ def sentence_text(sentence: dict) -> str:
 
 
 def presence(versions: list[dict]) -> str:
-    """Which of a document's versions (in the site's order, each with `seq` and `has`) hold a
-    passage: "in versions 1–3, removed in version 4", "in all 4 versions", "in its only version"."""
+    """Which of a document's versions (all of them, in the site's order, each with `has`) hold a
+    passage: "in versions 1–3, removed in version 4", "in all 4 versions", "in its only version".
+    A version's number is its place in that order, as everywhere (storage.versions.number_of)."""
     if len(versions) == 1:
         return "in its only version" if versions[0]["has"] else "not in its only version"
     if all(v["has"] for v in versions):
@@ -237,12 +238,13 @@ def presence(versions: list[dict]) -> str:
                 runs.append([version])
     if not runs:
         return "in none of its versions"
-    spans = [f"{run[0]['seq']}–{run[-1]['seq']}" if len(run) > 1 else f"{run[0]['seq']}" for run in runs]
+    number = {id(version): at for at, version in enumerate(versions, 1)}
+    spans = [f"{number[id(run[0])]}–{number[id(run[-1])]}" if len(run) > 1 else f"{number[id(run[0])]}" for run in runs]
     text = ("in versions " if len(runs) > 1 or len(runs[0]) > 1 else "in version ") + (
         ", ".join(spans[:-1]) + " and " + spans[-1] if len(spans) > 1 else spans[0])
     if not versions[-1]["has"]:
         after = versions[versions.index(runs[-1][-1]) + 1]
-        text += f", removed in version {after['seq']}"
+        text += f", removed in version {number[id(after)]}"
     return text
 
 

@@ -105,13 +105,13 @@ def test_canned_queries(client):
 
 def test_phrase_history_gives_every_appearance_and_disappearance(client):
     found = rows(client, "/archive/phrase_history.json?phrase=Eritrean+refugees")
-    assert [(r["seq"], r["event"], r["created_at"]) for r in found] == [
+    assert [(r["version"], r["event"], r["created_at"]) for r in found] == [
         (2, "appeared", "2026-11-27T12:00:04+00:00"), (3, "disappeared", "2026-11-27T13:00:08+00:00")]
     reverted = rows(client, "/archive/document_history.json?document=1")[2]
     assert found[1]["change_id"] == reverted["change_id"]
     # A flip-flop: "forces" in versions 1, 3 and 4, not in 2. Every step is there.
     flips = rows(client, "/archive/phrase_history.json?phrase=Eritrean+forces")
-    assert [(r["seq"], r["event"]) for r in flips if r["document_id"] == 1] == [
+    assert [(r["version"], r["event"]) for r in flips if r["document_id"] == 1] == [
         (1, "appeared"), (2, "disappeared"), (3, "appeared")]
     # A phrase with quotes cannot break out of the phrase query.
     assert rows(client, '/archive/phrase_history.json?phrase=refugees%22+OR+%22forces') == []

@@ -269,7 +269,7 @@ def test_changes_table_since_diff_in_context_and_csv(tmp_path, server, site):
     site.edit(*DEMO_EDIT)
     crawl(config_path)
     table = invoke("changes", "--config", config_path, env={"COLUMNS": "100"}, check=True).stdout.splitlines()
-    assert table[0].split()[:4] == ["id", "detected", "(UTC)", "kind"] and set(table[1]) <= {"-", " "}
+    assert table[0].split()[:4] == ["id", "when", "(UTC)", "kind"] and set(table[1]) <= {"-", " "}
     assert all(len(line) <= 100 for line in table), max(map(len, table))
     newest = json.loads(invoke("changes", "--json", "--limit", "1", "--config", config_path, check=True).stdout)[0]
     later = json.loads(invoke("changes", "--json", "--since", str(newest["id"] - 1), "--config", config_path,

@@ -154,3 +154,29 @@ def test_version_and_timeline(conn):
     assert [(c["kind"], c["observed_at"]) for c in timeline["changes"]] == [
         ("new", "2026-01-01T00:00:00"), ("edited", "2026-01-02T00:00:00")]
     assert [r["id"] for r in pages.versions_of(conn, [2, 1])] == [1, 2]
+
+
+def test_versions_are_numbered_one_way_in_the_sites_time_order(tmp_path):
+    """Issue 24: after a backfill, "version 3" (written last, found in a web archive) was older than
+    "version 1", and the change page said #5 -> #36 where the version page said "version 2". Every
+    read numbers a version by its place in the site's time order."""
+    db = open_db(tmp_path / "a.db")
+    doc = documents.create_document(db, {"source": "state", "key": "k", "url": "https://x/b/", "title": "B",
+                                         "first_seen": "t0", "last_seen": "t2"})
+    ids = [versions.insert_version(db, {"document_id": doc, "created_at": "2026-12-07", "observed_at": observed,
+                                        "title": "B", "content_hash": f"h{n}", "body_text": f"text {n}"})
+           for n, observed in enumerate(("2026-01-01T00:00:00", "2026-02-01T00:00:00", "2021-03-05T00:00:00"))]
+    live_first, live_second, backfilled = ids
+    changes_table.insert_change(db, {"document_id": doc, "kind": "edited", "from_version_id": backfilled,
+                                     "to_version_id": live_first, "detected_at": "2026-12-07T00:00:00",
+                                     "changed_fields": "[]", "historical": 1})
+    db.conn.commit()
+    expected = {backfilled: 1, live_first: 2, live_second: 3}
+    assert {i: versions.get_version(db, i)["number"] for i in ids} == expected
+    assert {v["id"]: v["number"] for v in versions.document_versions(db, doc)} == expected
+    conn = sqlite3.connect(tmp_path / "a.db")
+    assert {v["id"]: v["number"] for v in pages.timeline(conn, doc)["versions"]} == expected
+    assert {v["id"]: v["number"] for v in pages.versions_of(conn, ids)} == expected
+    assert {i: pages.version(conn, i)["number"] for i in ids} == expected
+    change = changes_table.recent_changes(db)[0]
+    assert (change["from_number"], change["to_number"]) == (1, 2)
