@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from remarkwatch.storage.captures import before_capture
+
 
 EXPORT_SQL = {
     "documents": "SELECT * FROM documents d {where} ORDER BY d.id",
@@ -17,7 +19,8 @@ EXPORT_SQL = {
                "c.document_id, c.from_version_id, c.to_version_id, c.reverted_to_version_id, c.run_id, c.edits, "
                "c.field_diffs, c.diff, s.state AS third_party_state, s.memento_url AS third_party_memento_url, "
                "s.memento_at AS third_party_captured_at, v.memento_url AS memento_url, "
-               "f.memento_url AS from_memento_url FROM changes c JOIN documents d ON d.id = c.document_id "
+               f"coalesce((SELECT k.memento_url FROM captures k WHERE k.id = {before_capture('c')}), f.memento_url) "
+               "AS from_memento_url FROM changes c JOIN documents d ON d.id = c.document_id "
                "LEFT JOIN versions v ON v.id = c.to_version_id LEFT JOIN versions f ON f.id = c.from_version_id "
                "LEFT JOIN spn_requests s ON s.change_id = c.id {where} ORDER BY c.id",
 }

@@ -71,9 +71,25 @@ def stored_captures(db: sqlite_utils.Database, *, document_id: int | None = None
     return list(db.query(f"SELECT c.* FROM captures c WHERE {' AND '.join(clauses)} ORDER BY c.id", params))
 
 
+def before_capture(change: str) -> str:
+    """SQL for the id of a change's evidence before: the last capture of the old version with its
+    body stored, taken no later than the change's window opens (`previous_seen_at`, last seen
+    unchanged), not the old version's first capture, which may be years earlier (a page that
+    repeated the same text from 2019 to 2021 has its 2021 capture as the proof that it was still
+    unchanged then). `change` is the SQL alias of the changes row."""
+    return ("(SELECT k.id FROM captures k WHERE k.version_id = {c}.from_version_id AND k.blob_hash IS NOT NULL "
+            "AND k.status IS NOT NULL AND coalesce(k.observed_at, k.fetched_at) <= "
+            "coalesce({c}.previous_seen_at, {c}.observed_at, {c}.detected_at) "
+            "ORDER BY coalesce(k.observed_at, k.fetched_at) DESC, k.id DESC LIMIT 1)").format(c=change)
+
+
 def change_captures(db: sqlite_utils.Database, change_id: int) -> list[dict]:
-    """The stored captures of a change's two versions (before and after): its evidence, oldest first."""
+    """The stored captures of a change's evidence, oldest first: the last capture of the old
+    version before the change (`before_capture`; the old version's own when there is none) and
+    the new version's first capture."""
     return list(db.query(
         "SELECT c.* FROM captures c WHERE c.blob_hash IS NOT NULL AND c.status IS NOT NULL AND c.id IN "
-        "(SELECT v.capture_id FROM versions v JOIN changes x ON v.id IN (x.from_version_id, x.to_version_id) "
-        "WHERE x.id = ?) ORDER BY c.id", [change_id]))
+        f"(SELECT coalesce({before_capture('x')}, f.capture_id) FROM changes x "
+        "JOIN versions f ON f.id = x.from_version_id WHERE x.id = :change "
+        "UNION SELECT v.capture_id FROM versions v JOIN changes x ON v.id = x.to_version_id WHERE x.id = :change) "
+        "ORDER BY c.id", {"change": change_id}))

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
+from remarkwatch.storage.captures import before_capture
 from remarkwatch.storage.rows import insert_row
 from remarkwatch.storage.versions import number_of
 
@@ -25,7 +26,8 @@ CHANGE_COLUMNS = (
     "c.id, c.kind, c.detected_at, c.document_id, c.from_version_id, c.to_version_id, "
     "c.changed_fields, c.summary, c.diff, c.field_diffs, c.run_id, c.classes, c.significance, "
     "c.silent, c.edits, c.reverted_to_version_id, c.historical, c.observed_at, c.previous_seen_at, "
-    "v.memento_url, f.memento_url AS from_memento_url, d.source, COALESCE(v.url, d.url) AS url, "
+    f"v.memento_url, coalesce((SELECT k.memento_url FROM captures k WHERE k.id = {before_capture('c')}), "
+    "f.memento_url) AS from_memento_url, d.source, COALESCE(v.url, d.url) AS url, "
     "COALESCE(v.title, f.title, d.title) AS title, "
     "s.state AS spn_state, s.memento_url AS spn_memento_url, s.memento_at AS spn_memento_at, "
     f"s.last_error AS spn_error, ({BASELINE}) AS baseline, "

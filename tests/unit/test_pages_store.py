@@ -180,3 +180,41 @@ def test_versions_are_numbered_one_way_in_the_sites_time_order(tmp_path):
     assert {i: pages.version(conn, i)["number"] for i in ids} == expected
     change = changes_table.recent_changes(db)[0]
     assert (change["from_number"], change["to_number"]) == (1, 2)
+
+
+def test_the_evidence_before_is_the_last_capture_unchanged(tmp_path):
+    """Issue 24: a page that repeated one text from 2019 to 2021 and then changed: the proof of
+    "before" is its 2021 capture (where the edit's window opens), not the 2019 one."""
+    from remarkwatch.storage import blobs, captures
+
+    db = open_db(tmp_path / "a.db")
+    body = blobs.put_blob(db, b"<html>the page</html>")
+    doc = documents.create_document(db, {"source": "state", "key": "k", "url": "https://x/b/", "title": "B",
+                                         "first_seen": "t0", "last_seen": "t2"})
+
+    def capture(when: str) -> int:
+        return captures.insert_capture(db, {"source": "state", "url": "https://x/b/", "final_url": "https://x/b/",
+                                            "status": 200, "outcome": "ok", "fetched_at": "2026-12-07T00:00:00",
+                                            "observed_at": when, "blob_hash": body, "document_id": doc, "origin": "wayback",
+                                            "memento_url": f"https://web.archive.org/web/{when[:4]}/https://x/b/"})
+    first = capture("2019-01-01T00:00:00")
+    old = versions.insert_version(db, {"document_id": doc, "created_at": "2026-12-07", "observed_at": "2019-01-01T00:00:00",
+                                       "title": "B", "content_hash": "h1", "body_text": "a", "capture_id": first,
+                                       "memento_url": "https://web.archive.org/web/2019/https://x/b/"})
+    repeats = [capture(when) for when in ("2020-01-01T00:00:00", "2021-01-01T00:00:00")]
+    changed = capture("2021-06-01T00:00:00")
+    new = versions.insert_version(db, {"document_id": doc, "created_at": "2026-12-07", "observed_at": "2021-06-01T00:00:00",
+                                       "title": "B", "content_hash": "h2", "body_text": "b", "capture_id": changed,
+                                       "memento_url": "https://web.archive.org/web/2021/https://x/b/"})
+    db.execute("UPDATE captures SET version_id = ? WHERE id IN (?, ?, ?)", [old, first, *repeats])
+    db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [new, changed])
+    change = changes_table.insert_change(db, {"document_id": doc, "kind": "edited", "from_version_id": old,
+                                              "to_version_id": new, "detected_at": "2026-12-07T00:00:00",
+                                              "changed_fields": "[]", "historical": 1,
+                                              "previous_seen_at": "2021-01-01T00:00:00",
+                                              "observed_at": "2021-06-01T00:00:00"})
+    db.conn.commit()
+    assert changes_table.get_change(db, change)["from_memento_url"] == "https://web.archive.org/web/2021/https://x/b/"
+    assert [c["id"] for c in captures.change_captures(db, change)] == [repeats[1], changed]
+    from remarkwatch.storage.archive import export_rows
+    assert [r["from_memento_url"] for r in export_rows(db, "changes")] == ["https://web.archive.org/web/2021/https://x/b/"]
