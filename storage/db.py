@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from remarkwatch.storage.migrations import migrations
+from remarkwatch.storage.migrations import migrations, step_names
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +124,9 @@ def _open_readonly(path: Path) -> sqlite_utils.Database:
             continue
         behind = _behind(db, path)
         if behind:
-            done = len(migrations._migrations) - len(behind)
-            raise OldSchema(f"{path}: this archive has schema {done}, this version of remarkwatch needs "
-                            f"{len(migrations._migrations)}, and it cannot be upgraded here (read-only): run any "
+            steps = len(step_names())
+            raise OldSchema(f"{path}: this archive has schema {steps - len(behind)}, this version of remarkwatch needs "
+                            f"{steps}, and it cannot be upgraded here (read-only): run any "
                             f"command once with write access to it, or read a writable copy")
         return db
     raise StorageError(f"{path}: cannot open the database read-only ({last})")

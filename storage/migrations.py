@@ -1,9 +1,15 @@
 """Schema steps for the archive. Every change is a new step; never edit one that has shipped."""
 from __future__ import annotations
 
+import sqlite_utils
 from sqlite_utils import Migrations
 
 migrations = Migrations("remarkwatch")
+
+
+def step_names() -> list[str]:
+    """Every step's name, in order: what an empty archive has pending (sqlite-utils' public API)."""
+    return [step.name for step in migrations.pending(sqlite_utils.Database(memory=True))]
 
 
 @migrations()

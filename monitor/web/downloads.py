@@ -13,7 +13,7 @@ from remarkwatch.crawler.settings import DEFAULT_USER_AGENT
 from remarkwatch.evidence import proof
 from remarkwatch.history import export, warc
 from remarkwatch.storage import changes as changes_table
-from remarkwatch.web.pages import _archive, _int
+from remarkwatch.web.pages import archive_of, int_arg
 
 FORMATS = {"json": "application/json; charset=utf-8", "csv": "text/csv; charset=utf-8",
            "warc.gz": "application/warc"}
@@ -21,8 +21,8 @@ JSON_COLUMNS = ("classes", "changed_fields", "edits", "field_diffs")
 
 
 async def change_download(request, datasette):
-    database, _links = await _archive(request, datasette)
-    change_id = _int(request.url_vars["change_id"], "change")
+    database, _links = await archive_of(request, datasette)
+    change_id = int_arg(request.url_vars["change_id"], "change")
     fmt = request.url_vars["fmt"]
     public_url = (datasette.plugin_config("remarkwatch") or {}).get("public_url")
     body = await database.execute_fn(lambda conn: _body(sqlite_utils.Database(conn), change_id, fmt, public_url))

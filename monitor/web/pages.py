@@ -88,7 +88,7 @@ def _is_archive_file(path: str) -> bool:
     return False
 
 
-async def _archive(request, datasette):
+async def archive_of(request, datasette):
     names = archive_names(datasette)
     wanted = request.args.get("db")
     if wanted and wanted not in names:
@@ -99,7 +99,7 @@ async def _archive(request, datasette):
     return datasette.get_database(name), Links(datasette, name, several=len(names) > 1)
 
 
-async def _render(datasette, request, template: str, links: Links, context: dict) -> Response:
+async def render(datasette, request, template: str, links: Links, context: dict) -> Response:
     context.update(links=links, database=links.database_name, several=links.several, class_words=CLASS_WORDS,
                    field_words=wording.field_words, time_fields=wording.TIME_FIELDS, metadata=datasette.metadata())
     return Response.html(await datasette.render_template(template, context, request=request))
@@ -108,7 +108,7 @@ async def _render(datasette, request, template: str, links: Links, context: dict
 ROW_ID_MAX = 2 ** 63 - 1      # SQLite's largest integer: a larger id names no row
 
 
-def _int(value, name: str) -> int:
+def int_arg(value, name: str) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -118,7 +118,7 @@ def _int(value, name: str) -> int:
     return number
 
 
-def _text(value, limit: int) -> str:
+def text_arg(value, limit: int) -> str:
     """A query-string value as the pages use it: NULs dropped (SQLite and FTS5 cannot take them), trimmed."""
     return (value or "").replace("\x00", "").strip()[:limit]
 
@@ -127,9 +127,9 @@ SIGNIFICANCE_STEPS = (0, detect.ALERT_THRESHOLD, 40, 60, 70, 90)    # the front 
 
 
 async def front_page(request, datasette):
-    database, links = await _archive(request, datasette)
+    database, links = await archive_of(request, datasette)
     tab = "new" if request.args.get("tab") == "new" else "changes"
-    filters = {key: _text(request.args.get(arg), 200) for key, arg in (
+    filters = {key: text_arg(request.args.get(arg), 200) for key, arg in (
         ("source", "source"), ("kind", "kind"), ("klass", "class"), ("speaker", "speaker"),
         ("since", "since"), ("until", "until"))}
     silent = request.args.get("silent") == "1"
@@ -144,7 +144,7 @@ async def front_page(request, datasette):
     changes, choices = await database.execute_fn(read)
     for change in changes:
         change.update(wording.for_list(change), made_at=wording.made_at(change), made_between=wording.made_between(change))
-    return await _render(datasette, request, "remarkwatch_index.html", links, {
+    return await render(datasette, request, "remarkwatch_index.html", links, {
         "tab": tab, "filters": filters, "changes": changes, "choices": choices, "silent": silent,
         "historical": historical,
         "least": least, "steps": SIGNIFICANCE_STEPS, "threshold": detect.ALERT_THRESHOLD})
@@ -157,8 +157,8 @@ def passage_html(passage: str) -> Markup:
 
 
 async def search_page(request, datasette):
-    database, links = await _archive(request, datasette)
-    q = _text(request.args.get("q"), 500)
+    database, links = await archive_of(request, datasette)
+    q = text_arg(request.args.get("q"), 500)
     order = "date" if request.args.get("order") == "date" else "relevance"
     try:
         offset = max(0, min(int(request.args.get("offset") or 0), ROW_ID_MAX))
@@ -182,15 +182,15 @@ async def search_page(request, datasette):
         result.update(passage_html=passage_html(result["passage"]), presence=wording.presence(result["versions"]),
                       origins=wording.origins(result["versions"]))
     more = offset + PAGE_SIZE < total
-    return await _render(datasette, request, "remarkwatch_search.html", links, {
+    return await render(datasette, request, "remarkwatch_search.html", links, {
         "q": q, "order": order, "results": results, "total": total, "offset": offset,
         "next_url": links.search(q=q, order=order, offset=offset + PAGE_SIZE) if more else None})
 
 
 async def _one(request, datasette, var: str, read):
     """The archive, its links, the id in the route, and what `read(conn, id)` finds (else 404)."""
-    database, links = await _archive(request, datasette)
-    row_id = _int(request.url_vars[f"{var}_id"], var)
+    database, links = await archive_of(request, datasette)
+    row_id = int_arg(request.url_vars[f"{var}_id"], var)
     found = await database.execute_fn(lambda conn: read(conn, row_id))
     if found is None:
         raise NotFound(f"No {var} #{row_id}")
@@ -201,7 +201,7 @@ async def version_page(request, datasette):
     links, _, found = await _one(request, datasette, "version", queries.version)
     for change in found["changes"]:
         change["in_words"] = wording.summary(change["edits"], change["summary"])
-    return await _render(datasette, request, "remarkwatch_version.html", links, {"version": found})
+    return await render(datasette, request, "remarkwatch_version.html", links, {"version": found})
 
 
 async def document_page(request, datasette):
@@ -216,7 +216,7 @@ async def document_page(request, datasette):
     items = [{"when": c["observed_at"], "rank": 0 if c["historical"] else 1, "change": c} for c in found["changes"]]
     items += [{"when": v["observed_at"], "rank": 0, "version": v} for v in found["versions"] if v["id"] not in shown]
     items.sort(key=lambda item: (item["when"], item["rank"]))
-    return await _render(datasette, request, "remarkwatch_document.html", links, {
+    return await render(datasette, request, "remarkwatch_document.html", links, {
         "document": found["document"], "versions": found["versions"], "addresses": found["urls"], "timeline": items})
 
 
@@ -226,8 +226,8 @@ def _compared(old: dict, new: dict):
 
 
 async def compare_page(request, datasette):
-    database, links = await _archive(request, datasette)
-    old_id, new_id = _int(request.args.get("from"), "from"), _int(request.args.get("to"), "to")
+    database, links = await archive_of(request, datasette)
+    old_id, new_id = int_arg(request.args.get("from"), "from"), int_arg(request.args.get("to"), "to")
     versions = {v["id"]: v for v in await database.execute_fn(lambda conn: queries.versions_of(conn, [old_id, new_id]))}
     if old_id not in versions or new_id not in versions:
         raise NotFound("No such version")
@@ -239,7 +239,7 @@ async def compare_page(request, datasette):
     view = "side" if request.args.get("view") == "side" else "inline"
     base = links.compare(old_id, new_id)
     edits = change.edits_as_dicts() if change else []
-    return await _render(datasette, request, "remarkwatch_compare.html", links, {
+    return await render(datasette, request, "remarkwatch_compare.html", links, {
         "old": old, "new": new, "change": change, "edits": edits,
         "in_words": wording.summary(edits, change.summary) if change else "",
         "rows": rows, "view": view, "side_url": base + "&view=side", "inline_url": base})
@@ -296,11 +296,11 @@ async def change_page(request, datasette):
     context.update(view="side" if request.args.get("view") == "side" else "inline",
                    side_url=base + ("&" if "?" in base else "?") + "view=side", inline_url=base)
     context.update(_evidence(request, datasette, links, context["change"]))
-    return await _render(datasette, request, "remarkwatch_change.html", links, context)
+    return await render(datasette, request, "remarkwatch_change.html", links, context)
 
 
 async def card_png(request, datasette):
     """The change's share card (`remarkwatch card` as a page asset)."""
-    database, links = await _archive(request, datasette)
-    change_id = _int(request.url_vars["change_id"], "change")
+    database, links = await archive_of(request, datasette)
+    change_id = int_arg(request.url_vars["change_id"], "change")
     return await cards.card_response(database, change_id, cards.permalink(datasette, request, links, change_id))

@@ -7,12 +7,12 @@ import sqlite_utils
 from remarkwatch.history.report import summarise
 from remarkwatch.storage.report import report_rows
 from remarkwatch.web.chart import edit_chart
-from remarkwatch.web.pages import _archive, _render, _text
+from remarkwatch.web.pages import archive_of, render, text_arg
 
 
 async def report_page(request, datasette):
-    database, links = await _archive(request, datasette)
-    source = _text(request.args.get("source"), 200) or None
+    database, links = await archive_of(request, datasette)
+    source = text_arg(request.args.get("source"), 200) or None
 
     def read(conn):
         return summarise(*report_rows(sqlite_utils.Database(conn), source))
@@ -20,5 +20,5 @@ async def report_page(request, datasette):
     sources: dict[str, list[dict]] = {}
     for row in rows:
         sources.setdefault(row["source"], []).append(row)
-    return await _render(datasette, request, "remarkwatch_report.html", links, {
+    return await render(datasette, request, "remarkwatch_report.html", links, {
         "source": source, "sources": [(name, years, edit_chart(name, years)) for name, years in sources.items()]})

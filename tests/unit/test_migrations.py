@@ -8,9 +8,9 @@ import pytest
 from sqlite_utils import Database
 
 from remarkwatch.storage.db import integrity_check, open_db
-from remarkwatch.storage.migrations import migrations
+from remarkwatch.storage.migrations import migrations, step_names
 
-STEPS = [m.name for m in migrations._migrations]
+STEPS = step_names()
 
 
 def schema(db) -> list[tuple]:
