@@ -494,3 +494,32 @@ def test_a_cluster_runs_with_a_redis_acl_user(cluster, tmp_path):
         assert "WARNING" not in said and "Traceback" not in said, said
     finally:
         locked.kill()
+
+
+def test_sigterm_ends_a_workers_wait_for_a_long_delay(cluster, tmp_path):
+    """Issue 27, item 13: a worker stopped while it waited for a host's delay (`delay_s = 600`)
+    waited it out; it now ends the wait and exits 0 at once (30 s allowed here for a busy machine)."""
+    polite = cluster["polite"]
+    config = tmp_path / "slow.toml"
+    config.write_text(f'db = "{tmp_path / "slow.db"}"\n\n' + source_table("slow", cluster["polite_url"], 600)
+                      + f'[cluster]\nredis_url = "{cluster["redis"].url}"\nkey_prefix = "slow"\nworker_wait_s = 30\n',
+                      encoding="utf-8")
+    log = (tmp_path / "worker.log").open("ab")
+    worker = subprocess.Popen([sys.executable, "-m", "remarkwatch", "worker", "--config", str(config), "--id", "slow"],
+                              cwd=ROOT, stdout=log, stderr=log)
+    polite.hit_times.clear()
+    coordinator = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(config)],
+                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: any(path != "/robots.txt" for path, _ in polite.hit_times), 60)
+        client = cluster["redis"].client()
+        # The listing is fetched; what it links waits 600 s for the host: the worker is busy waiting.
+        wait_for(lambda: client.get("slow:worker:slow") and not json.loads(client.get("slow:worker:slow"))["idle"])
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0
+    finally:
+        for process in (worker, coordinator):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert "Traceback" not in (tmp_path / "worker.log").read_text()
