@@ -156,7 +156,8 @@ class ClusterPass:
         finally:
             self._withdraw()
         lost = self.watch.restarted and not failure and not interrupted
-        for problem in (failure, LOST if lost else None, self._dead_problem()):
+        # The reason a pass failed comes last: the CLI repeats the last problem as its error.
+        for problem in (self._dead_problem(), LOST if lost else None, failure):
             if problem:
                 result.problems.append(problem)
                 self.book.progress.problem(problem)

@@ -523,3 +523,64 @@ def test_sigterm_ends_a_workers_wait_for_a_long_delay(cluster, tmp_path):
                 process.kill()
                 process.wait()
     assert "Traceback" not in (tmp_path / "worker.log").read_text()
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 and its key (cryptography: Scrapy's own dependency)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "redis.crt", folder / "redis.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_a_cluster_runs_over_tls(cluster, tmp_path):
+    """Issue 27, item 10: rediss:// with the server's CA in the URL (`ssl_ca_certs`), for the
+    coordinator, the workers' scheduler and their shared pacer alike; without the CA the
+    certificate is refused, exit 2."""
+    cert, key = self_signed(tmp_path)
+    tls_port = free_port()
+    locked = Redis(tmp_path)
+    locked.process = subprocess.Popen([REDIS, "--port", "0", "--tls-port", str(tls_port), "--bind", "127.0.0.1",
+                                       "--save", "", "--dir", str(tmp_path), "--tls-cert-file", str(cert),
+                                       "--tls-key-file", str(key), "--tls-ca-cert-file", str(cert),
+                                       "--tls-auth-clients", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"rediss://127.0.0.1:{tls_port}/0"
+        config = tmp_path / "tls.toml"
+        text = cluster["config"].read_text(encoding="utf-8").replace('"archive.db"', f'"{tmp_path / "tls.db"}"')
+        config.write_text(text.replace(cluster["redis"].url, f"{url}?ssl_ca_certs={cert}"), encoding="utf-8")
+        wait_for(lambda: run_cli("check-config", "--config", str(config)).returncode == 0)
+        untrusted = tmp_path / "untrusted.toml"
+        untrusted.write_text(text.replace(cluster["redis"].url, url), encoding="utf-8")
+        refused = run_cli("check-config", "--config", str(untrusted))
+        assert refused.returncode == 2 and "certificate verify failed" in refused.stderr, refused.stderr
+        log = (tmp_path / "worker.log").open("ab")
+        worker = subprocess.Popen([sys.executable, "-m", "remarkwatch", "worker", "--config", str(config), "--id", "tls"],
+                                  cwd=ROOT, stdout=log, stderr=log)
+        try:
+            done = run_cli("crawl", "--config", str(config), "--source", "polite")
+            assert done.returncode == 0, done.stderr + (tmp_path / "worker.log").read_text()
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(30)
+        assert open_db(tmp_path / "tls.db").execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 4
+    finally:
+        locked.kill()
