@@ -117,6 +117,8 @@ class ClusterSpider(scrapy.Spider):
         found = differences(self.shared, shared) or [f"fingerprint ({self.fingerprint[:12]} here, "
                                                      f"{expected[:12]} there)"]
         listed = "; ".join(found[:5]) + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
+        # What the coordinator published is read from Redis: no control or direction characters.
+        listed = "".join(c if c.isprintable() else "?" for c in listed)
         return (f"configuration differs from the coordinator's: {listed}; restart this worker with the "
                 f"coordinator's config, profiles and cluster secret")
 

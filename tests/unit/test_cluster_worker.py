@@ -123,4 +123,6 @@ def test_a_refusing_worker_says_which_key_differs(spider):
     said = spider.differs(published)
     assert "sources.state.delay_s (2.5 here, 0.0 there)" in said
     assert spider.differs(json.dumps({"fingerprint": "f" * 64, "shared": {}}).encode()) is None
+    forged = json.dumps({"fingerprint": "0", "shared": {"sources": {"state\x1b[2J\u202e": {}}}}).encode()
+    assert "sources.state?[2J? only on the coordinator" in spider.differs(forged)
     assert spider.differs(None) is None
