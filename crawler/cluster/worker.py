@@ -91,7 +91,8 @@ class ClusterSpider(scrapy.Spider):
             state = {"id": self.worker_id, "host": socket.gethostname(), "pid": os.getpid(), "at": time.time(),
                      "started": self.started, "pages": self.pages, "popped": getattr(scheduler, "popped", 0),
                      "idle": bool(idle) and not (engine is not None and engine.downloader.active),
-                     "refusing": self.refusing, "fingerprint": self.fingerprint}
+                     "refusing": self.refusing, "fingerprint": self.fingerprint,
+                     "refused": getattr(getattr(scheduler, "queue", None), "refused", 0)}   # forged, dead-lettered
             self.redis.set(self.keys.worker(self.worker_id), json.dumps(state), ex=WORKER_TTL_S)
             if not self.refusing and engine is not None and not engine.downloader.active \
                     and self.redis.zcard(self.keys.frontier) > 0:

@@ -410,6 +410,7 @@ def test_a_request_forged_into_the_frontier_is_never_fetched(cluster, member):
     polite = cluster["polite"]
     polite.hit_times.clear()
     before = len(dead_letters(client))
+    refused = refused_by_workers(client)
     client.zadd("remarkwatch:frontier", {member(cluster["polite_url"] + "/internal/forged/"): -100})
     wait_for(lambda: client.zcard("remarkwatch:frontier") == 0)
     wait_for(lambda: len(dead_letters(client)) > before)
@@ -417,6 +418,12 @@ def test_a_request_forged_into_the_frontier_is_never_fetched(cluster, member):
     assert dead[b"_from"] == b"frontier" and dead[b"_error"]
     assert len(dead[b"request"]) <= 2000          # what is kept of it is bounded too
     assert [path for path, _ in polite.hit_times if path.startswith("/internal/")] == []
+    wait_for(lambda: refused_by_workers(client) == refused + 1)      # each worker says what it refused
+
+
+def refused_by_workers(client) -> int:
+    states = [client.get(key) for key in client.scan_iter("remarkwatch:worker:*")]
+    return sum(json.loads(state).get("refused", 0) for state in states if state)
 
 
 def test_forged_and_oversized_stream_entries_are_not_recorded(cluster):
