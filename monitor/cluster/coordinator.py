@@ -177,7 +177,8 @@ class ClusterPass:
         """Publish the pass (its id, the config's fingerprint, each source's context) and push
         every source's start requests into an emptied frontier."""
         self.redis.delete(self.keys.frontier, self.keys.frontier + ":turns", self.keys.dupefilter)
-        self._dead_before = self.redis.xlen(self.keys.dead)
+        # Dead letters added from here on, less the writer's own: what the workers refused.
+        self._dead_before = self.redis.xlen(self.keys.dead) - self.dead_letters
         self.redis.set(self.keys.config, json.dumps({"fingerprint": fingerprint(self.config, self.signer),
                                                      "shared": shared_config(self.config, self.signer)}))
         pass_id = f"{run_id}-{uuid.uuid4().hex[:8]}"
