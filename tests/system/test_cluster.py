@@ -591,3 +591,30 @@ def test_a_cluster_runs_over_tls(cluster, tmp_path):
         assert open_db(tmp_path / "tls.db").execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 4
     finally:
         locked.kill()
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_a_pass_context_is_read_only_when_signed(cluster, tmp_path, signed):
+    """Issue 27, item 10: a source's pass context (what is known, what to skip) is signed too; a
+    forged one (here telling the worker to skip a release, hiding its edits) is refused, kept in
+    the dead letters, and the worker reads the source without it."""
+    from scrapy.utils.test import get_crawler
+
+    from remarkwatch.config import load_config
+    from remarkwatch.crawler.cluster.frontier import Keys
+    from remarkwatch.crawler.cluster.worker import ClusterSpider
+
+    client = cluster["redis"].client()
+    keys = Keys("ctx")
+    client.delete(keys.dead)
+    config = load_config(cluster["config"])
+    signer = Signer(SECRET.encode())
+    spider = ClusterSpider(sources={s.name: s for s in config.sources}, redis=client, keys=keys,
+                           fingerprint="f" * 64, worker_id="t", signer=signer)
+    spider.crawler = get_crawler(ClusterSpider)
+    context = json.dumps({"known": [], "skip": ["https://www.state.gov/hidden/"], "checked": {}, "since": None}).encode()
+    client.set(keys.context("replica"), signer.wrap(context) if signed else context)
+    read = spider.context("replica")
+    assert read.skip_urls == (frozenset({"https://www.state.gov/hidden/"}) if signed else frozenset())
+    refused = [fields for _, fields in client.xrange(keys.dead)]
+    assert [(f[b"_from"], f[b"source"]) for f in refused] == ([] if signed else [(b"context", b"replica")])
