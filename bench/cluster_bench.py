@@ -10,7 +10,7 @@ redis-server on a free port, that many `remarkwatch worker` processes, and one `
 crawl` (the coordinator and archive writer) of the whole replica into a fresh archive; pages/s
 and the peak RSS of each process. The writer's ceiling is measured apart: FILL capture entries
 (real pages, extracted) are put in the stream first, then written by the coordinator's writer
-alone.
+alone. Everything runs signed, with a cluster secret made up for the run.
 """
 from __future__ import annotations
 
@@ -118,6 +118,7 @@ def writer_ceiling(count: int) -> tuple[float, int]:
     from remarkwatch.crawler.judge import judge
     from remarkwatch.crawler.items import Capture
     from remarkwatch.crawler.profiles import get_profile
+    from remarkwatch.cluster.connection import cluster_signer
     from remarkwatch.cluster.coordinator import ClusterPass
     from remarkwatch.config import load_config
     from remarkwatch.demo.replica.content import generated_releases
@@ -133,6 +134,7 @@ def writer_ceiling(count: int) -> tuple[float, int]:
             profile = get_profile("state.gov")
             client = __import__("redis").Redis.from_url(url)
             keys = Keys("ceiling")
+            signer = cluster_signer(config)
             for release in generated_releases(count, seed=99):
                 body = article_2019(release, base).encode()
                 capture = Capture(source="site1", url=base + release.path, final_url=base + release.path, status=200,
@@ -140,9 +142,9 @@ def writer_ceiling(count: int) -> tuple[float, int]:
                                   content_type="text/html; charset=UTF-8", extractor="state.gov/2",
                                   headers=[("Content-Type", "text/html; charset=UTF-8")])
                 judge(capture, text=lambda b=body: b.decode(), profile=profile, fallback=None)
-                client.xadd(keys.stream, capture_to_entry(capture))
+                client.xadd(keys.stream, signer.sign_fields(capture_to_entry(capture)))
             db = open_db(config.db_path)
-            step = ClusterPass(config, db, config.sources, redis=client)
+            step = ClusterPass(config, db, config.sources, redis=client, signer=signer)
             step.open()
             started = time.perf_counter()
             written = step.drain(block_ms=100)
@@ -169,6 +171,11 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("redis-server") is None:
         sys.exit("cluster_bench: redis-server is not installed (apt-get install redis-server)")
+    import secrets
+
+    from remarkwatch.crawler.cluster.signing import SECRET_ENV
+
+    os.environ.setdefault(SECRET_ENV, secrets.token_hex(32))     # the workers and coordinators inherit it
     server, bases = start_replica(args.releases, hosts=args.hosts, latency=args.latency)
     try:
         print(f"{args.hosts} hosts x {args.releases} releases, latency {args.latency} s, delay {args.delay} s per host; "

@@ -26,7 +26,7 @@ AUTO = "auto"       # recheck = "auto": tiers planned from the budget and the so
 TOP_KEYS = {"db": str, "user_agent": str, "concurrency": int, "source_failing_after": int,
             "max_page_mb": (int, float), "public_url": str, "sources": list, "alerts": list,
             "backfill": dict, "cluster": dict, "extract_workers": (int, str), "save_page_now": dict}
-CLUSTER_KEYS = {"redis_url": str, "key_prefix": str, "worker_wait_s": (int, float)}
+CLUSTER_KEYS = {"redis_url": str, "key_prefix": str, "worker_wait_s": (int, float), "insecure_unsigned": bool}
 BACKFILL_KEYS = {"wayback_url": str, "search_per_second": (int, float), "memento_per_second": (int, float),
                  "timeout_s": (int, float), "retries": int, "rate_limit_backoff_s": (int, float),
                  "rate_limit_waits": int}
@@ -83,6 +83,8 @@ class Cluster:
     redis_url: str
     key_prefix: str = "remarkwatch"
     worker_wait_s: float = 60.0     # a pass with no live worker for this long fails
+    # Run without $REMARKWATCH_CLUSTER_SECRET: nothing in Redis is signed (docs/cluster.md#security).
+    insecure_unsigned: bool = False
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,8 @@ def _cluster(raw: dict | None, path: Path, env) -> Cluster | None:
     wait = raw.get("worker_wait_s", 60)
     if wait <= 0:
         raise ConfigError(f"{where}.worker_wait_s: above 0")
-    return Cluster(redis_url=url, key_prefix=prefix, worker_wait_s=float(wait))
+    return Cluster(redis_url=url, key_prefix=prefix, worker_wait_s=float(wait),
+                   insecure_unsigned=raw.get("insecure_unsigned", False))
 
 
 def _backfill(raw: dict, path: Path) -> Backfill:

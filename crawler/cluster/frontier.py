@@ -2,7 +2,9 @@
 scheduler, queue and duplicate filter around it.
 
 Requests travel as JSON (`JsonPriorityQueue`), not scrapy-redis's default pickle: anyone who can
-write to the Redis would otherwise run code on every worker. Scrapy 2.13+ starts crawls with the
+write to the Redis would otherwise run code on every worker. Each is signed with the cluster
+secret (signing.py) and bounded in size; a worker takes only signed requests of its own sources,
+and moves any other to the dead-letter stream. Scrapy 2.13+ starts crawls with the
 async `start()`, which scrapy-redis's `RedisSpider` (built on the removed `start_requests`) does
 not implement; we use its scheduler, queue and duplicate filter with our own spider
 (worker.py), and the coordinator seeds the frontier.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from urllib.parse import urlsplit
 
 import scrapy
@@ -18,7 +21,22 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from remarkwatch.crawler.cluster.signing import Signer
+
+logger = logging.getLogger(__name__)
 DEFAULT_PREFIX = "remarkwatch"
+MAX_REQUEST_BYTES = 1024 * 1024     # a frontier request is a few KB; a bigger one is not read, only dead-lettered
+DEAD_MAX = 10_000                   # the dead-letter stream keeps about this many entries
+# Takes the frontier's first request, or only its size and start when it is past the bound, so a
+# worker never reads a forged 300 MB member.
+POP = """
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if #popped == 0 then return false end
+local member = popped[1]
+local size = string.len(member)
+if size > tonumber(ARGV[1]) then return {'too_large', tostring(size), string.sub(member, 1, 200)} end
+return {'ok', member}
+"""
 CALLBACKS = ("parse_listing", "parse_sitemap", "parse_rest", "parse_feed", "parse_article",
              "listing_failed", "signal_failed", "article_failed")
 
@@ -82,23 +100,72 @@ def request_from_json(data: dict, spider) -> scrapy.Request:
     )
 
 
+class PassOver(Exception):
+    """A signed frontier request of a pass that has ended (failed or interrupted): dropped."""
+
+
+def dead_letter(redis, keys: "Keys", reason: str, **fields) -> None:
+    """Keep what a worker or the writer refused in the dead-letter stream, with the reason."""
+    redis.xadd(keys.dead, {**fields, "_error": reason[:300]}, maxlen=DEAD_MAX, approximate=True)
+
+
 class JsonPriorityQueue(PriorityQueue):
     """scrapy-redis's priority queue, with requests stored as JSON (never pickle), taken host by
     host in turn within one priority: each request's score counts the requests of its host
     pushed before it. A sorted set orders equal scores by member (by URL), which handed the
     workers one host's pages after another, each host paced and the rest idle; a random order
-    still let the hosts with most left fill every slot of a worker."""
+    still let the hosts with most left fill every slot of a worker.
+
+    Its spider provides `signer` (the cluster secret), `keys` and `sources` (the worker's); a
+    request that is unsigned, badly signed, too large, unreadable or for a source the worker does
+    not have is moved to the dead-letter stream, never fetched."""
+
+    refused = 0
 
     def push(self, request):
         host = urlsplit(request.url).netloc
         turn = self.server.hincrby(self.key + ":turns", host, 1)
         self.server.zadd(self.key, {self._encode_request(request): -request.priority * 1e9 + turn})
 
+    @property
+    def _signer(self) -> Signer:
+        return getattr(self.spider, "signer", None) or Signer(None)
+
     def _encode_request(self, request):
-        return json.dumps(request_to_json(request), separators=(",", ":")).encode()
+        return self._signer.wrap(json.dumps(request_to_json(request), separators=(",", ":")).encode())
 
     def _decode_request(self, encoded_request):
-        return request_from_json(json.loads(encoded_request), self.spider)
+        data = json.loads(self._signer.unwrap(encoded_request))
+        source = (data.get("meta") or {}).get("rw_source")
+        sources = getattr(self.spider, "sources", None)
+        if sources is not None and source not in sources:
+            raise ValueError(f"a request for source {source!r}, which this worker's config does not have")
+        current = getattr(self.spider, "is_current_pass", None)
+        if current is not None and not current((data.get("meta") or {}).get("rw_pass")):
+            raise PassOver(data.get("url"))
+        return request_from_json(data, self.spider)
+
+    def pop(self, timeout=0):
+        """The first request this worker may fetch; the refused ones before it go to the dead letters."""
+        while True:
+            popped = self.server.eval(POP, 1, self.key, MAX_REQUEST_BYTES)
+            if not popped:
+                return None
+            if popped[0] == b"too_large":
+                self._refuse(f"a frontier request of {int(popped[1]):,} bytes, over {MAX_REQUEST_BYTES:,}", popped[2])
+                continue
+            try:
+                return self._decode_request(popped[1])
+            except PassOver as over:
+                logger.info("a frontier request of a pass that is over is dropped: %s", str(over)[:200])
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                self._refuse(f"{type(exc).__name__}: {exc}", popped[1][:2000])
+
+    def _refuse(self, reason: str, start: bytes) -> None:
+        self.refused += 1
+        keys = getattr(self.spider, "keys", None) or Keys(self.key.rsplit(":", 1)[0])
+        logger.error("a frontier request was refused and moved to %s: %s", keys.dead, reason)
+        dead_letter(self.server, keys, reason, _from="frontier", request=start)
 
 
 class RedirectAwareRedisDupeFilter(RFPDupeFilter):

@@ -84,5 +84,7 @@ def redis_pacer(crawler, max_wait_s: float) -> RedisPacer:
     worker, in Redis."""
     import redis
 
-    return RedisPacer(redis.Redis.from_url(crawler.settings["REMARKWATCH_REDIS_URL"]),
+    # REDIS_PARAMS: the password from the environment, when the URL has none (scrapy-redis reads it too).
+    client = redis.Redis.from_url(crawler.settings["REMARKWATCH_REDIS_URL"], **crawler.settings.getdict("REDIS_PARAMS"))
+    return RedisPacer(client,
                       Keys(crawler.settings.get("REMARKWATCH_REDIS_PREFIX") or "remarkwatch"), max_wait_s)

@@ -6,7 +6,9 @@ the archive.
 One spider serves every source (`ClusterSpider`): each request carries its source's name in
 `meta["rw_source"]`, and the callbacks are the single-machine spider's own, run on a per-source
 `RemarksSpider` built from the pass context the coordinator published. So a cluster crawl
-extracts and judges pages exactly as a single-process one.
+extracts and judges pages exactly as a single-process one, and keeps to each request's own
+source's hosts (`offsite_scope`, read by the offsite middleware). What it reads from Redis and
+writes there is signed with the cluster secret (signing.py).
 """
 from __future__ import annotations
 
@@ -15,12 +17,14 @@ import logging
 import os
 import socket
 import time
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
-from remarkwatch.crawler.cluster.frontier import Keys
+from remarkwatch.crawler.cluster.frontier import Keys, dead_letter
+from remarkwatch.crawler.cluster.signing import BadSignature, Signer
 from remarkwatch.crawler.cluster.stream import capture_to_entry
 from remarkwatch.crawler.items import Capture
 
@@ -35,13 +39,17 @@ class ClusterSpider(scrapy.Spider):
 
     name = "remarkwatch-cluster"
 
-    def __init__(self, *, sources: dict, redis, keys: Keys, fingerprint: str, worker_id: str, **kwargs):
+    def __init__(self, *, sources: dict, redis, keys: Keys, fingerprint: str, worker_id: str,
+                 signer: Signer | None = None, shared: dict | None = None, **kwargs):
         super().__init__(**kwargs)
         self.sources = sources            # name -> monitor.config.Source
         self.redis, self.keys = redis, keys
         self.fingerprint = fingerprint
+        self.shared = shared or {}        # what the fingerprint is made of, to name what differs
+        self.signer = signer or Signer(None)
         self.worker_id = worker_id
         self.refusing: str | None = None
+        self.current_pass: str | None = None
         self.pages = 0
         self.started = time.time()
         self._contexts: dict[str, tuple[str, object]] = {}
@@ -73,11 +81,7 @@ class ClusterSpider(scrapy.Spider):
         """Every half second: check the configuration, say we are alive (and idle or not), and
         wake the engine when the shared frontier has work (Scrapy otherwise looks every 5 s)."""
         try:
-            expected = self.redis.get(self.keys.config)
-            expected = expected.decode() if expected else None
-            refusing = None if expected in (None, self.fingerprint) else (
-                f"configuration differs from the coordinator's (profiles or sources: {self.fingerprint[:12]} here, "
-                f"{expected[:12]} there); restart this worker with the coordinator's config and profiles")
+            refusing = self.differs(self.redis.get(self.keys.config))
             if refusing and refusing != self.refusing:
                 logger.error("worker %s refuses work: %s", self.worker_id, refusing)
             self.refusing = refusing
@@ -87,7 +91,8 @@ class ClusterSpider(scrapy.Spider):
             state = {"id": self.worker_id, "host": socket.gethostname(), "pid": os.getpid(), "at": time.time(),
                      "started": self.started, "pages": self.pages, "popped": getattr(scheduler, "popped", 0),
                      "idle": bool(idle) and not (engine is not None and engine.downloader.active),
-                     "refusing": self.refusing, "fingerprint": self.fingerprint}
+                     "refusing": self.refusing, "fingerprint": self.fingerprint,
+                     "refused": getattr(getattr(scheduler, "queue", None), "refused", 0)}   # forged, dead-lettered
             self.redis.set(self.keys.worker(self.worker_id), json.dumps(state), ex=WORKER_TTL_S)
             if not self.refusing and engine is not None and not engine.downloader.active \
                     and self.redis.zcard(self.keys.frontier) > 0:
@@ -97,6 +102,47 @@ class ClusterSpider(scrapy.Spider):
                     engine.crawl(request)
         except Exception as exc:  # noqa: BLE001 (Redis away for a moment: the next beat tries again)
             logger.warning("worker %s: heartbeat failed: %s", self.worker_id, exc)
+
+    def differs(self, published: bytes | None) -> str | None:
+        """Why this worker refuses work, or None: the coordinator published (JSON) its
+        configuration's fingerprint and what it is made of, so the message names what differs."""
+        if not published:
+            return None
+        try:
+            theirs = json.loads(published)
+            expected, shared = theirs["fingerprint"], theirs["shared"]
+        except (ValueError, KeyError, TypeError):
+            expected, shared = published.decode(errors="replace"), {}
+        if expected == self.fingerprint:
+            return None
+        found = differences(self.shared, shared) or [f"fingerprint ({self.fingerprint[:12]} here, "
+                                                     f"{expected[:12]} there)"]
+        listed = "; ".join(found[:5]) + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
+        # What the coordinator published is read from Redis: no control or direction characters.
+        listed = "".join(c if c.isprintable() else "?" for c in listed)
+        return (f"configuration differs from the coordinator's: {listed}; restart this worker with the "
+                f"coordinator's config, profiles and cluster secret")
+
+    def is_current_pass(self, pass_id) -> bool:
+        """Whether a frontier request belongs to the pass under way (the coordinator withdraws the
+        pass id when a pass ends, so what a failed pass left is never fetched outside it)."""
+        if pass_id and pass_id == self.current_pass:
+            return True
+        current = self.redis.get(self.keys.current_pass)
+        self.current_pass = current.decode() if current else None
+        return bool(pass_id) and pass_id == self.current_pass
+
+    def offsite_scope(self, request):
+        """The hosts `request` may go to: its source's (allowed hosts, start URLs), or None for a
+        request of no source this worker has. robots.txt, asked by Scrapy for a request's host,
+        may be on any source's hosts."""
+        source = self.sources.get(request.meta.get("rw_source"))
+        if source is not None:
+            return source.allowed_domains, source.start_urls
+        if request.meta.get("dont_obey_robotstxt") and urlsplit(request.url).path == "/robots.txt":
+            return ([d for s in self.sources.values() for d in s.allowed_domains],
+                    [u for s in self.sources.values() for u in s.start_urls])
+        return None
 
     # The pass context of a source, published by the coordinator for each pass.
     def context(self, source_name: str):
@@ -110,7 +156,13 @@ class ClusterSpider(scrapy.Spider):
         if source is None:
             raise ValueError(f"a request for source {source_name!r}, which this worker's config does not have")
         raw = self.redis.get(self.keys.context(source_name))
-        published = json.loads(raw) if raw else {}
+        try:
+            published = json.loads(self.signer.unwrap(raw)) if raw else {}
+        except (BadSignature, ValueError) as exc:
+            logger.error("worker %s: the pass context of %s is refused (%s): read without it", self.worker_id,
+                         source_name, exc)
+            dead_letter(self.redis, self.keys, f"pass context: {exc}", _from="context", source=source_name)
+            published = {}
         spider = RemarksSpider(
             source_name=source.name, start_urls=list(source.start_urls), allowed_domains=list(source.allowed_domains),
             profile=source.profile, max_listing_pages=source.max_listing_pages,
@@ -126,31 +178,33 @@ class ClusterSpider(scrapy.Spider):
 
     def sink(self, capture: Capture) -> None:
         self.pages += 1
-        self.redis.xadd(self.keys.stream, capture_to_entry(capture))
+        self.redis.xadd(self.keys.stream, self.signer.sign_fields(capture_to_entry(capture)))
 
     def emit(self, entry_type: str, source: str, **fields) -> None:
-        self.redis.xadd(self.keys.stream, {"type": entry_type, "source": source, **fields})
+        self.redis.xadd(self.keys.stream, self.signer.sign_fields({"type": entry_type, "source": source, **fields}))
 
     def request_scheduled(self, request, spider=None):
         source = request.meta.get("rw_source")
         if source in self.sources:
             self.context(source).request_scheduled(request)
 
-    def _relay(self, source: str, output):
+    def _relay(self, meta: dict, output):
+        source = meta["rw_source"]
         delay = self.sources[source].delay_s
         for item in output or ():
             if isinstance(item, scrapy.Request):
                 item.meta.setdefault("rw_source", source)
                 item.meta.setdefault("rw_delay", delay)
+                item.meta.setdefault("rw_pass", meta.get("rw_pass"))
             yield item
 
     def _run(self, name: str, response, kwargs):
         source = response.meta["rw_source"]
-        return self._relay(source, getattr(self.context(source), name)(response, **kwargs))
+        return self._relay(response.meta, getattr(self.context(source), name)(response, **kwargs))
 
     def _fail(self, name: str, failure):
         source = failure.request.meta["rw_source"]
-        return self._relay(source, getattr(self.context(source), name)(failure))
+        return self._relay(failure.request.meta, getattr(self.context(source), name)(failure))
 
     def parse_listing(self, response, **kwargs):
         return self._run("parse_listing", response, kwargs)
@@ -177,3 +231,26 @@ class ClusterSpider(scrapy.Spider):
 
     def article_failed(self, failure):
         return self._fail("article_failed", failure)
+
+
+def differences(ours, theirs, path: str = "") -> list[str]:
+    """The keys whose values differ between two configuration summaries, with both values."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        found = []
+        for key in sorted(set(ours) | set(theirs), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in theirs:
+                found.append(f"{where} only here")
+            elif key not in ours:
+                found.append(f"{where} only on the coordinator")
+            else:
+                found += differences(ours[key], theirs[key], where)
+        return found
+    if ours == theirs:
+        return []
+    return [f"{path} ({_short(ours)} here, {_short(theirs)} there)"]
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -4,6 +4,9 @@ Scrapy's own offsite check skips requests marked `dont_filter`, which start URLs
 be fetched on every pass), and a redirect inherits the mark: a listing start URL answering with
 a redirect to `localhost/admin/` would be followed there, and its links stored. This check runs
 first among the downloader middlewares, on every request, whatever its marks.
+
+A cluster worker's one spider serves every source: it names each request's own hosts through
+`offsite_scope(request)`, and a request for no source it has is refused.
 """
 from __future__ import annotations
 
@@ -57,8 +60,15 @@ class StrictOffsiteMiddleware:
 
     def process_request(self, request, spider=None):
         spider = self.crawler.spider
-        allowed = getattr(spider, "allowed_domains", None)
-        ports = site_ports(getattr(spider, "start_urls", None)) if allowed else None
+        scope = getattr(spider, "offsite_scope", None)
+        if scope is not None:
+            own = scope(request)
+            if own is None:
+                raise IgnoreRequest(f"{request.url} is for no source this worker has; not fetched")
+            allowed, start_urls = own
+        else:
+            allowed, start_urls = getattr(spider, "allowed_domains", None), getattr(spider, "start_urls", None)
+        ports = site_ports(start_urls) if allowed else None
         if host_allowed(request.url, allowed, ports):
             return None
         redirects = request.meta.get("redirect_urls") or []

@@ -13,6 +13,11 @@ they stay due and the next pass asks for them again. A writer killed mid-pass le
 but unacknowledged entries pending in the stream's consumer group; the next writer reads them
 first. Redis restarted mid-pass (with its append-only file on): the writer keeps trying for
 `worker_wait_s`, then the pass fails cleanly; the archive is written one transaction per capture.
+A pass that ends without finishing (failed, interrupted) empties the frontier and withdraws its
+pass id, so no worker fetches its requests outside a pass.
+
+Everything published is signed with the cluster secret, and the writer records only entries that
+pass `intake.accept` (signed, of a worker's form, on the source's hosts, within the size limit).
 """
 from __future__ import annotations
 
@@ -25,17 +30,18 @@ import uuid
 from dataclasses import dataclass
 
 from remarkwatch import __version__
-from remarkwatch.cluster.connection import connect, live_workers
+from remarkwatch.cluster import intake
+from remarkwatch.cluster.connection import cluster_signer, connect, live_workers
 from remarkwatch.config import Config
-from remarkwatch.crawler.cluster.frontier import JsonPriorityQueue, Keys
-from remarkwatch.crawler.cluster.stream import capture_from_entry
+from remarkwatch.crawler.cluster.frontier import DEAD_MAX, JsonPriorityQueue, Keys
+from remarkwatch.crawler.cluster.signing import Signer
 from remarkwatch.crawler.extract import EXTRACTOR_VERSION
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
 from remarkwatch.storage import captures
 
 logger = logging.getLogger(__name__)
 STABLE_S = 1.0           # the frontier empty and every worker idle for this long: the pass is done
-DEAD_MAX = 10_000          # the dead-letter stream keeps about this many entries
+READ_BATCH = 200
 # What a malformed entry raises when it is read (JSON, base64, a missing or mistyped field); an
 # archive error (SQLite, disk) is not among them and still stops the pass.
 POISON = (ValueError, KeyError, TypeError, IndexError, AttributeError, UnicodeDecodeError)
@@ -44,14 +50,22 @@ LOST = ("Redis restarted mid-pass: requests in its frontier may have been lost, 
         "the documents it did not check stay due")   # after Redis went away, a pass with no progress for worker_wait_s + this fails
 
 
-def fingerprint(config: Config) -> str:
-    """What a worker must share with the coordinator: the extractor and every profile and
-    source it may be asked to read."""
-    sources = [{"name": s.name, "profile": s.profile.name, "selectors": {k: list(v) for k, v in s.profile.selectors.items()},
-                "eras": [e.name for e in s.profile.eras], "start_urls": list(s.start_urls),
-                "allowed": list(s.allowed_domains), "delay": s.delay_s, "pages": s.max_listing_pages}
-               for s in config.sources]
-    blob = json.dumps({"remarkwatch": __version__, "extractor": EXTRACTOR_VERSION, "sources": sources}, sort_keys=True)
+def shared_config(config: Config, signer: Signer | None = None) -> dict:
+    """What a worker must share with the coordinator, by config key: the version, the extractor,
+    every profile and source it may be asked to read, and the cluster secret (as a digest that
+    tells secrets apart without revealing them)."""
+    sources = {s.name: {"profile": s.profile.name, "selectors": {k: list(v) for k, v in s.profile.selectors.items()},
+                        "eras": [e.name for e in s.profile.eras], "start_urls": list(s.start_urls),
+                        "allowed_domains": list(s.allowed_domains), "delay_s": s.delay_s,
+                        "max_listing_pages": s.max_listing_pages}
+               for s in config.sources}
+    return {"remarkwatch": __version__, "extractor": EXTRACTOR_VERSION, "sources": sources,
+            "cluster_secret": (signer or Signer(None)).fingerprint()}
+
+
+def fingerprint(config: Config, signer: Signer | None = None) -> str:
+    """The hash of `shared_config`: equal on a worker and its coordinator."""
+    blob = json.dumps(shared_config(config, signer), sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -60,7 +74,7 @@ class _Seeder:
     """Builds the start requests of one source exactly as the single-machine spider does."""
     keys: Keys
 
-    def requests(self, source, known, skip, checked, since) -> list:
+    def requests(self, source, known, skip, checked, since, pass_id: str = "") -> list:
         from remarkwatch.crawler.spiders.remarks import RemarksSpider
 
         spider = RemarksSpider(source_name=source.name, start_urls=list(source.start_urls),
@@ -75,17 +89,19 @@ class _Seeder:
         for request in found:
             request.meta["rw_source"] = source.name
             request.meta["rw_delay"] = source.delay_s
+            request.meta["rw_pass"] = pass_id
         return found
 
 
 class _Encoder:
     """The frontier's queue, used only to push (its spider: any object with our callbacks)."""
 
-    def __init__(self, redis, keys: Keys):
+    def __init__(self, redis, keys: Keys, signer: Signer):
         from remarkwatch.crawler.cluster.worker import ClusterSpider
 
         class _Names:
             name = ClusterSpider.name
+        _Names.signer, _Names.keys = signer, keys
         self.queue = JsonPriorityQueue(redis, _Names(), keys.frontier)
 
     def push(self, request) -> None:
@@ -96,7 +112,9 @@ class ClusterPass:
     """One pass run by the workers, written here. Same sources, contexts and records as the local
     CrawlPass (both keep them in a PassBook); no Scrapy in this process."""
 
-    def __init__(self, config: Config, db, sources, progress=None, full: bool = False, redis=None):
+    def __init__(self, config: Config, db, sources, progress=None, full: bool = False, redis=None,
+                 signer: Signer | None = None):
+        self.signer = signer or cluster_signer(config)
         self.book = PassBook(config, db, sources, progress, full=full)
         self.config, self.db, self.sources = config, db, self.book.sources
         self.redis = redis or connect(config)
@@ -106,6 +124,8 @@ class ClusterPass:
         self.dead_letters = 0
         self._handlers: dict[str, dict] = {}
         self._by_name = {s.name: s for s in self.sources}
+        self._all = {s.name: s for s in config.sources}
+        self._dead_before = 0
 
     @property
     def result(self) -> PassResult | None:
@@ -131,9 +151,13 @@ class ClusterPass:
         self.drain(pending=True)
         self._seed(result.run_id)
         self.watch = _Stall(self.config.cluster.worker_wait_s + AFTER_RESTART_S)
-        interrupted, failure = self._wait()
+        try:
+            interrupted, failure = self._wait()
+        finally:
+            self._withdraw()
         lost = self.watch.restarted and not failure and not interrupted
-        for problem in (failure, LOST if lost else None, self._dead_problem()):
+        # The reason a pass failed comes last: the CLI repeats the last problem as its error.
+        for problem in (self._dead_problem(), LOST if lost else None, failure):
             if problem:
                 result.problems.append(problem)
                 self.book.progress.problem(problem)
@@ -153,15 +177,30 @@ class ClusterPass:
         """Publish the pass (its id, the config's fingerprint, each source's context) and push
         every source's start requests into an emptied frontier."""
         self.redis.delete(self.keys.frontier, self.keys.frontier + ":turns", self.keys.dupefilter)
-        self.redis.set(self.keys.config, fingerprint(self.config))
-        self.redis.set(self.keys.current_pass, f"{run_id}-{uuid.uuid4().hex[:8]}")
-        seeder, encoder = _Seeder(self.keys), _Encoder(self.redis, self.keys)
+        # Dead letters added from here on, less the writer's own: what the workers refused.
+        self._dead_before = self.redis.xlen(self.keys.dead) - self.dead_letters
+        self.redis.set(self.keys.config, json.dumps({"fingerprint": fingerprint(self.config, self.signer),
+                                                     "shared": shared_config(self.config, self.signer)}))
+        pass_id = f"{run_id}-{uuid.uuid4().hex[:8]}"
+        self.redis.set(self.keys.current_pass, pass_id)
+        seeder, encoder = _Seeder(self.keys), _Encoder(self.redis, self.keys, self.signer)
         for source in self.sources:
             known, skip, checked, since, baseline = self.book.start_source(source)
-            self.redis.set(self.keys.context(source.name), json.dumps(
-                {"known": known, "skip": sorted(skip), "checked": checked, "since": since}))
-            for request in seeder.requests(source, known, skip, checked, since):
+            self.redis.set(self.keys.context(source.name), self.signer.wrap(json.dumps(
+                {"known": known, "skip": sorted(skip), "checked": checked, "since": since}).encode()))
+            for request in seeder.requests(source, known, skip, checked, since, pass_id):
                 encoder.push(request)
+
+    def _withdraw(self) -> None:
+        """The pass is over: what is left in the frontier (a failed or interrupted pass) is
+        dropped and the pass id withdrawn, so no worker fetches it outside a pass; a worker
+        also refuses any request of another pass than the current one."""
+        import redis as redis_module
+
+        try:
+            self.redis.delete(self.keys.frontier, self.keys.frontier + ":turns", self.keys.current_pass)
+        except redis_module.RedisError as exc:      # Redis away: the workers refuse them by their pass id
+            logger.warning("could not empty the frontier after the pass: %s", exc)
 
     def _wait(self) -> tuple[bool, str | None]:
         """Write the stream until the pass is done: (interrupted, why it failed or None)."""
@@ -222,11 +261,13 @@ class ClusterPass:
         """Write the stream's entries (this writer's pending ones first when `pending`); each is
         acknowledged after its commit. Returns how many were handled."""
         handled = 0
+        bound = intake.entry_bound(self.config.max_page_bytes)
         while True:
-            reply = self.redis.xreadgroup(self.keys.group, self.consumer, {self.keys.stream: "0" if pending else ">"},
-                                          count=200, block=None if pending else block_ms)
-            entries = reply[0][1] if reply else []
+            entries = intake.read(self.redis, self.keys.stream, self.keys.group, self.consumer, pending=pending,
+                                  count=READ_BATCH, bound=bound)
             if not entries:
+                if block_ms and not handled:
+                    time.sleep(block_ms / 1000)     # a script cannot block: wait here, then return
                 return handled
             for entry_id, fields in entries:
                 try:
@@ -236,14 +277,24 @@ class ClusterPass:
                 self.redis.xack(self.keys.stream, self.keys.group, entry_id)
                 self.redis.xdel(self.keys.stream, entry_id)
                 handled += 1
-            if not pending:
-                block_ms = None     # more may be waiting: read on without blocking, return when none
+            block_ms = None     # more may be waiting: read on without blocking, return when none
 
     def _dead_problem(self) -> str | None:
-        if not self.dead_letters:
+        import redis as redis_module
+
+        try:
+            others = max(0, self.redis.xlen(self.keys.dead) - self._dead_before - self.dead_letters)
+        except redis_module.RedisError:
+            others = 0
+        said = []
+        if self.dead_letters:
+            said.append(f"{self.dead_letters} stream entries could not be written")
+        if others:
+            said.append(f"{others} frontier requests or pass contexts were refused by the workers")
+        if not said:
             return None
-        return (f"{self.dead_letters} stream entries could not be written and were moved to {self.keys.dead} "
-                f"(`status` counts them; XRANGE shows each with its reason)")
+        return (f"{' and '.join(said)}: moved to {self.keys.dead} (forged, unsigned, too large or unreadable; "
+                f"`status` counts them; XRANGE shows each with its reason)")
 
     def _dead_letter(self, entry_id, fields: dict, exc: Exception) -> None:
         """An entry the writer cannot read (malformed, or not what a worker writes) goes to the
@@ -255,15 +306,10 @@ class ClusterPass:
         logger.error("stream entry %s could not be written (%s): moved to %s", ident, reason, self.keys.dead)
 
     def _handle(self, fields: dict) -> None:
-        kind = fields.get(b"type", b"").decode()
-        name = fields.get(b"source", b"").decode()
-        source = self._by_name.get(name) or next((s for s in self.config.sources if s.name == name), None)
-        if source is None:
-            logger.warning("a stream entry for source %r, which this config does not have: dropped", name)
-            return
+        kind, source, capture = intake.accept(fields, self.signer, self._all, self.config.max_page_bytes)
+        name = source.name
         own = self._handlers.get(name) or self.book.handlers(source)
         if kind == "capture":
-            capture = capture_from_entry(fields)
             capture.capture_key = fields.get(b"key", b"").decode() or None
             if capture.capture_key and captures.key_seen(self.db, capture.capture_key):
                 return          # written before the writer was killed, delivered again: once is enough

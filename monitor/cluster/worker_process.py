@@ -1,13 +1,14 @@
 """The `remarkwatch worker` process: one Scrapy crawler on the shared frontier, pushing every capture
-to the stream, until SIGTERM/SIGINT. Its Scrapy components live in crawler/cluster/."""
+to the stream, until SIGTERM/SIGINT (a normal stop, logged at INFO, that ends any politeness wait
+at once). Its Scrapy components live in crawler/cluster/."""
 from __future__ import annotations
 
 import logging
 import os
 import socket
 
-from remarkwatch.cluster.connection import connect
-from remarkwatch.cluster.coordinator import fingerprint
+from remarkwatch.cluster.connection import cluster_signer, connect, redis_params
+from remarkwatch.cluster.coordinator import fingerprint, shared_config
 from remarkwatch.config import Config
 from remarkwatch.crawler.cluster.frontier import Keys
 from remarkwatch.passes.local import MIN_DOWNLOAD_DELAY_S
@@ -36,6 +37,7 @@ def worker_settings(config: Config, log_level: str) -> dict:
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
         "REDIS_URL": config.cluster.redis_url,
+        "REDIS_PARAMS": redis_params(),
         "REMARKWATCH_REDIS_URL": config.cluster.redis_url,
         "REMARKWATCH_REDIS_PREFIX": config.cluster.key_prefix,
         "REMARKWATCH_PACER": "remarkwatch.crawler.cluster.pacing.redis_pacer",
@@ -56,7 +58,9 @@ def run_worker(config: Config, *, log_level: str = "ERROR", worker_id: str | Non
     from scrapy.utils.reactor import install_reactor, is_reactor_installed
 
     from remarkwatch.crawler.cluster.worker import ClusterSpider
+    from remarkwatch.crawler.middlewares.politeness import pacer_of
 
+    signer = cluster_signer(config)
     redis = connect(config)
     keys = Keys(config.cluster.key_prefix)
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
@@ -70,12 +74,15 @@ def run_worker(config: Config, *, log_level: str = "ERROR", worker_id: str | Non
 
     def stop(signum, frame):
         crawler.remarkwatch_stopping = True
-        logger.warning("worker %s: %s received, stopping (what it holds stays due for the next pass)", worker_id,
-                       signals_module.Signals(signum).name)
+        # A wait for a host's delay, Crawl-delay or Retry-After ends now, not after delay_s.
+        pacer_of(crawler).stopping = True
+        logger.info("worker %s: %s received, stopping (what it holds stays due for the next pass)", worker_id,
+                    signals_module.Signals(signum).name)
         reactor.callFromThread(process.stop)
 
     process.crawl(crawler, sources={s.name: s for s in config.sources}, redis=redis, keys=keys,
-                  fingerprint=fingerprint(config), worker_id=worker_id)
+                  fingerprint=fingerprint(config, signer), worker_id=worker_id, signer=signer,
+                  shared=shared_config(config, signer))
     previous = {sig: signals_module.signal(sig, stop) for sig in (signals_module.SIGTERM, signals_module.SIGINT)}
     try:
         process.start(install_signal_handlers=False)

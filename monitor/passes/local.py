@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 from remarkwatch.clock import utcnow
 from remarkwatch.config import Config, Source
 from remarkwatch.crawler.items import Capture
-from remarkwatch.crawler.middlewares.politeness import pacer_of
+from remarkwatch.crawler.middlewares.politeness import STOPPING, pacer_of
 from remarkwatch.crawler.settings import build_settings
 from remarkwatch.crawler.spiders.remarks import RemarksSpider
 from remarkwatch.parallel.pool import ExtractPool
@@ -216,6 +216,24 @@ def _shutdown_handler(process, reactor):
         process.stop_requested = True
         for crawler in list(getattr(process, "crawlers", ())):
             pacer_of(crawler).stopping = True     # a Retry-After or Crawl-delay wait ends now
+            reactor.callFromThread(drop_delayed, crawler)     # and so does one for delay_s
         logger.warning("%s received: finishing the current document, then stopping", signal.Signals(signum).name)
         reactor.callFromThread(process.stop)
     return shutdown
+
+
+def drop_delayed(crawler) -> int:
+    """Drop the requests Scrapy's downloader holds back for the source's delay (DOWNLOAD_DELAY):
+    a stopping crawl otherwise waits each of them out (455 s after SIGTERM with delay_s = 600).
+    Each fails as a stopped wait does (STOPPING), which records nothing: they stay due."""
+    from scrapy.exceptions import IgnoreRequest
+
+    engine = getattr(crawler, "engine", None)
+    dropped = 0
+    for slot in list(engine.downloader.slots.values()) if engine is not None else ():
+        slot.close()                 # the timer that would start the next request after the delay
+        while slot.queue:
+            request, waiting = slot.queue.popleft()
+            waiting.errback(IgnoreRequest(STOPPING))
+            dropped += 1
+    return dropped

@@ -366,6 +366,29 @@ def test_sigterm_ends_a_retry_after_wait_within_seconds(tmp_path, server, site):
     assert integrity_check(db_at(config_path)) == ["ok"]
 
 
+@pytest.mark.slow
+def test_sigterm_ends_a_wait_for_delay_s(tmp_path, server, site):
+    """Issue 27, item 13: Scrapy's downloader holds each request back for the source's delay, and a
+    stopping crawl waited every one of them out (455 s after SIGTERM with delay_s = 600)."""
+    config_path = write_config(tmp_path, server.base_url)
+    config_path.write_text(config_path.read_text().replace("delay_s = 0", "delay_s = 600"))
+    proc = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(config_path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while site.hits.get("/robots.txt", 0) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1)                      # the listing now waits 600 s behind robots.txt
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "(interrupted)" in out and "Traceback" not in err, err
+    assert integrity_check(db_at(config_path)) == ["ok"]
+
+
 # --- 11. secrets never reach a log ---------------------------------------------------------------
 
 @pytest.mark.slow

@@ -7,11 +7,12 @@ import signal
 from types import SimpleNamespace
 
 import pytest
+import scrapy
 from scrapy.utils.test import get_crawler
 
 from remarkwatch.crawler.items import OK, Capture, Extracted
 from remarkwatch.crawler.middlewares.politeness import pacer_of
-from remarkwatch.passes.local import CrawlPass, _shutdown_handler, source_settings
+from remarkwatch.passes.local import CrawlPass, _shutdown_handler, drop_delayed, source_settings
 from remarkwatch.storage.db import open_db
 from tests.unit.conftest import STATE, state_config
 
@@ -76,6 +77,34 @@ def test_the_first_signal_stops_gracefully_and_the_second_at_once():
     shutdown(signal.SIGTERM, None)
     # No further source is started, a pacer's Retry-After or Crawl-delay wait ends, the crawl closes.
     assert process.stop_requested and pacer_of(crawler).stopping
-    assert reactor.calls == [process.stop]
+    assert reactor.calls == [drop_delayed, process.stop]
     shutdown(signal.SIGINT, None)
-    assert reactor.calls == [process.stop, reactor.stop]
+    assert reactor.calls == [drop_delayed, process.stop, reactor.stop]
+
+
+def test_a_stop_drops_the_requests_held_back_for_the_delay():
+    """Issue 27, item 13: Scrapy's downloader holds requests for DOWNLOAD_DELAY, and a stopping
+    crawl waited them all out (455 s after SIGTERM with delay_s = 600). They fail as a stopped
+    wait does, which records nothing, and the slot's timer is cancelled."""
+    from scrapy.core.downloader import Slot
+    from scrapy.exceptions import IgnoreRequest
+    from twisted.internet.defer import Deferred
+
+    from remarkwatch.crawler.middlewares.politeness import STOPPING
+
+    class Timer:
+        cancelled = False
+
+        def cancel(self):
+            self.cancelled = True
+
+    slot, timer, failed = Slot(concurrency=1, delay=600), Timer(), []
+    slot.latercall = timer
+    for url in ("https://www.state.gov/a/", "https://www.state.gov/b/"):
+        waiting = Deferred()
+        waiting.addErrback(lambda failure: failed.append(failure.check(IgnoreRequest) and failure.getErrorMessage()))
+        slot.queue.append((scrapy.Request(url), waiting))
+    crawler = SimpleNamespace(engine=SimpleNamespace(downloader=SimpleNamespace(slots={"www.state.gov": slot})))
+    assert drop_delayed(crawler) == 2
+    assert failed == [STOPPING, STOPPING] and not slot.queue and timer.cancelled
+    assert drop_delayed(SimpleNamespace(engine=None)) == 0
