@@ -78,7 +78,9 @@ def parse_date(text: str | None, formats) -> str | None:
 
 def find_post_id(sel: Selector, profile: Profile) -> str | None:
     for rule in profile.post_id:
-        for value in sel.css(rule.css).getall():
+        # ::text and ::attr() through the compiled selectors; an element rule reads its markup
+        values = select(sel.root, rule.css) if _ATTR.search(rule.css) else sel.css(rule.css).getall()
+        for value in values:
             match = rule.regex.search(value or "")
             if match:
                 return match.group(1)
@@ -98,7 +100,7 @@ NOT_FOUND_MARKERS = ("Page Not Found", "404 Not Found", "Error 404", "Page Canno
 
 
 def _heads(sel: Selector) -> str:
-    return " ".join(sel.css("title::text, h1 *::text, h1::text").getall())
+    return " ".join(select(sel.root, "title::text, h1 *::text, h1::text"))
 
 
 def is_blocked(sel: Selector, profile: Profile, body_found: bool) -> str | None:
@@ -111,7 +113,7 @@ def is_blocked(sel: Selector, profile: Profile, body_found: bool) -> str | None:
     if body_found:
         text, markers = _heads(sel), profile.blocked_markers
     else:
-        text = (_heads(sel) + " " + " ".join(sel.css("body *::text").getall()))[:20000]
+        text = (_heads(sel) + " " + " ".join(select(sel.root, "body *::text")))[:20000]
         markers = (*profile.blocked_markers, *GENERIC_BLOCK_MARKERS)
     for marker in markers:
         if marker.lower() in text.lower():

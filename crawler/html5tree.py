@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
 
@@ -17,43 +18,60 @@ except ImportError as exc:     # a hard dependency: no silent fallback to libxml
         "remarkwatch needs selectolax (the HTML5 parser it reads pages with, lexbor): "
         "`pip install 'selectolax>=1.0.1,<2'`, or reinstall remarkwatch") from exc
 
-_MAKE = lxml_html.HTMLParser().makeelement     # HtmlElement, as parsel's own parse gives
-# Characters XML (so lxml) refuses in text and attributes. Form feed is HTML whitespace, kept as
-# a space; NUL and the C0 controls a browser shows as nothing are dropped (a NUL in body text is
-# ignored by the HTML parser too).
-_FORM_FEED = re.compile("\x0c")
+# HtmlElement for every element, as parsel's own parse gives (trafilatura and the cleaner want
+# it), chosen in C: lxml.html's own lookup is Python code run for every element made or met.
+_PARSER = etree.HTMLParser()
+_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment, pi=lxml_html.HtmlProcessingInstruction,
+    entity=lxml_html.HtmlEntity))
+_MAKE = _PARSER.makeelement
+# What lxml refuses, met only on the slow path (lxml raises, the node is made again cleaned):
+# characters XML forbids in text and attribute values (a form feed is HTML whitespace, kept as a
+# space; NUL and the other C0 controls a browser shows as nothing are dropped; the HTML parser
+# already drops a NUL in body text), a boolean attribute's missing value, odd tag names.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_BAD_TAG = re.compile(r"[\s<>\"'/=]")
+_BAD_NAME = re.compile(r"[\s<>\"'/=]")
 UNKNOWN_TAG = "rw-unknown"     # a tag name lxml refuses (`<a"b>`): its element and text stay
-_TAGS: dict[str, str] = {}     # lexbor's name -> the lxml tag used for it
 
 
 def parse(html: str):
     """The <html> element of `html` parsed as Chromium parses it (scripting on, so <noscript>
     is raw text as in a browser running scripts), as an lxml HtmlElement tree. Comments, the
-    doctype and a <template>'s contents (not in the document, as in a browser) are left out."""
-    if "\x0c" in html:
-        html = _FORM_FEED.sub(" ", html)
-    html = _UNSTORABLE.sub("", html)
-    top = LexborHTMLParser(html, scripting=True).root
-    root = _MAKE("html", _attributes(top))
-    if top is None:                 # lexbor always builds <html>; kept safe for an empty string
+    doctype and a <template>'s contents (not in the document, as in a browser) are left out.
+
+    One pass over lexbor's nodes, with an explicit stack (a page nested without limit cannot
+    exhaust Python's recursion) that keeps each open element's last child (lxml counts children
+    by walking them: `len()` per text node made a long list quadratic)."""
+    try:
+        top = LexborHTMLParser(html, scripting=True).root
+    except UnicodeEncodeError:      # a lone surrogate, which UTF-8 cannot carry
+        top = LexborHTMLParser(_UNSTORABLE.sub("", html), scripting=True).root
+    root = _MAKE("html")
+    if top is None:                 # lexbor always builds <html>; kept safe all the same
         return root
-    stack = [(top.iter(include_text=True), root)]
-    while stack:
-        children, parent = stack[-1]
+    _set_attributes(root, top.attributes)
+    sub, stack = etree.SubElement, []
+    children, parent, last = top.iter(include_text=True), root, None
+    while True:
         node = next(children, None)
         if node is None:
-            stack.pop()
+            if not stack:
+                break
+            children, parent, last = stack.pop()
             continue
         tag = node.tag
         if tag == "-text":
-            _append_text(parent, node.text_content or "")
+            _add_text(parent, last, node.text_content or "")
         elif tag[0] != "-":         # -comment, -doctype
-            element = _MAKE(_TAGS.get(tag) or _tag(tag), _attributes(node))
-            parent.append(element)
+            attributes = node.attributes
+            try:
+                last = sub(parent, tag.lower(), attributes)   # lower: SVG's foreignObject, as parsel's CSS expects
+            except (TypeError, ValueError):
+                last = sub(parent, _tag(tag))
+                _set_attributes(last, attributes)
             if tag != "template":
-                stack.append((node.iter(include_text=True), element))
+                stack.append((children, parent, last))
+                children, parent, last = node.iter(include_text=True), last, None
     return root
 
 
@@ -62,28 +80,29 @@ def selector(html: str) -> Selector:
     return Selector(root=parse(html or "<html></html>"), type="html")
 
 
-def _append_text(parent, text: str) -> None:
-    if len(parent):
-        last = parent[-1]
-        last.tail = (last.tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
+def _add_text(parent, last, text: str) -> None:
+    """`text` after `last` (the tail of parent's last child), or as parent's text."""
+    try:
+        if last is None:
+            parent.text = parent.text + text if parent.text else text
+        else:
+            last.tail = last.tail + text if last.tail else text
+    except ValueError:
+        _add_text(parent, last, _storable(text))
+
+
+def _storable(text: str) -> str:
+    return _UNSTORABLE.sub("", text.replace("\x0c", " "))
 
 
 def _tag(name: str) -> str:
-    """lxml's tag for a lexbor element name: lower case (SVG's foreignObject too, as libxml2 gave
-    it and parsel's lower-cased CSS expects), a placeholder for a name lxml refuses."""
+    """lxml's tag for a name it refused: lower case, or a placeholder for a name with characters
+    lxml refuses."""
     tag = name.lower()
-    if not tag or _BAD_TAG.search(tag):
-        tag = UNKNOWN_TAG
-    _TAGS[name] = tag
-    return tag
+    return UNKNOWN_TAG if not tag or _BAD_NAME.search(tag) else tag
 
 
-def _attributes(node) -> dict[str, str]:
-    if node is None:
-        return {}
-    attributes = node.attributes
-    if not attributes:
-        return {}
-    return {name: value or "" for name, value in attributes.items() if name and not _BAD_TAG.search(name)}
+def _set_attributes(element, attributes: dict) -> None:
+    for name, value in (attributes or {}).items():
+        if name and not _BAD_NAME.search(name):
+            element.set(name, _storable(value or ""))
