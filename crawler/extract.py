@@ -285,7 +285,7 @@ def extract_or_fallback(html: str, url: str, profile: Profile, fallback: Profile
 def extract_feed_item(content_html: str, *, url: str, title: str | None, creator: str | None,
                       profile: Profile) -> Extraction:
     """Extract a feed item's body (RSS content:encoded) the way an article body is extracted."""
-    sel = html5tree.selector(f"<html><body><div id='rw-item'>{content_html}</div></body></html>")
+    sel = html5tree.fragment_selector(content_html or "", "rw-item")
     root = sel.css("#rw-item")[0].root
     creator_text = htmltext.collapse(creator or "")
     hero = any(sel.css(s) for s in profile.sel("hero"))
@@ -379,7 +379,7 @@ def extract_govuk(text: str, url: str, profile: Profile) -> Extraction:
         post_id=item.get("content_id"),
         canonical_url=urljoin("https://www.gov.uk", item["base_path"]) if item.get("base_path") else None,
     )
-    sel = html5tree.selector(f"<html><body><div id='rw-item'>{details.get('body') or ''}</div></body></html>")
+    sel = html5tree.fragment_selector(details.get("body") or "", "rw-item")
     _, fields.body_html, fields.body_text, fields.links, fields.media = clean_body(
         sel.css("#rw-item")[0].root, profile, url, leading=lambda line: False)
     if not fields.body_text.strip():

@@ -37,26 +37,58 @@ UNKNOWN_TAG = "rw-unknown"     # a tag name lxml refuses (`<a"b>`): its element 
 def parse(html: str):
     """The <html> element of `html` parsed as Chromium parses it (scripting on, so <noscript>
     is raw text as in a browser running scripts), as an lxml HtmlElement tree. Comments, the
-    doctype and a <template>'s contents (not in the document, as in a browser) are left out.
-
-    One pass over lexbor's nodes, with an explicit stack (a page nested without limit cannot
-    exhaust Python's recursion) that keeps each open element's last child (lxml counts children
-    by walking them: `len()` per text node made a long list quadratic)."""
-    try:
-        top = LexborHTMLParser(html, scripting=True).root
-    except UnicodeEncodeError:      # a lone surrogate, which UTF-8 cannot carry
-        top = LexborHTMLParser(_UNSTORABLE.sub("", html), scripting=True).root
+    doctype and a <template>'s contents (not in the document, as in a browser) are left out."""
+    top = _lexbor(html).root
     root = _MAKE("html")
-    if top is None:                 # lexbor always builds <html>; kept safe all the same
-        return root
-    _set_attributes(root, top.attributes)
+    if top is not None:             # lexbor always builds <html>; kept safe all the same
+        _set_attributes(root, top.attributes)
+        _build(root, top.iter(include_text=True))
+    return root
+
+
+def selector(html: str) -> Selector:
+    """A parsel Selector over `parse(html)`: `.css()`, `.xpath()` and `.root` as before."""
+    return Selector(root=parse(html or "<html></html>"), type="html")
+
+
+def fragment_selector(html: str, container_id: str) -> Selector:
+    """A parsel Selector over <html><body><div id=container_id> holding `html` parsed as a
+    fragment, as a browser parses `div.innerHTML = html` (a feed item's or an API's body): a stray
+    </div> or </body> in it cannot close the container and leave the rest of the body outside."""
+    root = _MAKE("html")
+    container = etree.SubElement(etree.SubElement(root, "body"), "div", {"id": container_id})
+    first = _lexbor(html, is_fragment=True, fragment_tag="div").root
+    if first is not None:
+        _build(container, _siblings(first), first.mem_id)
+    return Selector(root=root, type="html")
+
+
+def _lexbor(html: str, **options) -> LexborHTMLParser:
+    try:
+        return LexborHTMLParser(html, scripting=True, **options)
+    except UnicodeEncodeError:      # a lone surrogate, which UTF-8 cannot carry
+        return LexborHTMLParser(_UNSTORABLE.sub("", html), scripting=True, **options)
+
+
+def _siblings(node):
+    while node is not None:
+        yield node
+        node = node.next
+
+
+def _build(root, children, fragment_root: int | None = None) -> None:
+    """lexbor's nodes from `children` down, appended to `root`: one pass with an explicit stack (a
+    page nested without limit cannot exhaust Python's recursion) that keeps each open element's
+    last child (lxml counts children by walking them: `len()` per text node made a long list
+    quadratic). selectolax's `iter()` on a fragment's first node gives the fragment's top-level
+    nodes, not its children: that node (`fragment_root`, its mem_id) is read child by child."""
     sub, stack = etree.SubElement, []
-    children, parent, last = top.iter(include_text=True), root, None
+    parent, last = root, None
     while True:
         node = next(children, None)
         if node is None:
             if not stack:
-                break
+                return
             children, parent, last = stack.pop()
             continue
         tag = node.tag
@@ -71,13 +103,10 @@ def parse(html: str):
                 _set_attributes(last, attributes)
             if tag != "template":
                 stack.append((children, parent, last))
-                children, parent, last = node.iter(include_text=True), last, None
-    return root
-
-
-def selector(html: str) -> Selector:
-    """A parsel Selector over `parse(html)`: `.css()`, `.xpath()` and `.root` as before."""
-    return Selector(root=parse(html or "<html></html>"), type="html")
+                if fragment_root is not None and node.mem_id == fragment_root:
+                    children, parent, last = _siblings(node.first_child), last, None
+                else:
+                    children, parent, last = node.iter(include_text=True), last, None
 
 
 def _add_text(parent, last, text: str) -> None:

@@ -54,3 +54,13 @@ CASES = [
     ("strike-correction", DOCTYPE + "<p>I still got <s>136</s> [3.6] million</p>", ["I still got ~~136~~ [3.6] million"]),
     ("control-characters", DOCTYPE + "<p>a\x02b\x0cc</p><p>d</p>", ["ab c", "d"]),
 ]
+
+# Bodies parsed as fragments, as a browser parses `div.innerHTML = body` (feed items, GOV.UK
+# bodies): id, body, paragraphs of the container.
+FRAGMENT_CASES = [
+    ("stray-div-end", "<p>one</p></div><p>two</p></div></div><p>three</p>", ["one", "two", "three"]),
+    ("stray-body-end", "<p>one</p></body></html><p>two</p>", ["one", "two"]),
+    ("document-tags", "<html><head><title>T</title></head><body><p>one</p></body></html>", ["T", "one"]),
+    ("embed", '<p>one</p><embed src="v.mp4"><p>two</p>', ["one", "two"]),
+    ("leading-text", "lead <b>bold</b> tail<p>para", ["lead bold tail", "para"]),
+]

@@ -5,7 +5,8 @@ DOM is read as paragraphs by a script that mirrors `htmltext.paragraphs` step fo
 Both sides then apply the same rules to the same region, so what is compared is the parse:
 - the region is <body>, and for a page a bundled profile extracts also the profile's body region
   with its hero and strip selectors removed (the extractor's header lines are put back in front:
-  the browser side keeps them in place);
+  the browser side keeps them in place); a feed item's or GOV.UK body is a fragment, set as the
+  innerHTML of a div#rw-item on both sides, as extraction parses it;
 - dropped on both sides: script, style, noscript, template, iframe, object, embed, svg, forms
   and the other `htmltext.NEVER_CONTENT` elements, and comments (embedded media and captions are
   not transcript text);
@@ -33,14 +34,21 @@ from remarkwatch.crawler.items import OK
 from remarkwatch.crawler.profiles import get_profile
 from tests.browser import chromium  # noqa: F401
 from tests.conftest import REAL
-from tests.html5_cases import CASES
+from tests.html5_cases import CASES, FRAGMENT_CASES
 
 pytestmark = pytest.mark.slow
 PROFILES = ("whitehouse.gov", "state.gov", "state.gov-archive")
 NS = {"content": "http://purl.org/rss/1.0/modules/content/"}
+BLANK = "<!DOCTYPE html><html><head><title>blank</title></head><body></body></html>"
 
 PARAGRAPHS_JS = r"""
-const [regions, strips, never, blocks] = arguments;
+const [regions, strips, never, blocks, fragment] = arguments;
+if (fragment !== null) {            // a body parsed as a fragment, as extraction parses feed items
+  const container = document.createElement("div");
+  container.id = "rw-item";
+  container.innerHTML = fragment;
+  document.body.replaceChildren(container);
+}
 const NEVER = new Set(never), BLOCK = new Set(blocks), STRIKE = new Set(["s", "strike", "del"]);
 const PYSPACE = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
 const TRIM = new RegExp("^" + PYSPACE + "+|" + PYSPACE + "+$", "g");
@@ -122,15 +130,16 @@ def served():
         server.server_close()
 
 
-def chromium_paragraphs(browser, url, regions=("body",), strips=()) -> list[str] | None:
-    """The paragraphs of the first of `regions` in Chromium's DOM of `url`, `strips` removed."""
+def chromium_paragraphs(browser, url, regions=("body",), strips=(), fragment=None) -> list[str] | None:
+    """The paragraphs of the first of `regions` in Chromium's DOM of `url`, `strips` removed;
+    with `fragment`, of a div#rw-item whose innerHTML it is, in place of the page's body."""
     browser.open(url, 1280)
     return browser.run(PARAGRAPHS_JS, list(regions), list(strips), sorted(htmltext.NEVER_CONTENT),
-                       sorted(htmltext.BLOCK_TAGS))
+                       sorted(htmltext.BLOCK_TAGS), fragment)
 
 
-def our_paragraphs(html: str, region: str = "body") -> list[str]:
-    root = html5tree.parse(html)
+def our_paragraphs(html: str, region: str = "body", fragment: bool = False) -> list[str]:
+    root = html5tree.fragment_selector(html, "rw-item").root if fragment else html5tree.parse(html)
     element = select(root, region)[0]
     htmltext.drop_non_content(element)
     return htmltext.paragraphs(element)
@@ -198,6 +207,12 @@ def test_real_feed_and_govuk_bodies_read_as_chromium_reads_them(chromium, served
     item_id, body = item
     if not body:
         pytest.skip(f"{REAL} is not available (../shared is absent)")
-    html = f"<html><body><div id='rw-item'>{body}</div></body></html>"      # as extract_feed_item wraps it
-    seen = chromium_paragraphs(chromium, served(f"/item/{len(Pages.pages)}", html), ["#rw-item"])
-    assert our_paragraphs(html, "#rw-item") == seen
+    seen = chromium_paragraphs(chromium, served("/blank", BLANK), ["#rw-item"], fragment=body)
+    assert our_paragraphs(body, "#rw-item", fragment=True) == seen
+
+
+@pytest.mark.parametrize("case_id, body, expected", FRAGMENT_CASES, ids=[c[0] for c in FRAGMENT_CASES])
+def test_bodies_parsed_as_fragments_read_as_chromium_reads_them(chromium, served, case_id, body, expected):  # noqa: F811
+    seen = chromium_paragraphs(chromium, served("/blank", BLANK), ["#rw-item"], fragment=body)
+    assert seen == expected, f"Chromium's DOM differs from the table: {seen}"
+    assert our_paragraphs(body, "#rw-item", fragment=True) == seen

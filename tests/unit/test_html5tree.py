@@ -9,7 +9,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from remarkwatch.crawler import html5tree, htmltext
-from tests.html5_cases import CASES
+from tests.html5_cases import CASES, FRAGMENT_CASES
 
 
 def body_paragraphs(html: str) -> list[str]:
@@ -21,6 +21,13 @@ def body_paragraphs(html: str) -> list[str]:
 @pytest.mark.parametrize("case_id, html, expected", CASES, ids=[c[0] for c in CASES])
 def test_tricky_markup_gives_the_browsers_paragraphs(case_id, html, expected):
     assert body_paragraphs(html) == expected
+
+
+@pytest.mark.parametrize("case_id, body, expected", FRAGMENT_CASES, ids=[c[0] for c in FRAGMENT_CASES])
+def test_a_body_parsed_as_a_fragment_stays_in_its_container(case_id, body, expected):
+    container = html5tree.fragment_selector(body, "rw-item").css("#rw-item")[0].root
+    htmltext.drop_non_content(container)
+    assert htmltext.paragraphs(container) == expected
 
 
 def test_the_tree_is_lxml_html_without_comments_doctype_or_template_contents():
