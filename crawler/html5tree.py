@@ -11,6 +11,8 @@ from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
 
+from remarkwatch.crawler import markupcost
+
 try:
     from selectolax.lexbor import LexborHTMLParser
 except ImportError as exc:     # a hard dependency: no silent fallback to libxml2's tree
@@ -64,6 +66,7 @@ def fragment_selector(html: str, container_id: str) -> Selector:
 
 
 def _lexbor(html: str, **options) -> LexborHTMLParser:
+    markupcost.check(html)          # hostile nesting: refused before the parser spends minutes on it
     try:
         return LexborHTMLParser(html, scripting=True, **options)
     except UnicodeEncodeError:      # a lone surrogate, which UTF-8 cannot carry
