@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from dataclasses import replace
 from functools import lru_cache
 from html import escape
@@ -13,12 +14,12 @@ from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
-from remarkwatch.crawler import htmltext
+from remarkwatch.crawler import html5tree, htmltext
 from remarkwatch.crawler.items import (BLOCKED, EMPTY_BODY, EXTRACT_ERROR, GONE, INCOMPLETE, NO_BODY, NOT_HTML, OK, TRUNCATED, Extracted,
                            Extraction)
 from remarkwatch.crawler.profiles import Profile
 
-EXTRACTOR_VERSION = "2"   # 2: embedded media sources recorded
+EXTRACTOR_VERSION = "3"   # 2: embedded media sources recorded; 3: pages parsed as HTML5 (issue 27)
 _ATTR = re.compile(r"::(attr\([^)]*\)|text)$")
 _TRANSLATOR = HTMLTranslator()     # parsel's: CSS with its ::text and ::attr() pseudo-elements
 
@@ -77,7 +78,9 @@ def parse_date(text: str | None, formats) -> str | None:
 
 def find_post_id(sel: Selector, profile: Profile) -> str | None:
     for rule in profile.post_id:
-        for value in sel.css(rule.css).getall():
+        # ::text and ::attr() through the compiled selectors; an element rule reads its markup
+        values = select(sel.root, rule.css) if _ATTR.search(rule.css) else sel.css(rule.css).getall()
+        for value in values:
             match = rule.regex.search(value or "")
             if match:
                 return match.group(1)
@@ -97,7 +100,7 @@ NOT_FOUND_MARKERS = ("Page Not Found", "404 Not Found", "Error 404", "Page Canno
 
 
 def _heads(sel: Selector) -> str:
-    return " ".join(sel.css("title::text, h1 *::text, h1::text").getall())
+    return " ".join(select(sel.root, "title::text, h1 *::text, h1::text"))
 
 
 def is_blocked(sel: Selector, profile: Profile, body_found: bool) -> str | None:
@@ -110,7 +113,7 @@ def is_blocked(sel: Selector, profile: Profile, body_found: bool) -> str | None:
     if body_found:
         text, markers = _heads(sel), profile.blocked_markers
     else:
-        text = (_heads(sel) + " " + " ".join(sel.css("body *::text").getall()))[:20000]
+        text = (_heads(sel) + " " + " ".join(select(sel.root, "body *::text")))[:20000]
         markers = (*profile.blocked_markers, *GENERIC_BLOCK_MARKERS)
     for marker in markers:
         if marker.lower() in text.lower():
@@ -220,7 +223,7 @@ def _extract_article(html: str, url: str, profile: Profile) -> Extraction:
         return extract_automatic(html, url, profile)
     if profile.extractor == "govuk":
         return extract_govuk(html, url, profile)
-    sel = Selector(text=html or "<html></html>")
+    sel = html5tree.selector(html)
     profile = profile.for_page(sel)          # the site's layout of this page's era
     body = next((m for s in profile.sel("body") for m in select(sel.root, s)), None)
     marker = is_blocked(sel, profile, body is not None)
@@ -282,7 +285,7 @@ def extract_or_fallback(html: str, url: str, profile: Profile, fallback: Profile
 def extract_feed_item(content_html: str, *, url: str, title: str | None, creator: str | None,
                       profile: Profile) -> Extraction:
     """Extract a feed item's body (RSS content:encoded) the way an article body is extracted."""
-    sel = Selector(text=f"<html><body><div id='rw-item'>{content_html}</div></body></html>")
+    sel = html5tree.fragment_selector(content_html or "", "rw-item")
     root = sel.css("#rw-item")[0].root
     creator_text = htmltext.collapse(creator or "")
     hero = any(sel.css(s) for s in profile.sel("hero"))
@@ -300,7 +303,7 @@ def extract_feed_item(content_html: str, *, url: str, title: str | None, creator
 
 def extract_listing(html: str, url: str, profile: Profile) -> tuple[list[str], str | None]:
     """Article links on a listing page, in page order, and the next page's URL if any."""
-    sel = Selector(text=html or "<html></html>")
+    sel = html5tree.selector(html)
     profile = profile.for_page(sel)
     links: list[str] = []
     for item_selector in profile.sel("items") or ("body",):
@@ -319,8 +322,9 @@ def extract_automatic(html: str, url: str, profile: Profile) -> Extraction:
     and tags come from standard tags (og:*, article:*, JSON-LD) and the profile's selectors."""
     import trafilatura
 
-    sel = Selector(text=html or "<html></html>")
-    document = trafilatura.bare_extraction(html or "", url=url, with_metadata=True, include_comments=False,
+    sel = html5tree.selector(html)
+    # trafilatura reads (and prunes) a copy of the HTML5 tree rather than libxml2's parse of the text
+    document = trafilatura.bare_extraction(deepcopy(sel.root), url=url, with_metadata=True, include_comments=False,
                                            include_tables=True, favor_precision=True)
     text = (document.text or "") if document is not None else ""
     marker = is_blocked(sel, profile, bool(text.strip()))
@@ -375,7 +379,7 @@ def extract_govuk(text: str, url: str, profile: Profile) -> Extraction:
         post_id=item.get("content_id"),
         canonical_url=urljoin("https://www.gov.uk", item["base_path"]) if item.get("base_path") else None,
     )
-    sel = Selector(text=f"<html><body><div id='rw-item'>{details.get('body') or ''}</div></body></html>")
+    sel = html5tree.fragment_selector(details.get("body") or "", "rw-item")
     _, fields.body_html, fields.body_text, fields.links, fields.media = clean_body(
         sel.css("#rw-item")[0].root, profile, url, leading=lambda line: False)
     if not fields.body_text.strip():

@@ -113,16 +113,24 @@ def split_on_br(el) -> list[str]:
     return [line for line in lines if line]
 
 
+_SPACE_RUNS = re.compile(r"[ \t\r\f]+")
+_LINE_BREAK = re.compile(r"\s*\n\s*")     # \s and str.strip() agree on what is whitespace
+
+
+def lines_of(text: str) -> str:
+    """`text`'s lines each collapsed (`collapse`), the empty ones left out, joined by newlines:
+    two regular expressions over the paragraph rather than one call per line."""
+    return _LINE_BREAK.sub("\n", _SPACE_RUNS.sub(" ", text)).strip()
+
+
 def paragraphs(root) -> list[str]:
     """Block-level paragraphs of `root` as text; <br> inside a paragraph becomes a newline."""
     out: list[str] = []
     current: list[str] = []
 
     def flush():
-        text = "".join(current)
+        para = lines_of("".join(current))
         current.clear()
-        lines = [collapse(line) for line in text.split("\n")]
-        para = "\n".join(line for line in lines if line)
         if para:
             out.append(para)
 
@@ -160,6 +168,10 @@ def paragraphs(root) -> list[str]:
 
 
 def to_html(root) -> str:
-    """Sanitised HTML of `root`: no scripts, handlers, styles or forms; safe attributes only."""
-    raw = etree.tostring(root, method="html", encoding="unicode")
-    return _CLEANER.clean_html(raw).strip()
+    """Sanitised HTML of `root`: no scripts, handlers, styles or forms; safe attributes only.
+
+    Cleans `root` in place (callers read it last): the tree is the browser's (crawler/html5tree.py),
+    and serialising it for the cleaner to parse again would hand it back to libxml2's HTML parser,
+    the very one that nested a page's text inside an <embed> (issue 27), and cost a second parse."""
+    _CLEANER(root)
+    return etree.tostring(root, method="html", encoding="unicode", with_tail=False).strip()

@@ -26,6 +26,20 @@ def link_capture(db: sqlite_utils.Database, capture_id: int, document_id: int,
     update_row(db, "captures", capture_id, {"document_id": document_id, "version_id": version_id})
 
 
+def last_reader(db: sqlite_utils.Database, document_id: int, before_id: int) -> str | None:
+    """The extractor that read the newest live, successful capture of a document before capture
+    `before_id` (None when no such capture records one)."""
+    row = first_row(db, "SELECT extractor FROM captures WHERE document_id = ? AND id < ? AND outcome = 'ok' "
+                        "AND origin IS NOT 'wayback' AND extractor IS NOT NULL AND extractor != '' "
+                        "ORDER BY id DESC LIMIT 1", [document_id, before_id])
+    return row["extractor"] if row else None
+
+
+def set_reader(db: sqlite_utils.Database, capture_id: int, extractor: str) -> None:
+    """A stored capture was extracted again (reprocess): it is now read by `extractor`."""
+    update_row(db, "captures", capture_id, {"extractor": extractor or None})
+
+
 def latest_good_captures(db: sqlite_utils.Database, outcomes: Iterable[str],
                          sources: Iterable[str] | None = None) -> list[dict]:
     """The newest stored 2xx capture of each document (and of each URL no document holds)."""

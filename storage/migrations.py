@@ -355,3 +355,12 @@ def m014_baseline_run(db):
     db.execute("ALTER TABLE source_state ADD COLUMN baseline_run_id INTEGER")
     db.execute("UPDATE source_state SET baseline_run_id = (SELECT max(r.id) FROM runs r "
                "WHERE r.started_at < source_state.baseline_done_at) WHERE baseline_done_at IS NOT NULL")
+
+
+@migrations()
+def m015_capture_extractor(db):
+    """Which extractor (profile and EXTRACTOR_VERSION) last read each capture: a live capture that
+    differs from its version only because a new parser reads the page differently is told from an
+    edit by the site, once, on the first capture the new extractor reads (issue 27). Older
+    captures stay NULL (unknown)."""
+    db.execute("ALTER TABLE captures ADD COLUMN extractor TEXT")

@@ -21,6 +21,7 @@ from scrapy.utils.sitemap import Sitemap
 from remarkwatch.crawler import items
 from remarkwatch.crawler.judge import is_landing, judge
 from remarkwatch.crawler.extract import EXTRACTOR_VERSION, extract_listing, fallback_profile
+from remarkwatch.crawler.markupcost import MarkupTooCostly
 from remarkwatch.crawler.middlewares.offsite import host_allowed, site_ports
 from remarkwatch.crawler.middlewares.politeness import LEFT_FOR_NEXT_PASS, STOPPING, UNREACHABLE
 from remarkwatch.crawler.profiles import Profile, get_profile
@@ -128,10 +129,15 @@ class RemarksSpider(scrapy.Spider):
             self.on_problem(f"{self.source_name}: listing {response.url} answered HTTP {response.status}")
             return
         else:
-            links, next_url = extract_listing(response.text, response.url, self.profile)
-            if not links:
-                self.on_problem(f"{self.source_name}: listing {response.url} has no items matching "
-                                f"{list(self.profile.sel('items'))}")
+            try:
+                links, next_url = extract_listing(response.text, response.url, self.profile)
+            except MarkupTooCostly as exc:
+                links, next_url = [], None
+                self.on_problem(f"{self.source_name}: listing {response.url}: {exc}")
+            else:
+                if not links:
+                    self.on_problem(f"{self.source_name}: listing {response.url} has no items matching "
+                                    f"{list(self.profile.sel('items'))}")
         self.on_listing(bool(links))
         for link in links:
             if link not in self.skip_urls and link not in self.due_urls:

@@ -63,7 +63,22 @@ def reextract(db: sqlite_utils.Database, capture: Capture, *, site: str, now: st
     """Record what a stored capture (`capture.capture_id`) extracts to now; a difference is a
     `reextracted` change."""
     with db.atomic():
+        captures.set_reader(db, capture.capture_id, capture.extractor)
         return _record_content(db, capture, capture.capture_id, site, None, now, reextracted=True)
+
+
+def _switched(db, change, previous: dict, capture: Capture, document_id: int, capture_id: int):
+    """The change relabelled as the extractor's when the extractor changed, not the page: the
+    profile and the generic fallback took turns, or the last capture of the document was read by
+    another extractor (a new EXTRACTOR_VERSION, such as the HTML5 parser of issue 27, reads this
+    one first: compared with a version its predecessor extracted, the parser's differences would
+    read as edits)."""
+    if extractor_family(previous.get("extractor")) != extractor_family(capture.extractor):
+        return decide.extractor_switched(change, previous.get("extractor"), capture.extractor)
+    read_by = captures.last_reader(db, document_id, capture_id)
+    if read_by and capture.extractor and read_by != capture.extractor:
+        return decide.extractor_switched(change, read_by, capture.extractor)
+    return change
 
 
 def _record_failure(db, capture: Capture, capture_id: int, run_id, now: str, policy: RemovalPolicy,
@@ -141,9 +156,8 @@ def _record_content(db, capture: Capture, capture_id: int, site: str, run_id, no
         change = decide.restored(change, capture.final_url)
     if reextracted and change is not None:
         change = decide.reextracted(change, capture.extractor)
-    elif change is not None and previous is not None and \
-            extractor_family(previous.get("extractor")) != extractor_family(capture.extractor):
-        change = decide.extractor_switched(change, previous.get("extractor"), capture.extractor)
+    elif change is not None and previous is not None:
+        change = _switched(db, change, previous, capture, document_id, capture_id)
     update = {"last_seen": now, "url": capture.final_url}
     if document is not None and document["state"] != ACTIVE and not reextracted:
         update.update(state=ACTIVE, state_since=now, missing_since=None, missing_passes=0, missing_run_id=None)

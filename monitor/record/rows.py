@@ -31,7 +31,7 @@ def store_capture(db, capture: Capture, run_id: int | None) -> int:
         "final_url": capture.final_url, "status": capture.status, "outcome": capture.outcome,
         "error": capture.error, "fetched_at": capture.fetched_at,
         "content_type": capture.content_type, "etag": capture.etag,
-        "last_modified": capture.last_modified, "blob_hash": blob,
+        "last_modified": capture.last_modified, "blob_hash": blob, "extractor": capture.extractor or None,
         **capture_evidence(capture),
     })
     return capture.capture_id

@@ -7,7 +7,7 @@ import pytest
 
 from remarkwatch.crawler.items import BLOCKED, GONE, HTTP_ERROR, NO_BODY, OFFSITE, ROBOTS, TRUNCATED
 from remarkwatch.demo.replica.content import DEMO_EDIT, DEMO_NEW
-from remarkwatch.demo.replica.site import Response
+from remarkwatch.demo.replica.site import Response, paragraph_html
 from tests.conftest import FIXTURES, crawl, db_at, invoke, write_config
 
 pytestmark = pytest.mark.slow
@@ -55,6 +55,27 @@ def test_edit_and_new_release_detected(config_path, site):
     colored = invoke("diff", edited[0]["id"], "--config", config_path, "--color", check=True).stdout
     assert "\x1b[31m\x1b[9mforces" in colored and "\x1b[32m\x1b[4mrefugees" in colored
     assert invoke("diff", 9999, "--config", config_path).returncode == 1
+
+
+def test_an_edit_after_an_html5_embed_is_found(config_path, site):
+    """Issue 27: with a video as an HTML5 <embed> (a void element) after the first paragraph, the
+    transcript after it was lost and the edit after it recorded as unchanged, with no alert."""
+    slug, old, new = DEMO_EDIT
+    release = next(r for r in site.releases.values() if r.slug == slug)
+
+    def body(phrase: str) -> str:
+        paragraphs = [paragraph_html(p.replace(old, phrase)) for p in release.paragraphs]
+        return "\n".join([paragraphs[0], '<embed src="/video/briefing.mp4" type="video/mp4">', *paragraphs[1:]])
+
+    site.update(slug, body_html=body(old))
+    crawl(config_path)
+    site.update(slug, body_html=body(new), modified="2026-09-24T10:00:00+00:00")
+    assert "0 new, 1 edited, 33 unchanged" in crawl(config_path).stdout
+    listed = json.loads(invoke("changes", "--config", config_path, "--json", check=True).stdout)
+    edited = [c for c in listed if c["kind"] == "edited"]
+    assert len(edited) == 1 and edited[0]["summary"].startswith("turn 1, MR PRICE: 'forces' -> 'refugees'")
+    text = db_at(config_path).execute("SELECT body_text FROM versions WHERE id = (SELECT MAX(id) FROM versions)").fetchone()[0]
+    assert len(text.split("\n\n")) == len(release.paragraphs) and new in text and release.paragraphs[-1] in text
 
 
 def test_error_and_block_pages_are_not_changes(config_path, site):

@@ -283,3 +283,26 @@ def test_the_generic_fallback_reads_a_redesigned_release_but_not_a_home_page():
     result, missed = extract_or_fallback(redesigned, "https://www.state.gov/x/", PROFILE, fallback)
     assert result.outcome == OK and "no element matches body selectors" in missed
     assert result.fields.post_id == extract_article(page, "https://www.state.gov/x/", PROFILE).fields.post_id
+
+
+def _video_briefing(word: str) -> str:
+    """A briefing whose video sits between paragraphs as an HTML5 <embed> (a void element)."""
+    body = ('<p>MR PRICE: Good afternoon.</p>\n<embed src="https://video.example/briefing.mp4" type="video/mp4">\n'
+            f"<p>We condemn the attacks and intimidation against Eritrean {word}.</p>\n<p>END</p>")
+    release = Release(262710, "department-press-briefing-july-27-2021", "Department Press Briefing – July 27, 2021",
+                      "Department Press Briefing", ["Ned Price, Department Spokesperson"], parse_date_iso("2021-07-27"),
+                      [], body_html=body)
+    return article_2019(release, "https://www.state.gov")
+
+
+def test_an_html5_embed_does_not_swallow_the_transcript_after_it():
+    """Issue 27: libxml2 nested everything after <embed> inside it, so the text after a video was
+    lost and an edit there ("forces" -> "refugees") read as unchanged."""
+    url = "https://www.state.gov/briefings/department-press-briefing-july-27-2021/"
+    before, after = (extract_article(_video_briefing(word), url, PROFILE) for word in ("forces", "refugees"))
+    assert before.outcome == after.outcome == OK
+    assert before.fields.body_text.split("\n\n") == [
+        "MR PRICE: Good afternoon.", "We condemn the attacks and intimidation against Eritrean forces.", "END"]
+    assert before.fields.media == ["https://video.example/briefing.mp4"]
+    assert after.fields.body_text == before.fields.body_text.replace("forces", "refugees")
+    assert "Eritrean refugees" in after.fields.body_html and "<embed" not in after.fields.body_html

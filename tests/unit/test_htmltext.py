@@ -77,3 +77,15 @@ def test_to_html_keeps_only_safe_markup():
     root = tree('<p onclick="steal()" style="color:red" class="x">Hi <a href="/a" target="_blank">link</a>'
                 '<script>alert(1)</script><img src="/i.png" onerror="x()"></p>')
     assert htmltext.to_html(root) == '<div><p>Hi <a href="/a">link</a><img src="/i.png"></p></div>'
+
+
+@pytest.mark.parametrize("text, lines", [
+    ("  a \t b \n\n  c  ", "a b\nc"),
+    ("a\xa0\n\xa0b", "a\nb"),                  # str.strip() takes a line's NBSP at either end
+    ("a\xa0b\u2028c", "a\xa0b\u2028c"),        # inside a line, Unicode spaces are content
+    ("\n \r\n\x0c", ""),
+    ("x\r\ny", "x\ny"),
+])
+def test_lines_of_collapses_each_line_as_collapse_does(text, lines):
+    assert htmltext.lines_of(text) == lines
+    assert lines == "\n".join(line for line in (htmltext.collapse(part) for part in text.split("\n")) if line)

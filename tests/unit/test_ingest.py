@@ -126,3 +126,34 @@ def test_a_stored_capture_extracted_again_is_a_reextracted_change(db):
     assert reextract(db, again, site="state.gov", now=at(5)) == "reextracted"
     assert reextract(db, again, site="state.gov", now=at(6)) == "unchanged"
     assert db.execute("SELECT COUNT(*) FROM captures").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("captures, kinds", [
+    # a new parser (EXTRACTOR_VERSION 3, issue 27) reads the page differently: not an edit by the site
+    ([("state.gov/2", "One."), ("state.gov/3", "One, read whole.")], ["new", "reextracted"]),
+    # ... and from then on the new extractor's versions are compared like with like
+    ([("state.gov/2", "One."), ("state.gov/3", "One, read whole."), ("state.gov/3", "Two, read whole.")],
+     ["new", "reextracted", "edited"]),
+    # the new parser read the same text: a later edit is an edit, though the version is still 2's
+    ([("state.gov/2", "One."), ("state.gov/3", "One."), ("state.gov/3", "Two.")], ["new", "unchanged", "edited"]),
+    ([("state.gov/3", "One."), ("state.gov/3", "Two.")], ["new", "edited"]),
+    ([("", "One."), ("state.gov/3", "Two.")], ["new", "edited"]),      # no extractor recorded: compared as before
+    ([("state.gov/3", "One."), ("fallback:state.gov/3", "Two.")], ["new", "reextracted"]),
+])
+def test_a_new_extractor_is_not_an_edit_by_the_site(db, captures, kinds):
+    steps = [(i + 1, i, ok(text, extractor=extractor)) for i, (extractor, text) in enumerate(captures)]
+    assert run(db, steps) == kinds
+    switched = db.execute("SELECT summary FROM changes WHERE kind = 'reextracted'").fetchall()
+    assert all(summary.startswith("extractor switched (") for summary, in switched)
+    assert len(switched) == kinds.count("reextracted")
+
+
+def test_after_reprocess_the_next_pass_compares_with_the_new_extractor(db):
+    """`remarkwatch reprocess` after an upgrade re-reads the stored page with the new parser: the
+    next live capture is compared with that reading, and an edit in it is an edit."""
+    run(db, [(1, 0, ok("One.", extractor="state.gov/2"))])
+    capture_id = db.execute("SELECT id FROM captures").fetchone()[0]
+    assert reextract(db, ok("One, read whole.", capture_id=capture_id, extractor="state.gov/3"),
+                     site="state.gov", now=at(1)) == "reextracted"
+    assert run(db, [(2, 2, ok("Two, read whole.", extractor="state.gov/3"))]) == ["edited"]
+    assert db.execute("SELECT extractor FROM captures ORDER BY id").fetchall() == [("state.gov/3",), ("state.gov/3",)]
