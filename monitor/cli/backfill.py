@@ -20,7 +20,11 @@ from remarkwatch.errors import ConfigError
               help="Only captures up to this date, UTC.")
 @click.option("--max-captures", type=click.IntRange(min=1), default=None,
               help="Fetch at most N mementos per document, oldest first (the next run goes on from there).")
-def backfill(config, urls, source_names, since, until, max_captures):
+@click.option("--discover", is_flag=True,
+              help="Find every release of the --source sites in the archive's index and backfill each.")
+@click.option("--page-lines", type=click.IntRange(min=1, max=100_000), default=1000, show_default=True,
+              help="With --discover: URLs per page of the archive's index (fewer pages, larger answers).")
+def backfill(config, urls, source_names, since, until, max_captures, discover, page_lines):
     """Find edits made before remarkwatch watched a page, in the Wayback Machine's captures.
 
     Lists each document's captures, fetches each distinct one once, extracts it with the site
@@ -29,6 +33,10 @@ def backfill(config, urls, source_names, since, until, max_captures):
     `historical = true`). Without URLs or --source: every document of every source. A killed
     backfill goes on where it stopped; a second run fetches nothing it already has. The archive
     service is [backfill] wayback_url in the config.
+
+    With --discover, the archive's index is asked for every URL of each --source site, and the
+    ones its profile's [discover] table calls releases are backfilled, watched or not; a stopped
+    run goes on where it stopped (see docs/history.md for how long a whole site takes).
 
     Example: remarkwatch backfill --source state-press-briefings --from 2021-01-01
     """
@@ -44,9 +52,11 @@ def backfill(config, urls, source_names, since, until, max_captures):
         raise ConfigError(f"--from {since:%Y-%m-%d} is after --to {until:%Y-%m-%d}")
     if not config.sources:
         raise ConfigError(f"{config.path}: no [[sources]]; backfill reads documents of configured sources")
+    if discover and (urls or not source_names):
+        raise ConfigError("--discover reads whole sites: name them with --source, without URLs")
     db = open_db(config.db_path)
-    work = targets(db, config, source_names, urls)
-    if not work:
+    work = [] if discover else targets(db, config, source_names, urls)
+    if not work and not discover:
         click.echo("nothing to backfill: the sources have no documents yet (run `remarkwatch crawl` first, "
                    "or name URLs)")
         return
@@ -60,11 +70,14 @@ def backfill(config, urls, source_names, since, until, max_captures):
     try:
         runner = bf.Backfiller(config, db, client, since=since, until=until, max_captures=max_captures,
                                progress=progress)
-        result = runner.run(work)
+        found = _discover(config, runner, source_names, (since, until), page_lines, progress) if discover else []
+        result = runner.result if discover else runner.run(work)
     finally:
         progress.clear()
         schedule_store.release_lock(db, "backfill")
     result.requests = requests_sent
+    for line in found:
+        logs.echo(line)
     logs.echo(result.summary())
     if any(channel.historical for channel in config.alerts):
         from remarkwatch.cli.alerts import deliver_outbox
@@ -72,3 +85,14 @@ def backfill(config, urls, source_names, since, until, max_captures):
         deliver_outbox(config, db, strict=False)
     if result.counts["errors"]:
         sys.exit(1)
+
+
+def _discover(config, runner, source_names, span, page_lines, progress) -> list[str]:
+    """Each named source's discovery, one after another; their summary lines."""
+    from remarkwatch.history.discover import Discoverer
+
+    lines = []
+    for name in source_names:
+        found = Discoverer(runner, page_lines=page_lines, progress=progress).run(config.source(name), *span)
+        lines.append(f"{name}: {found.summary()}")
+    return lines

@@ -100,6 +100,9 @@ class Backfiller:
         self.progress = progress
         self.now = now
         self.result = BackfillResult()
+        # Called in the transaction that writes a target's history, when all of it was read (no
+        # capture left by a failure or --max-captures): discovery marks the URL done there.
+        self.on_complete = None
 
     def run(self, work: list[Target]) -> BackfillResult:
         for index, target in enumerate(work):
@@ -109,13 +112,13 @@ class Backfiller:
                 if not archive_error(exc):
                     raise
                 self.result.counts["errors"] += 1
-                self._problem(f"{target.url}: the archive's search failed: {type(exc).__name__}: {exc}")
+                self.problem(f"{target.url}: the archive's search failed: {type(exc).__name__}: {exc}")
             self.result.counts["documents"] += 1
             if self.progress is not None:
                 self.progress.update(self.result, done=index + 1, total=len(work))
         return self.result
 
-    def _problem(self, message: str) -> None:
+    def problem(self, message: str) -> None:
         message = terminal(message if len(message) <= 300 else message[:300] + "…")    # the archive's words
         self.result.problems.append(message)
         if self.progress is not None:
@@ -130,7 +133,7 @@ class Backfiller:
         # The package's own filter of malformed URLs (data: and mailto: addresses, hosts without
         # a dotted name) is replaced by ours: a capture of this very page, in the CDX's own terms.
         key = surt_key(target.url)
-        listed = self._patiently(lambda: list(self.client.search(
+        listed = self.patiently(lambda: list(self.client.search(
             target.url, from_date=self.since, to_date=self.until, skip_malformed_results=False)), listing=True)
         records = sorted((r for r in listed if surt_key(r.original) == key), key=lambda r: r.timestamp)
         counts["listed"] += len(records)
@@ -210,7 +213,7 @@ class Backfiller:
         found = documents.find_document(self.db, key, [url, target.url, fields.canonical_url])
         return found["id"] if found else None
 
-    def _patiently(self, call, *, listing: bool = False):
+    def patiently(self, call, *, listing: bool = False):
         """`call()`, waiting out the archive's rate limit: a 429 stops the whole client for its
         Retry-After (or a doubling backoff when it gives none) and the same request goes again."""
         from wayback.exceptions import RateLimitError
@@ -264,13 +267,13 @@ class Backfiller:
         from wayback.exceptions import MementoPlaybackError
 
         try:
-            memento = self._patiently(lambda: self.client.get_memento(cdx, exact=True, follow_redirects=True))
+            memento = self.patiently(lambda: self.client.get_memento(cdx, exact=True, follow_redirects=True))
         except MementoPlaybackError as exc:
             # Listed by the CDX, but the archive plays another capture instead (a 302 to the
             # nearest one): recorded as such, final, and the history is read on past it.
             capture.outcome, capture.error = items.UNPLAYABLE, str(exc)[:500]
             counts["unplayable"] += 1
-            self._problem(f"{capture.memento_url}: listed but not playable (recorded; not fetched again)")
+            self.problem(f"{capture.memento_url}: listed but not playable (recorded; not fetched again)")
             self._store(capture)
             return capture
         except (TooLarge, ArchiveOffsite) as exc:
@@ -285,11 +288,11 @@ class Backfiller:
                 # A memento the package cannot even parse costs that capture only, for good.
                 capture.outcome = items.UNPLAYABLE
                 counts["unplayable"] += 1
-                self._problem(f"{capture.memento_url}: malformed answer, recorded as not playable: {capture.error}")
+                self.problem(f"{capture.memento_url}: malformed answer, recorded as not playable: {capture.error}")
                 self._store(capture)
                 return capture
             counts["errors"] += 1
-            self._problem(f"{capture.memento_url}: {capture.error}")
+            self.problem(f"{capture.memento_url}: {capture.error}")
             self._store(capture)
             return capture
         with memento:
@@ -357,6 +360,8 @@ class Backfiller:
                                                     channels=rules.channels) is not None
             if document_id is not None:
                 history.finish(self.db, document_id)
+            if self.on_complete is not None and all(region.complete for region in regions):
+                self.on_complete(target)
 
 
 def open_regions(db, document_id: int | None) -> list[Region]:

@@ -1,0 +1,108 @@
+"""`remarkwatch backfill --discover` against the replica Wayback Machine holding a planted site
+(monitor/demo/replica/planted.py): a decade of releases, their edits, reverts and slug changes,
+and pages that are not releases. The CLI runs in forked children, one of them killed (SIGKILL)
+at random points until a run finishes; the replica's request log tells what was asked twice."""
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+from collections import Counter
+
+import pytest
+
+from remarkwatch.demo.replica.planted import planted_site
+from remarkwatch.demo.replica.wayback import WaybackArchive, WaybackReplica
+from remarkwatch.storage.db import integrity_check, open_db
+from tests import forked as fork
+from tests.conftest import ROOT, forked, write_config
+from tests.integration.test_backfill import with_wayback
+
+# The site's own address is never fetched (only the archive's copies are): any port the `wayback`
+# package reads back unchanged (it strips ":80" and ":443" at the start of any port).
+BASE = "http://127.0.0.1:9311"
+
+
+@pytest.fixture
+def planted(tmp_path):
+    site = planted_site(BASE, 16, seed=11, captures=(3, 7), edit_chance=0.3, move_chance=0.5)
+    archive = WaybackArchive(site.captures)
+    with WaybackReplica(archive) as wayback:
+        config = with_wayback(write_config(tmp_path, BASE), wayback.base_url)
+        yield site, archive, config
+
+
+def discover(config, *args):
+    return forked("backfill", "--config", str(config), "--discover", "--source", "replica", *args)
+
+
+def mementos(archive) -> Counter:
+    return Counter(path for path in archive.log if path.startswith("/web/"))
+
+
+def killed_until_done(config, rng: random.Random, limit: int = 30) -> int:
+    """Runs killed with SIGKILL after a random moment, until one exits by itself; the kills."""
+    args = ["backfill", "--config", str(config), "--discover", "--source", "replica", "--page-lines", "5"]
+    for kills in range(limit):
+        with tempfile.TemporaryDirectory() as folder:
+            process = fork.start(args, cwd=str(ROOT), env={}, out=f"{folder}/out", err=f"{folder}/err")
+            process.join(rng.uniform(0.05, 0.6))
+            if process.exitcode is not None:
+                assert process.exitcode == 0, open(f"{folder}/err").read()
+                return kills
+            process.kill()
+            process.join()
+    raise AssertionError(f"not done after {limit} runs")
+
+
+def test_a_killed_discovery_finds_every_planted_release_edit_and_revert(planted):
+    site, archive, config = planted
+    kills = killed_until_done(config, random.Random(5))
+    db = open_db(config.parent / "archive.db")
+    assert integrity_check(db) == ["ok"]
+    # Every release is one document (a changed slug included), found under all its URLs.
+    documents = {row["post_id"]: row["id"] for row in db.query("SELECT id, post_id FROM documents")}
+    assert sorted(documents) == sorted(str(p.post_id) for p in site.releases)
+    for release in site.releases:
+        urls = {row["url"] for row in db.query("SELECT url FROM versions WHERE document_id = ?",
+                                               [documents[str(release.post_id)]])}
+        assert urls == set(release.urls)
+        kinds = Counter(row["kind"] for row in db.query(
+            "SELECT kind FROM changes WHERE document_id = ?", [documents[str(release.post_id)]]))
+        assert (kinds["edited"], kinds["reverted"], kinds["moved"]) == (
+            release.edits, release.reverts, len(release.urls) - 1), release
+    # Nothing else became a document, and nothing was fetched twice but what a kill cut off.
+    assert not {row["url"] for row in db.query("SELECT url FROM documents")} & set(site.other_urls)
+    repeated = sum(n - 1 for n in mementos(archive).values())
+    index = Counter(path for path in archive.log if "matchType=prefix" in path)
+    assert repeated <= kills and sum(n - 1 for n in index.values()) <= kills
+    # Each page of the index asked for once but the one a kill cut off; pages of 5, resumed by key.
+    assert len(index) == db.execute("SELECT pages FROM discovery_queries").fetchone()[0] > 4
+    # A run after the end starts a new discovery: it lists again and fetches nothing.
+    before = sum(mementos(archive).values())
+    again = discover(config)
+    assert again.returncode == 0, again.stderr
+    urls = sum(len(release.urls) for release in site.releases)
+    assert f"{urls} release URLs found, 0 backfilled by earlier runs; every release backfilled" in again.stdout
+    assert sum(mementos(archive).values()) == before
+
+
+def test_report_matches_the_planted_statistics(planted):
+    site, archive, config = planted
+    done = discover(config)
+    assert done.returncode == 0, done.stderr
+    urls = sum(len(release.urls) for release in site.releases)
+    assert f"{urls} release URLs found" in done.stdout and "0 fetch errors" in done.stdout
+    shown = json.loads(forked("report", "--config", str(config), "--json", check=True).stdout)
+    got = [{key: row[key] for key in ("year", "releases", "edited", "edits", "reverts")} for row in shown]
+    assert got == site.expected()
+    assert all(row["from_archive_share"] in (1.0, None) for row in shown)
+
+
+def test_discovery_needs_a_source_and_a_profile_that_says_what_a_release_is(planted, tmp_path):
+    site, archive, config = planted
+    assert forked("backfill", "--config", str(config), "--discover").returncode == 2
+    (tmp_path / "generic").mkdir()
+    other = with_wayback(write_config(tmp_path / "generic", BASE, profile="generic"), "http://127.0.0.1:9")
+    refused = discover(other)
+    assert refused.returncode == 2 and "has no [discover] table" in refused.stderr
