@@ -9,7 +9,11 @@ real formats, for the backfill's tests, its benchmark and the offline demo.
   revisit record, listed as `warc/revisit -`; with `resolveRevisits=true` it is shown as its
   original only when that original came earlier in the same answer (so never on a later page,
   nor under a `from` that leaves the original out). A capture may be listed twice on consecutive
-  lines (the duplicates count toward `limit`). All of this as in EDGI `wayback`'s recordings
+  lines (the duplicates count toward `limit`). Discovery's queries as the wayback-cdx-server
+  README (internetarchive/wayback) describes them and EDGI's test_search_with_filter_list.yaml
+  recorded them: `matchType` exact, prefix, host or domain (every subhost); `filter=[!]field:regex`,
+  repeatable, the regex matching the whole field; `collapse=urlkey`, one line per URL among
+  adjacent lines of one answer (so a page resumed inside a URL's captures starts with it again). All of this as in EDGI `wayback`'s recordings
   (src/wayback/tests/cassettes/test_search_with_date.yaml, test_search_multipage.yaml).
 - Memento playback, `/web/{14-digit timestamp}id_/{original URL}`: the captured response as it
   was (status, body), with `Memento-Datetime`, a `Link` naming the original URL, the captured
