@@ -106,3 +106,18 @@ def test_discovery_needs_a_source_and_a_profile_that_says_what_a_release_is(plan
     other = with_wayback(write_config(tmp_path / "generic", BASE, profile="generic"), "http://127.0.0.1:9")
     refused = discover(other)
     assert refused.returncode == 2 and "has no [discover] table" in refused.stderr
+
+
+def test_from_and_to_bound_the_index_and_every_release_s_captures(planted):
+    site, archive, config = planted
+    done = discover(config, "--from", "2020-01-01", "--to", "2022-12-31")
+    assert done.returncode == 0, done.stderr
+    index = [path for path in archive.log if "matchType=prefix" in path]
+    assert index and all("from=20200101000000" in path and "to=20221231000000" in path for path in index)
+    fetched = [path.split("/")[2].removesuffix("id_") for path in mementos(archive)]
+    assert fetched and all("20200101000000" <= stamp <= "20221231235959" for stamp in fetched)
+    # Releases captured only outside the years asked for are not found; the others are.
+    inside = {c.url for c in site.captures if "20200101" <= c.timestamp[:8] <= "20221231" and c.status == 200}
+    db = open_db(config.parent / "archive.db")
+    found = {row["url"] for row in db.query("SELECT url FROM discovery_urls")}
+    assert found == {url for release in site.releases for url in release.urls if url in inside}

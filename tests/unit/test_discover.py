@@ -146,3 +146,23 @@ def test_the_plan_adds_the_waits_of_index_pages_listings_and_mementos(rates, hou
                    searches_per_minute=rates[0], mementos_per_minute=rates[1])
     assert (figures["index_pages"], figures["searches"], figures["mementos"]) == (201, 50_201, 400_000)
     assert figures["hours"] == hours
+
+
+def test_a_discovery_goes_on_until_finished_and_a_url_listed_twice_counts_once(tmp_path):
+    from remarkwatch.storage import discovery as store
+    from remarkwatch.storage.db import open_db
+
+    db = open_db(tmp_path / "a.db")
+    first = store.open_discovery(db, "s", "", "", "t1", [("www.state.gov/", "prefix")])
+    store.save_page(db, first["id"], "www.state.gov/", [("k1", "u1"), ("k2", "u2")], 3, "KEY", "t2")
+    assert store.open_queries(db, first["id"])[0]["resume_key"] == "KEY"
+    again = store.open_discovery(db, "s", "", "", "t3", [("www.state.gov/", "prefix")])
+    assert again["id"] == first["id"]
+    store.save_page(db, first["id"], "www.state.gov/", [("k2", "u2 again"), ("k3", "u3")], 2, None, "t4")
+    assert store.open_queries(db, first["id"]) == []
+    store.mark_backfilled(db, first["id"], "k1", "t5")
+    assert [(r["urlkey"], r["url"]) for r in store.pending_urls(db, first["id"])] == [("k2", "u2"), ("k3", "u3")]
+    assert store.counts(db, first["id"]) == {"found": 3, "backfilled": 1, "pages": 2, "seen": 5}
+    assert store.open_discovery(db, "s", "2020", "", "t6", [])["id"] != first["id"]     # another range
+    store.finish(db, first["id"], "t7")
+    assert store.open_discovery(db, "s", "", "", "t8", [("www.state.gov/", "prefix")])["id"] != first["id"]
