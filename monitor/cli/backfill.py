@@ -1,7 +1,9 @@
 """`remarkwatch backfill`: history from a web archive (see monitor/history/backfill.py)."""
 from __future__ import annotations
 
+import signal
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -31,7 +33,8 @@ def backfill(config, urls, source_names, since, until, max_captures, discover, p
     profile, and records each distinct content as a version observed at the capture's time; the
     edits between them are `historical` changes (not alerted unless a channel sets
     `historical = true`). Without URLs or --source: every document of every source. A killed
-    backfill goes on where it stopped; a second run fetches nothing it already has. The archive
+    backfill goes on where it stopped; a second run fetches nothing it already has. SIGTERM or
+    Ctrl-C stops it after the memento in flight (exit 1); a second one stops it at once. The archive
     service is [backfill] wayback_url in the config.
 
     With --discover, the archive's index is asked for every URL of each --source site, and the
@@ -67,11 +70,12 @@ def backfill(config, urls, source_names, since, until, max_captures, discover, p
     requests_sent = {"search": 0, "memento": 0}
     client = wayback_client(config.backfill, config.user_agent, requests_sent, config.max_page_bytes)
     progress = BackfillProgress(config.backfill, sys.stderr, sys.stderr.isatty())
+    runner = bf.Backfiller(config, db, client, since=since, until=until, max_captures=max_captures,
+                           progress=progress)
     try:
-        runner = bf.Backfiller(config, db, client, since=since, until=until, max_captures=max_captures,
-                               progress=progress)
-        found = _discover(config, runner, source_names, (since, until), page_lines, progress) if discover else []
-        result = runner.result if discover else runner.run(work)
+        with _stop_on_request(runner, progress):
+            found = _discover(config, runner, source_names, (since, until), page_lines, progress) if discover else []
+            result = runner.result if discover else runner.run(work)
     finally:
         progress.clear()
         schedule_store.release_lock(db, "backfill")
@@ -83,8 +87,28 @@ def backfill(config, urls, source_names, since, until, max_captures, discover, p
         from remarkwatch.cli.alerts import deliver_outbox
 
         deliver_outbox(config, db, strict=False)
-    if result.counts["errors"]:
+    if runner.stopping:
+        click.echo("stopped on request: the next run goes on where this one stopped", err=True)
+    if result.counts["errors"] or runner.stopping:
         sys.exit(1)
+
+
+@contextmanager
+def _stop_on_request(runner, progress):
+    """SIGTERM or Ctrl-C ends the run after the memento in flight (stored, so never fetched again);
+    a second one stops at once."""
+    def stop(signum, frame):
+        if runner.stopping:
+            raise KeyboardInterrupt
+        runner.stopping = True
+        progress.problem("stopping after the capture in flight (again to stop at once)")
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _discover(config, runner, source_names, span, page_lines, progress) -> list[str]:

@@ -70,14 +70,15 @@ class Region:
 class BackfillResult:
     counts: dict = field(default_factory=lambda: dict.fromkeys(
         ("documents", "listed", "not_200", "repeats", "outside", "recorded", "fetched", "left", "refused",
-         "versions", "edits", "errors", "unplayable", "rate_limited", "left_by_budget"), 0))
+         "versions", "edits", "errors", "unplayable", "rate_limited", "left_by_budget", "left_by_stop"), 0))
     requests: dict = field(default_factory=lambda: {"search": 0, "memento": 0})
     problems: list = field(default_factory=list)
 
     def _why_left(self) -> str:
         c = self.counts
-        by_failure = c["left"] - c["left_by_budget"]
-        reasons = ["--max-captures"] * bool(c["left_by_budget"]) + ["after a capture not reached"] * bool(by_failure)
+        by_failure = c["left"] - c["left_by_budget"] - c["left_by_stop"]
+        reasons = ["--max-captures"] * bool(c["left_by_budget"]) + ["stopped"] * bool(c["left_by_stop"]) + \
+            ["after a capture not reached"] * bool(by_failure)
         return f" ({' and '.join(reasons)})" if reasons else ""
 
     def summary(self) -> str:
@@ -103,9 +104,14 @@ class Backfiller:
         # Called in the transaction that writes a target's history, when all of it was read (no
         # capture left by a failure or --max-captures): discovery marks the URL done there.
         self.on_complete = None
+        # Set on SIGTERM or Ctrl-C: the memento in flight is fetched and stored, what was read is
+        # written, and the run stops there (the next one goes on, fetching nothing twice).
+        self.stopping = False
 
     def run(self, work: list[Target]) -> BackfillResult:
         for index, target in enumerate(work):
+            if self.stopping:
+                break
             try:
                 self._target(target)
             except Exception as exc:  # noqa: BLE001 (one URL's archive trouble is reported, the rest go on)
@@ -186,10 +192,10 @@ class Backfiller:
             capture = self._stored(target, cdx)
             if capture is not None:
                 counts["recorded"] += 1
-            elif budget[0] is not None and budget[0] <= 0:
+            elif self.stopping or (budget[0] is not None and budget[0] <= 0):
                 region.complete = False
                 counts["left"] += len(region.records) - index
-                counts["left_by_budget"] += len(region.records) - index
+                counts["left_by_stop" if self.stopping else "left_by_budget"] += len(region.records) - index
                 break
             else:
                 capture = self._fetch(target, cdx)

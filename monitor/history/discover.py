@@ -129,7 +129,7 @@ class Discoverer:
                   "filter": FILTERS, "limit": str(self.page_lines),
                   **({"from": span[0]} if span[0] else {}), **({"to": span[1]} if span[1] else {})}
         resume_key, pages = query["resume_key"], query["pages"]
-        while True:
+        while not self.backfiller.stopping:
             lines, seen, next_key = self.backfiller.patiently(lambda: cdx_page(self.client, params, resume_key))
             releases = [(key, url) for key, url in lines if is_release(source, url)]
             store.save_page(self.db, discovery_id, query["query"], releases, seen, next_key, self.now())

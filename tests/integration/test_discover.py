@@ -5,8 +5,11 @@ at random points until a run finishes; the replica's request log tells what was 
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import tempfile
+import time
 from collections import Counter
 
 import pytest
@@ -121,3 +124,27 @@ def test_from_and_to_bound_the_index_and_every_release_s_captures(planted):
     db = open_db(config.parent / "archive.db")
     found = {row["url"] for row in db.query("SELECT url FROM discovery_urls")}
     assert found == {url for release in site.releases for url in release.urls if url in inside}
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_stopped_on_request_finishes_its_memento_and_the_next_fetches_nothing_twice(planted, tmp_path, number):
+    site, archive, config = planted
+    archive.latency_s = 0.05        # a run still going when it is asked to stop
+    args = ["backfill", "--config", str(config), "--discover", "--source", "replica"]
+    process = fork.start(args, cwd=str(ROOT), env={}, out=str(tmp_path / "out"), err=str(tmp_path / "err"))
+    deadline = time.monotonic() + 30
+    while sum(mementos(archive).values()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, number)
+    process.join(30)
+    assert process.exitcode == 1
+    assert "stopped on request: the next run goes on" in (tmp_path / "err").read_text()
+    archive.latency_s = 0
+    done = discover(config)
+    assert done.returncode == 0, done.stderr
+    assert "every release backfilled" in done.stdout
+    assert max(mementos(archive).values()) == 1
+    db = open_db(config.parent / "archive.db")
+    assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == len(site.releases)
+    assert Counter(row["kind"] for row in db.query("SELECT kind FROM changes"))["edited"] == sum(
+        release.edits for release in site.releases)
