@@ -93,7 +93,7 @@ def bench(args) -> dict:
         wrong = check(db, site)
         shown = json.loads(subprocess.run([sys.executable, "-m", "remarkwatch", "report", "--config", str(config),
                                            "--json"], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
-        report = [{k: row[k] for k in ("year", "releases", "edited", "edits", "reverts")} for row in shown]
+        report = [{k: row[k] for k in ("year", "releases", "edited", "edits", "reverts", "silent_share")} for row in shown]
     mementos = Counter(p for p in archive.log if p.startswith("/web/"))
     searches = [p for p in archive.log if p.startswith("/cdx/")]
     index = Counter(p for p in searches if "matchType=" in p)

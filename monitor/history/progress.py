@@ -37,7 +37,7 @@ class BackfillProgress:
         """Discovery reading the archive's index: pages so far and releases found."""
         if not self.enabled:
             return
-        self.stream.write(f"\r\x1b[2Kdiscover: {query}: {pages} index pages, {found} releases found "
+        self.stream.write(f"\r\x1b[2Kdiscover: {query}: {pages} index pages, {found} release URLs found "
                           f"({1 / self.settings.search_per_second:.1f} s a page at the archive's rate limits)")
         self.stream.flush()
         self._shown = True

@@ -97,7 +97,7 @@ def test_report_matches_the_planted_statistics(planted):
     urls = sum(len(release.urls) for release in site.releases)
     assert f"{urls} release URLs found" in done.stdout and "0 fetch errors" in done.stdout
     shown = json.loads(forked("report", "--config", str(config), "--json", check=True).stdout)
-    got = [{key: row[key] for key in ("year", "releases", "edited", "edits", "reverts")} for row in shown]
+    got = [{key: row[key] for key in ("year", "releases", "edited", "edits", "reverts", "silent_share")} for row in shown]
     assert got == site.expected()
     assert all(row["from_archive_share"] in (1.0, None) for row in shown)
 

@@ -6,7 +6,8 @@ the old URL answers 301 from then on). Beside them the pages discovery must leav
 a section page, searches, tags, feeds, a stylesheet and a 404.
 
 `PlantedSite.expected()` gives the statistics `remarkwatch report` must find: per year of
-publication, releases, releases edited, edits (reverts included) and reverts."""
+publication, releases, releases edited, edits (reverts included), reverts and the share of
+edits that were silent (the page's modified time unchanged)."""
 from __future__ import annotations
 
 import random
@@ -31,7 +32,7 @@ class Planted:
     urls: list[str]
     edits: int = 0           # `edited` changes (each a new text never seen before)
     reverts: int = 0         # back to the text before the last edit
-    silent: int = 0          # edits that kept article:modified_time
+    silent: int = 0          # edits and reverts that kept article:modified_time
     captures: int = 0
 
 
@@ -42,15 +43,19 @@ class PlantedSite:
     other_urls: list[str] = field(default_factory=list)     # captured, never releases
 
     def expected(self) -> list[dict]:
-        """Per year of publication: releases, releases edited, edits (reverts included), reverts."""
-        years: dict[str, dict] = defaultdict(lambda: dict.fromkeys(("releases", "edited", "edits", "reverts"), 0))
+        """Per year of publication: releases, releases edited, edits (reverts included), reverts, and
+        the share of edits that were silent."""
+        years: dict[str, dict] = defaultdict(lambda: dict.fromkeys(("releases", "edited", "edits", "reverts", "silent"), 0))
         for planted in self.releases:
             row = years[str(planted.published.year)]
             row["releases"] += 1
             row["edited"] += planted.edits > 0
             row["edits"] += planted.edits + planted.reverts
             row["reverts"] += planted.reverts
-        return [{"year": year, **row} for year, row in sorted(years.items())]
+            row["silent"] += planted.silent
+        return [{"year": year, "releases": row["releases"], "edited": row["edited"], "edits": row["edits"],
+                 "reverts": row["reverts"], "silent_share": round(row["silent"] / row["edits"], 4) if row["edits"] else None}
+                for year, row in sorted(years.items())]
 
 
 def planted_site(base: str, count: int, *, seed: int = 7, first: date = date(2015, 1, 1), years: int = 10,
@@ -84,11 +89,12 @@ def _history(site: PlantedSite, release: Release, base: str, rng: random.Random,
             current = replace(current, slug=current.slug + "-statement")
             planted.urls.append(base + current.path)
         elif number and before and rng.random() < edit_chance * revert_chance:
-            current, revisit = before.pop(), True
+            (current, silent), revisit = before.pop(), True     # silent when the edit it undoes was
             planted.reverts += 1
+            planted.silent += silent
         elif number and rng.random() < edit_chance:
             silent = rng.random() < 0.5
-            before.append(current)
+            before.append((current, silent))
             current = _edited(current, 101 + planted.edits, None if silent else when)
             planted.edits += 1
             planted.silent += silent
