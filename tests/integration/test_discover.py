@@ -148,3 +148,24 @@ def test_a_run_stopped_on_request_finishes_its_memento_and_the_next_fetches_noth
     assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == len(site.releases)
     assert Counter(row["kind"] for row in db.query("SELECT kind FROM changes"))["edited"] == sum(
         release.edits for release in site.releases)
+
+
+def test_the_index_s_refusals_are_waited_out_or_left_for_the_next_run(planted):
+    """A 429 on an index page is waited out (its Retry-After) and the same page asked again; a
+    503 the package's retries do not get past ends the listing for this run (exit 1), and the
+    next run asks again from that page, not from the first."""
+    site, archive, config = planted
+    archive.rate_limit(1, retry_after="1", only_if="resumeKey=")
+    archive.refuse(1, 503, only_if="resumeKey=")
+    # The first page is read, the second refused twice: waited out, then failed for this run.
+    first = forked("backfill", "--config", str(config), "--discover", "--source", "replica", "--page-lines", "5")
+    assert first.returncode == 1 and "the archive's index failed" in first.stderr
+    assert "1 waits at the archive's rate limit" in first.stdout
+    index = [path for path in archive.log if "matchType=prefix" in path]
+    assert len(index) == 3 and index[1] == index[2] and "resumeKey=" in index[1]
+    done = forked("backfill", "--config", str(config), "--discover", "--source", "replica", "--page-lines", "5")
+    assert done.returncode == 0, done.stderr
+    again = [path for path in archive.log if "matchType=prefix" in path][3]
+    assert again == index[1]        # on from the page it stopped at
+    db = open_db(config.parent / "archive.db")
+    assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == len(site.releases)
