@@ -49,7 +49,7 @@ def run(config: Path, kills: int, rng: random.Random) -> tuple[int, float, str]:
         process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if done < kills:
             try:
-                out, err = process.communicate(timeout=rng.uniform(1.5, 6))
+                out, err = process.communicate(timeout=rng.uniform(1.0, 2.5))
             except subprocess.TimeoutExpired:
                 process.send_signal(signal.SIGKILL)
                 process.communicate()
@@ -101,7 +101,7 @@ def bench(args) -> dict:
     print(f"planted: {len(site.releases)} releases ({sum(len(r.urls) > 1 for r in site.releases)} with a 2019 slug "
           f"change), {planted['captures']} captures, {planted['edits']} edits, {planted['reverts']} reverts; "
           f"{len(site.captures)} captures in the archive with the pages that are not releases")
-    print(f"run: {kills} kills (SIGKILL at 1.5-6 s), {seconds:.0f} s in all against the unthrottled replica")
+    print(f"run: {kills} kills (SIGKILL at 1-2.5 s), {seconds:.0f} s in all against the unthrottled replica")
     print(f"  {out}")
     print(f"found: {'every release, edit and revert as planted' if not wrong else f'{len(wrong)} wrong: {wrong[:3]}'}; "
           f"report {'matches' if report == site.expected() else 'DIFFERS from'} the planted statistics")
