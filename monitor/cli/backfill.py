@@ -42,6 +42,8 @@ def backfill(config, urls, source_names, since, until, max_captures, discover, p
     run goes on where it stopped (see docs/history.md for how long a whole site takes).
 
     Example: remarkwatch backfill --source state-press-briefings --from 2021-01-01
+
+    Example: remarkwatch backfill --discover --source state-press-releases --from 2019-01-01
     """
     from remarkwatch.history import backfill as bf
     from remarkwatch.history.progress import BackfillProgress
