@@ -26,7 +26,10 @@ from remarkwatch.errors import ConfigError
               help="Find every release of the --source sites in the archive's index and backfill each.")
 @click.option("--page-lines", type=click.IntRange(min=1, max=100_000), default=1000, show_default=True,
               help="With --discover: URLs per page of the archive's index (fewer pages, larger answers).")
-def backfill(config, urls, source_names, since, until, max_captures, discover, page_lines):
+@click.option("--plan", "plan_only", is_flag=True,
+              help="With --discover: list the index and a sample of releases' captures, fetch no memento, "
+                   "and print the requests and hours the backfill will take.")
+def backfill(config, urls, source_names, since, until, max_captures, discover, page_lines, plan_only):
     """Find edits made before remarkwatch watched a page, in the Wayback Machine's captures.
 
     Lists each document's captures, fetches each distinct one once, extracts it with the site
@@ -59,6 +62,8 @@ def backfill(config, urls, source_names, since, until, max_captures, discover, p
         raise ConfigError(f"{config.path}: no [[sources]]; backfill reads documents of configured sources")
     if discover and (urls or not source_names):
         raise ConfigError("--discover reads whole sites: name them with --source, without URLs")
+    if plan_only and not discover:
+        raise ConfigError("--plan goes with --discover")
     db = open_db(config.db_path)
     work = [] if discover else targets(db, config, source_names, urls)
     if not work and not discover:
@@ -76,7 +81,8 @@ def backfill(config, urls, source_names, since, until, max_captures, discover, p
                            progress=progress)
     try:
         with _stop_on_request(runner, progress):
-            found = _discover(config, runner, source_names, (since, until), page_lines, progress) if discover else []
+            found = (_plan if plan_only else _discover)(config, runner, source_names, (since, until), page_lines,
+                                                         progress) if discover else []
             result = runner.result if discover else runner.run(work)
     finally:
         progress.clear()
@@ -84,7 +90,8 @@ def backfill(config, urls, source_names, since, until, max_captures, discover, p
     result.requests = requests_sent
     for line in found:
         logs.echo(line)
-    logs.echo(result.summary())
+    if not plan_only:
+        logs.echo(result.summary())
     if any(channel.historical for channel in config.alerts):
         from remarkwatch.cli.alerts import deliver_outbox
 
@@ -121,4 +128,29 @@ def _discover(config, runner, source_names, span, page_lines, progress) -> list[
     for name in source_names:
         found = Discoverer(runner, page_lines=page_lines, progress=progress).run(config.source(name), *span)
         lines.append(f"{name}: {found.summary()}")
+    return lines
+
+
+REAL_LIMITS = (30.0, 600.0)     # the Wayback Machine's, a minute (`wayback`'s _client.py)
+
+
+def _plan(config, runner, source_names, span, page_lines, progress) -> list[str]:
+    """Each named source's plan: what is left to backfill, and how long it takes at the limits."""
+    from remarkwatch.history.discover import Discoverer
+
+    settings = config.backfill
+    limits = {f"the configured limits ({settings.search_per_second * 60:g}/min, {settings.memento_per_second * 60:g}/min)":
+              (settings.search_per_second * 60, settings.memento_per_second * 60),
+              "the Wayback Machine's limits (30/min, 600/min)": REAL_LIMITS}
+    lines = []
+    for name in source_names:
+        found = Discoverer(runner, page_lines=page_lines, progress=progress)
+        figures = found.estimate(config.source(name), *span, limits=limits)
+        lines.append(f"{name}: {found.result.found} release URLs found, {figures['pending']} to backfill; "
+                     f"{figures['sampled']} sampled: {figures['captures']:g} captures, {figures['mementos']:g} "
+                     f"distinct a release")
+        for label, plan in figures["plans"].items():
+            lines.append(f"  at {label}: {plan['searches']:,} searches + {plan['mementos']:,} mementos = "
+                         f"{plan['requests']:,} requests, "
+                         + (f"{plan['hours']:g} h" if plan["hours"] >= 1 else f"{plan['minutes']:g} min"))
     return lines

@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 from remarkwatch.clock import utcnow
 from remarkwatch.config import Source
 from remarkwatch.errors import ConfigError
-from remarkwatch.history.backfill import Backfiller
+from remarkwatch.history.backfill import REVISIT, Backfiller
 from remarkwatch.history.targets import Target, of_source
+from remarkwatch.history.urlkey import surt_key
 from remarkwatch.history.wayback import archive_error, cdx_page
 from remarkwatch.storage import discovery as store
 
@@ -93,6 +94,44 @@ class Discoverer:
         self.result = DiscoverResult()
 
     def run(self, source: Source, since: datetime | None, until: datetime | None) -> DiscoverResult:
+        found = self._index(source, since, until)
+        pending = store.pending_urls(self.db, found["id"])
+        keys = {row["url"]: row["urlkey"] for row in pending}
+        self.backfiller.on_complete = lambda target: store.mark_backfilled(
+            self.db, found["id"], keys[target.url], self.now())
+        if self.progress is not None:
+            self.backfiller.progress = _Overall(self.progress, self.result.before)
+        self.backfiller.run([Target(source, row["url"]) for row in pending])
+        if not store.open_queries(self.db, found["id"]) and not store.pending_urls(self.db, found["id"]):
+            store.finish(self.db, found["id"], self.now())
+            self.result.finished = True
+        return self.result
+
+    def estimate(self, source: Source, since: datetime | None, until: datetime | None, *, sample: int = 20,
+                 limits: dict[str, tuple[float, float]]) -> dict:
+        """`--plan`: the index listed (and kept, so the run that follows does not list it again),
+        the capture lists of `sample` releases spread over it read, no memento fetched; the plan
+        for every release found at each of `limits` (name: searches and mementos a minute)."""
+        found = self._index(source, since, until)
+        pending = store.pending_urls(self.db, found["id"])
+        picks = pending[::max(1, len(pending) // sample)][:sample]
+        captures = mementos = 0
+        for row in picks:
+            records = self.backfiller.patiently(lambda: list(self.client.search(
+                row["url"], from_date=since, to_date=until, skip_malformed_results=False)), listing=True)
+            kept = [r for r in records if surt_key(r.original) == row["urlkey"]
+                    and (r.statuscode == 200 or r.mimetype == REVISIT)]
+            captures += len(kept)
+            mementos += sum(1 for a, b in zip([None, *kept], kept) if a is None or a.digest != b.digest)
+        per = max(len(picks), 1)
+        figures = {name: plan(len(pending), captures_per_release=captures / per, mementos_per_release=mementos / per,
+                              urls_listed=0, searches_per_minute=searches, mementos_per_minute=per_minute)
+                   for name, (searches, per_minute) in limits.items()}
+        return {"pending": len(pending), "sampled": len(picks), "captures": round(captures / per, 1),
+                "mementos": round(mementos / per, 1), "plans": figures}
+
+    def _index(self, source: Source, since: datetime | None, until: datetime | None) -> dict:
+        """The source's discovery, its index listed to the end (or as far as the archive let it)."""
         if source.profile.discover is None:
             raise ConfigError(f"source {source.name}: its profile {source.profile.name} has no [discover] table "
                               f"(which URLs are releases); see docs/profiles.md")
@@ -107,21 +146,11 @@ class Discoverer:
                 raise
             self.backfiller.result.counts["errors"] += 1
             self.backfiller.problem(f"{source.name}: the archive's index failed: {type(exc).__name__}: {exc} "
-                                     f"(the next run asks again from the page it stopped at)")
+                                    f"(the next run asks again from the page it stopped at)")
         counts = store.counts(self.db, found["id"])
-        pending = store.pending_urls(self.db, found["id"])
         self.result.pages, self.result.lines = counts["pages"], counts["seen"]
         self.result.found, self.result.before = counts["found"], counts["backfilled"]
-        keys = {row["url"]: row["urlkey"] for row in pending}
-        self.backfiller.on_complete = lambda target: store.mark_backfilled(
-            self.db, found["id"], keys[target.url], self.now())
-        if self.progress is not None:
-            self.backfiller.progress = _Overall(self.progress, counts["backfilled"])
-        self.backfiller.run([Target(source, row["url"]) for row in pending])
-        if not store.open_queries(self.db, found["id"]) and not store.pending_urls(self.db, found["id"]):
-            store.finish(self.db, found["id"], self.now())
-            self.result.finished = True
-        return self.result
+        return found
 
     def _list(self, source: Source, discovery_id: int, query: dict, span: tuple[str, str]) -> None:
         """Every page of one query, from its stored resume key on; each page stored with the next key."""
@@ -149,9 +178,9 @@ def plan(releases: int, *, captures_per_release: float, mementos_per_release: fl
     capture listing per release URL (a page per 1,000 captures), and the distinct mementos
     fetched. Backfill sends one request at a time, so the two kinds of waits add up."""
     urls_listed = urls_listed if urls_listed is not None else releases * 4
-    index_pages = urls_listed // page_lines + 1
+    index_pages = urls_listed // page_lines + 1 if urls_listed else 0     # 0: the index is read already
     listings = math.ceil(releases * urls_per_release) * max(1, math.ceil(captures_per_release / PAGE_LINES))
     searches, mementos = index_pages + listings, math.ceil(releases * mementos_per_release)
-    hours = (searches / searches_per_minute + mementos / mementos_per_minute) / 60
+    minutes = searches / searches_per_minute + mementos / mementos_per_minute
     return {"releases": releases, "index_pages": index_pages, "searches": searches, "mementos": mementos,
-            "requests": searches + mementos, "hours": round(hours, 1)}
+            "requests": searches + mementos, "minutes": round(minutes, 1), "hours": round(minutes / 60, 1)}

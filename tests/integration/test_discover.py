@@ -170,3 +170,20 @@ def test_the_index_s_refusals_are_waited_out_or_left_for_the_next_run(planted):
     assert again == index[1]        # on from the page it stopped at
     db = open_db(config.parent / "archive.db")
     assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == len(site.releases)
+
+
+def test_plan_lists_the_index_and_a_sample_and_fetches_no_memento(planted):
+    site, archive, config = planted
+    shown = discover(config, "--plan")
+    assert shown.returncode == 0, shown.stderr
+    urls = sum(len(release.urls) for release in site.releases)
+    assert f"replica: {urls} release URLs found, {urls} to backfill; {urls} sampled:" in shown.stdout
+    # Every URL sampled: one search each, and every distinct capture a memento, at 30 and 600 a minute.
+    assert f"at the Wayback Machine's limits (30/min, 600/min): {urls} searches + " in shown.stdout
+    assert not mementos(archive)
+    index = [path for path in archive.log if "matchType=prefix" in path]
+    done = discover(config)
+    assert done.returncode == 0 and "every release backfilled" in done.stdout
+    assert [path for path in archive.log if "matchType=prefix" in path] == index     # not listed again
+    planned = int(shown.stdout.split(" searches + ")[1].split(" mementos")[0])
+    assert planned == sum(mementos(archive).values())
