@@ -17,7 +17,7 @@ ARTICLE_KEYS = (
 TOP_KEYS = {
     "name", "site", "description", "delay_s", "date_formats", "blocked_markers",
     "speaker_role_words", "expect_html_end", "listing", "article", "signals", "extractor", "hosts", "eras",
-    "starts",
+    "starts", "discover",
 }
 START_KEYS = {"name": str, "start_urls": list, "max_listing_pages": int, "allowed_domains": list, "note": str}
 ERA_KEYS = {"name", "match", "listing", "article"}
@@ -64,6 +64,22 @@ class Start:
 
 
 @dataclass(frozen=True)
+class Discover:
+    """Which of a site's archived URLs are releases (`backfill --discover`): the CDX is asked for
+    every URL under `prefixes` (paths under the source's host, `matchType=prefix`) or, with
+    `domain`, for every host of the site (`matchType=domain`); a URL is a release when its path
+    (and query) matches a `release_url` regex and no `skip_url` one (listings, tags, search, feeds)."""
+    prefixes: tuple[str, ...] = ("/",)
+    domain: bool = False
+    release_url: tuple[re.Pattern, ...] = ()
+    skip_url: tuple[re.Pattern, ...] = ()
+
+    def is_release(self, path_and_query: str) -> bool:
+        return any(p.search(path_and_query) for p in self.release_url) and \
+            not any(p.search(path_and_query) for p in self.skip_url)
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     site: str
@@ -84,6 +100,7 @@ class Profile:
     eras: tuple[Era, ...] = ()              # older layouts, each told by its own elements
     era: str = ""                           # the era this profile was narrowed to, "" for its own selectors
     starts: tuple[Start, ...] = ()          # sources to start with ([[starts]]): `init --profile`
+    discover: Discover | None = None        # which archived URLs are releases ([discover])
 
     def sel(self, key: str) -> tuple[str, ...]:
         return self.selectors.get(key, ())
@@ -168,6 +185,7 @@ def parse_profile(data: dict, origin: str) -> Profile:
         extractor=_extractor(data.get("extractor", "selectors"), origin),
         hosts=_strings(data.get("hosts", []), f"{origin}: hosts"), eras=eras,
         starts=tuple(_start(raw, f"{origin}: starts[{i}]") for i, raw in enumerate(data.get("starts", []))),
+        discover=_discover(data["discover"], origin) if "discover" in data else None,
     )
 
 
@@ -232,6 +250,29 @@ def _signals(table, origin: str) -> dict:
     return {"sitemaps": _strings(table.get("sitemaps", []), f"{origin}: signals.sitemaps"),
             "feeds": _strings(table.get("feeds", []), f"{origin}: signals.feeds"), "sitemap_include": pattern,
             "rest": _strings(table.get("rest", []), f"{origin}: signals.rest")}
+
+
+DISCOVER_KEYS = ("prefixes", "domain", "release_url", "skip_url")
+
+
+def _discover(table, origin: str) -> Discover:
+    """The [discover] table: where the site's releases live, by URL (see Discover)."""
+    if not isinstance(table, dict) or set(table) - set(DISCOVER_KEYS) or "release_url" not in table:
+        raise ProfileError(f"{origin}: [discover] takes {', '.join(DISCOVER_KEYS)} (release_url required)")
+    prefixes = _strings(table.get("prefixes", ["/"]), f"{origin}: discover.prefixes")
+    if not prefixes or not all(p.startswith("/") for p in prefixes):
+        raise ProfileError(f"{origin}: discover.prefixes: each is a path starting with / (got {list(prefixes)})")
+    if not isinstance(table.get("domain", False), bool):
+        raise ProfileError(f"{origin}: discover.domain must be true or false")
+    patterns = {}
+    for key in ("release_url", "skip_url"):
+        try:
+            patterns[key] = tuple(re.compile(p) for p in _strings(table.get(key, []), f"{origin}: discover.{key}"))
+        except re.error as exc:
+            raise ProfileError(f"{origin}: discover.{key}: bad regex: {exc}") from None
+    if not patterns["release_url"]:
+        raise ProfileError(f"{origin}: discover.release_url: at least one regex")
+    return Discover(prefixes, table.get("domain", False), patterns["release_url"], patterns["skip_url"])
 
 
 def _post_id_rule(rule, where: str) -> PostIdRule:

@@ -364,3 +364,29 @@ def m015_capture_extractor(db):
     edit by the site, once, on the first capture the new extractor reads (issue 27). Older
     captures stay NULL (unknown)."""
     db.execute("ALTER TABLE captures ADD COLUMN extractor TEXT")
+
+
+@migrations()
+def m016_discovery(db):
+    """`backfill --discover`: a whole site's releases found in a web archive's index, kept so a
+    run stopped at any moment goes on where it stopped. `discoveries` is one run's plan for a
+    source and date range (finished once every URL was backfilled); `discovery_queries` each CDX
+    query's resume key (the page to ask next) and whether its listing is done; `discovery_urls`
+    the releases found (one per CDX `urlkey`) and when each was backfilled."""
+    db["discoveries"].create(
+        {"id": int, "source": str, "since": str, "until": str, "started_at": str, "listed_at": str,
+         "finished_at": str},
+        pk="id", not_null={"source", "since", "until", "started_at"},
+    )
+    db["discoveries"].create_index(["source", "since", "until"])
+    db["discovery_queries"].create(
+        {"discovery_id": int, "query": str, "match_type": str, "resume_key": str, "pages": int, "seen": int,
+         "done": int},
+        pk=("discovery_id", "query"), not_null={"discovery_id", "query", "match_type", "pages", "seen", "done"},
+        foreign_keys=[("discovery_id", "discoveries", "id")], defaults={"pages": 0, "seen": 0, "done": 0},
+    )
+    db["discovery_urls"].create(
+        {"discovery_id": int, "urlkey": str, "url": str, "found_at": str, "backfilled_at": str},
+        pk=("discovery_id", "urlkey"), not_null={"discovery_id", "urlkey", "url", "found_at"},
+        foreign_keys=[("discovery_id", "discoveries", "id")],
+    )

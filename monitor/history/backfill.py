@@ -70,14 +70,15 @@ class Region:
 class BackfillResult:
     counts: dict = field(default_factory=lambda: dict.fromkeys(
         ("documents", "listed", "not_200", "repeats", "outside", "recorded", "fetched", "left", "refused",
-         "versions", "edits", "errors", "unplayable", "rate_limited", "left_by_budget"), 0))
+         "versions", "edits", "errors", "unplayable", "rate_limited", "left_by_budget", "left_by_stop"), 0))
     requests: dict = field(default_factory=lambda: {"search": 0, "memento": 0})
     problems: list = field(default_factory=list)
 
     def _why_left(self) -> str:
         c = self.counts
-        by_failure = c["left"] - c["left_by_budget"]
-        reasons = ["--max-captures"] * bool(c["left_by_budget"]) + ["after a capture not reached"] * bool(by_failure)
+        by_failure = c["left"] - c["left_by_budget"] - c["left_by_stop"]
+        reasons = ["--max-captures"] * bool(c["left_by_budget"]) + ["stopped"] * bool(c["left_by_stop"]) + \
+            ["after a capture not reached"] * bool(by_failure)
         return f" ({' and '.join(reasons)})" if reasons else ""
 
     def summary(self) -> str:
@@ -100,22 +101,30 @@ class Backfiller:
         self.progress = progress
         self.now = now
         self.result = BackfillResult()
+        # Called in the transaction that writes a target's history, when all of it was read (no
+        # capture left by a failure or --max-captures): discovery marks the URL done there.
+        self.on_complete = None
+        # Set on SIGTERM or Ctrl-C: the memento in flight is fetched and stored, what was read is
+        # written, and the run stops there (the next one goes on, fetching nothing twice).
+        self.stopping = False
 
     def run(self, work: list[Target]) -> BackfillResult:
         for index, target in enumerate(work):
+            if self.stopping:
+                break
             try:
                 self._target(target)
             except Exception as exc:  # noqa: BLE001 (one URL's archive trouble is reported, the rest go on)
                 if not archive_error(exc):
                     raise
                 self.result.counts["errors"] += 1
-                self._problem(f"{target.url}: the archive's search failed: {type(exc).__name__}: {exc}")
+                self.problem(f"{target.url}: the archive's search failed: {type(exc).__name__}: {exc}")
             self.result.counts["documents"] += 1
             if self.progress is not None:
                 self.progress.update(self.result, done=index + 1, total=len(work))
         return self.result
 
-    def _problem(self, message: str) -> None:
+    def problem(self, message: str) -> None:
         message = terminal(message if len(message) <= 300 else message[:300] + "…")    # the archive's words
         self.result.problems.append(message)
         if self.progress is not None:
@@ -130,7 +139,7 @@ class Backfiller:
         # The package's own filter of malformed URLs (data: and mailto: addresses, hosts without
         # a dotted name) is replaced by ours: a capture of this very page, in the CDX's own terms.
         key = surt_key(target.url)
-        listed = self._patiently(lambda: list(self.client.search(
+        listed = self.patiently(lambda: list(self.client.search(
             target.url, from_date=self.since, to_date=self.until, skip_malformed_results=False)), listing=True)
         records = sorted((r for r in listed if surt_key(r.original) == key), key=lambda r: r.timestamp)
         counts["listed"] += len(records)
@@ -183,10 +192,10 @@ class Backfiller:
             capture = self._stored(target, cdx)
             if capture is not None:
                 counts["recorded"] += 1
-            elif budget[0] is not None and budget[0] <= 0:
+            elif self.stopping or (budget[0] is not None and budget[0] <= 0):
                 region.complete = False
                 counts["left"] += len(region.records) - index
-                counts["left_by_budget"] += len(region.records) - index
+                counts["left_by_stop" if self.stopping else "left_by_budget"] += len(region.records) - index
                 break
             else:
                 capture = self._fetch(target, cdx)
@@ -210,7 +219,7 @@ class Backfiller:
         found = documents.find_document(self.db, key, [url, target.url, fields.canonical_url])
         return found["id"] if found else None
 
-    def _patiently(self, call, *, listing: bool = False):
+    def patiently(self, call, *, listing: bool = False):
         """`call()`, waiting out the archive's rate limit: a 429 stops the whole client for its
         Retry-After (or a doubling backoff when it gives none) and the same request goes again."""
         from wayback.exceptions import RateLimitError
@@ -264,13 +273,13 @@ class Backfiller:
         from wayback.exceptions import MementoPlaybackError
 
         try:
-            memento = self._patiently(lambda: self.client.get_memento(cdx, exact=True, follow_redirects=True))
+            memento = self.patiently(lambda: self.client.get_memento(cdx, exact=True, follow_redirects=True))
         except MementoPlaybackError as exc:
             # Listed by the CDX, but the archive plays another capture instead (a 302 to the
             # nearest one): recorded as such, final, and the history is read on past it.
             capture.outcome, capture.error = items.UNPLAYABLE, str(exc)[:500]
             counts["unplayable"] += 1
-            self._problem(f"{capture.memento_url}: listed but not playable (recorded; not fetched again)")
+            self.problem(f"{capture.memento_url}: listed but not playable (recorded; not fetched again)")
             self._store(capture)
             return capture
         except (TooLarge, ArchiveOffsite) as exc:
@@ -285,11 +294,11 @@ class Backfiller:
                 # A memento the package cannot even parse costs that capture only, for good.
                 capture.outcome = items.UNPLAYABLE
                 counts["unplayable"] += 1
-                self._problem(f"{capture.memento_url}: malformed answer, recorded as not playable: {capture.error}")
+                self.problem(f"{capture.memento_url}: malformed answer, recorded as not playable: {capture.error}")
                 self._store(capture)
                 return capture
             counts["errors"] += 1
-            self._problem(f"{capture.memento_url}: {capture.error}")
+            self.problem(f"{capture.memento_url}: {capture.error}")
             self._store(capture)
             return capture
         with memento:
@@ -357,6 +366,8 @@ class Backfiller:
                                                     channels=rules.channels) is not None
             if document_id is not None:
                 history.finish(self.db, document_id)
+            if self.on_complete is not None and all(region.complete for region in regions):
+                self.on_complete(target)
 
 
 def open_regions(db, document_id: int | None) -> list[Region]:

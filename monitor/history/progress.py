@@ -33,6 +33,15 @@ class BackfillProgress:
         self.stream.flush()
         self._shown = True
 
+    def listing(self, query: str, pages: int, found: int) -> None:
+        """Discovery reading the archive's index: pages so far and releases found."""
+        if not self.enabled:
+            return
+        self.stream.write(f"\r\x1b[2Kdiscover: {query}: {pages} index pages, {found} release URLs found "
+                          f"({1 / self.settings.search_per_second:.1f} s a page at the archive's rate limits)")
+        self.stream.flush()
+        self._shown = True
+
     def problem(self, message: str) -> None:
         if not self.enabled:
             logger.warning(message)

@@ -51,6 +51,11 @@ class ArchiveAdapter(requests.adapters.HTTPAdapter):
         """Start counting one document's listing (its CDX pages, resume keys and bytes) anew."""
         self.search_pages, self.search_bytes, self.resume_keys = 0, 0, set()
 
+    def new_page(self) -> None:
+        """A site's listing is bounded per page, not in all (it may run to thousands of pages);
+        the resume keys it gave still count, so a listing that goes round in a circle is stopped."""
+        self.search_pages, self.search_bytes = 0, 0
+
     def send(self, request, stream=False, **kwargs):
         original = request.url
         if urlsplit(original).hostname != ARCHIVE_HOST:
@@ -139,6 +144,39 @@ def wayback_client(settings: Backfill, user_agent: str, counts: dict | None = No
     client = WaybackClient(session)
     client.archive_adapter = adapter     # backfill starts its per-document count on it
     return client
+
+
+CDX_URL = f"{DEFAULT_WAYBACK}/cdx/search/cdx"
+
+
+def cdx_page(client, query: dict, resume_key: str | None) -> tuple[list[tuple[str, str]], int, str | None]:
+    """One page of a CDX listing: its (urlkey, original URL) lines, how many lines it held, and the
+    resume key of the next page (None: the last page). Sent through the `wayback` package's session
+    (its rate limits, retries and `RateLimitError`); its `search()` cannot start from a stored
+    resume key (0.5 builds its query from fixed arguments), which a resumable discovery needs.
+    The format as the real CDX answers (EDGI `wayback`'s src/wayback/tests/cassettes/
+    test_search_with_filter_list.yaml): seven fields a line; a full page ends with a blank line
+    and the resume key; a page equal to `limit` may be followed by an empty one."""
+    from wayback.exceptions import UnexpectedResponseFormat
+
+    adapter = getattr(client, "archive_adapter", None)
+    if adapter is not None:
+        adapter.new_page()
+    params = {**query, "showResumeKey": "true", **({"resumeKey": resume_key} if resume_key else {})}
+    response = client.session.request("GET", CDX_URL, params=params)
+    response.raise_for_status()
+    found, lines, next_key = [], 0, None
+    rows = iter(response.content.decode("utf-8", "replace").splitlines())
+    for line in rows:
+        if line == "":
+            next_key = next(rows, "").strip() or None
+            break
+        fields = line.split(" ")
+        if len(fields) < 7:
+            raise UnexpectedResponseFormat(f"Could not parse CDX output: {line[:200]!r}")
+        lines += 1
+        found.append((fields[0], fields[2]))
+    return found, lines, next_key
 
 
 def service_url(settings: Backfill, memento_url: str) -> str:

@@ -100,7 +100,7 @@ def test_the_archive_rate_limit_is_waited_out_and_the_request_sent_again(config,
         if left:
             raise rate_limited(left.pop(0))
         return "answered"
-    assert runner._patiently(call) == "answered"
+    assert runner.patiently(call) == "answered"
     assert asked == waits and runner.result.counts["rate_limited"] == len(answers)
 
 

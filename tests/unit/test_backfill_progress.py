@@ -56,3 +56,22 @@ def test_without_a_terminal_only_problems_are_logged(caplog):
                                             (3600, "1h00m"), (90061, "25h01m")])
 def test_durations_read_at_a_glance(seconds, shown):
     assert _duration(seconds) == shown
+
+
+@pytest.mark.parametrize("enabled, shown", [
+    (True, "\r\x1b[2Kdiscover: www.state.gov/: 3 index pages, 2175 release URLs found (2.0 s a page at the archive's "
+           "rate limits)"),
+    (False, ""),
+])
+def test_discovery_shows_the_index_pages_read_and_the_releases_found(enabled, shown):
+    stream = io.StringIO()
+    BackfillProgress(Backfill(search_per_second=0.5), stream, enabled=enabled).listing("www.state.gov/", 3, 2175)
+    assert stream.getvalue() == shown
+
+
+def test_discovery_progress_counts_the_releases_earlier_runs_backfilled():
+    from remarkwatch.history.discover import _Overall
+
+    stream = io.StringIO()
+    _Overall(BackfillProgress(Backfill(), stream, enabled=True), 1570).update(result(), done=5, total=605)
+    assert "backfill: 1575/2175 documents" in stream.getvalue()

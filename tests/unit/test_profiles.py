@@ -18,6 +18,13 @@ def test_bundled_profiles_load_and_match_their_files():
     assert get_profile("generic").extractor == "trafilatura"
 
 
+def test_a_discover_table_says_which_paths_are_releases():
+    profile = parse_profile({**MINIMAL, "discover": {"release_url": ["^/[a-z-]+/$"], "skip_url": "^/about/$"}}, "t.toml")
+    assert (profile.discover.prefixes, profile.discover.domain) == (("/",), False)
+    assert [profile.discover.is_release(p) for p in ("/a-release/", "/about/", "/a/b/")] == [True, False, False]
+    assert parse_profile(MINIMAL, "t.toml").discover is None
+
+
 def test_defaults_of_a_minimal_profile():
     profile = parse_profile(MINIMAL, "t.toml")
     assert (profile.delay_s, profile.date_formats, profile.blocked_markers, profile.expect_html_end) == (
@@ -39,6 +46,13 @@ def test_defaults_of_a_minimal_profile():
     ({"signals": {"rss": []}}, "[signals] takes sitemaps, sitemap_include, feeds, rest"),
     ({"signals": {"sitemap_include": "("}}, "signals.sitemap_include: bad regex"),
     ({"eras": [{"name": "old"}]}, "eras[0]: an [[eras]] table takes name, match"),
+    ({"discover": {"prefixes": ["/"]}}, "[discover] takes prefixes, domain, release_url, skip_url (release_url required)"),
+    ({"discover": {"release_url": "^/x/$", "sites": 1}}, "[discover] takes prefixes"),
+    ({"discover": {"release_url": []}}, "discover.release_url: at least one regex"),
+    ({"discover": {"release_url": "("}}, "discover.release_url: bad regex"),
+    ({"discover": {"release_url": "x", "skip_url": ["["]}}, "discover.skip_url: bad regex"),
+    ({"discover": {"release_url": "x", "prefixes": ["releases/"]}}, "discover.prefixes: each is a path starting with /"),
+    ({"discover": {"release_url": "x", "domain": "yes"}}, "discover.domain must be true or false"),
 ])
 def test_a_bad_profile_names_the_file_and_key(extra, message):
     with pytest.raises(ProfileError) as info:

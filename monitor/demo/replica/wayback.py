@@ -9,7 +9,11 @@ real formats, for the backfill's tests, its benchmark and the offline demo.
   revisit record, listed as `warc/revisit -`; with `resolveRevisits=true` it is shown as its
   original only when that original came earlier in the same answer (so never on a later page,
   nor under a `from` that leaves the original out). A capture may be listed twice on consecutive
-  lines (the duplicates count toward `limit`). All of this as in EDGI `wayback`'s recordings
+  lines (the duplicates count toward `limit`). Discovery's queries as the wayback-cdx-server
+  README (internetarchive/wayback) describes them and EDGI's test_search_with_filter_list.yaml
+  recorded them: `matchType` exact, prefix, host or domain (every subhost); `filter=[!]field:regex`,
+  repeatable, the regex matching the whole field; `collapse=urlkey`, one line per URL among
+  adjacent lines of one answer (so a page resumed inside a URL's captures starts with it again). All of this as in EDGI `wayback`'s recordings
   (src/wayback/tests/cassettes/test_search_with_date.yaml, test_search_multipage.yaml).
 - Memento playback, `/web/{14-digit timestamp}id_/{original URL}`: the captured response as it
   was (status, body), with `Memento-Datetime`, a `Link` naming the original URL, the captured
@@ -38,6 +42,8 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import gzip
+import re
+import socket
 from urllib.parse import parse_qs, quote_plus, unquote_plus, urlsplit
 
 from remarkwatch.history.urlkey import surt_key
@@ -76,7 +82,9 @@ class WaybackArchive:
 
     def __init__(self, captures: list[ArchivedCapture] = ()):
         self.captures: list[ArchivedCapture] = []
+        self._index: list[tuple[str, str]] = []      # (urlkey, timestamp) of each capture, in order
         self.requests = {"search": 0, "memento": 0}
+        self.log: list[str] = []      # every request's path and query, in order (what a client asked twice)
         self.latency_s = 0.0          # each memento answer waits this long (a slow archive)
         # Hostile or broken archives: every search answered with these bytes (or what this
         # function of the query gives), redirected to this URL, or dripped a byte every `drip_s`.
@@ -91,14 +99,34 @@ class WaybackArchive:
 
     def add(self, capture: ArchivedCapture) -> None:
         with self._lock:
-            bisect.insort(self.captures, capture, key=lambda c: (_key(c.url), c.timestamp))
+            at = bisect.bisect_right(self._index, (_key(capture.url), capture.timestamp))
+            self._index.insert(at, (_key(capture.url), capture.timestamp))
+            self.captures.insert(at, capture)
 
-    def search(self, url: str, start: str | None, end: str | None) -> list[ArchivedCapture]:
+    def search(self, url: str, start: str | None, end: str | None, match_type: str = "exact") -> list[ArchivedCapture]:
+        """The captures the CDX lists for `url` under `match_type` (exact, prefix, host, domain: the
+        wayback-cdx-server README's "Url Match Scope"), in the index's (urlkey, timestamp) order."""
         key = _key(url)
+        host = key.split(")", 1)[0]
+        low = host if match_type in ("host", "domain") else key
         with self._lock:
-            return [c for c in self.captures if _key(c.url) == key
-                    and (not start or c.timestamp >= start.ljust(14, "0"))
-                    and (not end or c.timestamp <= end.ljust(14, "9"))]
+            at, found = bisect.bisect_left(self._index, (low, "")), []
+            while at < len(self._index):
+                other = self._index[at][0]
+                if match_type == "prefix":
+                    hit = other.startswith(key)
+                elif match_type in ("host", "domain"):
+                    hit = other.startswith(host) and other[len(host):len(host) + 1] in (")", "," * (match_type == "domain"))
+                else:
+                    hit = other == key
+                if not hit and not (match_type == "domain" and other.startswith(host)):
+                    break
+                capture = self.captures[at]
+                if hit and (not start or capture.timestamp >= start.ljust(14, "0")) \
+                        and (not end or capture.timestamp <= end.ljust(14, "9")):
+                    found.append(capture)
+                at += 1
+            return found
 
     def rate_limit(self, times: int, retry_after: str | None = None, only_if: str | None = None) -> None:
         """Answer the next `times` requests (searches or mementos) with the service's 429."""
@@ -111,23 +139,30 @@ class WaybackArchive:
             self.refusals.extend([(status, retry_after, only_if)] * times)
 
     def nearest_playable(self, capture: ArchivedCapture) -> ArchivedCapture | None:
-        key = surt_key(capture.url)
-        with self._lock:
-            others = [c for c in self.captures if c.playable and surt_key(c.url) == key]
+        others = [c for c in self.search(capture.url, None, None) if c.playable]
         return min(others, key=lambda c: abs(int(c.timestamp) - int(capture.timestamp)), default=None)
 
     def find(self, url: str, timestamp: str) -> ArchivedCapture | None:
-        key = surt_key(url)
+        key = _key(url)
         with self._lock:
-            return next((c for c in self.captures if surt_key(c.url) == key and c.timestamp == timestamp), None)
+            at = bisect.bisect_left(self._index, (key, timestamp))
+            return self.captures[at] if at < len(self._index) and self._index[at] == (key, timestamp) else None
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
     protocol_version = "HTTP/1.1"     # chunked answers, as the real service sends them
 
+    def setup(self):
+        super().setup()
+        # Headers and body go out as separate small writes on a kept-alive connection: without
+        # TCP_NODELAY each answer waited for the client's delayed ACK (~40 ms on loopback).
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self):  # noqa: N802 (http.server's naming)
         parts = urlsplit(self.path)
+        with self.server.archive._lock:
+            self.server.archive.log.append(self.path)
         if self._limited():
             return
         if parts.path == "/cdx/search/cdx":
@@ -165,24 +200,30 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, override(query) if callable(override) else override, {"Content-Type": "text/plain"})
             return
         url = query.get("url", [""])[0]
-        found = archive.search(url, query.get("from", [None])[0], query.get("to", [None])[0])
+        found = archive.search(url, query.get("from", [None])[0], query.get("to", [None])[0],
+                               query.get("matchType", ["exact"])[0])
         limit = int(query.get("limit", ["10000"])[0])
         if "resumeKey" in query:
             key, _, after = unquote_plus(query["resumeKey"][0]).partition(" ")
-            found = [c for c in found if (surt_key(c.url), c.timestamp) >= (key, after)]
+            found = [c for c in found if (_key(c.url), c.timestamp) >= (key, after)]
         resolve = query.get("resolveRevisits", ["false"])[0] == "true"
+        filters = [_filter(text) for text in query.get("filter", [])]
+        collapse = "urlkey" in query.get("collapse", [])
         lines, originals, last = [], {}, None
         for capture in found:
             if len(lines) >= limit:
                 break
-            lines.append(self._cdx_line(capture, originals.get(capture.digest) if resolve else None))
+            line = self._cdx_line(capture, originals.get(capture.digest) if resolve else None)
             if not capture.revisit:
                 originals.setdefault(capture.digest, capture)
-            if capture.listed_twice and len(lines) < limit:
+            if not all(f(line) for f in filters) or (collapse and lines and lines[-1].split(" ", 1)[0] == line.split(" ", 1)[0]):
+                continue
+            lines.append(line)
+            if capture.listed_twice and len(lines) < limit and not collapse:
                 lines.append(lines[-1])
             last = capture
         if query.get("showResumeKey", ["false"])[0] == "true" and last is not None and len(lines) >= limit:
-            lines += ["", quote_plus(f"{surt_key(last.url)} {last.timestamp[:-1]}{chr(ord(last.timestamp[-1]) + 1)}")]
+            lines += ["", quote_plus(f"{_key(last.url)} {last.timestamp[:-1]}{chr(ord(last.timestamp[-1]) + 1)}")]
         self._send_chunked(("\n".join(lines) + "\n").encode() if lines else b"", "text/plain;charset=UTF-8")
 
     @staticmethod
@@ -286,6 +327,18 @@ class WaybackReplica:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
+
+
+def _filter(text: str) -> Callable[[str], bool]:
+    """`filter=[!]field:regex` of the wayback-cdx-server README ("Filtering"): the regex matches the
+    whole field (EDGI's recorded `filter=urlkey:.*feature.*`, test_search_with_filter_list.yaml)."""
+    negate, text = text.startswith("!"), text.removeprefix("!")
+    name, _, pattern = text.partition(":")
+    compiled, index = re.compile(pattern), FIELDS.index(name)
+    return lambda line: bool(compiled.fullmatch(line.split(" ")[index])) != negate
 
 
 def stamp(when: datetime) -> str:
