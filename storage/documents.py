@@ -30,10 +30,13 @@ def touch_document(db: sqlite_utils.Database, document_id: int, fields: dict[str
 
 
 def remember_urls(db: sqlite_utils.Database, document_id: int, urls: Iterable[str], now: str) -> None:
+    """The document was seen at these URLs at `now`: a live time, or a web archive's capture time,
+    which may be older than what live crawls saw (each URL keeps its earliest and latest)."""
     for url in {u for u in urls if u}:
         db.execute(
             "INSERT INTO document_urls (document_id, url, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (document_id, url) DO UPDATE SET last_seen = excluded.last_seen",
+            "ON CONFLICT (document_id, url) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
+            "last_seen = max(last_seen, excluded.last_seen)",
             [document_id, url, now, now],
         )
 

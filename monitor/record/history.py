@@ -36,6 +36,9 @@ def record_history(db, capture: Capture, place: Place, *, site: str, now: str, c
     fields = capture.fields.as_dict()
     if place.document_id is None:
         place.document_id = _document(db, capture, fields, place, site)
+    # The URL the capture is filed under is one of the document's (a slug that changed, found by
+    # post id): `history URL` and the pages find the document by it, with when it was seen there.
+    documents.remember_urls(db, place.document_id, [place.url], capture.observed_at)
     current = {**fields, "url": place.url}
     if place.version is None:
         place.version = versions.get_version(db, add_version(db, fields, capture, place.document_id, now, url=place.url))

@@ -71,6 +71,9 @@ def test_a_killed_discovery_finds_every_planted_release_edit_and_revert(planted)
         urls = {row["url"] for row in db.query("SELECT url FROM versions WHERE document_id = ?",
                                                [documents[str(release.post_id)]])}
         assert urls == set(release.urls)
+        known = {row["url"] for row in db.query("SELECT url FROM document_urls WHERE document_id = ?",
+                                                [documents[str(release.post_id)]])}
+        assert known == set(release.urls)           # `resolve` and `history URL` find it by each
         kinds = Counter(row["kind"] for row in db.query(
             "SELECT kind FROM changes WHERE document_id = ?", [documents[str(release.post_id)]]))
         assert (kinds["edited"], kinds["reverted"], kinds["moved"]) == (
