@@ -1,12 +1,14 @@
 """Benchmark: full-text search and the latest-changes query over 50,000 versions, in Datasette.
 
-Run by hand:  .venv/bin/python bench/web_bench.py [--versions 50000] [--repeat 15] [--keep PATH]
+Run by hand:  .venv/bin/python bench/web_bench.py [--versions 50000] [--repeat 15] [--keep PATH] [--search]
 
 Builds an archive of N versions (N/2 documents, each published then edited once, ~300-word
 transcripts) through the real ingest, so the FTS index, turns and changes are what a crawl
 writes; then times requests through Datasette's own client, in process (no network): a
 full-text search of the versions table, the phrase-history canned query, latest changes, and the
-newsroom pages (front page, search with passages, a document's timeline, a version).
+newsroom pages (front page, search with passages, a document's timeline, a version). With
+`--search`, only storage.pages.search() on a plain sqlite3 connection (the grouped search's own
+cost, without Datasette and the page), for the cases docs/performance.md records.
 """
 from __future__ import annotations
 
@@ -95,18 +97,43 @@ def measure(path: Path, repeat: int) -> None:
     asyncio.run(run())
 
 
+SEARCHES = {
+    "search, words in every version": ("refugees forces", "relevance"),
+    "search, the same, newest first": ("refugees forces", "date"),
+    "search, a phrase": ('"aid workers"', "relevance"),
+    "search, a word in none": ("zzzznothing", "relevance"),
+}
+
+
+def measure_search(path: Path, repeat: int) -> None:
+    """storage.pages.search() alone, one hit per document, median and slowest of `repeat`."""
+    from remarkwatch.storage import pages
+
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    for label, (text, order) in SEARCHES.items():
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            results, total = pages.search(conn, text, order=order)
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"  {label:<34} median {statistics.median(times):6.1f} ms   slowest {max(times):6.1f} ms"
+              f"   ({total:,} documents)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--keep", type=Path, help="Build (or reuse) the archive here instead of a temp dir.")
+    parser.add_argument("--search", action="store_true", help="Time storage.pages.search() alone.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "bench.db"
         if not path.exists():
             build(path, args.versions)
         print(f"{args.versions:,} versions, median and slowest of {args.repeat} requests, in process")
-        measure(path, args.repeat)
+        (measure_search if args.search else measure)(path, args.repeat)
 
 
 if __name__ == "__main__":

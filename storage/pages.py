@@ -103,12 +103,15 @@ def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset
     query = fts_query(text)
     if not query:
         return [], 0
-    documents = _matching_documents(conn, query, order)
-    page = documents[offset:offset + limit]
-    if not page:
-        return [], len(documents)
-    found = {int(version_id) for d in page for version_id in d[3].split(",")}
-    by_document = _versions_of_documents(conn, [d[0] for d in page], found)
+    matched, total = _matching_documents(conn, query, order, limit, offset)
+    if not matched:
+        return [], total
+    page = list(matched)
+    found = {version_id for ids in matched.values() for version_id in ids}
+    by_document = _versions_of_documents(conn, page)
+    for versions in by_document.values():
+        for v in versions:
+            v["has"] = v["id"] in found
     shown = {document_id: [v for v in versions if v["has"]][-1] for document_id, versions in by_document.items()}
     ids = [v["id"] for v in shown.values()]
     # snippet() marks the hits with words no page can hold (made up per search); the page's own
@@ -120,14 +123,14 @@ def search(conn, text: str, *, order: str = "relevance", limit: int = 30, offset
         f"WHERE versions_fts MATCH ? AND rowid IN ({', '.join('?' * len(ids))})",
         [start, end, query, *ids]).fetchall()}
     results = []
-    for document_id, *_ in page:
+    for document_id in page:
         row = dict(shown[document_id], passage=passages.get(shown[document_id]["id"]) or "")
         hit = row["passage"].partition(HIT_START)[2].partition(HIT_END)[0]
         row["speaker"] = _speaker_of(conn, row["id"], hit)
         row["versions"] = [{k: v[k] for k in ("id", "seq", "number", "has", "origin", "observed_at")}
                            for v in by_document[document_id]]
         results.append(row)
-    return results, len(documents)
+    return results, total
 
 
 def _marked(passage: str | None, start: str, end: str) -> str:
@@ -135,23 +138,38 @@ def _marked(passage: str | None, start: str, end: str) -> str:
     return text.replace(start, HIT_START).replace(end, HIT_END)
 
 
-def _matching_documents(conn, query: str, order: str) -> list[tuple]:
-    """Every document with a matching version, in the page's order: (document id, best rank,
-    newest match, its matching version ids joined by commas). One pass over the matches, which
-    meet the versions through the (document_id, observed_at) index (it holds both and the id: far
-    fewer pages read than each version's own row, body and all); bm25's rank only when ranking by it."""
+def _matching_documents(conn, query: str, order: str, limit: int, offset: int) -> tuple[dict[int, list[int]], int]:
+    """The page's documents with a matching version, in the page's order, each with its matching
+    version ids, and how many documents match in all. One pass over the matches, which meet the
+    versions through the (document_id, observed_at) index (it holds both and the id: far fewer
+    pages read than each version's own row, body and all); bm25's rank only when ranking by it.
+    Sorted, counted (a window over the groups) and cut to the page in SQL; the matching ids are
+    gathered for the page's documents only (a group_concat over every group cost more than the
+    ranking), so only the page comes back to Python."""
     ranked = order != "date"
-    documents = conn.execute(
+    key, direction = ("min(m.rank)", "") if ranked else ("max(v.observed_at)", " DESC")
+    rows = conn.execute(
         f"WITH m AS MATERIALIZED (SELECT rowid AS id{', rank' if ranked else ''} FROM versions_fts "
-        f"WHERE versions_fts MATCH ?) SELECT v.document_id, {'min(m.rank)' if ranked else '0'}, max(v.observed_at), "
-        f"group_concat(v.id) FROM versions v INDEXED BY idx_versions_document_id_observed_at JOIN m ON m.id = v.id "
-        f"GROUP BY v.document_id", [query]).fetchall()
-    documents.sort(key=(lambda d: (d[1], d[0])) if ranked else (lambda d: (d[2], d[0])), reverse=not ranked)
-    return documents
+        f"WHERE versions_fts MATCH ?), page AS (SELECT v.document_id, {key} AS k, count(*) OVER () AS total "
+        f"FROM versions v INDEXED BY idx_versions_document_id_observed_at JOIN m ON m.id = v.id "
+        f"GROUP BY v.document_id ORDER BY k{direction}, v.document_id{direction} LIMIT ? OFFSET ?) "
+        f"SELECT page.document_id, page.total, (SELECT group_concat(v.id) FROM versions v "
+        f"INDEXED BY idx_versions_document_id_observed_at WHERE v.document_id = page.document_id "
+        f"AND v.id IN (SELECT id FROM m)) FROM page ORDER BY page.k{direction}, page.document_id{direction}",
+        [query, limit, offset]).fetchall()
+    if rows:
+        return {row[0]: [int(i) for i in row[2].split(",")] for row in rows}, rows[0][1]
+    if not offset:
+        return {}, 0
+    total = conn.execute(    # a page past the end: the count alone
+        "WITH m AS MATERIALIZED (SELECT rowid AS id FROM versions_fts WHERE versions_fts MATCH ?) "
+        "SELECT count(DISTINCT v.document_id) FROM versions v INDEXED BY idx_versions_document_id_observed_at "
+        "JOIN m ON m.id = v.id", [query]).fetchone()[0]
+    return {}, total
 
 
-def _versions_of_documents(conn, document_ids: list[int], found: set[int]) -> dict[int, list[dict]]:
-    """Each document's versions in the site's order, `has` when the version is in `found`."""
+def _versions_of_documents(conn, document_ids: list[int]) -> dict[int, list[dict]]:
+    """Each document's versions in the site's order."""
     by_document: dict[int, list[dict]] = {document_id: [] for document_id in document_ids}
     for row in _rows(conn, (
             "SELECT v.id, v.seq, v.document_id, v.created_at, v.observed_at, v.origin, v.memento_url, v.title, v.url, "
@@ -159,7 +177,7 @@ def _versions_of_documents(conn, document_ids: list[int], found: set[int]) -> di
             f"WHERE v.document_id IN ({', '.join('?' * len(document_ids))}) ORDER BY v.observed_at, v.seq"),
             document_ids):
         listed = by_document[row["document_id"]]
-        listed.append(dict(row, has=row["id"] in found, number=len(listed) + 1))
+        listed.append(dict(row, number=len(listed) + 1))
     return by_document
 
 

@@ -1,5 +1,5 @@
 """Real alert endpoints on loopback: a webhook receiver that checks signatures, an SMTP server,
-a Mastodon instance."""
+a Mastodon instance, and the chat services Apprise posts pictures to (Discord, Telegram)."""
 from __future__ import annotations
 
 import hashlib
@@ -202,7 +202,8 @@ class MastodonReplica(_Served):
                 replica.requests.append(f"POST {self.path}")
                 if self.headers.get("Authorization") != f"Bearer {replica.token}":
                     return self._answer(401, {"error": "The access token is invalid"})
-                if self.path == "/api/v2/media":
+                # Apprise's plugin uploads to v1, deprecated since Mastodon 3.1.3 but still served.
+                if self.path in ("/api/v2/media", "/api/v1/media"):
                     return self._answer(*replica._upload(self.headers, body))
                 if self.path == "/api/v1/statuses":
                     return self._answer(*replica._status(self.headers, body))
@@ -243,7 +244,12 @@ class MastodonReplica(_Served):
         key = headers.get("Idempotency-Key")
         if key and key in self._by_key:
             return 200, self._by_key[key]
-        form = parse_qs(body.decode(), keep_blank_values=True)
+        if headers.get("Content-Type", "").startswith("application/json"):     # Apprise posts JSON
+            sent = json.loads(body)
+            form = {"status": [sent.get("status", "")], "media_ids[]": [str(i) for i in sent.get("media_ids", [])],
+                    "visibility": [sent.get("visibility", "public")]}
+        else:
+            form = parse_qs(body.decode(), keep_blank_values=True)
         text = form.get("status", [""])[0]
         if len(_URL.sub("x" * 23, text)) > 500:
             return 422, {"error": "Validation failed: Text character limit of 500 exceeded"}
@@ -259,3 +265,89 @@ class MastodonReplica(_Served):
             self._by_key[key] = status
         return 200, status
 
+
+
+def _multipart(headers, body: bytes) -> tuple[dict, list[dict]]:
+    """A multipart/form-data body as (its text fields, its files)."""
+    parsed = message_from_bytes(f"Content-Type: {headers['Content-Type']}\r\n\r\n".encode() + body, policy=policy.HTTP)
+    fields, files = {}, []
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if part.get_filename() is not None:
+            files.append({"field": name, "filename": part.get_filename(), "content_type": part.get_content_type(),
+                          "data": part.get_payload(decode=True)})
+        else:
+            fields[name] = part.get_payload(decode=True).decode("utf-8")
+    return fields, files
+
+
+@dataclass
+class ChatPost:
+    service: str          # "discord" or "telegram"
+    path: str
+    fields: dict          # the text fields (a JSON body's keys; Discord's payload_json decoded)
+    files: list = field(default_factory=list)
+
+
+class ChatReplica(_Served):
+    """Discord's webhook and Telegram's Bot API on one loopback port, answering as their documents
+    say (Apprise's plugins are pointed here through their `notify_url`):
+    - Discord, https://discord.com/developers/docs/resources/webhook#execute-webhook:
+      `POST /api/webhooks/ID/TOKEN`, JSON or multipart (`payload_json` and `files[n]`); `content`
+      over 2,000 characters -> 400 `{"code": 50035, "message": "Invalid Form Body", ...}`; with
+      `?wait=true` 200 and the message, else 204 No Content.
+    - Telegram, https://core.telegram.org/bots/api#sendphoto: `POST /botTOKEN/sendMessage` (text
+      1-4,096 characters) and `/sendPhoto` (multipart `photo`, `caption` 0-1,024 characters); 200
+      `{"ok": true, "result": {...}}`, too long -> 400 `{"ok": false, "error_code": 400,
+      "description": "Bad Request: message caption is too long"}`."""
+
+    DISCORD_CONTENT, TELEGRAM_TEXT, TELEGRAM_CAPTION = 2000, 4096, 1024
+
+    def __init__(self):
+        self.posts: list[ChatPost] = []
+        replica = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status, answer = replica._answer(self.path, self.headers, body)
+                data = b"" if status == 204 else json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    def _answer(self, path: str, headers, body: bytes) -> tuple[int, dict]:
+        if headers.get("Content-Type", "").startswith("multipart/"):
+            fields, files = _multipart(headers, body)
+        else:
+            fields, files = json.loads(body or b"{}"), []
+        if path.startswith("/api/webhooks/"):
+            fields = {**json.loads(fields.pop("payload_json", "{}")), **fields}
+            self.posts.append(ChatPost("discord", path, fields, files))
+            if len(fields.get("content") or "") > self.DISCORD_CONTENT:
+                return 400, {"code": 50035, "message": "Invalid Form Body", "errors": {"content": {"_errors": [
+                    {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}}}
+            message = {"id": str(1100000000000000000 + len(self.posts)), "content": fields.get("content", ""),
+                       "attachments": [{"filename": f["filename"], "content_type": f["content_type"]} for f in files]}
+            return (200, message) if "wait=true" in path.lower() else (204, {})
+        self.posts.append(ChatPost("telegram", path, fields, files))
+        text, limit, what = ((fields.get("caption") or "", self.TELEGRAM_CAPTION, "message caption")
+                             if path.endswith("/sendPhoto") else
+                             (fields.get("text") or "", self.TELEGRAM_TEXT, "message"))
+        if len(text) > limit:
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {what} is too long"}
+        return 200, {"ok": True, "result": {"message_id": len(self.posts), "date": 1764600000,
+                                            "chat": {"id": int(fields.get("chat_id") or 0), "type": "channel"},
+                                            **({"caption": text} if "caption" in fields else {"text": text})}}

@@ -163,7 +163,7 @@ def _short(items: list[dict], limit: int = 6) -> str:
     for item in items[:limit]:
         lines.append(f"{item['kind']}{' (silent)' if item.get('silent') else ''}: {safe(item.get('title'))}")
         said = wording.sentence_text(item["sentence"]) if item.get("sentence") else (
-            item.get("in_words") or item.get("summary"))       # the edit in its sentence, else in words
+            item.get("in_words") or wording.times_in_words(item.get("summary")))   # the edit in its sentence, else in words
         if said:
             lines.append(_clip(safe(said), 200))
         link = item.get("change_url") or item.get("url")

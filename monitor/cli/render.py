@@ -115,8 +115,9 @@ def change_detail(change: dict, color: bool) -> str:
         return "\n".join(lines)
     if change.get("changed_fields"):
         lines.append(f"fields:   {', '.join(change['changed_fields'])}")
-    if change.get("summary"):
-        lines.append(f"summary:  {safe(change['summary'])}")
+    if change.get("summary") or change.get("edits"):
+        # In words: the stored summary keeps raw field names and ISO times ("modified_time: '2026-…'").
+        lines.append(f"summary:  {safe(wording.summary(change.get('edits') or [], change.get('summary') or ''))}")
     for name, values in (change.get("field_diffs") or {}).items():
         lines.append(style(f"  {name}: - {safe(repr(values.get('old')))}", fg="red"))
         lines.append(style(f"  {name}: + {safe(repr(values.get('new')))}", fg="green"))
@@ -189,26 +190,27 @@ def full_change(change: dict, color: bool, rows=None) -> str:
 
 
 def history(document: dict, urls: list[dict], versions: list[dict], changes: list[dict], color: bool) -> str:
-    style = _style(color)
+    """A document's URLs, versions and changes, times and summaries in words (`--json` keeps ISO)."""
+    style, when = _style(color), wording.human_time
     lines = [
         style(f"document {document['id']}: {safe(document.get('title'))}", bold=True),
         f"key:      {safe(document['key'])}    source: {document['source']}",
-        f"state:    {document['state']}" + (f" since {document['state_since']}" if document.get("state_since") else ""),
-        f"seen:     {document['first_seen']} .. {document['last_seen']}",
+        f"state:    {document['state']}" + (f" since {when(document['state_since'])}" if document.get("state_since") else ""),
+        f"seen:     {when(document['first_seen'])} .. {when(document['last_seen'])}",
         "urls:",
-        *[f"  {safe(u['url'])}  ({u['first_seen']} .. {u['last_seen']})" for u in urls],
+        *[f"  {safe(u['url'])}  ({when(u['first_seen'])} .. {when(u['last_seen'])})" for u in urls],
         f"versions ({len(versions)}):",
         # In the order the site had them (observed), which a backfill makes differ from `seq`.
-        *[f"  v{v['number']:<3} {v.get('observed_at') or v['created_at']}  {v['turns']:>3} turns "
+        *[f"  v{v['number']:<3} {when(v.get('observed_at') or v['created_at']):<23} {v['turns']:>3} turns "
           f"{v['words']:>6} words  {v['content_hash'][:10]}  {_origin(v)}{safe(v['title'])[:60]}" for v in versions],
         f"changes ({len(changes)}):",
     ]
     for change in sorted(changes, key=lambda c: (c.get("observed_at") or c["detected_at"], c["id"])):
         classes = f" [{','.join(change['classes'])}]" if change["classes"] else ""
-        when = change.get("observed_at") or change["detected_at"]
-        lines.append(f"  #{change['id']:<5} {when}  {change['kind']:<11} "
-                     f"{change['significance']:>3}{classes}  {'(historical) ' if change.get('historical') else ''}"
-                     f"{safe(change.get('summary'))[:100]}")
+        said = wording.summary(change.get("edits") or [], change.get("summary") or "")
+        lines.append(f"  #{change['id']:<5} {when(change.get('observed_at') or change['detected_at']):<23} "
+                     f"{change['kind']:<11} {change['significance']:>3}{classes}  "
+                     f"{'(historical) ' if change.get('historical') else ''}{safe(said)[:100]}")
     return "\n".join(lines)
 
 

@@ -3,6 +3,8 @@ the WARC export): the Save Page Now capture's state, memento URL and time, read 
 (storage.changes: `spn_state`, `spn_memento_url`, `spn_memento_at`, `spn_error`). Pure."""
 from __future__ import annotations
 
+from remarkwatch.core.wording import human_time
+
 SERVICE = "Internet Archive Save Page Now"
 # The queue's states as a reader says them: a submitted job is still being captured.
 SHOWN = {"pending": "pending", "submitted": "capturing", "saved": "saved", "failed": "failed"}
@@ -24,21 +26,21 @@ def line(proof: dict | None) -> str | None:
     if proof is None:
         return None
     if proof["state"] == "saved":
-        return f"independent capture ({SERVICE}): {proof['memento_url']} at {proof['captured_at']}"
+        return f"independent capture ({SERVICE}): {proof['memento_url']} at {human_time(proof['captured_at'])}"
     if proof["state"] == "failed":
         return f"independent capture ({SERVICE}): failed for good: {proof['error']}"
     return f"independent capture ({SERVICE}): {proof['state']}, not made yet"
 
 
 def cite(change: dict, permalink: str) -> str:
-    """A "cite this" line: title, site, when the edit was made and seen, the permalink, and the
-    web archives' captures of the page before and after."""
+    """A "cite this" line: title, site, when the edit was made and seen ("27 Nov 2026, 06:23 UTC"),
+    the permalink, and the web archives' captures of the page before and after."""
     from urllib.parse import urlsplit
 
     site = urlsplit(change.get("url") or "").hostname or change.get("source") or ""
     made_before = change.get("observed_at") or change.get("detected_at")
-    when = (f"changed between {_when(change['previous_seen_at'])} and {_when(made_before)}"
-            if change.get("previous_seen_at") else f"first seen {_when(made_before)}")
+    when = (f"changed between {human_time(change['previous_seen_at'])} and {human_time(made_before)}"
+            if change.get("previous_seen_at") else f"first seen {human_time(made_before)}")
     line = (f"“{change.get('title') or 'Untitled'}”, {site}, {when} "
             f"(remarkwatch change #{change['id']}, {change['kind']}): {permalink}")
     # No punctuation right after a URL: copied with it, a link would break.
@@ -47,14 +49,3 @@ def cite(change: dict, permalink: str) -> str:
                 f"by {SERVICE} {change['spn_memento_url']}" if change.get("spn_memento_url") else ""]
     return " · archived ".join([line, *(a for a in archived if a)])
 
-
-def _when(iso: str | None) -> str:
-    """2026-11-27T06:23:10+00:00 as "27 Nov 2026, 06:23 UTC", as a reader cites it."""
-    from datetime import datetime, timezone
-
-    try:
-        when = datetime.fromisoformat(iso or "")
-    except ValueError:
-        return iso or "?"
-    when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-    return f"{when.day} {when:%b %Y, %H:%M} UTC"

@@ -7,6 +7,7 @@ counts code points, never fewer than graphemes, so a fitted post is never over a
 """
 from __future__ import annotations
 
+from remarkwatch.core import wording
 from remarkwatch.publish.edit import KIND_WORDS, where
 
 MASTODON_CHARS, MASTODON_URL_CHARS = 500, 23
@@ -20,15 +21,18 @@ def _headline(item: dict) -> str:
 
 
 def _edit_line(item: dict) -> str:
-    """Where the first located edit is and what it did: "turn 1, MR PRICE: 'forces' → 'refugees'"."""
+    """Where the first located edit is and what it did: "turn 1, MR PRICE: 'forces' → 'refugees'";
+    an edit of another field, or the stored summary, in words (no raw field names or ISO times)."""
     for edit in item.get("edits") or []:
         if edit.get("op") in ("cosmetic", "reflow"):
             continue
+        if edit.get("field", "body") != "body":      # a title or a time, in words: "Modified time: 18 Sep 2026, …"
+            return wording.describe(edit, limit=120)
         place = where(edit)
         old, new = " ".join((edit.get("old") or "").split()), " ".join((edit.get("new") or "").split())
         what = f"“{old}” → “{new}”" if old and new else f"removed “{old}”" if old else f"added “{new}”"
         return f"{place}: {what}" if place != "body" else what
-    return " ".join((item.get("summary") or "").split())
+    return " ".join(wording.times_in_words(item.get("summary")).split())
 
 
 def post_text(item: dict, limit: int, url_chars: int | None = None) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -107,7 +108,8 @@ def test_history_lists_versions_and_changes(config_path, site, server):
     url = f"{server.base_url}/department-press-briefing-july-27-2021/"
     shown = invoke("history", "--config", config_path, url, check=True).stdout
     assert "versions (2):" in shown and "changes (2):" in shown
-    assert "edited" in shown and "turn 1, MR PRICE: 'forces' -> 'refugees'" in shown
+    assert "edited" in shown and "turn 1, MR PRICE: “forces” → “refugees”" in shown     # in words
+    assert not re.search(r"\d{4}-\d\d-\d\dT", shown)        # times in words; --json keeps ISO
     as_json = json.loads(invoke("history", "--config", config_path, url, "--json", check=True).stdout)
     assert [v["seq"] for v in as_json["versions"]] == [1, 2]
     assert [c["kind"] for c in as_json["changes"]] == ["edited", "new"]

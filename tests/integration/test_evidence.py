@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from remarkwatch.core.wording import human_time
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import Site
@@ -79,12 +80,14 @@ def test_the_change_page_diff_and_changes_json_show_the_memento(world):
     row = _saved(world)
     datasette = build_datasette(world["config"].parent / "archive.db")
     page = asyncio.run(datasette.client.get(f"/-/change/{row['change_id']}")).text
-    assert f'href="{row["memento_url"]}"' in page and "Independent capture" in page
+    when = human_time(row["memento_at"])            # "7 Dec 2026, 08:42 UTC": people read words
+    assert f'href="{row["memento_url"]}"' in page and "Independent capture" in page and f"captured {when}" in page
     diff = invoke("diff", "--config", world["config"], str(row["change_id"]), check=True).stdout
-    assert f"independent capture (Internet Archive Save Page Now): {row['memento_url']} at {row['memento_at']}" in diff
+    assert f"independent capture (Internet Archive Save Page Now): {row['memento_url']} at {when}" in diff
     listed = json.loads(invoke("changes", "--json", "--config", world["config"], check=True).stdout)
     edited = next(c for c in listed if c["id"] == row["change_id"])
     assert edited["evidence"]["third_party"]["memento_url"] == row["memento_url"]
+    assert edited["evidence"]["third_party"]["captured_at"] == row["memento_at"]      # JSON keeps ISO
 
 
 def test_the_warc_export_names_the_memento_in_its_metadata(world, tmp_path):

@@ -38,7 +38,7 @@ def test_the_url_is_the_secret_from_the_environment_or_literal():
 
 
 @pytest.mark.parametrize("status, ok, error", [
-    (200, True, None), (500, False, "the Apprise service did not accept the message"),
+    (200, True, None), (500, False, "the Apprise service did not accept the message (JSON)"),
 ])
 def test_a_json_url_posts_a_chat_sized_message(status, ok, error):
     with WebhookReceiver() as receiver:

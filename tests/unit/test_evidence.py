@@ -202,7 +202,7 @@ def test_config_is_off_by_default_and_read_when_given():
     ({"spn_state": "submitted"}, "capturing", "capturing, not made yet"),
     ({"spn_state": "saved", "spn_memento_url": "https://web.archive.org/web/20261202100500/u",
       "spn_memento_at": "2026-12-02T10:05:00+00:00"}, "saved",
-     "https://web.archive.org/web/20261202100500/u at 2026-12-02T10:05:00+00:00"),
+     "https://web.archive.org/web/20261202100500/u at 2 Dec 2026, 10:05 UTC"),       # the time in words
     ({"spn_state": "failed", "spn_error": "error:blocked: nope"}, "failed", "failed for good: error:blocked: nope"),
 ])
 def test_the_proof_every_surface_shows(row, state, line):
@@ -210,6 +210,7 @@ def test_the_proof_every_surface_shows(row, state, line):
 
     shown = proof.third_party(row)
     assert (shown or {}).get("state") == state
+    assert (shown or {}).get("captured_at") == row.get("spn_memento_at")         # the payload keeps ISO
     assert (proof.line(shown) or "").endswith(line or "")
     assert (proof.line(shown) is None) is (line is None)
 
@@ -238,8 +239,12 @@ def test_the_cite_this_line(extra, expected):
 
 
 @pytest.mark.parametrize("proof, shown, hidden", [
-    ({"service": "S", "state": "saved", "memento_url": "https://web.archive.org/web/1/u", "captured_at": "T", "error": None},
+    ({"service": "S", "state": "saved", "memento_url": "https://web.archive.org/web/1/u",
+      "captured_at": "2026-12-02T10:05:00+00:00", "error": None},
      '<a href="https://web.archive.org/web/1/u" rel="nofollow noopener">', "not made yet"),
+    ({"service": "S", "state": "saved", "memento_url": "https://web.archive.org/web/1/u",
+      "captured_at": "2026-12-02T10:05:00+00:00", "error": None},
+     "captured 2 Dec 2026, 10:05 UTC", "2026-12-02T"),                # the time in words, as the page shows it
     ({"service": "S", "state": "failed", "memento_url": None, "captured_at": None, "error": "<script>x</script>"},
      "failed for good — &lt;script&gt;x&lt;/script&gt;", "<script>"),
     ({"service": "S", "state": "capturing", "memento_url": None, "captured_at": None, "error": None},
@@ -250,7 +255,10 @@ def test_the_change_page_fragment_shows_each_state_escaped(proof, shown, hidden)
 
     import remarkwatch.web
 
+    from remarkwatch.web.plugin import prepare_jinja2_environment
+
     env = Environment(loader=FileSystemLoader(Path(remarkwatch.web.__file__).parent / "templates"), autoescape=True)
+    prepare_jinja2_environment(env, None)        # the filters the pages have (rw_when)
     html = env.get_template("remarkwatch_proof.html").render(proof=proof)
     assert shown in html and hidden not in html
 

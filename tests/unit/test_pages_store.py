@@ -143,6 +143,39 @@ def test_search_groups_by_document_with_each_versions_origin(tmp_path):
                      "Remarks 2": ([(1, True, "wayback"), (2, True, "live"), (3, False, "live")], "THE PRESIDENT")}
 
 
+@pytest.fixture
+def many(tmp_path):
+    """Seven documents of two versions each: document n says "refugees" n times in its newest
+    version (so relevance orders them), published a day apart (so date orders them the other way)."""
+    db = open_db(tmp_path / "many.db")
+    for n in range(1, 8):
+        doc = documents.create_document(db, {"source": "s", "key": f"k{n}", "url": f"https://x/{n}/",
+                                           "title": f"Briefing {n}", "first_seen": "t0", "last_seen": "t2"})
+        for seq, body in enumerate((f"MR PRICE: forces {n}.", "MR PRICE: " + "refugees and forces " * n), 1):
+            version = versions.insert_version(db, {"document_id": doc, "seq": seq, "title": f"Briefing {n}",
+                                                   "created_at": f"2026-01-{10 - n:02d}T0{seq}:00:00",
+                                                   "observed_at": f"2026-01-{10 - n:02d}T0{seq}:00:00",
+                                                   "content_hash": f"h{n}-{seq}", "body_text": body})
+            versions.insert_turns(db, version, split_turns(body))
+    db.conn.commit()
+    return sqlite3.connect(tmp_path / "many.db")
+
+
+@pytest.mark.parametrize("text, order, titles", [
+    ("refugees", "relevance", [7, 6, 5, 4, 3, 2, 1]),        # bm25: the most mentions first
+    ("refugees", "date", [1, 2, 3, 4, 5, 6, 7]),             # newest first
+    ("forces", "date", [1, 2, 3, 4, 5, 6, 7]),               # both versions match: still one hit each
+])
+def test_search_pages_are_cut_in_order_and_count_documents(many, text, order, titles):
+    whole, total = pages.search(many, text, order=order, limit=50)
+    assert total == 7 and [r["title"] for r in whole] == [f"Briefing {n}" for n in titles]
+    paged = [r for offset in (0, 3, 6) for r in pages.search(many, text, order=order, limit=3, offset=offset)[0]]
+    assert [r["id"] for r in paged] == [r["id"] for r in whole]
+    assert all(r["versions"][-1]["has"] and r["id"] == r["versions"][-1]["id"] for r in whole)   # its newest match
+    assert [v["has"] for v in whole[0]["versions"]] == [text == "forces", True]
+    assert pages.search(many, text, order=order, limit=3, offset=9) == ([], 7)
+
+
 def test_version_and_timeline(conn):
     first = pages.version(conn, 1)
     assert (first["previous_id"], first["next_id"], first["document"]["url"]) == (None, 2, "https://x/b/")

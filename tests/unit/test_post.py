@@ -41,7 +41,9 @@ def test_a_link_longer_than_the_limit_is_posted_alone():
      "turn 1, MR PRICE: “forces” → “refugees”"),
     ({"field": "body", "op": "delete", "old": "Eritrean", "new": "", "para": 4}, "para 4: removed “Eritrean”"),
     ({"field": "title", "op": "replace", "old": "Remarks", "new": "Remarks to the Press"},
-     "title: “Remarks” → “Remarks to the Press”"),
+     "Title: “Remarks” → “Remarks to the Press”"),
+    ({"field": "modified_time", "op": "replace", "old": "2026-09-18T15:04:00+00:00", "new": "2026-09-19T09:00:00Z"},
+     "Modified time: 18 Sep 2026, 15:04 UTC → 19 Sep 2026, 09:00 UTC"),
     ({"field": "body", "op": "cosmetic", "old": "a", "new": "a"}, "turn 2, MS PORTER: 'forces' -> 'refugees'"),
 ])
 def test_the_post_says_where_the_edit_is_and_what_it_was(edit, line):
