@@ -19,7 +19,7 @@ from remarkwatch.crawler.cluster.signing import SECRET_ENV
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import Site
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, forked
 from tests.receivers import free_port
 
 REDIS = shutil.which("redis-server")
@@ -120,8 +120,9 @@ def workers_up(state, *names: str) -> None:
     raise AssertionError(f"workers {names} did not come up")
 
 
-def coordinate(state, db: str, *args, timeout: float = 120) -> subprocess.CompletedProcess:
-    return run_cli("crawl", "--config", str(state["config"]), "--db", str(state["folder"] / db), *args, timeout=timeout)
+def coordinate(state, db: str, *args, timeout: float = 120):
+    """The coordinator's `crawl` in a forked child (tests/forked.py: no interpreter start)."""
+    return forked("crawl", "--config", str(state["config"]), "--db", str(state["folder"] / db), *args, timeout=timeout)
 
 
 def snapshot(path: Path) -> tuple:

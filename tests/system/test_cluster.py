@@ -19,7 +19,7 @@ import pytest
 from remarkwatch.crawler.cluster.signing import SECRET_ENV, Signer
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.storage.db import integrity_check, open_db
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, forked, invoke, run_cli
 from tests.receivers import free_port
 from tests.system.cluster_support import (
     REDIS, SECRET, EDIT, coordinate, snapshot, source_table, start_worker, workers_up)
@@ -32,12 +32,13 @@ def test_a_cluster_crawl_finds_what_a_single_process_finds(cluster, tmp_path):
     workers_up(cluster, "w1", "w2")
     single = tmp_path / "single.toml"
     text = cluster["config"].read_text(encoding="utf-8")
-    single.write_text(text.split("[cluster]")[0].replace('"archive.db"', f'"{tmp_path / "single.db"}"'), encoding="utf-8")
+    single.write_text("extract_workers = 0\n" + text.split("[cluster]")[0].replace('"archive.db"', f'"{tmp_path / "single.db"}"'),
+                      encoding="utf-8")
     site = cluster["site"]
     for step in range(2):
         done = coordinate(cluster, "equal.db", "--source", "replica")
         assert done.returncode == 0, done.stderr
-        assert run_cli("crawl", "--config", str(single), "--source", "replica").returncode == 0
+        assert forked("crawl", "--config", str(single), "--source", "replica").returncode == 0
         if step == 0:
             first = done.stdout
             site.edit(*EDIT)
@@ -48,12 +49,12 @@ def test_a_cluster_crawl_finds_what_a_single_process_finds(cluster, tmp_path):
     assert db.execute("SELECT COUNT(*) FROM captures WHERE capture_key IS NOT NULL").fetchone()[0] > 0
     assert integrity_check(db) == ["ok"]
     # `status` shows the workers and the backlog.
-    status = json.loads(run_cli("status", "--config", str(cluster["config"]), "--db",
+    status = json.loads(invoke("status", "--config", str(cluster["config"]), "--db",
                                 str(cluster["folder"] / "equal.db"), "--json").stdout)["cluster"]
     assert {w["id"] for w in status["workers"]} >= {"w1", "w2"}
     assert status["backlog"]["frontier"] == 0 and status["backlog"]["lag"] == 0
     assert sum(w["pages"] for w in status["workers"]) >= 68
-    text_status = run_cli("status", "--config", str(cluster["config"]), "--db", str(cluster["folder"] / "equal.db")).stdout
+    text_status = invoke("status", "--config", str(cluster["config"]), "--db", str(cluster["folder"] / "equal.db")).stdout
     assert "worker w1 on" in text_status and "frontier 0 requests" in text_status
 
 
@@ -215,7 +216,7 @@ def test_a_malformed_stream_entry_goes_to_the_dead_letters_and_the_writer_goes_o
     assert open_db(cluster["folder"] / "poison.db").execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 34
     [(_, dead)] = client.xrange("remarkwatch:captures:dead")
     assert dead[b"_entry"] and dead[b"_error"] and dead[b"key"] == b"forged"
-    status = run_cli("status", "--config", str(cluster["config"]), "--db", str(cluster["folder"] / "poison.db"))
+    status = invoke("status", "--config", str(cluster["config"]), "--db", str(cluster["folder"] / "poison.db"))
     assert "1 dead letters" in status.stdout, status.stdout + status.stderr
 
 
@@ -255,5 +256,5 @@ def test_an_unreachable_redis_stops_at_once_with_exit_2(tmp_path, args):
     done = run_cli(*args, "--config", str(config), timeout=60, env={SECRET_ENV: SECRET})
     assert done.returncode == 2 and "cannot reach Redis" in done.stderr and "Traceback" not in done.stderr
     env = {**os.environ, "REMARKWATCH_REDIS_URL": "http://not-redis/"}
-    done = run_cli("check-config", "--config", str(config), env=env)
+    done = invoke("check-config", "--config", str(config), env=env)
     assert done.returncode == 2 and "is not a Redis URL" in done.stderr
