@@ -37,13 +37,20 @@ UNIT = Path(__file__).resolve().parent / "unit"
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
-    """`pytest tests/unit` runs in this one process, not in pyproject's two workers: each worker
-    imports Scrapy, lxml and the rest again, which costs more than the unit tests take. An `-n`
+    """`pytest tests/unit` runs in one process per core (two at most), not in pyproject's four
+    workers: the unit tests wait on nothing, and each worker imports Scrapy, lxml and the rest
+    again (1,386 unit tests: 24 s in one process, 18 s in two, 24 s in four, on 2 cores). An `-n`
     given on the command line itself is obeyed."""
+    if hasattr(config, "workerinput") or os.environ.get("PYTEST_XDIST_WORKER"):
+        return                  # an xdist worker: it runs tests, it never starts workers of its own
     asked = any(arg.startswith(("-n", "--numprocesses")) for arg in config.invocation_params.args)
     paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
     if not asked and paths and all(path == UNIT or UNIT in path.parents for path in paths):
-        config.option.numprocesses, config.option.dist = 0, "no"
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if cores < 2 or len(paths) == 1 and paths[0] != UNIT:       # one file: not worth a second import
+            config.option.numprocesses, config.option.dist = 0, "no"
+        else:
+            config.option.numprocesses = 2
 
 
 @pytest.fixture
