@@ -91,7 +91,9 @@ def before_capture(change: str) -> str:
     unchanged), not the old version's first capture, which may be years earlier (a page that
     repeated the same text from 2019 to 2021 has its 2021 capture as the proof that it was still
     unchanged then). `change` is the SQL alias of the changes row."""
-    return ("(SELECT k.id FROM captures k WHERE k.version_id = {c}.from_version_id AND k.blob_hash IS NOT NULL "
+    # k.document_id first: the captures' index on it keeps this to the document's own captures.
+    return ("(SELECT k.id FROM captures k WHERE k.document_id = {c}.document_id "
+            "AND k.version_id = {c}.from_version_id AND k.blob_hash IS NOT NULL "
             "AND k.status IS NOT NULL AND coalesce(k.observed_at, k.fetched_at) <= "
             "coalesce({c}.previous_seen_at, {c}.observed_at, {c}.detected_at) "
             "ORDER BY coalesce(k.observed_at, k.fetched_at) DESC, k.id DESC LIMIT 1)").format(c=change)
