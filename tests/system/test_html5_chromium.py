@@ -133,9 +133,9 @@ def served():
 def chromium_paragraphs(browser, url, regions=("body",), strips=(), fragment=None) -> list[str] | None:
     """The paragraphs of the first of `regions` in Chromium's DOM of `url`, `strips` removed;
     with `fragment`, of a div#rw-item whose innerHTML it is, in place of the page's body (the blank
-    page is loaded once for all fragments: the script replaces the body's children each time)."""
+    page is loaded once for a run of fragments: the script replaces the body's children each time)."""
     if fragment is None or browser.run("return location.href") != url:
-        browser.driver.get(url)            # the text does not depend on the viewport: no resize, no DOM copy
+        browser.open(url, 1280)
     return browser.run(PARAGRAPHS_JS, list(regions), list(strips), sorted(htmltext.NEVER_CONTENT),
                        sorted(htmltext.BLOCK_TAGS), fragment)
 
