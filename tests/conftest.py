@@ -53,6 +53,35 @@ def pytest_cmdline_main(config):
             config.option.numprocesses = 2
 
 
+HEAVY_FILES = Path(__file__).resolve().parent / "heavy_files.txt"
+_LAYER_ORDER = {"system": 0, "integration": 1, "unit": 2}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The heaviest test files first (`heavy_files.txt`, from a measured run), then the rest by
+    layer, system before integration before unit: pyproject's four workers each take whole files
+    (`--dist loadfile`, `--no-loadscope-reorder`), so the long files that mostly wait on servers
+    and subprocesses start at once and the many short unit files fill the gaps at the end. xdist's
+    own order (files with the most tests first) left the daemon, crash and helper-process files
+    to the last minute, each running alone. Tests inside a file keep their order."""
+    rank = _heavy_rank()
+
+    def key(item):
+        path = item.nodeid.split("::", 1)[0]
+        layer = path.split("/")[1] if path.count("/") >= 2 else ""
+        return rank.get(path, len(rank)), _LAYER_ORDER.get(layer, len(_LAYER_ORDER))
+
+    items.sort(key=key)         # stable: a file's tests stay in their order
+
+
+def _heavy_rank() -> dict[str, int]:
+    if not HEAVY_FILES.exists():
+        return {}
+    paths = [line.split()[0] for line in HEAVY_FILES.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    return {path: index for index, path in enumerate(paths)}
+
+
 @pytest.fixture
 def site():
     return Site(demo_releases())
