@@ -56,9 +56,15 @@ class Browser:
 
     def open(self, url: str, width: int, height: int = 1200) -> str:
         """Load `url` in a `width` x `height` viewport; its DOM once loaded."""
+        from selenium.webdriver.support.wait import WebDriverWait
+
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
         self.driver.get(url)
+        # get() can return while the page is still being parsed (seen once in a loaded suite run:
+        # the DOM ended inside the <head>'s <style>, no <body> yet): read it once parsing is over.
+        WebDriverWait(self.driver, 30).until(
+            lambda driver: driver.execute_script("return document.readyState") == "complete")
         return self.driver.execute_script("return document.documentElement.outerHTML")
 
     def screenshot(self, path: Path) -> bytes:

@@ -63,9 +63,10 @@ def test_politeness_holds_across_workers(cluster):
 
     The replica stamps a request when its thread gets to it, so a stamp can come late, which
     shortens the next gap by as much as it lengthens its own (seen: 0.34 s then 0.16 s under load,
-    0.28 s then 0.22 s during a suite run). So the pace over the whole pass must hold the delay,
-    and no single gap may come near two workers firing at once (without the shared pacer, two
-    workers make gaps of about half the delay, many near 0)."""
+    0.28 s then 0.22 s during a suite run, 0.37 s then 0.14 s in a suite run beside two other
+    suites). So the pace over the whole pass must hold the delay (without the shared pacer, two
+    workers make gaps of about half the delay), and no single gap may come near two workers firing
+    at once (gaps near 0)."""
     workers_up(cluster, "w1", "w2")
     polite = cluster["polite"]
     polite.hit_times.clear()
@@ -75,7 +76,7 @@ def test_politeness_holds_across_workers(cluster):
     assert len(times) >= 6
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert (times[-1] - times[0]) / len(gaps) >= 0.25 - 0.01, gaps
-    assert min(gaps) >= 0.25 - 0.1, gaps
+    assert min(gaps) >= 0.25 * 0.4, gaps
 
 
 def test_a_retry_after_holds_for_every_worker(cluster):
