@@ -7,6 +7,7 @@ import signal
 import time
 from datetime import datetime, timezone
 from typing import Callable, Iterable
+from urllib.parse import urlsplit
 
 from remarkwatch.clock import utcnow
 from remarkwatch.config import Config, Source
@@ -14,9 +15,11 @@ from remarkwatch.crawler.items import Capture
 from remarkwatch.crawler.middlewares.politeness import STOPPING, pacer_of
 from remarkwatch.crawler.settings import build_settings
 from remarkwatch.crawler.spiders.remarks import RemarksSpider
+from remarkwatch.crawler.spiders.sitesignals import SignalCache
 from remarkwatch.parallel.pool import ExtractPool
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
 from remarkwatch.passes.progress import Progress
+from remarkwatch.storage import schedule as schedule_store
 from remarkwatch.storage.connection import database_path
 
 logger = logging.getLogger(__name__)
@@ -61,17 +64,19 @@ class CrawlPass:
         if pool is not None and pool.db_path is None:
             pool.db_path = database_path(self.db)
         interrupted = False
+        signals, since_of = SignalCache(), self._site_since()
         for source in self.sources:
             if getattr(process, "stop_requested", False):
                 interrupted = True
                 break
             known, skip, checked, since, baseline = book.start_source(source)
+            since = since and since_of.get(site_of(source), since)
             if pool is not None:
                 pool.start_for(baseline)
             crawler = process.create_crawler(RemarksSpider)
             crawler.settings.setdict(source_settings(source), priority="spider")
             await process.crawl(crawler, **self._spider_args(source, pool), known_urls=known, skip_urls=skip,
-                                checked=checked, signals_since=since, extract_pool=pool)
+                                checked=checked, signals_since=since, extract_pool=pool, signal_cache=signals)
             await self._drain_remote()    # every capture of the source is written before its summary
             reason = "shutdown" if getattr(process, "stop_requested", False) else crawler.stats.get_value("finish_reason")
             if book.fatal is None and reason != "shutdown":
@@ -82,11 +87,22 @@ class CrawlPass:
             if book.fatal is not None or reason == "shutdown":
                 interrupted = True
                 break
+        report_dropped(signals, result)
         result.seconds = time.monotonic() - started
         if pool is not None:
             result.pooled, result.workers = pool.pooled - pooled_before, pool.workers
         return book.finish(outcome_of(result, fatal=book.fatal is not None, interrupted=interrupted,
                                       crawled=len(result.sources)))
+
+    def _site_since(self) -> dict[tuple, str]:
+        """Per site, the earliest last pass of its sources in this pass: their sitemaps and REST
+        queries are read once, from then, and each document is still compared with its own check."""
+        since_of: dict[tuple, str] = {}
+        for source in self.sources:
+            last = self.book.write(schedule_store.source_state, self.db, source.name).result().get("last_started_at")
+            if last:
+                since_of[site_of(source)] = min(last, since_of.get(site_of(source), last))
+        return since_of
 
     def _spider_args(self, source: Source, pool: ExtractPool | None = None) -> dict:
         handlers = self.book.handlers(source)
@@ -127,6 +143,20 @@ class CrawlPass:
             error = await _from_asyncio(self._pool.flush())
             if error:       # the versions are written; the next run indexes them (runs.start_run)
                 logger.warning("new versions not indexed for search yet: %s", error)
+
+
+def site_of(source: Source) -> tuple[str, str]:
+    """A site, whose signals its sources share in a pass: the profile and the first start URL's host."""
+    return source.profile.name, (urlsplit(source.start_urls[0]).netloc.lower() if source.start_urls else "")
+
+
+def report_dropped(signals: SignalCache, result: PassResult) -> None:
+    """New releases a signal named that no source of the pass holds: counted in the summary, logged
+    by signal (a count, not the URLs). A source whose listing URL is wrong gets none of them."""
+    for named, count in sorted(signals.dropped().items()):
+        result.kinds["outside every listing"] += count
+        logger.info("%s: %d new release%s under no listing of this pass's sources, not fetched (a source's "
+                    "start URL, or the profile's [signals] listings, may be wrong)", named, count, "s" * (count != 1))
 
 
 # Scrapy 2.19's downloader starts every queued request of a slot at once when the slot's delay is
