@@ -7,7 +7,6 @@ import signal
 import time
 from datetime import datetime, timezone
 from typing import Callable, Iterable
-from urllib.parse import urlsplit
 
 from remarkwatch.clock import utcnow
 from remarkwatch.config import Config, Source
@@ -17,6 +16,7 @@ from remarkwatch.crawler.settings import build_settings
 from remarkwatch.crawler.spiders.remarks import RemarksSpider
 from remarkwatch.crawler.spiders.sitesignals import SignalCache
 from remarkwatch.parallel.pool import ExtractPool
+from remarkwatch.passes.autorecheck import site_of
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
 from remarkwatch.passes.progress import Progress
 from remarkwatch.storage import schedule as schedule_store
@@ -143,11 +143,6 @@ class CrawlPass:
             error = await _from_asyncio(self._pool.flush())
             if error:       # the versions are written; the next run indexes them (runs.start_run)
                 logger.warning("new versions not indexed for search yet: %s", error)
-
-
-def site_of(source: Source) -> tuple[str, str]:
-    """A site, whose signals its sources share in a pass: the profile and the first start URL's host."""
-    return source.profile.name, (urlsplit(source.start_urls[0]).netloc.lower() if source.start_urls else "")
 
 
 def report_dropped(signals: SignalCache, result: PassResult) -> None:
