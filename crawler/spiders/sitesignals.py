@@ -14,6 +14,7 @@ from parsel import Selector
 from scrapy.utils.sitemap import Sitemap
 
 logger = logging.getLogger(__name__)
+CALLBACKS = ("parse_sitemap", "parse_rest", "parse_feed")      # the spider's signal callbacks
 
 
 class SignalCache:

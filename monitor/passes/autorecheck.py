@@ -34,6 +34,18 @@ def site_of(source: Source) -> tuple[str, str]:
     return source.profile.name, (urlsplit(source.start_urls[0]).netloc.lower() if source.start_urls else "")
 
 
+def site_since(book, db, sources) -> dict[str, str]:
+    """Per source, the earliest last pass of its site's sources in this pass: the site's sitemaps and
+    REST queries are read once, from then, and each document is still compared with its own check.
+    Read (on the pass's writer thread) before any source's start is recorded."""
+    last = {s.name: book.write(schedule_store.source_state, db, s.name).result().get("last_started_at") for s in sources}
+    earliest: dict[tuple, str] = {}
+    for source in sources:
+        if last[source.name]:
+            earliest[site_of(source)] = min(last[source.name], earliest.get(site_of(source), last[source.name]))
+    return {s.name: earliest[site_of(s)] for s in sources if site_of(s) in earliest}
+
+
 def signal_requests(source: Source, config: Config | None = None) -> float:
     """This source's share of the requests a pass spends on its site's signals (a sitemap index and
     about one child each, REST, feeds): a pass reads each once for all the site's sources in it,

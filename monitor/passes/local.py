@@ -16,10 +16,9 @@ from remarkwatch.crawler.settings import build_settings
 from remarkwatch.crawler.spiders.remarks import RemarksSpider
 from remarkwatch.crawler.spiders.sitesignals import SignalCache
 from remarkwatch.parallel.pool import ExtractPool
-from remarkwatch.passes.autorecheck import site_of
+from remarkwatch.passes.autorecheck import site_since
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
 from remarkwatch.passes.progress import Progress
-from remarkwatch.storage import schedule as schedule_store
 from remarkwatch.storage.connection import database_path
 
 logger = logging.getLogger(__name__)
@@ -64,13 +63,13 @@ class CrawlPass:
         if pool is not None and pool.db_path is None:
             pool.db_path = database_path(self.db)
         interrupted = False
-        signals, since_of = SignalCache(), self._site_since()
+        signals, since_of = SignalCache(), site_since(book, self.db, self.sources)
         for source in self.sources:
             if getattr(process, "stop_requested", False):
                 interrupted = True
                 break
             known, skip, checked, since, baseline = book.start_source(source)
-            since = since and since_of.get(site_of(source), since)
+            since = since and since_of.get(source.name, since)
             if pool is not None:
                 pool.start_for(baseline)
             crawler = process.create_crawler(RemarksSpider)
@@ -93,16 +92,6 @@ class CrawlPass:
             result.pooled, result.workers = pool.pooled - pooled_before, pool.workers
         return book.finish(outcome_of(result, fatal=book.fatal is not None, interrupted=interrupted,
                                       crawled=len(result.sources)))
-
-    def _site_since(self) -> dict[tuple, str]:
-        """Per site, the earliest last pass of its sources in this pass: their sitemaps and REST
-        queries are read once, from then, and each document is still compared with its own check."""
-        since_of: dict[tuple, str] = {}
-        for source in self.sources:
-            last = self.book.write(schedule_store.source_state, self.db, source.name).result().get("last_started_at")
-            if last:
-                since_of[site_of(source)] = min(last, since_of.get(site_of(source), last))
-        return since_of
 
     def _spider_args(self, source: Source, pool: ExtractPool | None = None) -> dict:
         handlers = self.book.handlers(source)

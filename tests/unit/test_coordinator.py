@@ -62,6 +62,23 @@ def test_the_seeded_requests_are_the_spiders_own_tagged_with_their_source(tmp_pa
     assert [r.headers.get("If-None-Match") for r in found if r.priority == -1] == [b'"e"'] * len(known)
 
 
+def test_a_sites_signals_are_seeded_once_naming_every_source_that_needs_them(tmp_path):
+    from remarkwatch.crawler.cluster.worker import fold_signal
+
+    sources = [{"name": name, "profile": "state.gov", "start_urls": [STATE + listing]}
+               for name, listing in (("releases", "/press-releases/"), ("briefings", "/department-press-briefings/"))]
+    config = state_config(tmp_path, sources=sources)
+    since = "2026-01-10T00:00:00+00:00"
+    signals, pushed = {}, []
+    for source in config.sources:
+        for request in _Seeder(Keys("rw")).requests(source, [], frozenset(), {STATE + "/a/": since}, since):
+            if not fold_signal(request, source.name, signals):
+                pushed.append(request)
+    assert [r.url for r in pushed] == [STATE + "/press-releases/", STATE + "/department-press-briefings/"]
+    assert len(signals) == 4            # the sitemap index, two REST queries, the feed: once each
+    assert {(r.meta["rw_source"], tuple(r.meta["rw_also"])) for r in signals.values()} == {("releases", ("briefings",))}
+
+
 @pytest.fixture
 def writer(tmp_path, archive_path):
     config = state_config(tmp_path, sources=[SOURCE], cluster=CLUSTER)
