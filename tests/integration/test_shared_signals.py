@@ -16,6 +16,7 @@ from remarkwatch.demo.replica.site import FEED, REST, SITEMAP, SITEMAP_INDEX, Re
 from tests.conftest import db_at, forked
 
 RELEASES, BRIEFINGS, WRONG = "/press-releases/", "/department-press-briefings/", "/press-releasez/"
+KINDS = ["feed", "rest", "sitemap"]
 OLD = "2020-01-01T10:00:00+00:00"      # a modified time older than any pass: no REST query or sitemap names it
 
 
@@ -49,14 +50,15 @@ class Replica:
         self.site.post_types[release.path] = post_type
 
 
-def config(directory, base: str) -> str:
+def config(directory, base: str, more: str = "") -> str:
     sources = []
     for name, listing in (("releases", RELEASES), ("briefings", BRIEFINGS), ("wrong", WRONG)):
         # No re-check is due between the passes (15 minutes for new documents): only a signal fetches.
         sources += ["[[sources]]", f'name = "{name}"', 'profile = "state.gov"', f'start_urls = ["{base}{listing}"]',
                     "max_listing_pages = 1", "delay_s = 0", 'schedule = "1s"', ""]
     path = directory / "remarkwatch.toml"
-    path.write_text('db = "archive.db"\nconcurrency = 4\nextract_workers = 0\n\n' + "\n".join(sources), encoding="utf-8")
+    path.write_text('db = "archive.db"\nconcurrency = 4\nextract_workers = 0\n\n' + "\n".join(sources) + more,
+                    encoding="utf-8")
     return path
 
 
@@ -82,51 +84,57 @@ def asked(site: Site, before: dict) -> dict[str, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["feed", "rest", "sitemap"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_each_signal_is_read_once_a_pass_and_its_news_goes_to_its_own_source(tmp_path, kind):
     site = Site(demo_releases())
     with ReplicaServer(site) as server:
-        base = server.base_url
-        replica = Replica(site, base)
-        path = config(tmp_path, base)
-        first = crawl(path)
-        assert asked(site, {})[FEED] == 1                 # three sources, one feed request
-        docs = archived(path)
-        assert docs["releases"] == {base + r.path for r in replica.releases}
-        assert docs["briefings"] == {base + r.path for r in replica.briefings}
-        # The wrong listing answers 404; the feed's ten press releases are not filed under it.
-        assert docs["wrong"] == set() and "outside every listing" not in first.stdout
+        replica = Replica(site, server.base_url)
+        two_passes(config(tmp_path, server.base_url), replica, kind, crawl)
 
-        time.sleep(1.1)            # a modified time after the first pass's start (whole seconds)
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+def two_passes(path, replica: Replica, kind: str, run) -> None:
+    """Two passes (`run(path)`) over the three sources: the first files each listing's releases under
+    its source, the second brings one piece of news through signal `kind` alone; each signal is asked
+    once a pass (the server's request log), the news goes to its own source only."""
+    site, base = replica.site, replica.base
+    first = run(path)
+    assert asked(site, {})[FEED] == 1                 # three sources, one feed request
+    docs = archived(path)
+    assert docs["releases"] == {base + r.path for r in replica.releases}
+    assert docs["briefings"] == {base + r.path for r in replica.briefings}
+    # The wrong listing answers 404; the feed's ten press releases are not filed under it.
+    assert docs["wrong"] == set() and "outside every listing" not in first.stdout
+
+    time.sleep(1.1)            # a modified time after the first pass's start (whole seconds)
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    if kind == "feed":         # old enough that no REST query names it: only the feed does
         new = replace(replica.releases[0], post_id=990001, slug="a-release-only-the-feed-names", modified=OLD)
-        if kind == "feed":         # old enough that no REST query names it: only the feed does
-            replica.publish(new, "state_press_release")
-            replica.serve(feed=[new, *replica.releases[:9]])
-            owner, url = "releases", base + new.path
-        elif kind == "rest":       # a new briefing, in no listing and no feed: only its REST query names it
-            new = replace(replica.briefings[0], post_id=990002, slug="a-briefing-only-rest-names", modified=now)
-            replica.publish(new, "state_briefing")
-            owner, url = "briefings", base + new.path
-        else:                      # an edit the REST queries do not see (a page post): only the sitemap flags it
-            target = next(r for r in replica.releases if not r.body_html and r.paragraphs)
-            edited = site.edit(target.slug, target.paragraphs[-1][-20:], "an edited ending.", modified=now)
-            site.post_types[edited.path] = "page"
-            owner, url = "releases", base + edited.path
-        before = dict(site.hits)
-        second = crawl(path)
-        signals = asked(site, before)
-        assert signals[FEED] == 1 and signals[SITEMAP_INDEX] == 1
-        assert signals[REST + "state_press_release"] == 1 and signals[REST + "state_briefing"] == 1
-        # The child sitemap is read only when its lastmod (the newest modified time) is after the last pass.
-        assert signals[SITEMAP] == (0 if kind == "feed" else 1)
-        after = archived(path)
-        assert f"1 via {kind}" in second.stdout and site.hits[url.removeprefix(base)] - before.get(
-            url.removeprefix(base), 0) == 1
-        assert after[owner] == docs[owner] | {url}
-        for other in {"releases", "briefings", "wrong"} - {owner}:
-            assert after[other] == docs[other]
-        assert ("1 edited" if kind == "sitemap" else "1 new") in second.stdout
+        replica.publish(new, "state_press_release")
+        replica.serve(feed=[new, *replica.releases[:9]])
+        owner, url = "releases", base + new.path
+    elif kind == "rest":       # a new briefing, in no listing and no feed: only its REST query names it
+        new = replace(replica.briefings[0], post_id=990002, slug="a-briefing-only-rest-names", modified=now)
+        replica.publish(new, "state_briefing")
+        owner, url = "briefings", base + new.path
+    else:                      # an edit the REST queries do not see (a page post): only the sitemap flags it
+        target = next(r for r in replica.releases if not r.body_html and r.paragraphs)
+        edited = site.edit(target.slug, target.paragraphs[-1][-20:], "an edited ending.", modified=now)
+        site.post_types[edited.path] = "page"
+        owner, url = "releases", base + edited.path
+    before = dict(site.hits)
+    second = run(path)
+    signals = asked(site, before)
+    assert signals[FEED] == 1 and signals[SITEMAP_INDEX] == 1
+    assert signals[REST + "state_press_release"] == 1 and signals[REST + "state_briefing"] == 1
+    # The child sitemap is read only when its lastmod (the newest modified time) is after the last pass.
+    assert signals[SITEMAP] == (0 if kind == "feed" else 1)
+    after = archived(path)
+    page = url.removeprefix(base)
+    assert f"1 via {kind}" in second.stdout and site.hits[page] - before.get(page, 0) == 1
+    assert after[owner] == docs[owner] | {url}
+    for other in {"releases", "briefings", "wrong"} - {owner}:
+        assert after[other] == docs[other]
+    assert ("1 edited" if kind == "sitemap" else "1 new") in second.stdout
 
 
 @pytest.mark.slow
