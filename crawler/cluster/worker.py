@@ -221,6 +221,8 @@ class ClusterSpider(scrapy.Spider):
             finally:
                 context.signal_cache = None
             out += [item for item in items if not fold_signal(item, source, followed)]
+        for named, count in cache.dropped().items():      # counted by the coordinator's pass
+            self.emit("dropped", response.meta["rw_source"], signal=named, count=str(count))
         return out + list(followed.values())
 
     def _fail(self, name: str, failure):

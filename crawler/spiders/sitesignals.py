@@ -15,6 +15,13 @@ from scrapy.utils.sitemap import Sitemap
 
 logger = logging.getLogger(__name__)
 CALLBACKS = ("parse_sitemap", "parse_rest", "parse_feed")      # the spider's signal callbacks
+DROPPED = "outside every listing"       # the pass summary's count of new releases no source holds
+
+
+def dropped_message(signal: str, count: int) -> str:
+    """The log line for a signal's new releases no source of the pass holds (a count, not the URLs)."""
+    return (f"{signal}: {count} new release{'s' * (count != 1)} under no listing of this pass's sources, not "
+            f"fetched (a source's start URL, or the profile's [signals] listings, may be wrong)")
 
 
 class SignalCache:

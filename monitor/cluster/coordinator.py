@@ -36,6 +36,7 @@ from remarkwatch.config import Config
 from remarkwatch.crawler.cluster.frontier import DEAD_MAX, JsonPriorityQueue, Keys
 from remarkwatch.crawler.cluster.signing import Signer
 from remarkwatch.crawler.extract import EXTRACTOR_VERSION
+from remarkwatch.crawler.spiders.sitesignals import DROPPED, dropped_message
 from remarkwatch.passes.autorecheck import site_since
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
 from remarkwatch.storage import captures
@@ -329,6 +330,10 @@ class ClusterPass:
             own["on_listing"](fields.get(b"ok") == b"1")
         elif kind == "signal":
             own["on_signal"](fields.get(b"kind", b"").decode(), fields.get(b"url", b"").decode())
+        elif kind == "dropped":
+            named, count = fields.get(b"signal", b"").decode()[:300], max(0, int(fields.get(b"count", b"0")))
+            self.book.result.kinds[DROPPED] += count
+            logger.info("%s", dropped_message(named, count))
 
 
 class _Stall:

@@ -14,7 +14,7 @@ from remarkwatch.crawler.items import Capture
 from remarkwatch.crawler.middlewares.politeness import STOPPING, pacer_of
 from remarkwatch.crawler.settings import build_settings
 from remarkwatch.crawler.spiders.remarks import RemarksSpider
-from remarkwatch.crawler.spiders.sitesignals import SignalCache
+from remarkwatch.crawler.spiders.sitesignals import DROPPED, SignalCache, dropped_message
 from remarkwatch.parallel.pool import ExtractPool
 from remarkwatch.passes.autorecheck import site_since
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
@@ -138,9 +138,8 @@ def report_dropped(signals: SignalCache, result: PassResult) -> None:
     """New releases a signal named that no source of the pass holds: counted in the summary, logged
     by signal (a count, not the URLs). A source whose listing URL is wrong gets none of them."""
     for named, count in sorted(signals.dropped().items()):
-        result.kinds["outside every listing"] += count
-        logger.info("%s: %d new release%s under no listing of this pass's sources, not fetched (a source's "
-                    "start URL, or the profile's [signals] listings, may be wrong)", named, count, "s" * (count != 1))
+        result.kinds[DROPPED] += count
+        logger.info("%s", dropped_message(named, count))
 
 
 # Scrapy 2.19's downloader starts every queued request of a slot at once when the slot's delay is

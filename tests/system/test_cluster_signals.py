@@ -44,6 +44,10 @@ def test_a_clustered_pass_reads_each_signal_once_for_the_sites_sources(cluster, 
                 time.sleep(0.1)
             assert json.loads(client.get(Keys(prefix).worker(prefix)) or b"{}").get("id") == prefix
             two_passes(path, replica, kind, coordinate)
+            # The wrong source alone (its third failed pass: exit 1, source-failing): the feed's ten
+            # releases are no source's, counted by the worker that read the feed.
+            alone = forked("crawl", "--config", path, "--now", "--source", "wrong", timeout=120)
+            assert "10 outside every listing" in alone.stdout and "0 pages fetched" in alone.stdout
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(60)

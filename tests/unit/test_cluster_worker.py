@@ -165,3 +165,10 @@ def test_a_shared_signal_is_read_for_each_source_it_names_and_followed_once(tmp_
         (STATE + "/press_release-sitemap.xml", "releases", ["briefings", "wrong"])]
     assert list(made.parse_feed(answer("/rss-feed/press-releases/feed/", "", status=503))) == []
     assert len(problems) == 1 and "answered HTTP 503" in problems[0]
+    # Read for the wrong source alone, the feed's releases are no one's: counted for the coordinator.
+    emitted = []
+    made.emit = lambda entry_type, source, **fields: emitted.append((entry_type, source, fields))
+    meta.update(rw_source="wrong", rw_also=[])
+    assert list(made.parse_feed(answer("/rss-feed/press-releases/feed/", f"<rss><channel>{items}</channel></rss>"),
+                                signal=contexts["wrong"].profile.feeds[0])) == []
+    assert emitted == [("dropped", "wrong", {"signal": "feed www.state.gov/rss-feed/press-releases/feed/", "count": "3"})]

@@ -98,12 +98,16 @@ def test_stream_entries_reach_the_pass_books(writer):
     writer._handle(entry(type="listing", ok="1"))
     writer._handle(entry(type="listing", ok="0"))
     writer._handle(entry(type="signal", kind="sitemap", url=STATE + "/a/"))
+    writer._handle(entry(type="dropped", signal="feed www.state.gov/rss-feed/press-releases/feed/", count="7"))
+    with pytest.raises(Refused, match="not \\['count', 'signal', 'source', 'type'\\]"):
+        writer._handle(entry(type="dropped", signal="feed x", count="1", url="https://x/"))
     with pytest.raises(Refused, match="which this config does not have"):
         writer._handle(entry(source="gone", type="problem", message="not ours"))
     result = writer.result
     assert result.problems == ["state: listing failed"]
     assert (result.sources["state"]["listing_ok"], result.sources["state"]["listing_failed"]) == (1, 1)
     assert result.kinds["via sitemap"] == 1
+    assert result.kinds["outside every listing"] == 7          # a worker's count of a shared signal
 
 
 def test_a_capture_delivered_twice_is_written_once(writer):
