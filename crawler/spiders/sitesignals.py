@@ -29,12 +29,13 @@ class SignalCache:
     another in one process, so the first to need a signal fetches it (with its spider, under the
     site's politeness) and the later ones parse the response kept here. A signal that failed is
     kept as failed: it was reported once, by the source that fetched it, and is not asked again.
-    It also tallies, per signal, the new releases no source of the pass took (`dropped`)."""
+    It also tallies, per signal, the new releases no source of the pass took (`dropped`). A cluster
+    worker keeps one per shared response, for the sources the coordinator named for it."""
 
     def __init__(self):
         self._responses: dict[str, object] = {}     # URL -> scrapy Response, or None: it failed
         self._reported: set[str] = set()
-        self._offered: dict[str, set[str]] = {}    # signal URL -> new links it named
+        self._offered: dict[str, set[str]] = {}    # "kind host/path" of a signal -> new links it named
         self._claimed: set[str] = set()             # links some source took, or already had
 
     def __contains__(self, url: str) -> bool:
@@ -64,7 +65,8 @@ class SignalCache:
         self._claimed.update(links)
 
     def dropped(self) -> dict[str, int]:
-        """Per signal URL, how many of its new releases no source of the pass took or had."""
+        """Per signal ("feed www.state.gov/rss-feed/press-releases/feed/"), how many of its new
+        releases no source of the pass took or had."""
         out = {}
         for signal, links in self._offered.items():
             left = len(links - self._claimed)
@@ -78,10 +80,10 @@ def holds(link: str, signal: str, start_urls, listings=()) -> bool:
     `signal` whose profile says it carries the listings at paths `listings` (empty: not said).
 
     It does when the signal is one of its start URLs (a feed read as the listing), when one of its
-    start URLs is on the signal's host at one of those listing paths, or when the link lies under one
-    of its start URLs, a section's listing (whitehouse.gov's /remarks/ holds /remarks/2026/07/slug/;
-    a site's home page or a feed file holds nothing by path). A source whose
-    listing is elsewhere (or wrong) holds none of them: a site-wide feed is not its listing."""
+    start URLs is on the signal's host at one of those listing paths, or when the link lies under a
+    start URL that is a section's listing (whitehouse.gov's /remarks/ holds /remarks/2026/07/slug/;
+    a home page or a feed file holds nothing by path). A source whose listing is elsewhere (or
+    wrong) holds none of them: a site-wide feed is not its listing."""
     if signal in start_urls:
         return True
     where, target = urlsplit(signal), urlsplit(link)
@@ -138,8 +140,8 @@ class SignalReading:
 
     def _read(self, response, what: str) -> bool:
         """Keep the response for the pass's other sources; False (a problem reported once) unless 200."""
-        if self.signal_cache is not None:
-            self.signal_cache.keep(_asked(response), response)
+        if self.signal_cache is not None and _asked(response) not in self.signal_cache:
+            self.signal_cache.keep(_asked(response), _detached(response))
         if response.status != 200:
             self._signal_problem(response, f"{self.source_name}: {what} {response.url} answered HTTP {response.status}")
             return False
@@ -254,6 +256,15 @@ def _origin(request) -> str:
 
 def _asked(response) -> str:
     return _origin(response.request) if response.request is not None else response.url
+
+
+def _detached(response):
+    """The response with a bare request (its URL and redirects), kept for the pass without holding
+    on to the spider (and its archive's URLs) whose callbacks the original request names."""
+    request = response.request
+    if request is None:
+        return response
+    return response.replace(request=scrapy.Request(request.url, meta={"redirect_urls": request.meta.get("redirect_urls", [])}))
 
 
 def when(text: str | None) -> datetime | None:
