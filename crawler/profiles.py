@@ -95,6 +95,9 @@ class Profile:
     sitemap_include: re.Pattern | None = None   # which child sitemaps of an index to read
     feeds: tuple[str, ...] = ()             # RSS/Atom feed paths or URLs: new releases in one request
     rest: tuple[str, ...] = ()              # WordPress REST URLs with {since}: posts modified since
+    # A feed's or REST query's listings (paths, as written in [signals]): its new releases belong to
+    # the sources whose start URL is one of them (crawler/spiders/sitesignals.py).
+    signal_listings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extractor: str = "selectors"            # "trafilatura": automatic main text; "govuk": GOV.UK Content API JSON
     hosts: tuple[str, ...] = ()             # more hosts it reads (archive hosts), besides `site`
     eras: tuple[Era, ...] = ()              # older layouts, each told by its own elements
@@ -239,7 +242,9 @@ SIGNAL_KEYS = ("sitemaps", "sitemap_include", "feeds", "rest")
 
 
 def _signals(table, origin: str) -> dict:
-    """The [signals] table: cheap change signals the site offers (sitemaps with lastmod, feeds)."""
+    """The [signals] table: cheap change signals the site offers (sitemaps with lastmod, feeds, REST).
+    A feed or REST entry is a URL, or a table {url, listings} naming the listing paths whose releases
+    it carries, so its new releases go only to the sources reading one of those listings."""
     if not isinstance(table, dict) or set(table) - set(SIGNAL_KEYS):
         raise ProfileError(f"{origin}: [signals] takes {', '.join(SIGNAL_KEYS)}")
     include = table.get("sitemap_include")
@@ -247,9 +252,25 @@ def _signals(table, origin: str) -> dict:
         pattern = re.compile(include) if include else None
     except re.error as exc:
         raise ProfileError(f"{origin}: signals.sitemap_include: bad regex: {exc}") from None
+    listings: dict[str, tuple[str, ...]] = {}
+    found = {key: _signal_urls(table.get(key, []), f"{origin}: signals.{key}", listings) for key in ("feeds", "rest")}
     return {"sitemaps": _strings(table.get("sitemaps", []), f"{origin}: signals.sitemaps"),
-            "feeds": _strings(table.get("feeds", []), f"{origin}: signals.feeds"), "sitemap_include": pattern,
-            "rest": _strings(table.get("rest", []), f"{origin}: signals.rest")}
+            "sitemap_include": pattern, **found, "signal_listings": listings}
+
+
+def _signal_urls(value, where: str, listings: dict) -> tuple[str, ...]:
+    entries = value if isinstance(value, list) else [value]
+    urls = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, dict):
+            paths = _strings(entry.get("listings", []), f"{where}[{i}].listings")
+            if set(entry) != {"url", "listings"} or not isinstance(entry["url"], str) or not paths or \
+                    not all(p.startswith("/") for p in paths):
+                raise ProfileError(f"{where}[{i}]: a table takes url (a string) and listings (paths starting with /)")
+            listings[entry["url"]] = paths
+            entry = entry["url"]
+        urls.append(entry)
+    return _strings(urls, where)
 
 
 DISCOVER_KEYS = ("prefixes", "domain", "release_url", "skip_url")

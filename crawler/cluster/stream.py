@@ -20,6 +20,7 @@ ENTRY_FIELDS = {
     "problem": {"type", "source", "message"},
     "listing": {"type", "source", "ok"},
     "signal": {"type", "source", "kind", "url"},
+    "dropped": {"type", "source", "signal", "count"},    # new releases of a signal no source holds
 }
 _TEXT, _NUMBER, _TEXTS = (str, type(None)), (int, type(None)), "texts"
 # Each field of a capture as a worker writes it, and what it may hold (a worker's pool is off, so

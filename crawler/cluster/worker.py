@@ -27,6 +27,8 @@ from remarkwatch.crawler.cluster.frontier import Keys, dead_letter
 from remarkwatch.crawler.cluster.signing import BadSignature, Signer
 from remarkwatch.crawler.cluster.stream import capture_to_entry
 from remarkwatch.crawler.items import Capture
+from remarkwatch.crawler.spiders.sitesignals import CALLBACKS as SIGNAL_CALLBACKS
+from remarkwatch.crawler.spiders.sitesignals import SignalCache
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_S = 0.5
@@ -202,6 +204,27 @@ class ClusterSpider(scrapy.Spider):
         source = response.meta["rw_source"]
         return self._relay(response.meta, getattr(self.context(source), name)(response, **kwargs))
 
+    def _shared(self, name: str, response, kwargs) -> list:
+        """A site's signal, fetched once for the sources of the pass that need it (`rw_source` and
+        `rw_also`, as the coordinator seeded it): each source's callback reads it, with the pass's
+        attribution, and a signal they follow (a child sitemap, a REST page) is one request again."""
+        out, followed = [], {}
+        cache = SignalCache()
+        for source in [response.meta["rw_source"], *response.meta.get("rw_also", ())]:
+            if source not in self.sources:
+                continue        # refused as any request of an unknown source is
+            context = self.context(source)
+            context.signal_cache = cache
+            try:
+                items = list(self._relay({**response.meta, "rw_source": source},
+                                         getattr(context, name)(response, **kwargs)))
+            finally:
+                context.signal_cache = None
+            out += [item for item in items if not fold_signal(item, source, followed)]
+        for named, count in cache.dropped().items():      # counted by the coordinator's pass
+            self.emit("dropped", response.meta["rw_source"], signal=named, count=str(count))
+        return out + list(followed.values())
+
     def _fail(self, name: str, failure):
         source = failure.request.meta["rw_source"]
         return self._relay(failure.request.meta, getattr(self.context(source), name)(failure))
@@ -210,13 +233,13 @@ class ClusterSpider(scrapy.Spider):
         return self._run("parse_listing", response, kwargs)
 
     def parse_sitemap(self, response, **kwargs):
-        return self._run("parse_sitemap", response, kwargs)
+        return self._shared("parse_sitemap", response, kwargs)
 
     def parse_rest(self, response, **kwargs):
-        return self._run("parse_rest", response, kwargs)
+        return self._shared("parse_rest", response, kwargs)
 
     def parse_feed(self, response, **kwargs):
-        return self._run("parse_feed", response, kwargs)
+        return self._shared("parse_feed", response, kwargs)
 
     async def parse_article(self, response, **kwargs):
         # An article yields only its capture (no requests to relay); it is judged in process.
@@ -231,6 +254,19 @@ class ClusterSpider(scrapy.Spider):
 
     def article_failed(self, failure):
         return self._fail("article_failed", failure)
+
+
+def fold_signal(request, source: str, signals: dict) -> bool:
+    """One request per signal URL for the sources that need it: True when `request` (of `source`) is
+    a signal, then held in `signals` (URL -> request), or named in the `rw_also` of the one held."""
+    if not isinstance(request, scrapy.Request) or getattr(request.callback, "__name__", None) not in SIGNAL_CALLBACKS:
+        return False
+    if request.url in signals:
+        signals[request.url].meta["rw_also"].append(source)
+    else:
+        signals[request.url] = request
+        request.meta["rw_also"] = []
+    return True
 
 
 def differences(ours, theirs, path: str = "") -> list[str]:

@@ -6,17 +6,14 @@ import hashlib
 import json
 import logging
 from concurrent.futures import Future
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Callable
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import scrapy
-from dateutil import parser as dateparser
-from parsel import Selector
 from scrapy import signals
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from twisted.internet import defer
-from scrapy.utils.sitemap import Sitemap
 
 from remarkwatch.crawler import items
 from remarkwatch.crawler.judge import is_landing, judge
@@ -25,6 +22,8 @@ from remarkwatch.crawler.markupcost import MarkupTooCostly
 from remarkwatch.crawler.middlewares.offsite import host_allowed, site_ports
 from remarkwatch.crawler.middlewares.politeness import LEFT_FOR_NEXT_PASS, STOPPING, UNREACHABLE
 from remarkwatch.crawler.profiles import Profile, get_profile
+from remarkwatch.crawler.spiders.sitesignals import SignalCache, SignalReading, feed_links as _feed_links
+from remarkwatch.crawler.spiders.sitesignals import header as _header, when as _when
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class RemarksSpider(scrapy.Spider):
+class RemarksSpider(SignalReading, scrapy.Spider):
     name = "remarks"
 
     def __init__(self, *, source_name: str, start_urls: list[str], allowed_domains: list[str],
@@ -41,7 +40,8 @@ class RemarksSpider(scrapy.Spider):
                  on_problem: Callable[[str], None] | None = None, known_urls: list[dict] = (),
                  on_listing: Callable[[bool], None] | None = None, skip_urls: frozenset = frozenset(),
                  checked: dict | None = None, signals_since: str | None = None,
-                 on_signal: Callable[[str, str], None] | None = None, extract_pool=None, **kwargs):
+                 on_signal: Callable[[str, str], None] | None = None, extract_pool=None,
+                 signal_cache: SignalCache | None = None, **kwargs):
         super().__init__(**kwargs)
         self.source_name = source_name
         self.start_urls = list(start_urls)
@@ -62,6 +62,8 @@ class RemarksSpider(scrapy.Spider):
         self.signals_since = _when(signals_since)   # the source's last pass: older sitemaps are skipped
         self._on_signal = on_signal or (lambda kind, url: None)
         self._signalled: set[str] = set()
+        # The pass's signals, shared with the site's other sources (sitesignals.py); None: asked here.
+        self.signal_cache = signal_cache
         self.sink = sink
         self.on_problem = on_problem or (lambda message: logger.warning(message))
         self.on_listing = on_listing or (lambda ok: None)   # told whether each listing page was read
@@ -95,21 +97,8 @@ class RemarksSpider(scrapy.Spider):
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
                                  cb_kwargs={"page": 1}, dont_filter=True)
-        base = self.start_urls[0] if self.start_urls else ""
-        if self.checked and self.signals_since is not None:
-            for path in self.profile.sitemaps:   # only flags archived documents: useless on a first pass
-                yield scrapy.Request(urljoin(base, path), callback=self.parse_sitemap,
-                                     errback=self.signal_failed, priority=2)
-        if self.checked and self.signals_since is not None:
-            # WordPress reads a modified_after without an offset in the site's own timezone: ask
-            # from a day earlier; each post is still compared with its document's last check.
-            since = (self.signals_since - timedelta(days=1)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-            for template in self.profile.rest:
-                yield scrapy.Request(urljoin(base, template.replace("{since}", since)), callback=self.parse_rest,
-                                     errback=self.signal_failed, priority=2, cb_kwargs={"page": 1})
-        for path in self.profile.feeds:
-            yield scrapy.Request(urljoin(base, path), callback=self.parse_feed, errback=self.signal_failed,
-                                 priority=2)
+        for request in self.signal_requests():
+            yield request
         # Documents already in the archive are re-checked even when they have left the listing:
         # that is how late edits, removals and restorations are seen.
         for known in self.known_urls:
@@ -145,83 +134,6 @@ class RemarksSpider(scrapy.Spider):
         if next_url and page < self.max_listing_pages:
             yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
                                  cb_kwargs={"page": page + 1})
-
-    def parse_sitemap(self, response):
-        """A sitemap index (its newer child sitemaps are read) or a urlset, whose lastmod newer
-        than a document's last check flags it for a fetch now, whatever its schedule."""
-        if response.status != 200:
-            self.on_problem(f"{self.source_name}: sitemap {response.url} answered HTTP {response.status}")
-            return
-        try:
-            sitemap = Sitemap(response.body)
-        except Exception as exc:  # lxml raises several kinds on a broken document
-            self.on_problem(f"{self.source_name}: sitemap {response.url} is not readable XML: {exc}")
-            return
-        for entry in sitemap:
-            loc, lastmod = entry.get("loc"), _when(entry.get("lastmod"))
-            if not loc:
-                continue
-            if sitemap.type == "sitemapindex":
-                include = self.profile.sitemap_include
-                if (include is None or include.search(loc)) and (lastmod is None or lastmod > self.signals_since):
-                    yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.signal_failed, priority=2)
-            elif loc in self.checked and self._newer_than_check(loc, lastmod):
-                self.on_signal("sitemap", loc)
-                yield scrapy.Request(loc, callback=self.parse_article, errback=self.article_failed, priority=1)
-
-    def parse_rest(self, response, page: int):
-        """WordPress REST posts modified since the last pass: archived ones newer than their last
-        check are fetched now, unknown ones are new releases. Pages are followed up to ten."""
-        if response.status != 200:
-            self.on_problem(f"{self.source_name}: REST {response.url} answered HTTP {response.status}")
-            return
-        try:
-            posts = json.loads(response.text)
-        except ValueError:
-            self.on_problem(f"{self.source_name}: REST {response.url} is not JSON")
-            return
-        if not isinstance(posts, list):
-            return
-        for post in posts:
-            link, modified = post.get("link") if isinstance(post, dict) else None, None
-            if isinstance(post, dict) and post.get("modified_gmt"):
-                modified = _when(post["modified_gmt"])
-            if not link:
-                continue
-            if link in self.checked and not self._newer_than_check(link, modified):
-                continue
-            self.on_signal("rest", link)
-            yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed, priority=1)
-        total = int(_header(response, "X-WP-TotalPages") or 1)
-        if page < min(total, 10):
-            parts = urlsplit(response.url)
-            query = urlencode([*((k, v) for k, v in parse_qsl(parts.query) if k != "page"), ("page", page + 1)])
-            yield scrapy.Request(parts._replace(query=query).geturl(), callback=self.parse_rest,
-                                 errback=self.signal_failed, priority=2, cb_kwargs={"page": page + 1})
-
-    def parse_feed(self, response):
-        """RSS items or Atom entries not yet archived are fetched as new releases."""
-        if response.status != 200:
-            self.on_problem(f"{self.source_name}: feed {response.url} answered HTTP {response.status}")
-            return
-        for link in _feed_links(response):
-            if link not in self.checked and link not in self.skip_urls:
-                self.on_signal("feed", link)
-                yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed, priority=1)
-
-    def _newer_than_check(self, url: str, modified: datetime | None) -> bool:
-        """A signal's modification time is after the archived document's last check."""
-        last = _when(self.checked.get(url))
-        return modified is not None and (last is None or modified > last)
-
-    def on_signal(self, kind: str, url: str) -> None:
-        """Count a page flagged by a signal once, by the first signal that named it."""
-        if url not in self._signalled:
-            self._signalled.add(url)
-            self._on_signal(kind, url)
-
-    def signal_failed(self, failure):
-        self.on_problem(f"{self.source_name}: {failure.request.url} failed: {failure.getErrorMessage()}")
 
     def listing_failed(self, failure):
         self.on_listing(False)
@@ -316,17 +228,6 @@ def _conditional(known: dict) -> dict:
     return headers
 
 
-def _when(text: str | None) -> datetime | None:
-    """An aware datetime from ISO 8601 (sitemaps write dates with or without a time)."""
-    if not text:
-        return None
-    try:
-        value = dateparser.isoparse(text.strip())
-    except (ValueError, OverflowError):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def _is_xml(response) -> bool:
     return "xml" in (_header(response, "Content-Type") or "").lower()
 
@@ -350,22 +251,10 @@ def _is_feed(response) -> bool:
     return (_is_xml(response) or head.startswith(b"<?xml")) and (b"<rss" in head or b"<feed" in head)
 
 
-def _feed_links(response) -> list[str]:
-    """Item links of an RSS feed or entry links of an Atom feed, in feed order."""
-    selector = Selector(text=response.text, type="xml")
-    links = selector.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href").getall()
-    return list(dict.fromkeys(urljoin(response.url, href.strip()) for href in links if href.strip()))
-
-
 def _headers(response) -> list[tuple[str, str]]:
     """Every response header as received (repeats kept), for the capture's WARC record."""
     return [(name.decode("latin-1"), value.decode("latin-1"))
             for name, values in response.headers.items() for value in values]
-
-
-def _header(response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
 
 
 def _is_html(response) -> bool:

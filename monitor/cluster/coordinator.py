@@ -36,6 +36,8 @@ from remarkwatch.config import Config
 from remarkwatch.crawler.cluster.frontier import DEAD_MAX, JsonPriorityQueue, Keys
 from remarkwatch.crawler.cluster.signing import Signer
 from remarkwatch.crawler.extract import EXTRACTOR_VERSION
+from remarkwatch.crawler.spiders.sitesignals import DROPPED, dropped_message
+from remarkwatch.passes.autorecheck import site_since
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
 from remarkwatch.storage import captures
 
@@ -176,6 +178,8 @@ class ClusterPass:
     def _seed(self, run_id: int) -> None:
         """Publish the pass (its id, the config's fingerprint, each source's context) and push
         every source's start requests into an emptied frontier."""
+        from remarkwatch.crawler.cluster.worker import fold_signal
+
         self.redis.delete(self.keys.frontier, self.keys.frontier + ":turns", self.keys.dupefilter)
         # Dead letters added from here on, less the writer's own: what the workers refused.
         self._dead_before = self.redis.xlen(self.keys.dead) - self.dead_letters
@@ -184,12 +188,18 @@ class ClusterPass:
         pass_id = f"{run_id}-{uuid.uuid4().hex[:8]}"
         self.redis.set(self.keys.current_pass, pass_id)
         seeder, encoder = _Seeder(self.keys), _Encoder(self.redis, self.keys, self.signer)
+        since_of, signals = site_since(self.book, self.db, self.sources), {}
         for source in self.sources:
             known, skip, checked, since, baseline = self.book.start_source(source)
+            since = since and since_of.get(source.name, since)     # one query serves the site's sources
             self.redis.set(self.keys.context(source.name), self.signer.wrap(json.dumps(
                 {"known": known, "skip": sorted(skip), "checked": checked, "since": since}).encode()))
             for request in seeder.requests(source, known, skip, checked, since, pass_id):
-                encoder.push(request)
+                # A site's signal is pushed once, after every source's start, naming each that needs it.
+                if not fold_signal(request, source.name, signals):
+                    encoder.push(request)
+        for request in signals.values():
+            encoder.push(request)
 
     def _withdraw(self) -> None:
         """The pass is over: what is left in the frontier (a failed or interrupted pass) is
@@ -320,6 +330,10 @@ class ClusterPass:
             own["on_listing"](fields.get(b"ok") == b"1")
         elif kind == "signal":
             own["on_signal"](fields.get(b"kind", b"").decode(), fields.get(b"url", b"").decode())
+        elif kind == "dropped":
+            named, count = fields.get(b"signal", b"").decode()[:300], max(0, int(fields.get(b"count", b"0")))
+            self.book.result.kinds[DROPPED] += count
+            logger.info("%s", dropped_message(named, count))
 
 
 class _Stall:

@@ -31,7 +31,7 @@ class Site:
     """What the plan must fit: the source's share of its host's budget and its fixed costs."""
     budget_per_day: float          # requests a day this source may make (86,400 / delay_s, shared)
     pass_s: float                  # seconds between passes (the schedule)
-    per_pass: int                  # listing pages and signals a pass reads
+    per_pass: float                # listing pages, and its share of the site's signals, a pass reads
     documents: int                 # in the archive now
     arrivals_per_day: float        # new releases a day
     sweep_days: float | None = 7.0  # every document re-fetched this often (None: no sweep)

@@ -29,10 +29,32 @@ def host(source: Source) -> str:
     return urlsplit(source.start_urls[0]).hostname or ""
 
 
-def signal_requests(source: Source) -> int:
-    """Requests a pass spends on signals: a sitemap index and about one child each, REST, feeds."""
+def site_of(source: Source) -> tuple[str, str]:
+    """A site, whose signals its sources share in a pass: the profile and the first start URL's host."""
+    return source.profile.name, (urlsplit(source.start_urls[0]).netloc.lower() if source.start_urls else "")
+
+
+def site_since(book, db, sources) -> dict[str, str]:
+    """Per source, the earliest last pass of its site's sources in this pass: the site's sitemaps and
+    REST queries are read once, from then, and each document is still compared with its own check.
+    Read (on the pass's writer thread) before any source's start is recorded."""
+    last = {s.name: book.write(schedule_store.source_state, db, s.name).result().get("last_started_at") for s in sources}
+    earliest: dict[tuple, str] = {}
+    for source in sources:
+        if last[source.name]:
+            earliest[site_of(source)] = min(last[source.name], earliest.get(site_of(source), last[source.name]))
+    return {s.name: earliest[site_of(s)] for s in sources if site_of(s) in earliest}
+
+
+def signal_requests(source: Source, config: Config | None = None) -> float:
+    """This source's share of the requests a pass spends on its site's signals (a sitemap index and
+    about one child each, REST, feeds): a pass reads each once for all the site's sources in it,
+    counted here as the sources of the site on the same schedule (those due together)."""
     profile = source.profile
-    return 2 * len(profile.sitemaps) + len(profile.rest) + len(profile.feeds)
+    total = 2 * len(profile.sitemaps) + len(profile.rest) + len(profile.feeds)
+    together = sum(1 for other in (config.sources if config else ()) if site_of(other) == site_of(source)
+                   and other.schedule.spec == source.schedule.spec)
+    return total / max(together, 1)
 
 
 def pass_interval_s(source: Source, now: datetime) -> float:
@@ -52,7 +74,7 @@ def source_plan(db, config: Config, source: Source, now: datetime) -> SourcePlan
     site = budget.Site(
         budget_per_day=DAY / max(source.delay_s, MIN_DELAY_S) / sharing,
         pass_s=pass_interval_s(source, now),
-        per_pass=source.max_listing_pages * len(source.start_urls) + signal_requests(source),
+        per_pass=source.max_listing_pages * len(source.start_urls) + signal_requests(source, config),
         documents=history.documents, arrivals_per_day=budget.arrivals_per_day(history.new_since, days),
         sweep_days=source.sweep_days)
     learned = learn(history.first_edit_ages_s, history.documents)

@@ -14,7 +14,9 @@ from remarkwatch.crawler.items import Capture
 from remarkwatch.crawler.middlewares.politeness import STOPPING, pacer_of
 from remarkwatch.crawler.settings import build_settings
 from remarkwatch.crawler.spiders.remarks import RemarksSpider
+from remarkwatch.crawler.spiders.sitesignals import DROPPED, SignalCache, dropped_message
 from remarkwatch.parallel.pool import ExtractPool
+from remarkwatch.passes.autorecheck import site_since
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
 from remarkwatch.passes.progress import Progress
 from remarkwatch.storage.connection import database_path
@@ -61,17 +63,19 @@ class CrawlPass:
         if pool is not None and pool.db_path is None:
             pool.db_path = database_path(self.db)
         interrupted = False
+        signals, since_of = SignalCache(), site_since(book, self.db, self.sources)
         for source in self.sources:
             if getattr(process, "stop_requested", False):
                 interrupted = True
                 break
             known, skip, checked, since, baseline = book.start_source(source)
+            since = since and since_of.get(source.name, since)
             if pool is not None:
                 pool.start_for(baseline)
             crawler = process.create_crawler(RemarksSpider)
             crawler.settings.setdict(source_settings(source), priority="spider")
             await process.crawl(crawler, **self._spider_args(source, pool), known_urls=known, skip_urls=skip,
-                                checked=checked, signals_since=since, extract_pool=pool)
+                                checked=checked, signals_since=since, extract_pool=pool, signal_cache=signals)
             await self._drain_remote()    # every capture of the source is written before its summary
             reason = "shutdown" if getattr(process, "stop_requested", False) else crawler.stats.get_value("finish_reason")
             if book.fatal is None and reason != "shutdown":
@@ -82,6 +86,7 @@ class CrawlPass:
             if book.fatal is not None or reason == "shutdown":
                 interrupted = True
                 break
+        report_dropped(signals, result)
         result.seconds = time.monotonic() - started
         if pool is not None:
             result.pooled, result.workers = pool.pooled - pooled_before, pool.workers
@@ -127,6 +132,14 @@ class CrawlPass:
             error = await _from_asyncio(self._pool.flush())
             if error:       # the versions are written; the next run indexes them (runs.start_run)
                 logger.warning("new versions not indexed for search yet: %s", error)
+
+
+def report_dropped(signals: SignalCache, result: PassResult) -> None:
+    """New releases a signal named that no source of the pass holds: counted in the summary, logged
+    by signal (a count, not the URLs). A source whose listing URL is wrong gets none of them."""
+    for named, count in sorted(signals.dropped().items()):
+        result.kinds[DROPPED] += count
+        logger.info("%s", dropped_message(named, count))
 
 
 # Scrapy 2.19's downloader starts every queued request of a slot at once when the slot's delay is

@@ -116,3 +116,27 @@ def test_the_pass_interval_of_a_schedule(tmp_path, schedule, now, seconds):
     path = tmp_path / "rw.toml"
     path.write_text(SOURCE.format(**source("a")) + f"schedule = {schedule}\n", encoding="utf-8")
     assert autorecheck.pass_interval_s(load_config(path, env={}).sources[0], now) == seconds
+
+
+@pytest.mark.parametrize("others, share", [
+    ([], 5.0),                                                   # alone: a sitemap index, one child, 2 REST, 1 feed
+    ([source("b")], 2.5),                                        # one more source of the site: half each
+    ([source("b"), source("c")], 5 / 3),
+    ([source("b", host="2021-2025.state.gov")], 5.0),            # another host: its own signals
+])
+def test_a_sources_share_of_its_sites_signals(tmp_path, others, share):
+    config = config_file(tmp_path, source("a"), *others)
+    assert autorecheck.signal_requests(config.sources[0], config) == pytest.approx(share)
+
+
+def test_sources_on_another_schedule_read_their_signals_in_their_own_passes(tmp_path):
+    together = config_file(tmp_path, source("a"), source("b"))
+    path = tmp_path / "rw.toml"
+    path.write_text(path.read_text().replace('name = "b"', 'name = "b"\nschedule = "1h"'), encoding="utf-8")
+    apart = load_config(path, env={})
+    assert [autorecheck.signal_requests(s, apart) for s in apart.sources] == [5.0, 5.0]
+    db = open_db(tmp_path / "a.db")
+    costs = [autorecheck.source_plan(db, config, config.sources[0], NOW).plan.requests_per_day["passes"]
+             for config in (together, apart)]
+    passes_a_day = 96        # every 15 minutes
+    assert costs[1] - costs[0] == pytest.approx(2.5 * passes_a_day, abs=1)

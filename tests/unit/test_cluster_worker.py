@@ -126,3 +126,49 @@ def test_a_refusing_worker_says_which_key_differs(spider):
     forged = json.dumps({"fingerprint": "0", "shared": {"sources": {"state\x1b[2J\u202e": {}}}}).encode()
     assert "sources.state?[2J? only on the coordinator" in spider.differs(forged)
     assert spider.differs(None) is None
+
+
+def test_a_shared_signal_is_read_for_each_source_it_names_and_followed_once(tmp_path):
+    """The coordinator seeds a site's signal once, naming its sources (`rw_also`): each source's
+    callback reads the one response, keeps only the releases its listing holds, and a child
+    sitemap they all follow is one request again. A failure is reported once."""
+    from scrapy.http import TextResponse
+
+    from remarkwatch.crawler.spiders.remarks import RemarksSpider
+
+    listings = {"releases": "/press-releases/", "briefings": "/department-press-briefings/", "wrong": "/press-releasez/"}
+    config = state_config(tmp_path, sources=[{"name": n, "profile": "state.gov", "start_urls": [STATE + path]}
+                                             for n, path in listings.items()])
+    made = ClusterSpider(sources={s.name: s for s in config.sources}, redis=UNUSED_REDIS, keys=Keys("rw"),
+                         fingerprint="f" * 64, worker_id="w1")
+    made.crawler = get_crawler(ClusterSpider)
+    since, problems = "2026-01-10T00:00:00+00:00", []
+    contexts = {s.name: RemarksSpider(source_name=s.name, start_urls=list(s.start_urls), allowed_domains=["www.state.gov"],
+                                      profile=s.profile, checked={STATE + f"/{s.name}-archived/": since},
+                                      signals_since=since, on_problem=problems.append) for s in config.sources}
+    made.context = contexts.__getitem__       # the pass contexts (published in Redis: tests/system)
+    meta = {"rw_source": "releases", "rw_also": ["briefings", "wrong"], "rw_pass": "1-a"}
+
+    def answer(path, body, status=200):
+        request = scrapy.Request(STATE + path, meta=dict(meta))
+        return TextResponse(request.url, status=status, body=body.encode(), request=request, encoding="utf-8",
+                            headers={"Content-Type": "application/xml"})
+
+    items = "".join(f"<item><link>{STATE}/new-{i}/</link></item>" for i in range(3))
+    feed = made.parse_feed(answer("/rss-feed/press-releases/feed/", f"<rss><channel>{items}</channel></rss>"),
+                           signal=contexts["releases"].profile.feeds[0])
+    assert [(r.url, r.meta["rw_source"]) for r in feed] == [(f"{STATE}/new-{i}/", "releases") for i in range(3)]
+    index = ('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap>'
+             f"<loc>{STATE}/press_release-sitemap.xml</loc><lastmod>2026-01-12</lastmod></sitemap></sitemapindex>")
+    children = made.parse_sitemap(answer("/sitemap_index.xml", index))
+    assert [(r.url, r.meta["rw_source"], r.meta["rw_also"]) for r in children] == [
+        (STATE + "/press_release-sitemap.xml", "releases", ["briefings", "wrong"])]
+    assert list(made.parse_feed(answer("/rss-feed/press-releases/feed/", "", status=503))) == []
+    assert len(problems) == 1 and "answered HTTP 503" in problems[0]
+    # Read for the wrong source alone, the feed's releases are no one's: counted for the coordinator.
+    emitted = []
+    made.emit = lambda entry_type, source, **fields: emitted.append((entry_type, source, fields))
+    meta.update(rw_source="wrong", rw_also=[])
+    assert list(made.parse_feed(answer("/rss-feed/press-releases/feed/", f"<rss><channel>{items}</channel></rss>"),
+                                signal=contexts["wrong"].profile.feeds[0])) == []
+    assert emitted == [("dropped", "wrong", {"signal": "feed www.state.gov/rss-feed/press-releases/feed/", "count": "3"})]

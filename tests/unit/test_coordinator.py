@@ -62,6 +62,23 @@ def test_the_seeded_requests_are_the_spiders_own_tagged_with_their_source(tmp_pa
     assert [r.headers.get("If-None-Match") for r in found if r.priority == -1] == [b'"e"'] * len(known)
 
 
+def test_a_sites_signals_are_seeded_once_naming_every_source_that_needs_them(tmp_path):
+    from remarkwatch.crawler.cluster.worker import fold_signal
+
+    sources = [{"name": name, "profile": "state.gov", "start_urls": [STATE + listing]}
+               for name, listing in (("releases", "/press-releases/"), ("briefings", "/department-press-briefings/"))]
+    config = state_config(tmp_path, sources=sources)
+    since = "2026-01-10T00:00:00+00:00"
+    signals, pushed = {}, []
+    for source in config.sources:
+        for request in _Seeder(Keys("rw")).requests(source, [], frozenset(), {STATE + "/a/": since}, since):
+            if not fold_signal(request, source.name, signals):
+                pushed.append(request)
+    assert [r.url for r in pushed] == [STATE + "/press-releases/", STATE + "/department-press-briefings/"]
+    assert len(signals) == 4            # the sitemap index, two REST queries, the feed: once each
+    assert {(r.meta["rw_source"], tuple(r.meta["rw_also"])) for r in signals.values()} == {("releases", ("briefings",))}
+
+
 @pytest.fixture
 def writer(tmp_path, archive_path):
     config = state_config(tmp_path, sources=[SOURCE], cluster=CLUSTER)
@@ -81,12 +98,16 @@ def test_stream_entries_reach_the_pass_books(writer):
     writer._handle(entry(type="listing", ok="1"))
     writer._handle(entry(type="listing", ok="0"))
     writer._handle(entry(type="signal", kind="sitemap", url=STATE + "/a/"))
+    writer._handle(entry(type="dropped", signal="feed www.state.gov/rss-feed/press-releases/feed/", count="7"))
+    with pytest.raises(Refused, match="not \\['count', 'signal', 'source', 'type'\\]"):
+        writer._handle(entry(type="dropped", signal="feed x", count="1", url="https://x/"))
     with pytest.raises(Refused, match="which this config does not have"):
         writer._handle(entry(source="gone", type="problem", message="not ours"))
     result = writer.result
     assert result.problems == ["state: listing failed"]
     assert (result.sources["state"]["listing_ok"], result.sources["state"]["listing_failed"]) == (1, 1)
     assert result.kinds["via sitemap"] == 1
+    assert result.kinds["outside every listing"] == 7          # a worker's count of a shared signal
 
 
 def test_a_capture_delivered_twice_is_written_once(writer):

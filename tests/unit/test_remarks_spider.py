@@ -144,7 +144,7 @@ def test_wordpress_rest_posts_fetch_new_and_modified_releases_and_follow_pages()
              {"id": 7}, "not a post"]
     rest = STATE + "/wp-json/wp/v2/state_briefing?modified_after=x&page=1"
     out = urls(made.parse_rest(answer(rest, json.dumps(posts), content_type="application/json",
-                                      **{"X-WP-TotalPages": "3"}), page=1))
+                                      **{"X-WP-TotalPages": "3"}), page=1, signal=PROFILE.rest[0]))
     assert out == [LINKS[0], LINKS[2], STATE + "/wp-json/wp/v2/state_briefing?modified_after=x&page=2"]
     assert signals == [("rest", LINKS[0]), ("rest", LINKS[2])]
 
@@ -160,7 +160,8 @@ def test_a_feed_signals_only_releases_not_archived_yet_and_each_page_once():
     made, _, signals = spider(checked={LINKS[0]: CHECKED_AT}, skip_urls=frozenset([LINKS[1]]))
     feed = ("<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'>" + "".join(
         f"<entry><link href='{link}'/></entry>" for link in LINKS) + "</feed>")
-    assert urls(made.parse_feed(answer(STATE + "/feed/", feed, content_type="application/atom+xml"))) == [LINKS[2]]
+    feed_answer = answer(STATE + "/feed/", feed, content_type="application/atom+xml")
+    assert urls(made.parse_feed(feed_answer, signal=PROFILE.feeds[0])) == [LINKS[2]]
     made.on_signal("sitemap", LINKS[2])
     assert signals == [("feed", LINKS[2])]
 

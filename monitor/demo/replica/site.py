@@ -172,6 +172,10 @@ class Site:
         self.listing = listing            # the listing's path: /press-releases/ (state.gov) or /remarks/ (whitehouse.gov)
         self._robots = robots
         self.overrides: dict[str, Response] = {}
+        # Release path -> its WordPress post type (state_press_release, state_briefing, page): a REST
+        # query for /wp-json/wp/v2/<type> answers only that type's posts. A release not named here is
+        # answered for every type (a site whose types the tests do not tell apart).
+        self.post_types: dict[str, str] = {}
         self.once: dict[str, Response] = {}       # served for the next request of a path only
         self.patches: dict[str, list[tuple[str, str]]] = {}   # path -> text replacements in its HTML
         self._cache: dict[tuple[str, str], Response] = {}
@@ -282,11 +286,13 @@ class Site:
             body = f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Press Releases</title>{items}</channel></rss>'
         return Response(200, body.encode(), "application/xml; charset=UTF-8")
 
-    def _rest(self, query: str, base: str) -> Response:
-        """WordPress's /wp-json/wp/v2/<type>: posts modified after ?modified_after, paged."""
+    def _rest(self, path: str, query: str, base: str) -> Response:
+        """WordPress's /wp-json/wp/v2/<type>: posts of the type modified after ?modified_after, paged."""
         params = dict(parse_qsl(query))
         after = params.get("modified_after")
-        posts = sorted(self.releases.values(), key=lambda r: r.modified_time(), reverse=True)
+        kind = path.rstrip("/").rsplit("/", 1)[-1]
+        posts = sorted((r for r in self.releases.values() if self.post_types.get(r.path, kind) == kind),
+                       key=lambda r: r.modified_time(), reverse=True)
         if after:
             posts = [r for r in posts if r.modified_time()[:19] > after[:19]]
         per_page, page = int(params.get("per_page", 10)), int(params.get("page", 1))
@@ -303,7 +309,7 @@ class Site:
         with self._lock:
             if path.startswith(REST):
                 self.hits[path] = self.hits.get(path, 0) + 1
-                return self._rest(query, base)
+                return self._rest(path, query, base)
             self.hits[path] = self.hits.get(path, 0) + 1
             self.hit_times.append((path, time.monotonic()))
             if path in self.once:
