@@ -1,6 +1,6 @@
 """A site's signals in the clustered mode, end to end: the coordinator seeds each signal once for
 the sources that need it and a real `remarkwatch worker` reads the one response for each of them,
-as a single-machine pass does (tests/integration/test_shared_signals.py, the same two passes over
+as a single-machine pass does (tests/integration/test_shared_signals.py, the same passes over
 three state.gov sources of one replica), with a real redis-server."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import Site
 from tests.conftest import forked
-from tests.integration.test_shared_signals import KINDS, WRONG, Replica, config, two_passes
+from tests.integration.test_shared_signals import WRONG, Replica, config, passes
 from tests.system.cluster_support import REDIS, start_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (dev.py "
@@ -29,10 +29,9 @@ def coordinate(path, *args):
     return ran
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_a_clustered_pass_reads_each_signal_once_for_the_sites_sources(cluster, tmp_path, kind):
+def test_a_clustered_pass_reads_each_signal_once_for_the_sites_sources(cluster, tmp_path):
     site = Site(demo_releases())
-    prefix = f"signals-{kind}"          # apart from the module's other workers and passes
+    prefix = "signals"          # apart from the module's other workers and passes
     with ReplicaServer(site) as server:
         replica = Replica(site, server.base_url)
         path = config(tmp_path, server.base_url, f'\n[cluster]\nredis_url = "{cluster["redis"].url}"\n'
@@ -43,7 +42,7 @@ def test_a_clustered_pass_reads_each_signal_once_for_the_sites_sources(cluster, 
             while not client.get(Keys(prefix).worker(prefix)) and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert json.loads(client.get(Keys(prefix).worker(prefix)) or b"{}").get("id") == prefix
-            two_passes(path, replica, kind, coordinate)
+            passes(path, replica, coordinate)
             # The wrong source alone (its third failed pass: exit 1, source-failing): the feed's ten
             # releases are no source's, counted by the worker that read the feed.
             alone = forked("crawl", "--config", path, "--now", "--source", "wrong", timeout=120)
