@@ -81,6 +81,7 @@ XML_PATH_CASES = [
      '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en"><body><svg xmlns="http://www.w3.org/2000/svg"'
      ' xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 1 1"><use xlink:href="#i"></use><linearGradient id="g">'
      '</linearGradient><clipPath><rect/></clipPath></svg><p xmlns="x" data-xmlns="1" a:b="2">p</p>', True),
+    ("xml-and-xlink-prefixes", '<p xml:lang="en" xml:space="preserve">x</p><svg><use xlink:href="#a"></use></svg>', True),
     ("whitespace-and-returns-in-values", '<p title="a\nb\tc" data-x="&#13;">x&#13;y\r\nz</p>', True),
     ("raw-text-with-markup",
      '<script>if (a < b && c > d) document.write("<p>x</p>")</script><style>a > b {}</style>'
@@ -99,6 +100,7 @@ XML_PATH_CASES = [
     ("foreign-style-holding-markup", "<svg><style><rect></rect>a</style></svg><p>x</p>", False),
     ("foreign-style-holding-a-comment", "<svg><style><!--a-->b</style></svg>", False),
     ("prefixed-tag", "<p>one<o:p></o:p> two</p>", False),
+    ("other-prefix", '<button v-on:click="go">x</button>', False),
     ("names-xml-refuses", '<p @click="x" :class="y">v</p>', False),
     ("placeholder-in-page", '<p data-rwns0="1">rwns0</p>', False),
     ("control-characters", "<p>a\x02b\x0cc</p>", False),
