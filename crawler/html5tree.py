@@ -103,10 +103,11 @@ _LOCAL = threading.local()
 def _copy_serialised(root, document, html: str) -> bool:
     """Appends the children of lexbor's <html> (serialised as `html`) to `root` through XML, and
     says whether it could; `root` is untouched when it could not."""
-    if ("<svg" in html or "<math" in html) and not _foreign_raw_is_text(document):
+    foreign = "<svg" in html or "<math" in html
+    if foreign and not _foreign_raw_is_text(document):
         return False
     renamed: list[str] = []
-    xml = _as_xml(html, renamed)
+    xml = _as_xml(html, renamed, odd_names=foreign or not html.isascii())
     if xml is None:
         return False
     parser = _xml_parser()
@@ -135,12 +136,11 @@ def _foreign_raw_is_text(document) -> bool:
                for node in top.css(_RAW_SELECTOR) for child in node.iter(include_text=True))
 
 
-def _as_xml(html: str, renamed: list[str]) -> bytes | None:
+def _as_xml(html: str, renamed: list[str], odd_names: bool) -> bytes | None:
     """lexbor's serialisation of <html> as XML (UTF-8) that parses to the same tree, or None.
-    Bytes: replacing and searching them is several times faster than a str holding non-Latin-1."""
+    Bytes: replacing and searching them is several times faster than a str holding non-Latin-1.
+    `odd_names`: the page may hold tag names lower-casing changes (SVG's, non-ASCII ones)."""
     html = html.encode("utf-8")
-    if _PLACEHOLDER in html:
-        return None
     xml, written = [b"<html>"], html.index(b">") + 1     # <html>'s attributes are set apart
     while (match := _COMMENT_OR_RAW_START.search(html, written)) is not None:
         xml.append(html[written:match.start()])
@@ -156,13 +156,15 @@ def _as_xml(html: str, renamed: list[str]) -> bytes | None:
     xml = b"".join(xml)
     # XML reads xmlns and xml: names as namespaces; any other prefix undeclared fails the parse
     if b"xmlns" in xml or b"xml:" in xml or b"xlink:" in xml:
+        if _PLACEHOLDER in xml:
+            return None
         xml = _rename_namespaced(xml, renamed)
         if not all(_QUALIFIED.fullmatch(name) for name in renamed):
             return None
     parts = _VOID.split(xml)        # split and join: re.sub calls Python for each match
     parts[1::2] = map(b"%s/>".__mod__, parts[1::2])
     # SVG's camelCase names and non-ASCII ones (lexbor lower-cases ASCII), lower case as `_build` makes them
-    if (b"<svg" in xml or not xml.isascii()) and _ODD_START_TAG.search(xml):
+    if odd_names and _ODD_START_TAG.search(xml):
         parts = _ODD_TAG.split(b"".join(parts))
         parts[2::3] = (name.decode("utf-8").lower().encode("utf-8") for name in parts[2::3])
     # XML reads a tab or a line break in an attribute value as a space, and a carriage return
