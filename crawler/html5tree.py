@@ -1,7 +1,8 @@
 """The tree a browser builds: a page parsed by the HTML Standard's algorithm (lexbor, through
 selectolax) and handed on as an lxml tree, the one the profiles' selectors, parsel and the text
 helpers read. libxml2's own HTML parser predates HTML5 and nests what follows a void element such
-as <embed> inside it (issue 27); lexbor builds what Chromium builds.
+as <embed> inside it (issue 27); lexbor builds what Chromium builds. Its tree reaches lxml through
+its own serialisation read as XML where that gives the same tree, node by node otherwise.
 """
 from __future__ import annotations
 
@@ -76,15 +77,15 @@ def _lexbor(html: str, **options) -> LexborHTMLParser:
         return LexborHTMLParser(_UNSTORABLE.sub("", html), scripting=True, **options)
 
 
-# The fast path (issue 27's "extraction speed kept"): lexbor's own serialisation of its tree, made
+# The XML path (issue 27's "extraction speed kept"): lexbor's own serialisation of its tree, made
 # into XML by a few passes of C-speed regular expressions and read by libxml2's XML parser, which
 # has no tree-building rules of its own: the tree is exactly the tags written, or the parse fails.
 # The HTML serialisation lexbor writes is regular: `<`, `>` are escaped in text and attribute
 # values, `"` in values, every element but a void one has an end tag, comments never hold `-->`,
 # and a raw-text element's text (script, style...) is written unescaped and never holds its own end
-# tag. What XML would read otherwise (a namespace declaration, a prefixed name, whitespace in an
-# attribute value, an upper-case SVG name, a raw-text element in SVG holding markup) is rewritten
-# or declined; a declined page, or one XML refuses, is built node by node (`_build`), so both
+# tag. What XML would read otherwise (a namespace declaration, an xml: or xlink: name, whitespace
+# in an attribute value, an upper-case SVG name, a raw-text element in SVG holding markup) is
+# rewritten or declined; a declined page, or one XML refuses, is built node by node (`_build`), so both
 # paths give the same tree (tests/unit/test_html5tree.py compares them).
 _RAW_TEXT = "script|style|xmp|iframe|noembed|noframes|noscript|plaintext"
 _COMMENT_OR_RAW_START = re.compile(rb"<!--|<(" + _RAW_TEXT.encode() + rb")(?:\s[^>]*)?>")
@@ -130,7 +131,7 @@ def _copy_serialised(root, document, html: str) -> bool:
 
 def _foreign_raw_is_text(document) -> bool:
     """A <style> or <script> in SVG or MathML is read as markup, but written out as raw text: only
-    one holding text alone is written as the fast path reads it. (Searched within each <svg> and
+    one holding text alone is written as the XML path reads it. (Searched within each <svg> and
     <math>: one selector over the whole page took 0.5 ms on a 270 KB one.)"""
     return all(child.tag == "-text" for outer in ("svg", "math") for top in document.tags(outer)
                for node in top.css(_RAW_SELECTOR) for child in node.iter(include_text=True))
