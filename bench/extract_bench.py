@@ -1,6 +1,6 @@
 """Benchmark: CPU per page of article extraction, and of the HTML parse inside it (issue 27).
 
-Run by hand:  .venv/bin/python bench/extract_bench.py [--pages 200] [--repeat 5] [--parser libxml2]
+Run by hand:  .venv/bin/python bench/extract_bench.py [--pages 200] [--repeat 5] [--parser nodes|libxml2]
 
 Two sets of pages: the static replica's generated state.gov releases (bench/static_site.py, about
 16 KB with full site chrome) and every real article page in ../shared/fixtures/real/pages that a
@@ -9,7 +9,9 @@ bundled profile extracts (whitehouse.gov and state.gov captures, 80-290 KB; left
 (the parsel Selector) and `extract` the whole `extract_article` (parse, header selectors, clean,
 text, sanitise); milliseconds of process CPU per page, best of --repeat. `--parser libxml2` puts
 back the parse of before issue 27 (parsel's `Selector(text=...)`, libxml2's HTML parser) in the
-same code, so before and after are measured side by side on the same machine.
+same code, so before and after are measured side by side on the same machine; `--parser nodes`
+builds every page's lxml tree from lexbor's node by node in Python, as all pages were at first
+(today only those the XML path declines: crawler/html5tree.py).
 """
 from __future__ import annotations
 
@@ -38,6 +40,11 @@ def use_libxml2() -> None:
     from parsel import Selector
 
     html5tree.selector = lambda html: Selector(text=html or "<html></html>")
+
+
+def build_node_by_node() -> None:
+    """lexbor's tree copied into lxml's node by node, never through XML."""
+    html5tree._copy_serialised = lambda *args: False
 
 
 def timed(func, repeat: int) -> float:
@@ -82,11 +89,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--parser", choices=("html5", "libxml2"), default="html5",
-                        help="libxml2: time the parse this code had before issue 27")
+    parser.add_argument("--parser", choices=("html5", "nodes", "libxml2"), default="html5",
+                        help="libxml2: time the parse this code had before issue 27; nodes: the lxml "
+                             "tree built from lexbor's node by node")
     args = parser.parse_args()
     if args.parser == "libxml2":
         use_libxml2()
+    elif args.parser == "nodes":
+        build_node_by_node()
     work = Path(tempfile.mkdtemp(prefix="rw-extract-"))
     paths = write_site(work / "site", args.pages)
     profile = get_profile("state.gov")

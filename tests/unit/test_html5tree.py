@@ -72,3 +72,60 @@ def test_without_selectolax_the_import_fails_with_what_to_install(monkeypatch):
     spec = importlib.util.spec_from_file_location("html5tree_without_parser", html5tree.__file__)
     with pytest.raises(ImportError, match=r"needs selectolax.*pip install 'selectolax>=1.0.1,<2'"):
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+# The fast path (lexbor's serialisation read by libxml2's XML parser) against the tree built node by
+# node: id, html, whether the fast path takes it (a page it declines is built; either way the same).
+XML_PATH_CASES = [
+    ("namespaces-and-camel-case",
+     '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en"><body><svg xmlns="http://www.w3.org/2000/svg"'
+     ' xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 1 1"><use xlink:href="#i"></use><linearGradient id="g">'
+     '</linearGradient><clipPath><rect/></clipPath></svg><p xmlns="x" data-xmlns="1" a:b="2">p</p>', True),
+    ("xml-and-xlink-prefixes", '<p xml:lang="en" xml:space="preserve">x</p><svg><use xlink:href="#a"></use></svg>', True),
+    ("whitespace-and-returns-in-values", '<p title="a\nb\tc" data-x="&#13;">x&#13;y\r\nz</p>', True),
+    ("raw-text-with-markup",
+     '<script>if (a < b && c > d) document.write("<p>x</p>")</script><style>a > b {}</style>'
+     "<noscript><p>&amp;</p></noscript><iframe>&lt;b&gt;</iframe><xmp><b>&amp;</xmp><noembed><i></noembed>"
+     '<noframes>x</noframes><script>var s = "<\\/script>"; // </scripts></script><p>after</p>', True),
+    ("comments", "<!-- <script> --><p>a<!-- x -->b</p><script><!-- y --></script><!-- a --!> b --><!---->", True),
+    ("entities", '<p>a&nbsp;b ]]&gt;</p><p title="&nbsp;&amp;&quot;&lt;x&gt;">&amp;c</p>', True),
+    ("template-contents", "<template><script>x</script><p>t<template>u</template></p></template><p>after</p>", True),
+    ("void-elements",
+     '<p>x<wbr>y<embed src=v><source><track><br><img src=x><input checked><hr></p><param name=a><keygen>'
+     "<bgsound><basefont><frame><area><col><link><meta><base>", True),
+    ("foreign-style-text", "<svg><style>a{}</style><script><![CDATA[x<y]]></script></svg><p>x</p>", True),
+    ("html-script-in-foreign-object", "<svg><foreignObject><script>x<y</script></foreignObject></svg>", True),
+    ("mathml-annotation", '<math><mi>x</mi><annotation-xml encoding="text/html"><p>y</p></annotation-xml></math>', True),
+    ("non-ascii", '<p>\U0001F600 é 中 \u00a0</p><a href="é">é</a><DÉV>x</DÉV>', True),
+    ("foreign-style-holding-markup", "<svg><style><rect></rect>a</style></svg><p>x</p>", False),
+    ("foreign-style-holding-a-comment", "<svg><style><!--a-->b</style></svg>", False),
+    ("prefixed-tag", "<p>one<o:p></o:p> two</p>", False),
+    ("other-prefix", '<button v-on:click="go">x</button>', False),
+    ("names-xml-refuses", '<p @click="x" :class="y">v</p>', False),
+    ("placeholder-without-namespaces", '<p data-rwns0="1">rwns0</p>', True),
+    ("placeholder-with-namespaces", '<svg xmlns="http://www.w3.org/2000/svg"><g data-rwns0="1"></g></svg>', False),
+    ("control-characters", "<p>a\x02b\x0cc</p>", False),
+    ("plaintext", "<p>a<plaintext>b</plaintext>c", False),
+    ("nested-deeper-than-xml-reads", "<div>" * 300 + "x", False),
+]
+
+
+def built_node_by_node(html: str, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(html5tree, "_copy_serialised", lambda *args: False)
+        return html5tree.parse(html)
+
+
+@pytest.mark.parametrize("case_id, html, taken", XML_PATH_CASES, ids=[c[0] for c in XML_PATH_CASES])
+def test_the_xml_path_gives_the_tree_built_node_by_node_or_declines(case_id, html, taken, monkeypatch):
+    document = html5tree._lexbor(html)
+    assert html5tree._copy_serialised(html5tree._MAKE("html"), document, document.root.html) is taken
+    fast = html5tree.parse(html)
+    assert etree.tostring(fast, encoding="unicode") == etree.tostring(built_node_by_node(html, monkeypatch),
+                                                                   encoding="unicode")
+    assert all(isinstance(el, HtmlElement) for el in fast.iter())
+
+
+@pytest.mark.parametrize("case_id, html", [(c[0], c[1]) for c in CASES], ids=[c[0] for c in CASES])
+def test_tricky_markup_reads_the_same_on_both_paths(case_id, html, monkeypatch):
+    assert etree.tostring(html5tree.parse(html)) == etree.tostring(built_node_by_node(html, monkeypatch))
