@@ -63,7 +63,7 @@ class Browser:
         self.driver.get(url)
         # get() can return while the page is still being parsed (seen once in a loaded suite run:
         # the DOM ended inside the <head>'s <style>, no <body> yet): read it once parsing is over.
-        WebDriverWait(self.driver, 30).until(
+        WebDriverWait(self.driver, 30, poll_frequency=0.02).until(
             lambda driver: driver.execute_script("return document.readyState") == "complete")
         return self.driver.execute_script("return document.documentElement.outerHTML")
 
