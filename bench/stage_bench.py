@@ -41,6 +41,7 @@ from remarkwatch.crawler.profiles import get_profile  # noqa: E402
 
 EXTRACT_PARTS = {
     "parse": ("parsel/selector.py", "__init__"),
+    "parse (HTML5: lexbor, then the lxml tree)": ("crawler/html5tree.py", "parse"),  # issue 27 on
     "header selectors": ("crawler/extract.py", "_header_fields"),
     "clean (copy + strip)": ("crawler/extract.py", "clean_body"),
     "deep copy": ("copy.py", "deepcopy"),
