@@ -13,6 +13,8 @@ measures before and after a change.
   hashes, compare, turns, SQL with the FTS triggers): what runs on the writer thread. After
   issue 17 a worker process has computed the zlib form, hashes and turns (`worker_prepare_ms`,
   `remarkwatch.parallel.prepare.prepare_capture`), and the writer uses them;
+- helper IPC: a page's write job pickled for a fused helper and unpickled there (issue 25: a
+  source's profiles and rules are sent once per helper);
 - ingest, re-fetched page with different bytes and the same content (a changed nonce in the
   chrome): the path an unconditional sweep takes when the bytes differ only by noise.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import pickle
 import pstats
 import sys
 import tempfile
@@ -38,20 +41,24 @@ from remarkwatch.crawler.profiles import get_profile  # noqa: E402
 
 EXTRACT_PARTS = {
     "parse": ("parsel/selector.py", "__init__"),
+    "parse (HTML5: lexbor, then the lxml tree)": ("crawler/html5tree.py", "parse"),  # issue 27 on
     "header selectors": ("crawler/extract.py", "_header_fields"),
     "clean (copy + strip)": ("crawler/extract.py", "clean_body"),
     "deep copy": ("copy.py", "deepcopy"),
     "text": ("crawler/htmltext.py", "paragraphs"),
     "sanitise": ("crawler/htmltext.py", "to_html"),
 }
+# Paths as of issue 23's rooms (monitor/core, monitor/record, storage/blobs.py); older trees named
+# them monitor/normalize.py etc., and their stages are then left out.
 INGEST_PARTS = {
-    "zlib + raw hash": ("storage/archive.py", "put_blob"),
-    "content + raw hashes": ("monitor/normalize.py", "content_hash"),
-    "raw hash of fields": ("monitor/normalize.py", "raw_hash"),
-    "compare": ("monitor/detect.py", "compare"),
-    "turns": ("monitor/transcript.py", "split_turns"),
-    "SQL (sqlite3 execute)": ("~", "<method 'execute' of 'sqlite3.Connection' objects>"),
+    "blob (zlib + SHA-256 unless prepared)": ("storage/blobs.py", "put_blob"),
+    "content + raw hashes": ("monitor/core/normalize.py", "content_hash"),
+    "raw hash of fields": ("monitor/core/normalize.py", "raw_hash"),
+    "compare": ("monitor/core/detect.py", "compare"),
+    "turns": ("monitor/core/transcript.py", "split_turns"),
+    "SQL (sqlite3 execute, COMMIT included)": ("~", "<method 'execute' of 'sqlite3.Connection' objects>"),
 }
+INGEST_TOTAL = ("monitor/record/ingest.py", "ingest")
 
 
 def shares(profile: cProfile.Profile, parts: dict, total_key: tuple) -> dict[str, float]:
@@ -74,6 +81,41 @@ def timed(func, repeat: int) -> float:
         func()
         best = min(best, time.process_time() - start)
     return best
+
+
+def ipc_ms(batch: list, profile, repeat: int) -> float:
+    """CPU per page of moving a page's write job to one fused helper and back in (pickled and
+    unpickled, without the socket): the capture, its profiles (judging left to the helper) and the
+    source's rules. With `JobEncoder` (issue 25) profiles and rules go once per helper."""
+    from remarkwatch.crawler.extract import fallback_profile
+    from remarkwatch.parallel import writer
+    from remarkwatch.record.record import Rules
+
+    try:
+        from remarkwatch.parallel.helper import JobEncoder
+    except ImportError:
+        JobEncoder = None   # noqa: N806 - before issue 25: every job pickled whole
+    fallback = fallback_profile(profile, get_profile("generic"))
+    for capture in batch:
+        capture.judge_later, capture.prepared = (profile, fallback, False, False), None
+
+    def move_all():
+        encoder = JobEncoder(shared=(type(profile), Rules)) if JobEncoder else None
+        for capture in batch:
+            job = (capture, Rules(site="state.gov"), 1, "2026-11-27T00:00:00+00:00")
+            if encoder is not None:
+                data, _ = encoder.encode(writer.write, job)
+                view, offset = memoryview(data), 0
+                while offset < len(data):       # the jobs that send a shared object run, then the job
+                    size = int.from_bytes(view[offset:offset + 4], "big")
+                    func, args = pickle.loads(view[offset + 4:offset + 4 + size])
+                    if func is not writer.write:
+                        func(*args)
+                    offset += 4 + size
+            else:
+                pickle.loads(pickle.dumps((writer.write, job), protocol=pickle.HIGHEST_PROTOCOL))
+
+    return timed(move_all, repeat) / len(batch) * 1000
 
 
 def main() -> None:
@@ -121,6 +163,7 @@ def main() -> None:
         prepare_all = captures("a")
         result["worker_prepare_ms"] = round(timed(lambda: [remarkwatch.parallel.prepare.prepare_capture(c) for c in prepare_all],
                                                   args.repeat) / n * 1000, 3)
+        result["helper_ipc_ms"] = round(ipc_ms(captures("a"), profile, args.repeat), 3)
     except ImportError:
         pass
     for label, tag in (("ingest_new_ms", None), ("ingest_noise_ms", "b")):
@@ -139,7 +182,7 @@ def main() -> None:
 
             if prof is not None:
                 prof.runcall(run)
-                split = shares(prof, INGEST_PARTS, ("monitor/ingest.py", "ingest"))
+                split = shares(prof, INGEST_PARTS, INGEST_TOTAL)
             else:
                 best = min(best, timed(run, 1))
         total = best / n * 1000

@@ -1,7 +1,7 @@
 """Benchmark: remarkwatch side by side with a bare Scrapy spider and urlwatch 2.29 (issue 17).
 
 Run by hand:  .venv/bin/python bench/throughput_bench.py [--releases 3000] [--sizes 1000,3000,10000]
-                  [--concurrency 16] [--repeat 1] [--memory-sizes 30000] [--skip-urlwatch]
+                  [--concurrency 16] [--repeat 1] [--memory-sizes 30000] [--skip-urlwatch] [--profile]
 
 A static replica (bench/static_site.py: generated releases in state.gov markup with full site
 chrome, ~16 KB a page, 10 releases a listing page) is served by Debian's nginx on loopback
@@ -18,7 +18,9 @@ which). Every tool runs at concurrency 16, each run in a fresh process:
 
 Then the first crawl at each of --sizes (bare and remarkwatch), and for the largest a
 conditional re-check of every document (all 304). --memory-sizes adds first crawls measured for
-memory only. Peak RSS is the largest sum over the process tree (sampled every 50 ms), so a
+memory only. --profile records one more first crawl under py-spy and prints where each process's
+CPU goes, by stage (bench/cpu_stages.py). Each remarkwatch row also gives its CPU per process:
+the crawling process and its helpers. Peak RSS is the largest sum over the process tree (sampled every 50 ms), so a
 worker process counts. Results go to bench/out/throughput.json.
 """
 from __future__ import annotations
@@ -93,8 +95,26 @@ schedule = "1s"
 """
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and all its descendants, from /proc."""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def role(pid: int) -> str:
+    """What a process of a measured tree is: remarkwatch's crawling process, one of its helpers,
+    the profiler, or another (multiprocessing's resource tracker, a tool's own process)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read().replace(b"\0", b" ")
+    except OSError:
+        return "other"
+    if b"multiprocessing.spawn" in cmdline:
+        return "helpers"
+    if b"py-spy" in cmdline:
+        return "profiler"
+    return "crawler" if b"remarkwatch crawl" in cmdline else "other"
+
+
+def tree_sample(pid: int) -> tuple[float, dict[int, float]]:
+    """RSS (MB) of a process and all its descendants, and each one's CPU seconds so far, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -104,29 +124,39 @@ def tree_rss_mb(pid: int) -> float:
             except (OSError, ValueError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(entry))
-    total, stack = 0, [pid]
+    total, cpu, stack = 0, {}, [pid]
     while stack:
         p = stack.pop()
         stack.extend(children.get(p, ()))
         try:
             with open(f"/proc/{p}/status") as f:
                 total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-        except (OSError, StopIteration):
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu[p] = (int(fields[11]) + int(fields[12])) / TICK
+        except (OSError, StopIteration, ValueError, IndexError):
             pass
-    return total / 1024
+    return total / 1024, cpu
 
 
 def measure(label: str, command: list[str], cwd: Path, env: dict | None = None) -> dict:
-    """Wall time, CPU seconds (user + system of the whole tree) and peak tree RSS of one command."""
+    """Wall time, CPU seconds (user + system of the whole tree, and remarkwatch's per process as
+    last sampled) and peak tree RSS of one command."""
     before = os.times()
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, **(env or {})})
     peak = [0.0]
+    last_cpu: dict[int, float] = {}
+    roles: dict[int, str] = {}
 
     def sample() -> None:
         while process.poll() is None:
-            peak[0] = max(peak[0], tree_rss_mb(process.pid))
+            rss, cpu = tree_sample(process.pid)
+            peak[0] = max(peak[0], rss)
+            last_cpu.update(cpu)
+            for pid in cpu.keys() - roles.keys():
+                roles[pid] = role(pid)
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -138,9 +168,14 @@ def measure(label: str, command: list[str], cwd: Path, env: dict | None = None) 
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     if process.returncode != 0:
         raise SystemExit(f"{label} failed ({process.returncode}):\n{output[-3000:]}")
+    by_role: dict[str, float] = {}
+    for pid, seconds in last_cpu.items():
+        by_role[roles.get(pid, "other")] = round(by_role.get(roles.get(pid, "other"), 0.0) + seconds, 2)
     row = {"label": label, "seconds": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak[0], 1),
-           "output": (output.strip().splitlines() or [""])[-1][:200]}
-    print(f"  {label:<52} {wall:7.2f} s  cpu {cpu:6.2f} s  peak {peak[0]:6.1f} MB   {row['output'][:90]}", flush=True)
+           "cpu_by_process": by_role, "output": (output.strip().splitlines() or [""])[-1][:200]}
+    split = f" (crawler {by_role['crawler']:.2f}, helpers {by_role.get('helpers', 0):.2f})" if "crawler" in by_role else ""
+    print(f"  {label:<52} {wall:7.2f} s  cpu {cpu:6.2f} s{split}  peak {peak[0]:6.1f} MB   {row['output'][:90]}",
+          flush=True)
     return row
 
 
@@ -196,6 +231,34 @@ class Bench:
             server.stop()
         return {name: _median(rs) for name, rs in rows.items()}
 
+    def profile(self, n: int) -> dict:
+        """remarkwatch's first crawl of N under py-spy: where each process's CPU goes, by stage
+        (bench/cpu_stages.py), scaled to the CPU each process used in that run."""
+        import shutil
+
+        from cpu_stages import report, split
+
+        spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
+        if not Path(spy).exists():
+            raise SystemExit("bench: --profile needs py-spy (.venv/bin/pip install py-spy)")
+        work = OUT / "throughput" / f"profile-{n}"
+        site = OUT / "throughput" / f"site-{n}"
+        write_site(site, n)
+        server = Server(site, work / "nginx")
+        for db in work.glob("rwp*.db*"):
+            db.unlink()
+        raw = work / "py-spy.txt"
+        try:
+            row = measure(f"remarkwatch: first crawl of {n:,} under py-spy",
+                          [spy, "record", "--subprocesses", "--nonblocking", "-r", "100", "-f", "raw", "-o", str(raw),
+                           "--", *self.rw(work, "rwp", server.bare_base, n // 10 + 2), "--full"], work)
+        finally:
+            server.stop()
+        lines = report(split(str(raw)), 100, {"crawler": row["cpu_by_process"].get("crawler"),
+                                              "helper": row["cpu_by_process"].get("helpers")})
+        print("\n".join(lines), flush=True)
+        return {**row, "stages": lines}
+
     def urlwatch(self, work: Path, base: str, paths: list[str], i: int) -> list[str]:
         (work / "urls.yaml").write_text("\n---\n".join(f"name: r{j}\nurl: {base}{p}" for j, p in enumerate(paths)) + "\n")
         (work / "urlwatch.yaml").write_text("report:\n  stdout:\n    enabled: false\n  text:\n    details: false\n")
@@ -248,6 +311,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-urlwatch", action="store_true")
     parser.add_argument("--skip-main", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile remarkwatch's first crawl with py-spy: CPU per process and stage")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     bench = Bench(args)
@@ -261,6 +326,8 @@ def main() -> None:
             print(f", {uw['seconds'] / first['seconds']:.2f}x urlwatch; unchanged sweep "
                   f"{uw2['seconds'] / sweep['seconds']:.2f}x urlwatch", end="")
         print(flush=True)
+    if args.profile:
+        result["profile"] = bench.profile(args.releases)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     memory = [int(s) for s in args.memory_sizes.split(",") if s]
     if sizes or memory:

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.settings import default_settings
+
 DEFAULT_USER_AGENT = "remarkwatch/0.1 (+https://github.com/remarkwatch/remarkwatch; change monitor for public remarks)"
 
 
 DEFAULT_MAX_PAGE_BYTES = 5 * 1024 * 1024    # a long transcript is ~300 KB
+KEPT_EXTENSIONS = ("scrapy.extensions.corestats.CoreStats", "scrapy.extensions.throttle.AutoThrottle")
+COOKIES_MIDDLEWARE = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+OFF_SPIDER_MIDDLEWARES = ("scrapy.spidermiddlewares.depth.DepthMiddleware",
+                          "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware")
 
 
 def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "ERROR",
@@ -23,13 +29,28 @@ def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "E
         "AUTOTHROTTLE_ENABLED": True,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency),
         "COOKIES_ENABLED": False,
+        # Cookies are off, so Scrapy's cookies middleware would only be imported (with tldextract
+        # and its suffix list, ~0.1 s of each crawl's start) to say it is not configured; it is
+        # left out of the base list, since naming it in DOWNLOADER_MIDDLEWARES imports it too.
+        "DOWNLOADER_MIDDLEWARES_BASE": {path: order for path, order in default_settings.DOWNLOADER_MIDDLEWARES_BASE.items()
+                                        if path != COOKIES_MIDDLEWARE},
         "TELNETCONSOLE_ENABLED": False,
-        # Extensions a monitor does not use, each loaded for every source's crawler: feed exports,
-        # the telnet console, the remote control (whose import of aiohttp slowed a crawl's start),
-        # the job state file and the memory debugger.
-        "EXTENSIONS": {f"scrapy.extensions.{name}": None for name in (
-            "feedexport.FeedExporter", "telnet.TelnetConsole", "remote_control.RemoteControl",
-            "spiderstate.SpiderState", "memdebug.MemoryDebugger")},
+        # Scrapy's extensions a monitor uses: the core stats (a pass reads the finish reason) and
+        # AutoThrottle (on where a source has a delay). The others are left out of the base list
+        # rather than switched off by name in EXTENSIONS, because Scrapy imports every component
+        # named there to normalise its name, and the remote control's module imports aiohttp
+        # (docs/performance.md). Left out: feed exports, the telnet console, the remote control,
+        # the job state file, the memory debugger, memory usage (no limit is set), the periodic
+        # INFO statistics line, the log counter and the close-spider conditions (none set).
+        "EXTENSIONS_BASE": {path: order for path, order in default_settings.EXTENSIONS_BASE.items()
+                            if path in KEPT_EXTENSIONS},
+        "EXTENSIONS": {},
+        # Spider middlewares that only keep statistics or warn a spider's author: request depth
+        # (no DEPTH_LIMIT) and copied meta keys (the spider never copies a response's meta).
+        # Each wraps every callback's output in one more asynchronous generator.
+        # (The second is new in Scrapy 2.19: one this Scrapy lacks is not named.)
+        "SPIDER_MIDDLEWARES": {path: None for path in OFF_SPIDER_MIDDLEWARES
+                               if path in default_settings.SPIDER_MIDDLEWARES_BASE},
         # Every status reaches the spider (redirects are still followed), so a 404 or 500 is
         # recorded as a capture with its outcome instead of vanishing in a middleware.
         "HTTPERROR_ALLOW_ALL": True,

@@ -13,10 +13,15 @@ A helper runs its jobs one at a time, in the order sent, and answers in that ord
 socket closing (the process died: a parser crash, the OOM killer) fails the calls still waiting
 with `HelperDied`, which says whether the call's job was the one running or never started.
 The helper exits when the crawling process is gone (its socket reads end of file).
+
+Objects that are the same for many jobs (a source's profiles and recording rules: `shared`) are
+pickled once per helper: a job names them by number. Pickling a profile with its compiled
+patterns for every page cost more than pickling the page (docs/performance.md).
 """
 from __future__ import annotations
 
 import asyncio
+import io
 import multiprocessing
 import os
 import pickle
@@ -28,6 +33,67 @@ from collections import deque
 
 BUFFER_BYTES = 4 << 20      # socket buffers: a few hundred pages in flight without blocking either side
 _HEADER = struct.Struct("!i")   # multiprocessing.Connection's framing: a 4-byte big-endian length
+
+
+_SHARED: dict[int, object] = {}     # in a helper: the shared objects it was sent, by number
+
+
+def _remember(number: int, value) -> bool:
+    """A job: keep a shared object for the jobs after it, which name it by number."""
+    _SHARED[number] = value
+    return True
+
+
+def _shared(number: int):
+    """How a job names a shared object it was sent before (a pickle reduce function)."""
+    return _SHARED[number]
+
+
+class JobEncoder:
+    """Pickles jobs for one helper, each framed as multiprocessing.Connection reads it. An object
+    of a `shared` type is sent once, in a `_remember` job ahead of the first job that holds it;
+    later jobs holding it, or an equal object, name it by number. `extra` counts the jobs added
+    (each is answered like any other)."""
+
+    def __init__(self, shared: tuple[type, ...] = ()):
+        self.shared = frozenset(shared)
+        self._by_id: dict[int, tuple[object, int]] = {}     # id -> (the object itself, its number)
+        self._by_value: dict[bytes, int] = {}               # pickled form -> number
+        self._ahead: list[bytes] = []
+
+    def encode(self, func, args: tuple) -> tuple[bytes, int]:
+        """The framed bytes of the job, preceded by any `_remember` jobs it needs, and how many
+        of those there are."""
+        buffer = io.BytesIO()
+        _Pickler(buffer, self).dump((func, args))
+        ahead, self._ahead = self._ahead, []
+        data = buffer.getvalue()
+        return b"".join([*ahead, _HEADER.pack(len(data)), data]), len(ahead)
+
+    def number(self, value) -> int:
+        known = self._by_id.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        # An equal object made anew for each job (the recording rules) is found by its value.
+        pickled = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        number = self._by_value.get(pickled)
+        if number is None:
+            number = self._by_value[pickled] = len(self._by_value)
+            self._by_id[id(value)] = (value, number)     # kept alive, so its id stays its own
+            job = pickle.dumps((_remember, (number, value)), protocol=pickle.HIGHEST_PROTOCOL)
+            self._ahead.append(_HEADER.pack(len(job)) + job)
+        return number
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file, encoder: JobEncoder):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.encoder = encoder
+
+    def reducer_override(self, obj):
+        if type(obj) in self.encoder.shared:
+            return _shared, (self.encoder.number(obj),)
+        return NotImplemented
 
 
 class HelperDied(Exception):
@@ -72,7 +138,8 @@ class Helper:
     """One spawned helper process. `call()` from the event loop's thread only (the loop may not
     be running yet)."""
 
-    def __init__(self, name: str, init=None, initargs: tuple = ()):
+    def __init__(self, name: str, init=None, initargs: tuple = (), shared: tuple[type, ...] = ()):
+        self.encoder = JobEncoder(shared)
         context = multiprocessing.get_context("spawn")     # never a fork of a process with threads and a database
         ours, theirs = context.Pipe(duplex=True)           # a socket pair on POSIX
         for end in (ours, theirs):
@@ -113,9 +180,12 @@ class Helper:
         if self._loop is None:
             self._loop = loop
             loop.add_reader(self.sock.fileno(), self._readable)
-        data = pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
+        data, ahead = self.encoder.encode(func, args)
+        for _ in range(ahead):      # the answers to `_remember` jobs, which nobody awaits
+            remembered = loop.create_future()
+            remembered.add_done_callback(_retrieved)
+            self._waiting.append(remembered)
         self._waiting.append(future)
-        self._out += _HEADER.pack(len(data))
         self._out += data
         self._send()
         return future
@@ -200,3 +270,9 @@ class Helper:
         if self.process.is_alive():
             self.process.kill()
             self.process.join(timeout=5)
+
+
+def _retrieved(future: asyncio.Future) -> None:
+    """Mark a `_remember` answer read, so a helper dying does not log an unretrieved exception."""
+    if not future.cancelled():
+        future.exception()

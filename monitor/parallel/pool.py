@@ -30,6 +30,7 @@ from remarkwatch.crawler.judge import judge
 from remarkwatch.crawler.items import Capture
 from remarkwatch.crawler.profiles import Profile
 from remarkwatch.parallel.helper import Helper, HelperDied
+from remarkwatch.record.record import Rules
 
 logger = logging.getLogger(__name__)
 INLINE_FIRST = 40     # "auto": pages a run extracts in process before it starts the helpers
@@ -38,6 +39,8 @@ MAX_AUTO_WORKERS = 4
 # page itself (the helper then only writes it). On two cores the helper is the slower side, so
 # sharing its work shortens a first crawl (docs/performance.md, bench/throughput_bench.py).
 STEAL_AT = 12
+# The same for every page of a source: sent to each helper once (parallel/helper.py).
+SHARED = (Profile, Rules)
 
 
 def auto_workers() -> int:
@@ -83,11 +86,11 @@ class ExtractPool:
         return self._ready is not None and (not self.inline_first or self._ready.done())
 
     def _new_extractor(self) -> Helper:
-        return Helper("remarkwatch-extract")
+        return Helper("remarkwatch-extract", shared=SHARED)
 
     def _new_writer(self) -> Helper:
         from remarkwatch.parallel import writer
-        return Helper("remarkwatch-writer", init=writer.init_process, initargs=(self.db_path,))
+        return Helper("remarkwatch-writer", init=writer.init_process, initargs=(self.db_path,), shared=SHARED)
 
     def _start(self) -> None:
         from remarkwatch.parallel import prepare

@@ -1,17 +1,22 @@
 """A helper process's side of the socket pair, run in this process: `serve` answers its jobs in
 the order sent, hands back a job's exception as the answer, turns an answer that cannot be
 pickled into an error answer, and ends at the stop message or when the other end is gone.
-Spawned helpers (and one dying) are tests/integration/test_pool.py's."""
+A source's profile and rules are sent once and named by number after. Spawned helpers (and one
+dying) are tests/integration/test_pool.py's."""
 from __future__ import annotations
 
 import multiprocessing
 import operator
+import os
 import signal
+import socket
 import threading
 
 import pytest
 
-from remarkwatch.parallel.helper import serve
+from remarkwatch.crawler.profiles import get_profile
+from remarkwatch.parallel.helper import JobEncoder, serve
+from remarkwatch.record.record import Rules
 
 STARTED = []
 
@@ -62,3 +67,24 @@ def test_a_helper_whose_crawling_process_is_gone_ends(pipe):
     STARTED.clear()
     serve(theirs, None, ())
     assert STARTED == [("last job",)]
+
+
+def test_a_shared_object_is_sent_once_and_the_same_object_serves_every_job(pipe):
+    ours, theirs = pipe
+    profile = get_profile("state.gov")
+    encoder = JobEncoder(shared=(type(profile), Rules))
+    # The rules are made anew for each page, as the pass makes them: equal, not the same object.
+    jobs = [encoder.encode(remember, (profile, Rules(site="state.gov"), page)) for page in range(3)]
+    assert [ahead for _, ahead in jobs] == [2, 0, 0]            # profile and rules, once
+    assert all(len(data) < 200 for data, _ in jobs[1:]) and len(jobs[0][0]) > 1000
+    wire = socket.socket(fileno=os.dup(ours.fileno()))
+    wire.sendall(b"".join(data for data, _ in jobs))
+    wire.close()
+    ours.send(None)
+    STARTED.clear()
+    serve(theirs, None, ())
+    assert answers(ours, 5) == [(True, True)] * 2 + [(True, None)] * 3
+    assert [page for _, _, page in STARTED] == [0, 1, 2]
+    first = STARTED[0]
+    assert first[0] == profile and first[1] == Rules(site="state.gov")
+    assert all(job[0] is first[0] and job[1] is first[1] for job in STARTED)
