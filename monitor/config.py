@@ -53,7 +53,7 @@ class Source:
     allowed_domains: tuple[str, ...]
     max_listing_pages: int = 3
     delay_s: float = 0.0
-    schedule: SourceSchedule = SourceSchedule("15m")   # how often a pass is due
+    schedule: SourceSchedule = SourceSchedule("5m")    # how often a pass is due (docs/latency.md: why 5 minutes)
     recheck: Recheck = DEFAULT_RECHECK                 # how often each document is re-checked, by age
     recheck_auto: bool = False          # recheck = "auto": planned at each pass (passes/autorecheck.py)
     sweep_days: float = 7.0                            # every document re-checked at least this often
@@ -346,7 +346,7 @@ def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
 
 def _scheduling(raw: dict, where: str) -> tuple[SourceSchedule, Recheck, float]:
     try:
-        schedule = SourceSchedule(raw.get("schedule", "15m"))
+        schedule = SourceSchedule(raw.get("schedule", "5m"))
     except ValueError as exc:
         raise ConfigError(f"{where}.schedule: {exc}; use an interval such as \"15m\" or a cron line "
                           f"such as \"*/15 * * * *\"") from None

@@ -68,7 +68,7 @@ def cli(ctx, verbose, config_path, db_flag):
 def crawl(config, source_names, full, ignore_schedule):
     """Run one pass over the sources that are due: listings, new releases, due re-checks.
 
-    Run it from cron as often as the most frequent source (every 15 minutes by default); a
+    Run it from cron as often as the most frequent source (every 5 minutes by default); a
     source that is not due is skipped, and a pass already running on the database makes this
     one exit quietly.
 

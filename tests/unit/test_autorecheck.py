@@ -138,5 +138,5 @@ def test_sources_on_another_schedule_read_their_signals_in_their_own_passes(tmp_
     db = open_db(tmp_path / "a.db")
     costs = [autorecheck.source_plan(db, config, config.sources[0], NOW).plan.requests_per_day["passes"]
              for config in (together, apart)]
-    passes_a_day = 96        # every 15 minutes
+    passes_a_day = 288       # every 5 minutes (the default schedule)
     assert costs[1] - costs[0] == pytest.approx(2.5 * passes_a_day, abs=1)
