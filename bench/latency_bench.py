@@ -59,6 +59,8 @@ class Settings:
     seed: int = 25
     overhead_s: float = 0.0            # from a pass's tick to its first request (its process starting)
     tail_s: float = 0.0                # from a pass's last request to its alerts arriving
+    overheads: tuple = ()              # if given, each pass draws its overhead_s from these ...
+    tails: tuple = ()                  # ... and its tail_s from these (measured passes)
     first_pass_s: float = 0.0          # the first pass's tick
     tiers: tuple | None = None         # policy `fixed`: these Recheck tiers
     uniform_share: float | None = None     # policy `uniform`: re-fitted daily to this share of the budget
@@ -237,12 +239,13 @@ class Run:
                 next_plan += DAY
             sweep = sweep_window(last_start, when(start), self.sweep_days) if self.sweep_days else ()
             last_start = when(start)
-            clock = start + self.s.overhead_s + self.per_pass * self.delay
+            overhead = self.rng.choice(self.s.overheads) if self.s.overheads else self.s.overhead_s
+            clock = start + overhead + self.per_pass * self.delay
             self.requests += self.per_pass
             for doc in self._chosen(start, clock, sweep):
                 self.fetch(doc, clock, pass_no)
                 clock += self.delay
-            self.pass_ends.append(clock + self.s.tail_s)
+            self.pass_ends.append(clock + (self.rng.choice(self.s.tails) if self.s.tails else self.s.tail_s))
             pass_no += 1
             nominal = self.schedule.next_due(when(start), when(start))
             step = (nominal - when(start)).total_seconds()

@@ -70,6 +70,16 @@ def test_the_replica_log_splits_into_passes_at_robots_txt():
     assert passes[1][1][1] == pytest.approx(15.5 * 60)
 
 
+@pytest.mark.parametrize("first_of_second, overhead", [
+    (1020.0, 120.0),     # the previous pass ended at 210: the tick at 900 starts this one
+    (2750.0, 1850.0),    # a stalled start: still from that tick, not the last one before it (1800)
+])
+def test_a_pass_start_up_counts_from_the_first_tick_after_the_previous_pass(first_of_second, overhead):
+    passes = [[("/robots.txt", 150.0), ("/release-1/", 210.0)], [("/robots.txt", first_of_second)]]
+    cost = measured(passes, arrivals=[], first_pass_s=0.0, pass_s=900.0)
+    assert cost["overheads"] == (150.0, overhead)
+
+
 def test_a_pass_cost_is_read_from_its_requests_and_the_alerts():
     # Ticks every 900 s from 0. Pass 1 starts 120 s after its tick, its alert comes 30 s after it ends.
     passes = [[("/robots.txt", 150.0), ("/press-releases/", 180.0), ("/release-1/", 210.0)],
