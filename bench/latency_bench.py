@@ -237,12 +237,13 @@ class Run:
             if (self.policy in ("auto", "optimal") or self.s.uniform_share) and start >= next_plan:
                 self.replan(start)
                 next_plan += DAY
-            sweep = sweep_window(last_start, when(start), self.sweep_days) if self.sweep_days else ()
-            last_start = when(start)
             overhead = self.rng.choice(self.s.overheads) if self.s.overheads else self.s.overhead_s
-            clock = start + overhead + self.per_pass * self.delay
+            begun = start + overhead     # the pass's process asks what is due and reads the signals then
+            sweep = sweep_window(last_start, when(begun), self.sweep_days) if self.sweep_days else ()
+            last_start = when(begun)
+            clock = begun + self.per_pass * self.delay
             self.requests += self.per_pass
-            for doc in self._chosen(start, clock, sweep):
+            for doc in self._chosen(begun, clock, sweep):
                 self.fetch(doc, clock, pass_no)
                 clock += self.delay
             self.pass_ends.append(clock + (self.rng.choice(self.s.tails) if self.s.tails else self.s.tail_s))

@@ -2,25 +2,22 @@
 
 Run by hand:  .venv/bin/python bench/latency_real.py [--speedup 60] [--hours 8] [--old 80] [--new 120]
 
-The bundled replica site (monitor/demo/replica) is served from its own process on loopback. It
-starts with `--old` releases published over the two simulated days before the run, publishes `--new`
-more over `--hours`, and edits them at the times the project's edit model (core/editmodel.py)
-draws, silently or declaring the edit in the modified time: a share `--edited` of the releases is
-edited, more than the research's 9 %, so that a run of minutes has edits enough to measure; their
-ages, second edits, flip-flops and the declared share are the model's. One real second is
-`--speedup` simulated seconds. `remarkwatch run` (the real daemon: APScheduler, a crawl process
-a pass, the outbox sender) watches the replica with every time in its config divided by the
-speedup (`schedule`, `delay_s`, the tiers, `sweep_days`: the config takes seconds), and alerts a
-webhook receiver here that notes when each alert arrives. Then bench/latency_bench.py's
-simulation runs the same site (same publication and edit times) with the same settings, and the
-two are printed side by side: edit-to-alert p50, p90 and mean, silent and declared.
+The bundled replica site (monitor/demo/replica), served from its own process on loopback, starts
+with `--old` releases published over the two simulated days before the run, publishes `--new` over
+`--hours`, and edits them silently or declared at the times core/editmodel.py draws (a share
+`--edited` of releases is edited, more than the research's 9 %, so that minutes hold edits enough).
+One real second is `--speedup` simulated ones. `remarkwatch run`, the real daemon, watches it with
+every time in its config divided by the speedup (the config takes seconds) and alerts a webhook
+receiver here, which notes each arrival. Then bench/latency_bench.py simulates the same site with
+the same settings, and both are printed side by side: edit-to-alert p50, p90 and mean.
 
-The tiers are what `recheck = "auto"` plans for this site at its budget, given to the daemon as a
-fixed list: "auto" plans in real hours (its grid starts at 5 minutes, its prior is the research's
-ages), so on a compressed clock it would plan for a different site. A pass process starting and its
-alerts being written and sent take real seconds, which the speedup turns into minutes: they are
-measured here (the replica's log of requests, the receiver's arrivals) and the prediction is
-printed without them (the bench's model: requests only) and with them.
+The tiers are what `recheck = "auto"` plans for this site, given as a fixed list: "auto" plans in
+real hours (a grid from 5 minutes, the research's ages), so on a compressed clock it would plan for
+another site. A pass process starting and finishing take real seconds, which the speedup makes
+minutes: they are measured (the replica's log of requests, the receiver's arrivals) and the
+prediction is printed without them (`bench`: requests only) and with them (`timed`: each pass
+draws its costs from the measured ones, requests spaced as measured). Results: docs/latency.md,
+"Checked against a real clock". Config, archive and daemon log stay in a temporary folder.
 """
 from __future__ import annotations
 
@@ -58,8 +55,6 @@ SOURCE = "replica"
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
 
-
-# -- the site: one process, editing itself on the compressed clock ---------------------------------
 
 def releases_for(published: list[float]):
     """A release per publication time, each with a token (RW<doc>V<version>) its edits change."""
@@ -123,8 +118,6 @@ def serve_site(published, timelines, speedup: float, pipe) -> None:
     server.stop()
 
 
-# -- the receiver -----------------------------------------------------------------------------------
-
 class Receiver:
     """A webhook endpoint on loopback that checks each alert's signature and notes its arrival."""
 
@@ -153,8 +146,6 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-
-# -- the settings, the run, the comparison -----------------------------------------------------------
 
 def model_site(args):
     """Publication times (simulated seconds, before 0 for the releases there at the start) and the
@@ -332,21 +323,58 @@ def compare(real: dict, models: dict[str, dict]) -> tuple[list[str], bool]:
     return lines, agree
 
 
-def main() -> None:
+def arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--speedup", type=float, default=60, help="simulated seconds per real second")
-    parser.add_argument("--hours", type=float, default=8, help="simulated hours of publishing and editing")
-    parser.add_argument("--drain", type=float, default=90, help="simulated minutes watched after the last edit")
-    parser.add_argument("--old", type=int, default=80, help="releases published in the two days before")
-    parser.add_argument("--new", type=int, default=120, help="releases published during the run")
-    parser.add_argument("--edited", type=float, default=1.0, help="share of releases edited (research: 0.09)")
-    parser.add_argument("--delay", type=float, default=30, help="simulated seconds between requests")
-    parser.add_argument("--schedule", default="15m", help="simulated pass interval")
-    parser.add_argument("--fill", type=float, default=0.9,
-                        help="share of the budget the tiers are planned for (auto: 0.9)")
-    parser.add_argument("--seed", type=int, default=25)
-    parser.add_argument("--seeds", type=int, default=20, help="simulations pooled for the prediction")
+    for flag, kind, default, text in [
+        ("--speedup", float, 60, "simulated seconds per real second"),
+        ("--hours", float, 8, "simulated hours of publishing and editing"),
+        ("--drain", float, 90, "simulated minutes watched after the last edit"),
+        ("--old", int, 80, "releases published in the two days before"),
+        ("--new", int, 120, "releases published during the run"),
+        ("--edited", float, 1.0, "share of releases edited (research: 0.09)"),
+        ("--delay", float, 30, "simulated seconds between requests"),
+        ("--schedule", str, "15m", "simulated pass interval"),
+        ("--fill", float, 0.9, "share of the budget the tiers are planned for (auto: 0.9)"),
+        ("--seed", int, 25, "the site's"),
+        ("--seeds", int, 20, "simulations pooled for the prediction"),
+        ("--replay", str, None, "a run.json of an earlier run: compare it again, running nothing"),
+    ]:
+        parser.add_argument(flag, type=kind, default=default, help=text)
     args = parser.parse_args()
+    if args.replay:        # the run's own settings, so the site is the same
+        args = argparse.Namespace(**{**json.loads(Path(args.replay).read_text())["args"], "seeds": args.seeds,
+                                     "replay": args.replay})
+    return args
+
+
+def run_real(args, site, tiers, end: float) -> dict:
+    """The replica's process, the receiver and the daemon for `end` simulated seconds; what they saw."""
+    secret = os.urandom(16).hex()
+    context = multiprocessing.get_context("fork")     # before any thread of ours starts
+    ours, theirs = context.Pipe()
+    replica = context.Process(target=serve_site, args=(site[0], site[1], args.speedup, theirs), daemon=True)
+    replica.start()
+    base = ours.recv()
+    receiver = Receiver(secret)
+    folder = Path(tempfile.mkdtemp(prefix="latency-real-"))
+    (folder / "remarkwatch.toml").write_text(config_text(args, base, receiver.url, tiers), encoding="utf-8")
+    zero = time.time()
+    ours.send(zero)
+    ours.send(args.hours * HOUR)
+    started, output = run_daemon(folder, end / args.speedup, {**os.environ, SECRET_ENV: secret})
+    ours.send("done")
+    applied, log = ours.recv()
+    replica.join(timeout=10)
+    receiver.httpd.shutdown()
+    (folder / "daemon.log").write_text("\n".join(output) + "\n", encoding="utf-8")
+    got = {"args": vars(args), "zero": zero, "first_pass_s": (started - zero) * args.speedup, "applied": applied,
+           "log": log, "arrivals": receiver.arrivals}
+    (folder / "run.json").write_text(json.dumps(got), encoding="utf-8")    # for --replay
+    return {**got, "folder": folder}
+
+
+def main() -> None:
+    args = arguments()
     site, model = model_site(args)
     tiers = planned_tiers(args, model)
     window, pass_s = args.hours * HOUR, duration_s(args.schedule)
@@ -357,45 +385,29 @@ def main() -> None:
           f"simulated seconds a real second ({end / args.speedup / 60:.1f} real minutes)", flush=True)
     print("tiers (auto's plan, simulated): " + "; ".join(
         f"{'*' if age == math.inf else f'{age / 60:g}m'}: {every / 60:g}m" for age, every in tiers), flush=True)
-
-    secret = os.urandom(16).hex()
-    context = multiprocessing.get_context("fork")
-    ours, theirs = context.Pipe()
-    replica = context.Process(target=serve_site, args=(site[0], site[1], args.speedup, theirs), daemon=True)
-    replica.start()
-    base = ours.recv()
-    receiver = Receiver(secret)
-    folder = Path(tempfile.mkdtemp(prefix="latency-real-"))
-    (folder / "remarkwatch.toml").write_text(config_text(args, base, receiver.url, tiers), encoding="utf-8")
-    zero = time.time()
-    ours.send(zero)
-    ours.send(window)
-    started, output = run_daemon(folder, end / args.speedup, {**os.environ, SECRET_ENV: secret})
-    ours.send("done")
-    applied, log = ours.recv()
-    replica.join(timeout=10)
-    receiver.httpd.shutdown()
-
-    first_pass_s = (started - zero) * args.speedup
-    passes = passes_of(log, args.speedup, zero)
-    arrivals = [(at - zero) * args.speedup for at, _, _ in receiver.arrivals]
-    cost = measured(passes, arrivals, first_pass_s, pass_s)
-    invalid = sum(1 for _, _, valid in receiver.arrivals if not valid)
+    if args.replay:
+        got = {**json.loads(Path(args.replay).read_text()), "folder": Path(args.replay).parent}
+        got["applied"] = [tuple(a) for a in got["applied"]]
+    else:
+        got = run_real(args, site, tiers, end)
+    arrivals = [(at - got["zero"]) * args.speedup for at, _, _ in got["arrivals"]]
+    cost = measured(passes_of(got["log"], args.speedup, got["zero"]), arrivals, got["first_pass_s"], pass_s)
+    invalid = sum(1 for _, _, valid in got["arrivals"] if not valid)
     print(f"daemon: {cost['passes']} passes in {end / 60:.0f} simulated minutes ({end / pass_s:.0f} ticks); "
-          f"{len(receiver.arrivals)} alerts received ({invalid} with a bad signature); config and archive in {folder}")
-    print(f"a pass, measured (simulated minutes): its first request {cost['overhead'] / 60:.1f} after its tick (median; "
-          f"most {max(cost['overheads'], default=0) / 60:.1f}); its first alert {cost['tail'] / 60:.1f} after its last request; {cost['fixed']} requests not for releases; "
-          f"{cost['gap']:.1f} s between requests (delay {args.delay:g} s)", flush=True)
-    (folder / "daemon.log").write_text("\n".join(output) + "\n", encoding="utf-8")
+          f"{len(arrivals)} alerts received ({invalid} with a bad signature); config, archive, log in {got['folder']}")
+    print(f"a pass, measured (simulated minutes): its first request {cost['overhead'] / 60:.1f} after its tick "
+          f"(median; most {max(cost['overheads'], default=0) / 60:.1f}); its first alert {cost['tail'] / 60:.1f} "
+          f"after its last request; {cost['fixed']} requests not for releases; {cost['gap']:.1f} s between "
+          f"requests (delay {args.delay:g} s)", flush=True)
     settings = Settings(days=end / DAY, documents=len(site[0]), delay=args.delay, schedule=args.schedule,
-                        listing_pages=1, signals=SIGNAL_REQUESTS, sweep_days=7.0, first_pass_s=first_pass_s,
+                        listing_pages=1, signals=SIGNAL_REQUESTS, sweep_days=7.0, first_pass_s=got["first_pass_s"],
                         tiers=tiers)
     timed = replace(settings, signals=cost["fixed"] - 1, overheads=cost["overheads"], tails=cost["tails"] or (0.0,),
                     delay=cost["gap"])
     models = {"bench": predicted(site, settings, window, args.seeds),
               "timed": predicted(site, timed, window, args.seeds)}
-    real = real_outcomes(site, applied, receiver.arrivals, args.speedup, zero, window)
-    lines, agree = compare(real, models)
+    lines, agree = compare(real_outcomes(site, got["applied"], got["arrivals"], args.speedup, got["zero"], window),
+                           models)
     print("\n".join(lines))
     print("(bench: the simulation's model, requests only; timed: each pass's start-up and alert costs drawn from "
           "those measured above, and the time between requests measured)")
