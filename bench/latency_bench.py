@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 from remarkwatch.core import budget, editmodel
 from remarkwatch.core.editmodel import DAY, PRIOR
-from remarkwatch.core.recheck import DEFAULT, Recheck, SourceSchedule, duration_s, sweep_phase, sweep_window
+from remarkwatch.core.recheck import DEFAULT, DEFAULT_SCHEDULE, Recheck, SourceSchedule, duration_s, sweep_phase, sweep_window
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 POLICIES = ("uniform", "default", "auto", "optimal")
@@ -52,7 +52,7 @@ class Settings:
     days: float = 365.0
     documents: int = 10000
     delay: float = 5.0                 # seconds between requests to the host
-    schedule: str = "15m"
+    schedule: str = DEFAULT_SCHEDULE   # the project's default passes
     listing_pages: int = 2
     signals: int = SIGNALS             # signal requests a pass makes (uniform polling makes none)
     sweep_days: float = 7.0
@@ -357,7 +357,7 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=365)
     parser.add_argument("--documents", type=int, default=10000)
     parser.add_argument("--delay", type=float, default=5.0, help="seconds between requests to the host")
-    parser.add_argument("--schedule", default="15m", help="the pass interval")
+    parser.add_argument("--schedule", default=DEFAULT_SCHEDULE, help="the pass interval (default: the project's)")
     parser.add_argument("--listing-pages", type=int, default=2)
     parser.add_argument("--sweep-days", type=float, default=7.0)
     parser.add_argument("--seed", type=int, default=25)

@@ -16,7 +16,7 @@ from remarkwatch.alerts.channels.base import Channel, build_channel
 from remarkwatch.errors import ConfigError
 from remarkwatch.core.recheck import DEFAULT as DEFAULT_RECHECK
 from remarkwatch.core.recheck import DEFAULT_RECHECK as DEFAULT_RECHECK_PAIRS
-from remarkwatch.core.recheck import Recheck, SourceSchedule
+from remarkwatch.core.recheck import DEFAULT_SCHEDULE, Recheck, SourceSchedule
 from remarkwatch.core.urls import usable_url
 from remarkwatch.evidence import settings as spn_settings
 from remarkwatch.evidence.settings import SavePageNow
@@ -53,7 +53,7 @@ class Source:
     allowed_domains: tuple[str, ...]
     max_listing_pages: int = 3
     delay_s: float = 0.0
-    schedule: SourceSchedule = SourceSchedule("5m")    # how often a pass is due (docs/latency.md: why 5 minutes)
+    schedule: SourceSchedule = SourceSchedule(DEFAULT_SCHEDULE)   # how often a pass is due
     recheck: Recheck = DEFAULT_RECHECK                 # how often each document is re-checked, by age
     recheck_auto: bool = False          # recheck = "auto": planned at each pass (passes/autorecheck.py)
     sweep_days: float = 7.0                            # every document re-checked at least this often
@@ -346,7 +346,7 @@ def _source(raw, where: str, profiles: dict[str, Profile]) -> Source:
 
 def _scheduling(raw: dict, where: str) -> tuple[SourceSchedule, Recheck, float]:
     try:
-        schedule = SourceSchedule(raw.get("schedule", "5m"))
+        schedule = SourceSchedule(raw.get("schedule", DEFAULT_SCHEDULE))
     except ValueError as exc:
         raise ConfigError(f"{where}.schedule: {exc}; use an interval such as \"15m\" or a cron line "
                           f"such as \"*/15 * * * *\"") from None

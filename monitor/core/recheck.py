@@ -19,6 +19,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 FOREVER = "*"
 DEFAULT_RECHECK = (("48h", "15m"), ("7d", "1h"), ("30d", "1d"), (FOREVER, "7d"))
+# A source's passes: every 5 minutes, so an edit to a young release waits minutes (docs/latency.md).
+DEFAULT_SCHEDULE = "5m"
 JITTER = 0.1
 
 
