@@ -1,5 +1,5 @@
 """Write `heavy_files.txt` from a run's JUnit XML: test files by the seconds their tests took,
-heaviest first, those over ten seconds. conftest.py starts them first.
+heaviest first, those over five seconds. conftest.py starts them first.
 
     python3 dev.py test --junitxml=/tmp/tests.xml
     .venv/bin/python -m tests.heavy_files /tmp/tests.xml > tests/heavy_files.txt
@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
     totals = seconds_by_file(Path(argv[0]))
     print(HEADER.format(day=date.today().isoformat()))
     for path, seconds in sorted(totals.items(), key=lambda item: -item[1]):
-        if seconds >= 10:
+        if seconds >= 5:
             print(f"{path} {seconds:.0f}")
     return 0
 
