@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import hashlib
-import hmac
 import json
 import multiprocessing
 import os
@@ -37,7 +35,6 @@ import threading
 import time
 from dataclasses import replace
 from datetime import date, datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,6 +43,7 @@ from latency_bench import Run, Settings, build_site, outcomes, stats  # noqa: E4
 from remarkwatch.core import budget  # noqa: E402
 from remarkwatch.core.editmodel import DAY, HOUR, PRIOR  # noqa: E402
 from remarkwatch.core.recheck import duration_s  # noqa: E402
+from remarkwatch.demo.replica.receiver import DemoReceiver  # noqa: E402
 
 SECRET_ENV = "REMARKWATCH_LATENCY_SECRET"
 TOKEN = re.compile(r"\bRW(\d+)V(\d+)\b")
@@ -116,35 +114,6 @@ def serve_site(published, timelines, speedup: float, pipe) -> None:
     pipe.recv()                             # the run is over
     pipe.send((applied, LoggedSite.log))
     server.stop()
-
-
-class Receiver:
-    """A webhook endpoint on loopback that checks each alert's signature and notes its arrival."""
-
-    def __init__(self, secret: str):
-        self.arrivals: list[tuple[float, dict, bool]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):  # noqa: N802 (http.server's naming)
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                arrived = time.time()
-                expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-                valid = hmac.compare_digest(expected, self.headers.get("X-Remarkwatch-Signature", ""))
-                receiver.arrivals.append((arrived, json.loads(body), valid))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
 
 def model_site(args):
@@ -355,20 +324,19 @@ def run_real(args, site, tiers, end: float) -> dict:
     replica = context.Process(target=serve_site, args=(site[0], site[1], args.speedup, theirs), daemon=True)
     replica.start()
     base = ours.recv()
-    receiver = Receiver(secret)
-    folder = Path(tempfile.mkdtemp(prefix="latency-real-"))
-    (folder / "remarkwatch.toml").write_text(config_text(args, base, receiver.url, tiers), encoding="utf-8")
-    zero = time.time()
-    ours.send(zero)
-    ours.send(args.hours * HOUR)
-    started, output = run_daemon(folder, end / args.speedup, {**os.environ, SECRET_ENV: secret})
-    ours.send("done")
-    applied, log = ours.recv()
-    replica.join(timeout=10)
-    receiver.httpd.shutdown()
+    with DemoReceiver(secret) as receiver:
+        folder = Path(tempfile.mkdtemp(prefix="latency-real-"))
+        (folder / "remarkwatch.toml").write_text(config_text(args, base, receiver.url, tiers), encoding="utf-8")
+        zero = time.time()
+        ours.send(zero)
+        ours.send(args.hours * HOUR)
+        started, output = run_daemon(folder, end / args.speedup, {**os.environ, SECRET_ENV: secret})
+        ours.send("done")
+        applied, log = ours.recv()
+        replica.join(timeout=10)
     (folder / "daemon.log").write_text("\n".join(output) + "\n", encoding="utf-8")
     got = {"args": vars(args), "zero": zero, "first_pass_s": (started - zero) * args.speedup, "applied": applied,
-           "log": log, "arrivals": receiver.arrivals}
+           "log": log, "arrivals": [(at, payload, valid) for at, (payload, valid) in zip(receiver.arrived, receiver.alerts)]}
     (folder / "run.json").write_text(json.dumps(got), encoding="utf-8")    # for --replay
     return {**got, "folder": folder}
 

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -12,6 +13,7 @@ class DemoReceiver:
     def __init__(self, secret: str):
         self.secret = secret.encode()
         self.alerts: list[tuple[dict, bool]] = []      # (payload, signature valid)
+        self.arrived: list[float] = []                 # each alert's arrival (time.time()), in order
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -21,6 +23,7 @@ class DemoReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 expected = "sha256=" + hmac.new(receiver.secret, body, hashlib.sha256).hexdigest()
                 valid = hmac.compare_digest(expected, self.headers.get("X-Remarkwatch-Signature", ""))
+                receiver.arrived.append(time.time())
                 receiver.alerts.append((json.loads(body), valid))
                 self.send_response(200 if valid else 401)
                 self.send_header("Content-Length", "0")
