@@ -12,6 +12,7 @@ import click
 from remarkwatch.crawler.errors import ProfileError
 from remarkwatch import __version__
 from remarkwatch.cli import logs, render
+from remarkwatch.core import wording
 from remarkwatch.cli.logs import setup_logging
 from remarkwatch.cli.alerts import alerts, show_delivery, test_alert
 from remarkwatch.cli.archive import changes, diff, export, history
@@ -325,8 +326,9 @@ def demo(directory, force):
             if change["run_id"] == result_pass.run_id:
                 click.echo(render.full_change(change, color) + "\n", color=color)
     for payload, valid in result.alerts:
+        said = wording.summary(payload.get("edits") or [], payload.get("summary") or "")   # in words, as the pages say it
         click.echo(f"alert received by the demo webhook: {payload['kind']} — {render.safe(payload['title'])}: "
-                   f"{render.safe(payload['summary'])} (signature {'valid' if valid else 'INVALID'})")
+                   f"{render.safe(said)} (signature {'valid' if valid else 'INVALID'})")
     click.echo(f"database: {result.db_path}")
     # The hints name a command that works from where the demo was started: under dev.py the
     # `remarkwatch` script is inside .venv, so dev.py says how to reach it.

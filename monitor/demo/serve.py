@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from remarkwatch.untrusted import terminal
+from remarkwatch.core import wording
 from remarkwatch.demo.replica.content import DEMO_EDIT, demo_releases
 from remarkwatch.demo.replica.receiver import DemoReceiver
 from remarkwatch.demo.replica.server import EDIT_PATH, ReplicaServer
@@ -154,7 +155,8 @@ def main(host: str, port: int, wayback_port: int, config_path: Path | None, forc
         try:
             while not stop.wait(0.5):
                 for payload, valid in receiver.alerts[shown:]:
-                    said = f"{payload.get('kind')} — {payload.get('title')}: {payload.get('summary')}"
+                    words = wording.summary(payload.get("edits") or [], payload.get("summary") or "")
+                    said = f"{payload.get('kind')} — {payload.get('title')}: {words}"
                     click.echo(f"alert received: {terminal(said)} (signature {'valid' if valid else 'INVALID'})")
                 shown = len(receiver.alerts)
         except KeyboardInterrupt:

@@ -69,7 +69,7 @@ def test_demo_offline(tmp_path):
     assert "silent: the page's modified time did not change" in out
     assert "pass 3: run 3 (ok): 35 pages fetched, 0 new, 1 edited, 34 unchanged, 0 failed (1 reverted, 34 same_bytes)" in out
     assert ("alert received by the demo webhook: edited — Department Press Briefing – July 27, 2021: "
-            "turn 1, MR PRICE: 'forces' -> 'refugees' (signature valid)") in out
+            "turn 1, MR PRICE: “forces” → “refugees” (signature valid)") in out
     assert "alert received by the demo webhook: reverted" in out
     assert "REMARKWATCH_DEMO_SECRET" in (tmp_path / "demo" / "remarkwatch.toml").read_text()
     db_path = tmp_path / "demo" / "remarkwatch.db"
