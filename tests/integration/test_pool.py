@@ -38,19 +38,31 @@ def archive_rows(db_path) -> dict[str, list]:
     return out
 
 
-@pytest.fixture
-def shared_site():
-    site = Site([*demo_releases(), *generated_releases(40)], per_page=10)
+def site_of(generated: int):
+    """The demo's 34 releases and `generated` more, served on loopback: (site, server)."""
+    site = Site([*demo_releases(), *generated_releases(generated)], per_page=10)
     with ReplicaServer(site) as server:
         yield site, server
 
 
-def test_worker_processes_record_the_same_archive_as_one_process(tmp_path, shared_site):
+@pytest.fixture
+def shared_site():
+    """74 releases: enough that a pass is still running when the kill test kills it."""
+    yield from site_of(40)
+
+
+@pytest.fixture
+def fifty_releases():
+    """50 releases: each of the same-archive test's six crawls costs a third less than at 74."""
+    yield from site_of(16)
+
+
+def test_worker_processes_record_the_same_archive_as_one_process(tmp_path, fifty_releases):
     """Three archives of the same site: judged in process; by one helper that judges and writes;
     by two extraction helpers and a writer helper (from the first page). Every version, turn,
     change, capture and blob is the same, through a first pass, an edit, a page whose bytes change
     only in its chrome (noise) and a removed page."""
-    site, server = shared_site
+    site, server = fifty_releases
     configs = {}
     for workers in (0, 1, 2):
         directory = tmp_path / f"workers{workers}"
