@@ -19,7 +19,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from static_site import write_site
@@ -29,6 +28,7 @@ REAL = ROOT.parent / "shared" / "fixtures" / "real" / "pages"
 sys.path.insert(0, str(ROOT))
 
 from remarkwatch.crawler.extract import extract_article  # noqa: E402
+from stage_bench import timed  # noqa: E402  (process CPU, best of `repeat`)
 from remarkwatch.crawler.items import OK  # noqa: E402
 from remarkwatch.crawler.profiles import get_profile  # noqa: E402
 
@@ -45,15 +45,6 @@ def use_libxml2() -> None:
 def build_node_by_node() -> None:
     """lexbor's tree copied into lxml's node by node, never through XML."""
     html5tree._copy_serialised = lambda *args: False
-
-
-def timed(func, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        func()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def real_pages() -> list[tuple[str, str, object]]:
