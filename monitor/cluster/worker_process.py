@@ -11,7 +11,7 @@ from remarkwatch.cluster.connection import cluster_signer, connect, redis_params
 from remarkwatch.cluster.coordinator import fingerprint, shared_config
 from remarkwatch.config import Config
 from remarkwatch.crawler.cluster.frontier import Keys
-from remarkwatch.passes.local import MIN_DOWNLOAD_DELAY_S
+from remarkwatch.passes.local import MIN_DOWNLOAD_DELAY_S, stop_crawlers
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,28 @@ def worker_settings(config: Config, log_level: str) -> dict:
     return settings
 
 
+def stop_handler(process, crawler, reactor, worker_id: str):
+    """The worker's SIGTERM/SIGINT handler: the first stops the crawl gracefully, at any moment of
+    it (even while Scrapy still opens the spider: see `stop_crawlers`); a second stops at once.
+    What the worker holds stays due for the next pass either way."""
+    import signal as signals_module
+
+    from remarkwatch.crawler.middlewares.politeness import pacer_of
+
+    def stop(signum, frame):
+        name = signals_module.Signals(signum).name
+        if getattr(crawler, "remarkwatch_stopping", False):
+            logger.warning("worker %s: a second %s: stopping now", worker_id, name)
+            reactor.callFromThread(reactor.stop)
+            return
+        crawler.remarkwatch_stopping = True
+        # A wait for a host's delay, Crawl-delay or Retry-After ends now, not after delay_s.
+        pacer_of(crawler).stopping = True
+        logger.info("worker %s: %s received, stopping (what it holds stays due for the next pass)", worker_id, name)
+        reactor.callFromThread(stop_crawlers, process, reactor)
+    return stop
+
+
 def run_worker(config: Config, *, log_level: str = "ERROR", worker_id: str | None = None) -> int:
     """Run one worker until SIGTERM/SIGINT: fetch what the frontier holds, push every capture."""
     import signal as signals_module
@@ -58,7 +80,6 @@ def run_worker(config: Config, *, log_level: str = "ERROR", worker_id: str | Non
     from scrapy.utils.reactor import install_reactor, is_reactor_installed
 
     from remarkwatch.crawler.cluster.worker import ClusterSpider
-    from remarkwatch.crawler.middlewares.politeness import pacer_of
 
     signer = cluster_signer(config)
     redis = connect(config)
@@ -72,17 +93,10 @@ def run_worker(config: Config, *, log_level: str = "ERROR", worker_id: str | Non
     crawler = process.create_crawler(ClusterSpider)
     from twisted.internet import reactor
 
-    def stop(signum, frame):
-        crawler.remarkwatch_stopping = True
-        # A wait for a host's delay, Crawl-delay or Retry-After ends now, not after delay_s.
-        pacer_of(crawler).stopping = True
-        logger.info("worker %s: %s received, stopping (what it holds stays due for the next pass)", worker_id,
-                    signals_module.Signals(signum).name)
-        reactor.callFromThread(process.stop)
-
     process.crawl(crawler, sources={s.name: s for s in config.sources}, redis=redis, keys=keys,
                   fingerprint=fingerprint(config, signer), worker_id=worker_id, signer=signer,
                   shared=shared_config(config, signer))
+    stop = stop_handler(process, crawler, reactor, worker_id)
     previous = {sig: signals_module.signal(sig, stop) for sig in (signals_module.SIGTERM, signals_module.SIGINT)}
     try:
         process.start(install_signal_handlers=False)

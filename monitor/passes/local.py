@@ -231,8 +231,28 @@ def _shutdown_handler(process, reactor):
             pacer_of(crawler).stopping = True     # a Retry-After or Crawl-delay wait ends now
             reactor.callFromThread(drop_delayed, crawler)     # and so does one for delay_s
         logger.warning("%s received: finishing the current document, then stopping", signal.Signals(signum).name)
-        reactor.callFromThread(process.stop)
+        reactor.callFromThread(stop_crawlers, process, reactor)
     return shutdown
+
+
+def stop_crawlers(process, reactor, every_s: float = 0.1) -> None:
+    """Stop each crawl of `process` gracefully, now or as soon as Scrapy can. Scrapy ignores a stop
+    asked while a crawler still opens its spider (its engine is not running yet: `Crawler.stop_async`
+    does nothing), and that crawl then runs on with nobody left to stop it: a cluster worker given
+    SIGTERM at that moment never ended. Such a crawler is asked again every `every_s` until it runs."""
+    for crawler in list(getattr(process, "crawlers", ())):
+        _stop_crawler(crawler, reactor, every_s)
+
+
+def _stop_crawler(crawler, reactor, every_s: float) -> None:
+    from scrapy.utils.defer import deferred_from_coro
+
+    engine = getattr(crawler, "_engine", None)      # Scrapy's name for it before the crawl starts
+    if crawler.crawling and (engine is None or not engine.running):
+        reactor.callLater(every_s, _stop_crawler, crawler, reactor, every_s)
+        return
+    deferred_from_coro(crawler.stop_async()).addErrback(
+        lambda failure: logger.error("stopping the crawl failed: %s", failure.getErrorMessage()))
 
 
 def drop_delayed(crawler) -> int:
@@ -241,7 +261,7 @@ def drop_delayed(crawler) -> int:
     Each fails as a stopped wait does (STOPPING), which records nothing: they stay due."""
     from scrapy.exceptions import IgnoreRequest
 
-    engine = getattr(crawler, "engine", None)
+    engine = getattr(crawler, "_engine", None)      # Scrapy's name for it before the crawl starts
     dropped = 0
     for slot in list(engine.downloader.slots.values()) if engine is not None else ():
         slot.close()                 # the timer that would start the next request after the delay

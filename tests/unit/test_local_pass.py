@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 
 from remarkwatch.crawler.items import OK, Capture, Extracted
 from remarkwatch.crawler.middlewares.politeness import pacer_of
-from remarkwatch.passes.local import CrawlPass, _shutdown_handler, drop_delayed, source_settings
+from remarkwatch.passes.local import CrawlPass, _shutdown_handler, drop_delayed, source_settings, stop_crawlers
 from remarkwatch.storage.db import open_db
 from tests.unit.conftest import STATE, state_config
 
@@ -77,9 +77,9 @@ def test_the_first_signal_stops_gracefully_and_the_second_at_once():
     shutdown(signal.SIGTERM, None)
     # No further source is started, a pacer's Retry-After or Crawl-delay wait ends, the crawl closes.
     assert process.stop_requested and pacer_of(crawler).stopping
-    assert reactor.calls == [drop_delayed, process.stop]
+    assert reactor.calls == [drop_delayed, stop_crawlers]
     shutdown(signal.SIGINT, None)
-    assert reactor.calls == [drop_delayed, process.stop, reactor.stop]
+    assert reactor.calls == [drop_delayed, stop_crawlers, reactor.stop]
 
 
 def test_a_stop_drops_the_requests_held_back_for_the_delay():
@@ -104,7 +104,7 @@ def test_a_stop_drops_the_requests_held_back_for_the_delay():
         waiting = Deferred()
         waiting.addErrback(lambda failure: failed.append(failure.check(IgnoreRequest) and failure.getErrorMessage()))
         slot.queue.append((scrapy.Request(url), waiting))
-    crawler = SimpleNamespace(engine=SimpleNamespace(downloader=SimpleNamespace(slots={"www.state.gov": slot})))
+    crawler = SimpleNamespace(_engine=SimpleNamespace(downloader=SimpleNamespace(slots={"www.state.gov": slot})))
     assert drop_delayed(crawler) == 2
     assert failed == [STOPPING, STOPPING] and not slot.queue and timer.cancelled
-    assert drop_delayed(SimpleNamespace(engine=None)) == 0
+    assert drop_delayed(SimpleNamespace(_engine=None)) == 0
