@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 
-PRELOAD = ["tests.forked", "remarkwatch.cli.main", "remarkwatch.passes.local", "scrapy.crawler"]
+PRELOAD = ["tests.forked", "remarkwatch.cli.main", "remarkwatch.passes.local", "scrapy.crawler", "tests.forked_preload"]
 _context = None
 
 

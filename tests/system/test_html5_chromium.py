@@ -183,24 +183,52 @@ def _page_id(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
 
+def reading_profile(html: str, url: str):
+    """The first bundled profile that extracts this page, or None."""
+    return next((get_profile(n) for n in PROFILES if extract_article(html, url, get_profile(n)).outcome == OK), None)
+
+
+@pytest.fixture(scope="module")
+def page_seen(chromium, served):  # noqa: F811
+    """`page_seen(path)`: Chromium's paragraphs of a real page's <body>, and of the region of the
+    profile that reads it (None without one). Each page is loaded once for both: the region's
+    strips are removed after the body is read."""
+    seen: dict[Path, tuple] = {}
+
+    def read(path: Path) -> tuple:
+        if path not in seen:
+            html = path.read_text(encoding="utf-8", errors="replace")
+            body = chromium_paragraphs(chromium, served(f"/real/{_page_id(path)}", html))
+            profile = reading_profile(html, f"https://example.org/{path.name}")
+            region = None
+            if profile is not None:
+                profile = profile.for_page(html5tree.selector(html))
+                region = chromium.run(PARAGRAPHS_JS, list(profile.sel("body")),
+                                      [*profile.sel("hero"), *profile.sel("strip")],
+                                      sorted(htmltext.NEVER_CONTENT), sorted(htmltext.BLOCK_TAGS), None)
+            seen[path] = (body, region)
+        return seen[path]
+    return read
+
+
 @pytest.mark.parametrize("path", real_pages() or [None], ids=[_page_id(p) for p in real_pages()] or ["absent"])
-def test_real_page_body_reads_as_chromium_reads_it(chromium, served, path):  # noqa: F811
+def test_real_page_body_reads_as_chromium_reads_it(page_seen, path):
     if path is None:
         pytest.skip(f"{REAL / 'pages'} is not available (../shared is absent)")
     html = path.read_text(encoding="utf-8", errors="replace")
-    seen = chromium_paragraphs(chromium, served(f"/real/{_page_id(path)}", html))
+    seen, _ = page_seen(path)
     assert seen and our_paragraphs(html) == seen
 
 
 @pytest.mark.parametrize("path", real_pages() or [None], ids=[_page_id(p) for p in real_pages()] or ["absent"])
-def test_real_page_extracted_body_is_chromiums_region(chromium, served, path):  # noqa: F811
+def test_real_page_extracted_body_is_chromiums_region(page_seen, path):
     """The extractor's body text (profile region, hero and strip selectors removed) of each real
     page a bundled profile reads, against the same region of Chromium's DOM."""
     if path is None:
         pytest.skip(f"{REAL / 'pages'} is not available (../shared is absent)")
     html = path.read_text(encoding="utf-8", errors="replace")
     url = f"https://example.org/{path.name}"
-    profile = next((get_profile(n) for n in PROFILES if extract_article(html, url, get_profile(n)).outcome == OK), None)
+    profile = reading_profile(html, url)
     if profile is None:
         pytest.skip("no bundled profile reads this page (its <body> is compared above)")
     sel = html5tree.selector(html)
@@ -208,8 +236,7 @@ def test_real_page_extracted_body_is_chromiums_region(chromium, served, path):  
     body = next(m for s in profile.sel("body") for m in select(sel.root, s))
     header_lines, _, text, _, _ = clean_body(body, profile, url)
     ours = [*header_lines, *text.split("\n\n")]
-    seen = chromium_paragraphs(chromium, served(f"/region/{_page_id(path)}", html), profile.sel("body"),
-                               [*profile.sel("hero"), *profile.sel("strip")])
+    _, seen = page_seen(path)
     assert [htmltext.collapse(p) for p in ours] == [htmltext.collapse(p) for p in seen]
 
 
