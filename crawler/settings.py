@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapy.settings import default_settings
-
 DEFAULT_USER_AGENT = "remarkwatch/0.1 (+https://github.com/remarkwatch/remarkwatch; change monitor for public remarks)"
 
 
@@ -17,6 +15,10 @@ OFF_SPIDER_MIDDLEWARES = ("scrapy.spidermiddlewares.depth.DepthMiddleware",
 
 def build_settings(*, user_agent: str, concurrency: int = 1, log_level: str = "ERROR",
                    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> dict[str, Any]:
+    # Here, not at the top: importing Scrapy takes 0.4 s, and every command reads this module's
+    # constants (through config.py), while only crawls need Scrapy.
+    from scrapy.settings import default_settings
+
     return {
         "BOT_NAME": "remarkwatch",
         "USER_AGENT": user_agent,

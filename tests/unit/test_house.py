@@ -119,3 +119,14 @@ def test_sql_lives_only_in_storage():
     wrong = [f"{path.relative_to(ROOT)}:{line}" for module, path in MODULES.items()
              if not module.startswith("remarkwatch.storage") for line in _sql_calls(path)]
     assert not wrong, f"SQL outside storage/: {wrong}"
+
+
+def test_commands_that_do_not_crawl_never_import_scrapy():
+    """`status`, `changes`, `check-config` and the rest start in a third of a second: the CLI and the
+    configuration import Scrapy (0.4 s) only when a crawl asks for it."""
+    import subprocess
+    import sys
+
+    probe = "import sys, remarkwatch.cli.main; print(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted'}))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
