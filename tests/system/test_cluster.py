@@ -19,7 +19,7 @@ import pytest
 from remarkwatch.crawler.cluster.signing import SECRET_ENV, Signer
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.storage.db import integrity_check, open_db
-from tests.conftest import ROOT, forked, invoke, run_cli
+from tests.conftest import ROOT, forked, invoke
 from tests.receivers import free_port
 from tests.system.cluster_support import (
     REDIS, SECRET, EDIT, coordinate, snapshot, source_table, start_worker, workers_up)
@@ -256,7 +256,7 @@ def test_an_unreachable_redis_stops_at_once_with_exit_2(tmp_path, args):
     config = tmp_path / "remarkwatch.toml"
     config.write_text(source_table("replica", "http://127.0.0.1:9", 0) + f'[cluster]\nredis_url = '
                       f'"redis://127.0.0.1:{free_port()}/0"\n', encoding="utf-8")
-    done = run_cli(*args, "--config", str(config), timeout=60, env={SECRET_ENV: SECRET})
+    done = forked(*args, "--config", str(config), timeout=60, env={SECRET_ENV: SECRET})
     assert done.returncode == 2 and "cannot reach Redis" in done.stderr and "Traceback" not in done.stderr
     env = {**os.environ, "REMARKWATCH_REDIS_URL": "http://not-redis/"}
     done = invoke("check-config", "--config", str(config), env=env)

@@ -15,7 +15,7 @@ import pytest
 
 from remarkwatch.crawler.cluster.signing import Signer
 from remarkwatch.storage.db import open_db
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, forked
 from tests.receivers import free_port
 from tests.system.cluster_support import (
     REDIS, SECRET, Redis, coordinate, source_table, workers_up)
@@ -125,7 +125,7 @@ def test_a_failed_pass_leaves_no_request_for_a_later_worker(cluster, tmp_path):
     config = tmp_path / "alone.toml"
     text = cluster["config"].read_text(encoding="utf-8").replace("worker_wait_s = 8", "worker_wait_s = 1")
     config.write_text(text.replace("[cluster]\n", '[cluster]\nkey_prefix = "alone"\n'), encoding="utf-8")
-    done = run_cli("crawl", "--config", str(config), "--db", str(tmp_path / "alone.db"), "--source", "replica")
+    done = forked("crawl", "--config", str(config), "--db", str(tmp_path / "alone.db"), "--source", "replica")
     assert done.returncode == 1 and "no live `remarkwatch worker`" in done.stderr, done.stderr
     client = cluster["redis"].client()
     assert client.zcard("alone:frontier") == 0 and client.get("alone:pass") is None
@@ -142,17 +142,17 @@ def test_a_cluster_runs_with_a_redis_acl_user(cluster, tmp_path):
         text = cluster["config"].read_text(encoding="utf-8")
         config.write_text(text.replace(cluster["redis"].url, f"redis://remarkwatch@127.0.0.1:{locked.port}/0")
                           .replace('"archive.db"', f'"{tmp_path / "acl.db"}"'), encoding="utf-8")
-        refused = run_cli("check-config", "--config", str(config))
+        refused = forked("check-config", "--config", str(config))
         assert refused.returncode == 2 and "cannot reach Redis" in refused.stderr, refused.stderr
         env = {"REMARKWATCH_REDIS_PASSWORD": "the-workers-password"}
-        checked = run_cli("check-config", "--config", str(config), env=env)
+        checked = forked("check-config", "--config", str(config), env=env)
         assert checked.returncode == 0 and "reachable" in checked.stdout, checked.stderr
         assert "the-workers-password" not in checked.stdout + checked.stderr
         log = (tmp_path / "worker.log").open("ab")
         worker = subprocess.Popen([sys.executable, "-m", "remarkwatch", "worker", "--config", str(config), "--id", "acl"],
                                   cwd=ROOT, stdout=log, stderr=log, env={**os.environ, **env})
         try:
-            done = run_cli("crawl", "--config", str(config), "--source", "polite", env=env)
+            done = forked("crawl", "--config", str(config), "--source", "polite", env=env)
             assert done.returncode == 0, done.stderr + (tmp_path / "worker.log").read_text()
         finally:
             worker.send_signal(signal.SIGTERM)
@@ -236,16 +236,16 @@ def test_a_cluster_runs_over_tls(cluster, tmp_path):
         config = tmp_path / "tls.toml"
         text = cluster["config"].read_text(encoding="utf-8").replace('"archive.db"', f'"{tmp_path / "tls.db"}"')
         config.write_text(text.replace(cluster["redis"].url, f"{url}?ssl_ca_certs={cert}"), encoding="utf-8")
-        wait_for(lambda: run_cli("check-config", "--config", str(config)).returncode == 0)
+        wait_for(lambda: forked("check-config", "--config", str(config)).returncode == 0)
         untrusted = tmp_path / "untrusted.toml"
         untrusted.write_text(text.replace(cluster["redis"].url, url), encoding="utf-8")
-        refused = run_cli("check-config", "--config", str(untrusted))
+        refused = forked("check-config", "--config", str(untrusted))
         assert refused.returncode == 2 and "certificate verify failed" in refused.stderr, refused.stderr
         log = (tmp_path / "worker.log").open("ab")
         worker = subprocess.Popen([sys.executable, "-m", "remarkwatch", "worker", "--config", str(config), "--id", "tls"],
                                   cwd=ROOT, stdout=log, stderr=log)
         try:
-            done = run_cli("crawl", "--config", str(config), "--source", "polite")
+            done = forked("crawl", "--config", str(config), "--source", "polite")
             assert done.returncode == 0, done.stderr + (tmp_path / "worker.log").read_text()
         finally:
             worker.send_signal(signal.SIGTERM)
