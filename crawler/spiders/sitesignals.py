@@ -1,6 +1,6 @@
 """Site-wide signals shared by the sources of one pass: each sitemap, REST query and feed is fetched
 once, by the first source whose spider needs it, and read again from here by the others; and which
-of a signal's new releases belong to a source at all (`holds`)."""
+of a signal's new releases belong to a source at all (`holds`, in crawler/listings.py)."""
 from __future__ import annotations
 
 import json
@@ -12,6 +12,8 @@ import scrapy
 from dateutil import parser as dateparser
 from parsel import Selector
 from scrapy.utils.sitemap import Sitemap
+
+from remarkwatch.crawler.listings import holds
 
 logger = logging.getLogger(__name__)
 CALLBACKS = ("parse_sitemap", "parse_rest", "parse_feed")      # the spider's signal callbacks
@@ -73,36 +75,6 @@ class SignalCache:
             if left:
                 out[signal] = left
         return out
-
-
-def holds(link: str, signal: str, start_urls, listings=()) -> bool:
-    """Whether a source reading `start_urls` holds `link`, a new release named by the signal at URL
-    `signal` whose profile says it carries the listings at paths `listings` (empty: not said).
-
-    It does when the signal is one of its start URLs (a feed read as the listing), when one of its
-    start URLs is on the signal's host at one of those listing paths, or when the link lies under a
-    start URL that is a section's listing (whitehouse.gov's /remarks/ holds /remarks/2026/07/slug/;
-    a home page or a feed file holds nothing by path). A source whose listing is elsewhere (or
-    wrong) holds none of them: a site-wide feed is not its listing."""
-    if signal in start_urls:
-        return True
-    where, target = urlsplit(signal), urlsplit(link)
-    for start in start_urls:
-        parts = urlsplit(start)
-        if parts.netloc.lower() == where.netloc.lower() and any(_at(parts, path) for path in listings):
-            return True
-        # Under the listing: only a section's listing (a path ending in /, no query) holds its subpaths.
-        section = parts.path.endswith("/") and parts.path != "/" and not parts.query
-        if section and parts.netloc.lower() == target.netloc.lower() and target.path.startswith(parts.path) \
-                and target.path != parts.path:
-            return True
-    return False
-
-
-def _at(parts, listing: str) -> bool:
-    """The start URL (split) is the listing `listing` (a path, with a query when it has one)."""
-    path, _, query = listing.partition("?")
-    return parts.path.rstrip("/") == path.rstrip("/") and (not query or parts.query == query)
 
 
 class SignalReading:

@@ -251,10 +251,16 @@ def check_config(config):
     if not config.sources:
         click.echo("warning: no [[sources]]: `crawl` and `run` have nothing to watch (`remarkwatch init` "
                    "writes a file with sources for each bundled site)", err=True)
+    from remarkwatch.crawler.listings import unannounced
+
     for s in config.sources:
         click.echo(f"source {s.name}: profile {s.profile.name}, {len(s.start_urls)} start URL(s), "
                    f"up to {s.max_listing_pages} listing pages, delay {s.delay_s:g} s, "
                    f"domains {', '.join(s.allowed_domains)}")
+        if named := unannounced(s.profile, s.start_urls):
+            click.echo(f"note: source {s.name} reads none of the listings {s.profile.name}'s feeds and REST "
+                       f"queries announce ({', '.join(named)}): they bring it only releases under its own "
+                       f"listing, the rest wait for its listing pages at each pass", err=True)
     budget_warnings(config)
     from remarkwatch.alerts.channels.base import missing_secrets
 

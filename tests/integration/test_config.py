@@ -22,6 +22,12 @@ def test_cli_check_config_and_init(tmp_path):
     assert invoke("init", target).returncode == 2          # refuses to overwrite
     result = invoke("check-config", "--config", target)
     assert result.returncode == 0 and "source state-press-releases" in result.stdout
+    assert "note:" not in result.stderr, result.stderr
+    # A mistyped listing URL: no feed or REST query announces its releases, and check-config says so.
+    target.write_text(target.read_text(encoding="utf-8").replace("/press-releases/", "/press-releasez/"), encoding="utf-8")
+    noted = invoke("check-config", "--config", target, check=True).stderr
+    assert "note: source state-press-releases reads none of the listings state.gov's feeds and REST queries " \
+           "announce (/department-press-briefings/, /press-releases/)" in noted, noted
 
 
 def test_check_config_of_a_file_with_no_sources_says_it_watches_nothing(tmp_path):

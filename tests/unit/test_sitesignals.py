@@ -14,7 +14,8 @@ from twisted.python.failure import Failure
 
 from remarkwatch.crawler.profiles import get_profile, parse_profile
 from remarkwatch.crawler.spiders.remarks import RemarksSpider
-from remarkwatch.crawler.spiders.sitesignals import SignalCache, holds
+from remarkwatch.crawler.listings import holds, unannounced
+from remarkwatch.crawler.spiders.sitesignals import SignalCache
 from tests.unit.conftest import STATE
 
 PROFILE = get_profile("state.gov")
@@ -56,6 +57,21 @@ CHECKED_AT = "2026-01-10T00:00:00+00:00"
 ])
 def test_a_source_holds_the_new_releases_of_its_listing_only(link, signal, start_urls, listings, held):
     assert holds(link, signal, start_urls, listings) is held
+
+
+@pytest.mark.parametrize("start_urls, named", [
+    ([RELEASES], ()),
+    ([STATE + "/department-press-briefings"], ()),
+    ([FEED], ()),                                   # the feed read as the listing
+    ([WRONG], ("/department-press-briefings/", "/press-releases/")),     # mistyped: check-config notes it
+    ([STATE + "/remarks-and-releases-bureau-of-african-affairs/"], ("/department-press-briefings/", "/press-releases/")),
+])
+def test_check_config_names_the_listings_a_source_reads_none_of(start_urls, named):
+    assert unannounced(PROFILE, start_urls) == named
+
+
+def test_a_profile_whose_signals_name_no_listing_notes_nothing():
+    assert unannounced(get_profile("whitehouse.gov"), ["https://www.whitehouse.gov/anything/"]) == ()
 
 
 def test_a_profile_names_the_listings_a_feed_or_rest_query_carries():
