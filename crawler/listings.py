@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+DROPPED = "outside every listing"       # the pass summary's count of new releases no source holds
+
 
 def holds(link: str, signal: str, start_urls, listings=()) -> bool:
     """Whether a source reading `start_urls` holds `link`, a new release named by the signal at URL

@@ -390,3 +390,11 @@ def m016_discovery(db):
         pk=("discovery_id", "urlkey"), not_null={"discovery_id", "urlkey", "url", "found_at"},
         foreign_keys=[("discovery_id", "discoveries", "id")],
     )
+
+
+@migrations()
+def m017_run_outside_listings(db):
+    """How many new releases the pass's signals (feeds, REST queries, sitemaps) named that no source
+    of the pass reads a listing of, so they were not fetched (issue 25): `status` shows it beside
+    each run, where a wrong listing URL shows up. Older runs stay NULL (not counted)."""
+    db.execute("ALTER TABLE runs ADD COLUMN outside_listings INTEGER")

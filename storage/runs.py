@@ -24,7 +24,7 @@ def add_page(db: sqlite_utils.Database, run_id: int, bucket: str) -> None:
 
 def recent(db: sqlite_utils.Database, limit: int = 10) -> list[dict]:
     return list(db.query("SELECT id, started_at, finished_at, sources, outcome, pages, new, edited, unchanged, "
-                         "failed FROM runs ORDER BY id DESC LIMIT ?", [limit]))
+                         "failed, outside_listings FROM runs ORDER BY id DESC LIMIT ?", [limit]))
 
 
 def start_run(db: sqlite_utils.Database, sources: Iterable[str], now: str) -> int:

@@ -17,7 +17,6 @@ from remarkwatch.crawler.listings import holds
 
 logger = logging.getLogger(__name__)
 CALLBACKS = ("parse_sitemap", "parse_rest", "parse_feed")      # the spider's signal callbacks
-DROPPED = "outside every listing"       # the pass summary's count of new releases no source holds
 
 
 def dropped_message(signal: str, count: int) -> str:

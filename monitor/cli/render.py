@@ -14,6 +14,7 @@ import click
 from tabulate import tabulate
 
 from remarkwatch import untrusted
+from remarkwatch.crawler.listings import DROPPED
 from remarkwatch.core import wording
 from remarkwatch.evidence import proof
 from remarkwatch.storage.spn import STATES as spn_states
@@ -287,8 +288,9 @@ def status(report: dict) -> str:
         if run["finished_at"]:
             from datetime import datetime
             seconds = f"{(datetime.fromisoformat(run['finished_at']) - datetime.fromisoformat(run['started_at'])).total_seconds():.0f} s"
+        outside = f", {run['outside_listings']} {DROPPED}" if run.get("outside_listings") else ""
         lines.append(f"  #{run['id']:<5} {run['started_at']}  {seconds:>6}  {run['outcome']:<11} {run['sources']}: "
-                     f"{run['pages']} pages, {run['new']} new, {run['edited']} edited, {run['failed']} failed")
+                     f"{run['pages']} pages, {run['new']} new, {run['edited']} edited, {run['failed']} failed{outside}")
     alerts = report["alerts"]
     lines.append("")
     lines.append(f"alerts: {alerts.get('pending', 0)} pending, {alerts.get('delivered', 0)} delivered, "

@@ -36,7 +36,8 @@ from remarkwatch.config import Config
 from remarkwatch.crawler.cluster.frontier import DEAD_MAX, JsonPriorityQueue, Keys
 from remarkwatch.crawler.cluster.signing import Signer
 from remarkwatch.crawler.extract import EXTRACTOR_VERSION
-from remarkwatch.crawler.spiders.sitesignals import DROPPED, dropped_message
+from remarkwatch.crawler.listings import DROPPED
+from remarkwatch.crawler.spiders.sitesignals import dropped_message
 from remarkwatch.passes.autorecheck import site_since
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of
 from remarkwatch.storage import captures

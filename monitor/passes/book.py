@@ -14,6 +14,7 @@ from remarkwatch.clock import utcnow
 from remarkwatch.config import Config, Source
 from remarkwatch.core.recheck import SPREAD, parse_time, sweep_window
 from remarkwatch.crawler.extract import FALLBACK_OUTCOMES
+from remarkwatch.crawler.listings import DROPPED
 from remarkwatch.crawler.items import (BLOCKED, EXTRACT_ERROR, HTTP_ERROR, NETWORK_ERROR, NOT_MODIFIED, OK, SAME_BYTES,
                                        TOO_LARGE, TRUNCATED, Capture)
 from remarkwatch.errors import PassFailed
@@ -212,8 +213,8 @@ class PassBook:
 
     def _finish(self, result: PassResult) -> None:
         runs.finish_run(self.db, result.run_id, self.clock(), result.outcome,
-                           {k: result.counts[k] for k in COUNT_KEYS},
-                           str(self.fatal) if self.fatal else None)
+                        {**{k: result.counts[k] for k in COUNT_KEYS}, "outside_listings": result.kinds[DROPPED]},
+                        str(self.fatal) if self.fatal else None)
 
     def _count(self, result: PassResult, kind: str) -> None:
         counts = Counter(result.counts)

@@ -14,7 +14,8 @@ from remarkwatch.crawler.items import Capture
 from remarkwatch.crawler.middlewares.politeness import STOPPING, pacer_of
 from remarkwatch.crawler.settings import build_settings
 from remarkwatch.crawler.spiders.remarks import RemarksSpider
-from remarkwatch.crawler.spiders.sitesignals import DROPPED, SignalCache, dropped_message
+from remarkwatch.crawler.listings import DROPPED
+from remarkwatch.crawler.spiders.sitesignals import SignalCache, dropped_message
 from remarkwatch.parallel.pool import ExtractPool
 from remarkwatch.passes.autorecheck import site_since
 from remarkwatch.passes.book import PassBook, PassResult, outcome_of

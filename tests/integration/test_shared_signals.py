@@ -4,6 +4,7 @@ signal kind bringing news in its own way, the server's request log counting what
 from __future__ import annotations
 
 import html
+import json
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -13,7 +14,7 @@ import pytest
 from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import FEED, REST, SITEMAP, SITEMAP_INDEX, Response, Site, listing_page
-from tests.conftest import db_at, forked
+from tests.conftest import db_at, forked, invoke
 
 RELEASES, BRIEFINGS, WRONG = "/press-releases/", "/department-press-briefings/", "/press-releasez/"
 KINDS = ["feed", "rest", "sitemap"]     # in this order: the feed's news is older than the last pass (no child sitemap read)
@@ -153,3 +154,8 @@ def test_feed_releases_no_source_of_the_pass_holds_are_counted_not_filed(tmp_pat
         alone = crawl(path, "--source", "wrong").stdout
         assert "0 pages fetched" in alone and "10 outside every listing" in alone
         assert archived(path)["wrong"] == set()
+        # `status` shows it beside the run, where a cron job's summary line is seen by nobody.
+        status = invoke("status", "--config", path, check=True).stdout
+        assert "0 pages, 0 new, 0 edited, 0 failed, 10 outside every listing" in status, status
+        [run] = json.loads(invoke("status", "--config", path, "--json", check=True).stdout)["runs"]
+        assert run["outside_listings"] == 10
