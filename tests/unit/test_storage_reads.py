@@ -38,7 +38,9 @@ def test_recent_runs_newest_first_and_limited(db):
     ids = [runs.start_run(db, [f"s{i}"], NOW) for i in range(4)]
     assert [r["id"] for r in runs.recent(db, limit=3)] == ids[::-1][:3]
     assert set(runs.recent(db)[0]) == {"id", "started_at", "finished_at", "sources", "outcome", "pages", "new",
-                                       "edited", "unchanged", "failed"}
+                                       "edited", "unchanged", "failed", "outside_listings"}
+    runs.finish_run(db, ids[-1], NOW, "ok", {"pages": 0, "outside_listings": 10})
+    assert runs.recent(db, limit=1)[0]["outside_listings"] == 10
 
 
 def _capture(db, source: str, key: str | None) -> None:
