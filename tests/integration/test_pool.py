@@ -46,15 +46,9 @@ def site_of(generated: int):
 
 
 @pytest.fixture
-def shared_site():
-    """74 releases: enough that a pass is still running when the kill test kills it."""
-    yield from site_of(40)
-
-
-@pytest.fixture
 def demo_site():
-    """The demo's 34 releases: each of the same-archive test's six crawls costs half what it did
-    at 74 (every path of the helpers is taken on the first pages)."""
+    """The demo's 34 releases: the same-archive test's six crawls and the kill test's cost half what
+    they did at 74 (every path of the helpers is taken on the first pages)."""
     yield from site_of(0)
 
 
@@ -210,7 +204,7 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process trees from /proc")
-def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_path, shared_site):
+def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_path, demo_site):
     """With two extraction helpers a pass also writes from a writer helper. kill -9 of the
     crawling process (cron's timeout, the OOM killer) mid-pass leaves none waiting for work
     forever, the database sound, and the next pass finishes the job without a duplicate.
@@ -223,8 +217,8 @@ def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_pat
     from remarkwatch.storage.db import integrity_check
     from tests.conftest import ROOT, db_at
 
-    site, server = shared_site
-    site.latency_s = 0.05
+    site, server = demo_site
+    site.latency_s = 0.1          # a pass of the 34 releases outlasts the start of its helpers
     path = write_config(tmp_path, server.base_url, extract_workers=2)
     proc = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(path)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -236,7 +230,7 @@ def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_pat
             time.sleep(0.05)
             helpers = [p for p in children_of(proc.pid) if b"spawn_main" in cmdline(p)]
         assert len(helpers) == 3, "not two extraction helpers and a writer helper"
-        assert rows_so_far(tmp_path / "archive.db", "versions") < 40, "the pass ended before the kill"
+        assert rows_so_far(tmp_path / "archive.db", "versions") < 30, "the pass ended before the kill"
         site.latency_s = 1.0        # what is left cannot finish in the 0.3 s below (on a busy machine it did)
         for pid in helpers:
             os.kill(pid, signal.SIGTERM)          # ignored: only the crawl stops its helpers
