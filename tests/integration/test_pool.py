@@ -218,8 +218,10 @@ def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_pat
     from tests.conftest import ROOT, db_at
 
     site, server = demo_site
-    site.latency_s = 0.1          # a pass of the 34 releases outlasts the start of its helpers
+    # One request at a time, 0.1 s each: a pass of the 34 releases outlasts the start of its helpers.
+    site.latency_s = 0.1
     path = write_config(tmp_path, server.base_url, extract_workers=2)
+    path.write_text(path.read_text(encoding="utf-8").replace("concurrency = 4", "concurrency = 1"), encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "remarkwatch", "crawl", "--config", str(path)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -231,7 +233,9 @@ def test_helpers_exit_when_the_crawl_is_killed_and_the_next_pass_resumes(tmp_pat
             helpers = [p for p in children_of(proc.pid) if b"spawn_main" in cmdline(p)]
         assert len(helpers) == 3, "not two extraction helpers and a writer helper"
         assert rows_so_far(tmp_path / "archive.db", "versions") < 30, "the pass ended before the kill"
-        site.latency_s = 1.0        # what is left cannot finish in the 0.3 s below (on a busy machine it did)
+        # From here a request waits a minute: what is left (3 pages at least, one in flight) cannot be
+        # fetched before the kill below, however busy the machine (at 0.05 s it once finished first).
+        site.latency_s = 60.0
         for pid in helpers:
             os.kill(pid, signal.SIGTERM)          # ignored: only the crawl stops its helpers
         time.sleep(0.3)
