@@ -54,8 +54,9 @@ class Browser:
         self.driver = webdriver.Chrome(options=options, service=Service(executable_path=driver))
         self.driver.set_page_load_timeout(60)
 
-    def open(self, url: str, width: int, height: int = 1200) -> str:
-        """Load `url` in a `width` x `height` viewport; its DOM once loaded."""
+    def open(self, url: str, width: int, height: int = 1200, dom: bool = True) -> str | None:
+        """Load `url` in a `width` x `height` viewport; its DOM once loaded (None without `dom`: a
+        real page's serialised DOM is hundreds of kilobytes through WebDriver's JSON)."""
         from selenium.webdriver.support.wait import WebDriverWait
 
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
@@ -65,7 +66,7 @@ class Browser:
         # the DOM ended inside the <head>'s <style>, no <body> yet): read it once parsing is over.
         WebDriverWait(self.driver, 30, poll_frequency=0.02).until(
             lambda driver: driver.execute_script("return document.readyState") == "complete")
-        return self.driver.execute_script("return document.documentElement.outerHTML")
+        return self.driver.execute_script("return document.documentElement.outerHTML") if dom else None
 
     def screenshot(self, path: Path) -> bytes:
         """The viewport as PNG, written to `path`."""

@@ -144,7 +144,7 @@ def chromium_paragraphs(browser, url, regions=("body",), strips=(), fragment=Non
     with `fragment`, of a div#rw-item whose innerHTML it is, in place of the page's body (the blank
     page is loaded once for a run of fragments: the script replaces the body's children each time)."""
     if fragment is None or browser.run("return location.href") != url:
-        browser.open(url, 1280)
+        browser.open(url, 1280, dom=False)
     return browser.run(PARAGRAPHS_JS, list(regions), list(strips), sorted(htmltext.NEVER_CONTENT),
                        sorted(htmltext.BLOCK_TAGS), fragment)
 
