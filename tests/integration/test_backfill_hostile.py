@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -19,6 +19,7 @@ from remarkwatch.history.targets import targets
 from remarkwatch.storage.db import integrity_check, open_db
 from tests.conftest import write_config
 from tests.integration.test_backfill import replica, with_wayback
+from tests.receivers import QuietServer
 
 RELEASE = demo_releases()[0]
 LINE = "gov,state)/x 20210727180000 https://www.state.gov/x text/html 200 AAAA 100\n"
@@ -110,7 +111,7 @@ class _Counting(BaseHTTPRequestHandler):
 
 
 def test_a_search_redirected_to_another_host_is_not_followed(run, site):
-    other = ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    other = QuietServer(("127.0.0.1", 0), _Counting)
     threading.Thread(target=other.serve_forever, daemon=True).start()
     try:
         archive = history(site.base_url)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import threading
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,7 @@ from remarkwatch.crawler.profiles import get_profile
 from tests.browser import chromium  # noqa: F401
 from tests.conftest import REAL
 from tests.html5_cases import CASES, FRAGMENT_CASES
+from tests.receivers import QuietServer
 
 pytestmark = pytest.mark.slow
 PROFILES = ("whitehouse.gov", "state.gov", "state.gov-archive")
@@ -125,7 +126,7 @@ class Pages(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def served():
     """`served(path, html)`: the URL on loopback where `html` is now served."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    server = QuietServer(("127.0.0.1", 0), Pages)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
 
