@@ -13,7 +13,7 @@ from remarkwatch.crawler import items
 from remarkwatch.crawler.profiles import get_profile
 from remarkwatch.parallel.pool import ExtractPool
 from remarkwatch.parallel.prepare import judge_and_prepare
-from remarkwatch.demo.replica.content import demo_releases, generated_releases
+from remarkwatch.demo.replica.content import demo_releases
 from remarkwatch.demo.replica.server import ReplicaServer
 from remarkwatch.demo.replica.site import Response, Site, article_2019
 from tests.conftest import crawl, rows_so_far, write_config
@@ -38,18 +38,14 @@ def archive_rows(db_path) -> dict[str, list]:
     return out
 
 
-def site_of(generated: int):
-    """The demo's 34 releases and `generated` more, served on loopback: (site, server)."""
-    site = Site([*demo_releases(), *generated_releases(generated)], per_page=10)
-    with ReplicaServer(site) as server:
-        yield site, server
-
-
 @pytest.fixture
 def demo_site():
-    """The demo's 34 releases: the same-archive test's six crawls and the kill test's cost half what
-    they did at 74 (every path of the helpers is taken on the first pages)."""
-    yield from site_of(0)
+    """The demo's 34 releases on loopback, (site, server): the same-archive test's six crawls and
+    the kill test's cost half what they did at 74 (every path of the helpers is taken on the first
+    pages)."""
+    site = Site(demo_releases(), per_page=10)
+    with ReplicaServer(site) as server:
+        yield site, server
 
 
 def test_worker_processes_record_the_same_archive_as_one_process(tmp_path, demo_site):
